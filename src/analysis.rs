@@ -1,0 +1,411 @@
+//! The analysis thread: drain `Control`, pop the ring, downmix, slide the STFT,
+//! stamp and send rows.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError};
+use ringbuf::traits::{Consumer, Observer};
+
+use crate::dsp::scale::Scale;
+use crate::dsp::stft::{Stft, StftParams};
+use crate::message::{Control, Generation, SpectrumRow};
+use crate::ring::{Mark, MarkConsumer, SampleConsumer};
+
+/// Frames popped from the ring per pass.
+pub const CHUNK_FRAMES: usize = 4096;
+/// Capacity of the row channel.
+pub const ROW_CHANNEL_CAPACITY: usize = 256;
+/// Row buffers in circulation: the row channel plus what the UI may hold at once.
+pub const ROW_BUFFERS: usize = ROW_CHANNEL_CAPACITY + 16;
+
+/// Which input channel feeds the STFT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChannelSelect {
+    /// Mean of all channels.
+    Mix,
+    /// One channel, 0-based.
+    Index(usize),
+}
+
+/// Maps a source's capture timestamps (ns) onto `Instant`s: `origin + ns`.
+///
+/// Thread: any (plain `Copy` data).
+#[derive(Clone, Copy, Debug)]
+pub struct Timebase {
+    /// The `Instant` of timestamp 0.
+    pub origin: Instant,
+}
+
+impl Timebase {
+    /// The instant of `ns` on this timebase.
+    pub fn instant(&self, ns: u64) -> Instant {
+        self.origin + Duration::from_nanos(ns)
+    }
+}
+
+/// Analysis counters.
+///
+/// Thread: written by analysis, read by UI/status (`Relaxed`).
+#[derive(Debug, Default)]
+pub struct AnalysisStats {
+    rows_produced: AtomicU64,
+    rows_dropped: AtomicU64,
+    frames_analysed: AtomicU64,
+    row_time_ns_total: AtomicU64,
+    row_time_ns_max: AtomicU64,
+    generation: AtomicU64,
+}
+
+/// A copy of [`AnalysisStats`] at one instant.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AnalysisSnapshot {
+    /// Rows computed (sent or dropped).
+    pub rows_produced: u64,
+    /// Rows dropped: the row channel was full or no buffer was free.
+    pub rows_dropped: u64,
+    /// Frames popped from the ring and analysed.
+    pub frames_analysed: u64,
+    /// Sum of per-row processing times, ns.
+    pub row_time_ns_total: u64,
+    /// Largest per-row processing time since the last [`AnalysisStats::take_max`].
+    pub row_time_ns_max: u64,
+    /// Current parameter generation.
+    pub generation: Generation,
+}
+
+impl AnalysisStats {
+    /// Reads every counter.
+    pub fn snapshot(&self) -> AnalysisSnapshot {
+        AnalysisSnapshot {
+            rows_produced: self.rows_produced.load(Relaxed),
+            rows_dropped: self.rows_dropped.load(Relaxed),
+            frames_analysed: self.frames_analysed.load(Relaxed),
+            row_time_ns_total: self.row_time_ns_total.load(Relaxed),
+            row_time_ns_max: self.row_time_ns_max.load(Relaxed),
+            generation: self.generation.load(Relaxed),
+        }
+    }
+
+    /// Returns the per-row maximum and resets it (one status interval).
+    pub fn take_max(&self) -> u64 {
+        self.row_time_ns_max.swap(0, Relaxed)
+    }
+}
+
+/// What the analysis thread needs, moved in at spawn.
+pub struct AnalysisSetup {
+    /// Interleaved samples from the capture callback.
+    pub samples: SampleConsumer,
+    /// Timing marks from the capture callback.
+    pub marks: MarkConsumer,
+    /// Channels per frame in `samples`.
+    pub channels: usize,
+    /// Which channel to analyse.
+    pub channel_select: ChannelSelect,
+    /// Stream sample rate.
+    pub sample_rate_hz: u32,
+    /// Maps mark timestamps onto `Instant`s.
+    pub timebase: Timebase,
+    /// Initial parameters (validated).
+    pub params: StftParams,
+    /// Initial scale.
+    pub scale: Scale,
+}
+
+/// The controller's ends of the analysis thread's channels.
+///
+/// Thread: UI/status (main).
+pub struct AnalysisLink {
+    /// Parameter changes and shutdown.
+    pub control: Sender<Control>,
+    /// Finished rows.
+    pub rows: Receiver<SpectrumRow>,
+    /// Return drained row buffers here.
+    pub recycle: Sender<Vec<f32>>,
+    /// Counters.
+    pub stats: Arc<AnalysisStats>,
+}
+
+impl AnalysisLink {
+    /// Hands a row's buffer back for reuse (never blocks; a full channel frees it).
+    pub fn recycle(&self, row: SpectrumRow) {
+        let _ = self.recycle.try_send(row.bins);
+    }
+}
+
+/// The analysis loop's state. `pass` is the unit of work; tests drive it directly.
+///
+/// Thread: analysis. Allocates: on reconfiguration and while filling the row-buffer
+/// pool during warm-up; never in steady state.
+pub struct Analysis {
+    samples: SampleConsumer,
+    marks: MarkConsumer,
+    channels: usize,
+    channel_select: ChannelSelect,
+    sample_rate_hz: u32,
+    timebase: Timebase,
+    stft: Stft,
+    generation: Generation,
+    control: Receiver<Control>,
+    rows: Sender<SpectrumRow>,
+    recycle: Receiver<Vec<f32>>,
+    pool: Vec<Vec<f32>>,
+    buffers_made: usize,
+    interleaved: Vec<f32>,
+    mono: Vec<f32>,
+    current_mark: Option<Mark>,
+    stats: Arc<AnalysisStats>,
+    shutdown: bool,
+}
+
+/// What one [`Analysis::pass`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PassOutcome {
+    /// Frames analysed in this pass.
+    pub frames: usize,
+    /// Whether the thread should stop (shutdown requested or the controller is gone).
+    pub stop: bool,
+}
+
+impl Analysis {
+    /// Builds the state and the controller's link.
+    ///
+    /// # Panics
+    /// If `setup.params` is invalid or `setup.channels` is 0.
+    pub fn new(setup: AnalysisSetup) -> (Analysis, AnalysisLink) {
+        assert!(setup.channels > 0, "at least one channel");
+        let (control_tx, control_rx) = crossbeam_channel::bounded(64);
+        let (row_tx, row_rx) = crossbeam_channel::bounded(ROW_CHANNEL_CAPACITY);
+        let (recycle_tx, recycle_rx) = crossbeam_channel::bounded(ROW_BUFFERS);
+        let stats = Arc::new(AnalysisStats::default());
+        let num_bins = setup.params.num_bins();
+        let pool: Vec<Vec<f32>> = (0..ROW_BUFFERS)
+            .map(|_| Vec::with_capacity(num_bins))
+            .collect();
+        let analysis = Analysis {
+            samples: setup.samples,
+            marks: setup.marks,
+            channels: setup.channels,
+            channel_select: setup.channel_select,
+            sample_rate_hz: setup.sample_rate_hz,
+            timebase: setup.timebase,
+            stft: Stft::new(setup.params, setup.scale),
+            generation: 0,
+            control: control_rx,
+            rows: row_tx,
+            recycle: recycle_rx,
+            buffers_made: pool.len(),
+            pool,
+            interleaved: vec![0.0; CHUNK_FRAMES * setup.channels],
+            mono: vec![0.0; CHUNK_FRAMES],
+            current_mark: None,
+            stats: Arc::clone(&stats),
+            shutdown: false,
+        };
+        let link = AnalysisLink {
+            control: control_tx,
+            rows: row_rx,
+            recycle: recycle_tx,
+            stats,
+        };
+        (analysis, link)
+    }
+
+    /// Current parameters.
+    pub fn params(&self) -> StftParams {
+        self.stft.params()
+    }
+
+    /// One unit of work: apply pending controls, take back recycled buffers, pop up
+    /// to [`CHUNK_FRAMES`] whole frames, analyse them, send the rows.
+    ///
+    /// Thread: analysis. Allocates: not in steady state.
+    pub fn pass(&mut self) -> PassOutcome {
+        self.drain_control();
+        while let Ok(buf) = self.recycle.try_recv() {
+            if self.pool.len() < ROW_BUFFERS {
+                self.pool.push(buf);
+            }
+        }
+        if self.shutdown {
+            return PassOutcome {
+                frames: 0,
+                stop: true,
+            };
+        }
+        let frames = (self.samples.occupied_len() / self.channels).min(CHUNK_FRAMES);
+        if frames == 0 {
+            return PassOutcome {
+                frames: 0,
+                stop: false,
+            };
+        }
+        let n = frames * self.channels;
+        let popped = self.samples.pop_slice(&mut self.interleaved[..n]);
+        debug_assert_eq!(popped, n, "only the analysis thread pops");
+        self.downmix(frames);
+        self.analyse(frames);
+        self.stats.frames_analysed.fetch_add(frames as u64, Relaxed);
+        PassOutcome {
+            frames,
+            stop: self.shutdown,
+        }
+    }
+
+    fn drain_control(&mut self) {
+        loop {
+            match self.control.try_recv() {
+                Ok(Control::SetParams(params)) => {
+                    if params.validate().is_ok() && params != self.stft.params() {
+                        let scale = self.stft.scale();
+                        self.stft.reconfigure(params, scale);
+                        self.bump_generation();
+                    }
+                }
+                Ok(Control::SetScale(scale)) => {
+                    if scale != self.stft.scale() {
+                        let params = self.stft.params();
+                        self.stft.reconfigure(params, scale);
+                        self.bump_generation();
+                    }
+                }
+                Ok(Control::Shutdown) | Err(TryRecvError::Disconnected) => {
+                    self.shutdown = true;
+                    return;
+                }
+                Err(TryRecvError::Empty) => return,
+            }
+        }
+    }
+
+    fn bump_generation(&mut self) {
+        self.generation += 1;
+        self.stats.generation.store(self.generation, Relaxed);
+    }
+
+    fn downmix(&mut self, frames: usize) {
+        let ch = self.channels;
+        let src = &self.interleaved[..frames * ch];
+        let dst = &mut self.mono[..frames];
+        match self.channel_select {
+            _ if ch == 1 => dst.copy_from_slice(src),
+            ChannelSelect::Index(c) => {
+                for (d, frame) in dst.iter_mut().zip(src.chunks_exact(ch)) {
+                    *d = frame[c];
+                }
+            }
+            ChannelSelect::Mix => {
+                let scale = 1.0 / ch as f32;
+                for (d, frame) in dst.iter_mut().zip(src.chunks_exact(ch)) {
+                    *d = frame.iter().sum::<f32>() * scale;
+                }
+            }
+        }
+    }
+
+    fn analyse(&mut self, frames: usize) {
+        let Analysis {
+            stft,
+            mono,
+            marks,
+            current_mark,
+            timebase,
+            sample_rate_hz,
+            generation,
+            rows,
+            pool,
+            buffers_made,
+            stats,
+            shutdown,
+            ..
+        } = self;
+        let scale = stft.scale();
+        let mut started = Instant::now();
+        stft.push(&mono[..frames], |info, bins| {
+            let last_sample = info.first_sample + info.params.win_length as u64 - 1;
+            while let Some(next) = marks.try_peek() {
+                if next.frame_index > last_sample {
+                    break;
+                }
+                *current_mark = marks.try_pop();
+            }
+            let finished_at = Instant::now();
+            let captured_at = match current_mark {
+                Some(mark) => {
+                    let offset_frames = last_sample - mark.frame_index;
+                    let offset_ns =
+                        (offset_frames as u128 * 1_000_000_000 / *sample_rate_hz as u128) as u64;
+                    timebase.instant(mark.capture_ns + offset_ns)
+                }
+                None => finished_at,
+            };
+            let row_ns = finished_at.duration_since(started).as_nanos() as u64;
+            started = finished_at;
+            stats.rows_produced.fetch_add(1, Relaxed);
+            stats.row_time_ns_total.fetch_add(row_ns, Relaxed);
+            stats.row_time_ns_max.fetch_max(row_ns, Relaxed);
+            let mut buf = match pool.pop() {
+                Some(buf) => buf,
+                None if *buffers_made < ROW_BUFFERS => {
+                    *buffers_made += 1;
+                    Vec::with_capacity(bins.len())
+                }
+                None => {
+                    stats.rows_dropped.fetch_add(1, Relaxed);
+                    return;
+                }
+            };
+            buf.clear();
+            buf.extend_from_slice(bins);
+            let row = SpectrumRow {
+                generation: *generation,
+                params: info.params,
+                scale,
+                sample_rate_hz: *sample_rate_hz,
+                first_sample: info.first_sample,
+                captured_at,
+                finished_at,
+                bins: buf,
+            };
+            match rows.try_send(row) {
+                Ok(()) => {}
+                Err(TrySendError::Full(row)) => {
+                    stats.rows_dropped.fetch_add(1, Relaxed);
+                    pool.push(row.bins);
+                }
+                Err(TrySendError::Disconnected(row)) => {
+                    pool.push(row.bins);
+                    *shutdown = true;
+                }
+            }
+        });
+    }
+}
+
+/// Spawns the analysis thread (`"stft"`).
+///
+/// It sleeps about ¼ hop when the ring is empty and stops on `Control::Shutdown`
+/// or when the controller drops its link.
+///
+/// # Errors
+/// If the OS cannot spawn a thread.
+pub fn spawn(setup: AnalysisSetup) -> std::io::Result<(JoinHandle<()>, AnalysisLink)> {
+    let (mut analysis, link) = Analysis::new(setup);
+    let handle = std::thread::Builder::new()
+        .name("stft".into())
+        .spawn(move || loop {
+            let outcome = analysis.pass();
+            if outcome.stop {
+                return;
+            }
+            if outcome.frames == 0 {
+                let hop = analysis.params().hop_size as u64;
+                let quarter_hop_us = hop * 250_000 / analysis.sample_rate_hz.max(1) as u64;
+                std::thread::sleep(Duration::from_micros(quarter_hop_us.clamp(200, 20_000)));
+            }
+        })?;
+    Ok((handle, link))
+}

@@ -1,0 +1,347 @@
+//! Wiring: start a source, the analysis thread and the status loop; ordered shutdown.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::analysis::{self, AnalysisLink, AnalysisSetup, ChannelSelect, Timebase};
+use crate::audio::capture::{self, DeviceRequest};
+use crate::audio::stats::CaptureStats;
+use crate::cli::{Cli, Command};
+use crate::config::{
+    AnalyzeConfig, LiveConfig, SourceChoice, DEFAULT_DEMO_RATE_HZ, DEFAULT_PACED_PERIOD,
+};
+use crate::dsp::scale::{bin_to_hz, Scale};
+use crate::dsp::stft::StftParams;
+use crate::error::{Error, Result};
+use crate::message::{Control, SpectrumRow};
+use crate::ring::{self, MarkConsumer, SampleConsumer};
+use crate::source::demo::DemoSignal;
+use crate::source::file::FileSource;
+use crate::source::{BlockSource, PacedSource};
+use crate::{offline, wav};
+
+/// Label shown when live mode fell back to the demo signal.
+pub const DEMO_FALLBACK_LABEL: &str = "DEMO SIGNAL - no input device";
+
+/// Runs the command the user asked for.
+///
+/// # Errors
+/// Every failure, as one line.
+pub fn run(cli: Cli) -> Result<()> {
+    match &cli.command {
+        Some(Command::Devices) => run_devices(),
+        Some(Command::Analyze(args)) => {
+            let cfg = AnalyzeConfig::try_from(args)?;
+            let r = offline::analyze(&cfg)?;
+            println!(
+                "wrote {}: {} rows x {} bins float32 ({}) from {} ({} Hz, {} ch, {:.3} s) in {:.3} s",
+                cfg.output.display(),
+                r.rows,
+                r.bins,
+                cfg.scale,
+                cfg.input.display(),
+                r.sample_rate_hz,
+                r.channels,
+                r.seconds,
+                r.elapsed.as_secs_f64()
+            );
+            Ok(())
+        }
+        None => run_live(&LiveConfig::new(&cli.live, &cli.analysis)?),
+    }
+}
+
+fn run_devices() -> Result<()> {
+    let devices = capture::list_input_devices()?;
+    if devices.is_empty() {
+        println!("no input devices found (live mode will fall back to the demo signal)");
+    }
+    for d in devices {
+        let default = if d.is_default { " (default)" } else { "" };
+        println!("{}{default}  [id {}]", d.name, d.id);
+        println!("    default: {}", d.default_config);
+        for s in &d.supported {
+            println!("    supports: {s}");
+        }
+    }
+    Ok(())
+}
+
+/// What feeds the ring.
+enum Running {
+    Mic(cpal::Stream),
+    Paced(PacedSource),
+}
+
+struct Started {
+    running: Running,
+    label: String,
+    sample_rate_hz: u32,
+    channels: usize,
+    samples: SampleConsumer,
+    marks: MarkConsumer,
+    timebase: Timebase,
+}
+
+fn start_paced(
+    source: Box<dyn BlockSource>,
+    period: u32,
+    label: String,
+    stats: &Arc<CaptureStats>,
+) -> Result<Started> {
+    let (rate, channels) = (source.sample_rate_hz(), source.channels());
+    let (producer, samples) = ring::sample_ring(rate, channels);
+    let (mark_producer, marks) = ring::mark_ring();
+    let callback = crate::audio::callback::CaptureCallback::<f32>::new(
+        producer,
+        mark_producer,
+        Arc::clone(stats),
+        channels,
+    );
+    let origin = Instant::now();
+    let paced = PacedSource::spawn(source, period as usize, callback, origin)?;
+    Ok(Started {
+        running: Running::Paced(paced),
+        label,
+        sample_rate_hz: rate,
+        channels,
+        samples,
+        marks,
+        timebase: Timebase { origin },
+    })
+}
+
+fn start_demo(cfg: &LiveConfig, label: &str, stats: &Arc<CaptureStats>) -> Result<Started> {
+    let rate = cfg.sample_rate_hz.unwrap_or(DEFAULT_DEMO_RATE_HZ);
+    let period = cfg.buffer_frames.unwrap_or(DEFAULT_PACED_PERIOD);
+    start_paced(Box::new(DemoSignal::new(rate)), period, label.into(), stats)
+}
+
+fn start_mic(request: DeviceRequest<'_>, cfg: &LiveConfig, stats: &Arc<CaptureStats>) -> Result<Started> {
+    let input = capture::open_input(
+        request,
+        cfg.sample_rate_hz,
+        cfg.buffer_frames,
+        Arc::clone(stats),
+    )?;
+    eprintln!(
+        "hopscope: capturing from '{}': {}, {} ch, {} Hz, buffer {}",
+        input.device_name, input.sample_format, input.channels, input.sample_rate_hz, input.buffer
+    );
+    Ok(Started {
+        label: input.device_name,
+        sample_rate_hz: input.sample_rate_hz,
+        channels: input.channels,
+        samples: input.samples,
+        marks: input.marks,
+        timebase: input.timebase,
+        running: Running::Mic(input.stream),
+    })
+}
+
+fn start_source(cfg: &LiveConfig, stats: &Arc<CaptureStats>) -> Result<Started> {
+    match &cfg.source {
+        SourceChoice::Demo => start_demo(cfg, "DEMO SIGNAL", stats),
+        SourceChoice::File { path, looping } => {
+            let audio = wav::read_wav(path)?;
+            let label = path
+                .file_name()
+                .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+            let period = cfg.buffer_frames.unwrap_or(DEFAULT_PACED_PERIOD);
+            start_paced(Box::new(FileSource::new(audio, *looping)), period, label, stats)
+        }
+        SourceChoice::Device(query) => start_mic(DeviceRequest::Named(query), cfg, stats),
+        SourceChoice::DefaultDevice => match start_mic(DeviceRequest::Default, cfg, stats) {
+            Ok(started) => Ok(started),
+            // Only fall back when the user asked for nothing specific of the device.
+            Err(e @ (Error::NoInputDevice(_) | Error::DeviceConfig { .. } | Error::Audio(_)))
+                if cfg.sample_rate_hz.is_none() && cfg.buffer_frames.is_none() =>
+            {
+                eprintln!("hopscope: no usable input device ({e}); showing the built-in DEMO SIGNAL instead");
+                start_demo(cfg, DEMO_FALLBACK_LABEL, stats)
+            }
+            Err(e) => Err(e),
+        },
+    }
+}
+
+/// Runs live mode headless: one status line per second on stdout until Ctrl-C,
+/// `--duration`, or the end of a non-looping `--file`.
+///
+/// # Errors
+/// Source, device or thread failures.
+pub fn run_live(cfg: &LiveConfig) -> Result<()> {
+    let stats = Arc::new(CaptureStats::default());
+    let started = start_source(cfg, &stats)?;
+    if let ChannelSelect::Index(c) = cfg.channel {
+        if c >= started.channels {
+            return Err(Error::InvalidArgument {
+                flag: "--channel",
+                message: format!(
+                    "channel {c} does not exist: the source has {} channel(s) (0..={})",
+                    started.channels,
+                    started.channels - 1
+                ),
+            });
+        }
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        // A second handler cannot be installed (tests run several lives): ignore that.
+        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed));
+    }
+    let (handle, link) = analysis::spawn(AnalysisSetup {
+        samples: started.samples,
+        marks: started.marks,
+        channels: started.channels,
+        channel_select: cfg.channel,
+        sample_rate_hz: started.sample_rate_hz,
+        timebase: started.timebase,
+        params: cfg.params,
+        scale: Scale::Db,
+    })?;
+    let mut status = StatusLine::new(started.label.clone(), started.sample_rate_hz, cfg.params);
+    let t0 = Instant::now();
+    let mut next_status = t0 + Duration::from_secs(1);
+    let running = started.running;
+    loop {
+        match link.rows.recv_timeout(Duration::from_millis(50)) {
+            Ok(row) => {
+                status.observe(&row);
+                link.recycle(row);
+                for row in link.rows.try_iter() {
+                    status.observe(&row);
+                    link.recycle(row);
+                }
+            }
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+        }
+        let now = Instant::now();
+        if now >= next_status {
+            status.print(now - t0, &stats, &link);
+            next_status += Duration::from_secs(1);
+        }
+        let source_done = match &running {
+            Running::Paced(p) => p.finished(),
+            Running::Mic(_) => false,
+        };
+        let cap = stats.snapshot();
+        let drained = link.stats.snapshot().frames_analysed >= cap.frames_captured - cap.frames_dropped;
+        if stop.load(Ordering::Relaxed)
+            || cfg.duration.is_some_and(|d| now - t0 >= d)
+            || (source_done && drained && link.rows.is_empty())
+        {
+            break;
+        }
+    }
+    status.print(t0.elapsed(), &stats, &link);
+    // Ordered shutdown: stop the source, then analysis, then report.
+    match running {
+        Running::Mic(stream) => drop(stream),
+        Running::Paced(mut paced) => paced.stop(),
+    }
+    let _ = link.control.send(Control::Shutdown);
+    let _ = handle.join();
+    let cap = stats.snapshot();
+    let ana = link.stats.snapshot();
+    eprintln!(
+        "hopscope: stopped after {:.1} s: {} samples captured, {} dropped; {} rows, {} dropped; {} stream errors ({} xruns)",
+        t0.elapsed().as_secs_f64(),
+        cap.frames_captured,
+        cap.frames_dropped,
+        ana.rows_produced,
+        ana.rows_dropped,
+        cap.stream_errors,
+        cap.xruns
+    );
+    Ok(())
+}
+
+/// The once-per-second headless status line (`key=value` for scripts).
+///
+/// Thread: main.
+struct StatusLine {
+    label: String,
+    sample_rate_hz: u32,
+    params: StftParams,
+    last_peak: Option<(f64, f32)>,
+    latencies_ms: Vec<f64>,
+    prev_rows: u64,
+    prev_row_ns: u64,
+    prev_t: Duration,
+}
+
+impl StatusLine {
+    fn new(label: String, sample_rate_hz: u32, params: StftParams) -> Self {
+        StatusLine {
+            label,
+            sample_rate_hz,
+            params,
+            last_peak: None,
+            latencies_ms: Vec::with_capacity(4096),
+            prev_rows: 0,
+            prev_row_ns: 0,
+            prev_t: Duration::ZERO,
+        }
+    }
+
+    fn observe(&mut self, row: &SpectrumRow) {
+        self.params = row.params;
+        let (k, level) = row.peak();
+        self.last_peak = Some((bin_to_hz(k as f64, row.params.fft_size, row.sample_rate_hz), level));
+        let latency = row.finished_at.saturating_duration_since(row.captured_at);
+        self.latencies_ms.push(latency.as_secs_f64() * 1e3);
+    }
+
+    fn print(&mut self, t: Duration, stats: &CaptureStats, link: &AnalysisLink) {
+        let cap = stats.snapshot();
+        let ana = link.stats.snapshot();
+        let row_max_ns = link.stats.take_max();
+        let dt = (t - self.prev_t).as_secs_f64().max(1e-9);
+        let new_rows = ana.rows_produced - self.prev_rows;
+        let rows_per_s = new_rows as f64 / dt;
+        let row_us_mean = if new_rows > 0 {
+            (ana.row_time_ns_total - self.prev_row_ns) as f64 / new_rows as f64 / 1e3
+        } else {
+            0.0
+        };
+        self.latencies_ms.sort_by(f64::total_cmp);
+        let latency_p50 = self.latencies_ms.get(self.latencies_ms.len() / 2).copied().unwrap_or(f64::NAN);
+        self.latencies_ms.clear();
+        let (peak_hz, peak_db) = self.last_peak.unwrap_or((f64::NAN, f32::NAN));
+        let p = self.params;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "status t={:.1}s src=\"{}\" sr={} n_fft={} win_length={} hop={} window={} rows={} rows_per_s={:.1} \
+             peak_hz={:.1} peak_dbfs={:.2} captured={} dropped_samples={} dropped_rows={} stream_errors={} \
+             row_us_mean={:.1} row_us_max={:.1} capture_to_row_ms_p50={:.2}",
+            t.as_secs_f64(),
+            self.label,
+            self.sample_rate_hz,
+            p.fft_size,
+            p.win_length,
+            p.hop_size,
+            p.window,
+            ana.rows_produced,
+            rows_per_s,
+            peak_hz,
+            peak_db,
+            cap.frames_captured,
+            cap.frames_dropped,
+            ana.rows_dropped,
+            cap.stream_errors,
+            row_us_mean,
+            row_max_ns as f64 / 1e3,
+            latency_p50,
+        );
+        let _ = out.flush();
+        self.prev_rows = ana.rows_produced;
+        self.prev_row_ns = ana.row_time_ns_total;
+        self.prev_t = t;
+    }
+}

@@ -1,0 +1,340 @@
+//! cpal devices and streams: the only module that opens hardware.
+//!
+//! cpal 0.18.2's ALSA backend stamps callbacks with the time elapsed since the
+//! stream was created (an `Instant` taken inside `build_input_stream`). We take our
+//! own `Instant` just before that call as the timebase origin, so capture instants
+//! are at most the stream-creation time late (a few hundred µs, conservative: the
+//! measured latency reads slightly high, never low).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
+use cpal::{
+    BufferSize, Device, FromSample, InputCallbackInfo, SampleFormat, SizedSample, StreamConfig,
+    SupportedBufferSize, SupportedStreamConfig, SupportedStreamConfigRange,
+};
+
+use super::callback::CaptureCallback;
+use super::stats::CaptureStats;
+use crate::analysis::Timebase;
+use crate::error::{Error, Result};
+use crate::ring::{self, MarkConsumer, SampleConsumer};
+
+/// One input device as `hopscope devices` shows it.
+#[derive(Clone, Debug)]
+pub struct DeviceReport {
+    /// Human-readable name.
+    pub name: String,
+    /// Backend id (e.g. the ALSA PCM name).
+    pub id: String,
+    /// Whether it is the host's default input.
+    pub is_default: bool,
+    /// Default configuration, or why there is none.
+    pub default_config: String,
+    /// Supported configuration ranges.
+    pub supported: Vec<String>,
+}
+
+fn device_name(device: &Device) -> String {
+    device
+        .description()
+        .map(|d| d.name().to_string())
+        .unwrap_or_else(|_| "<unnamed>".into())
+}
+
+fn device_id(device: &Device) -> String {
+    device
+        .id()
+        .map(|id| id.to_string())
+        .unwrap_or_else(|_| String::new())
+}
+
+fn describe_buffer(b: &SupportedBufferSize) -> String {
+    match b {
+        SupportedBufferSize::Range { min, max } => format!("buffer {min}..={max} frames"),
+        SupportedBufferSize::Unknown => "buffer size unknown".into(),
+    }
+}
+
+fn describe_config(c: &SupportedStreamConfig) -> String {
+    format!(
+        "{:?}, {} ch, {} Hz, {}",
+        c.sample_format(),
+        c.channels(),
+        c.sample_rate(),
+        describe_buffer(c.buffer_size())
+    )
+}
+
+fn describe_range(r: &SupportedStreamConfigRange) -> String {
+    format!(
+        "{:?}, {} ch, {}..={} Hz, {}",
+        r.sample_format(),
+        r.channels(),
+        r.min_sample_rate(),
+        r.max_sample_rate(),
+        describe_buffer(r.buffer_size())
+    )
+}
+
+/// Every input device of the default host.
+///
+/// # Errors
+/// If the host cannot enumerate devices.
+pub fn list_input_devices() -> Result<Vec<DeviceReport>> {
+    let host = cpal::default_host();
+    let default_id = host.default_input_device().map(|d| device_id(&d));
+    let devices = host
+        .input_devices()
+        .map_err(|e| Error::Audio(format!("cannot list input devices: {e}")))?;
+    Ok(devices
+        .map(|d| {
+            let id = device_id(&d);
+            DeviceReport {
+                name: device_name(&d),
+                is_default: default_id.as_deref() == Some(id.as_str()),
+                id,
+                default_config: match d.default_input_config() {
+                    Ok(c) => describe_config(&c),
+                    Err(e) => format!("none ({e})"),
+                },
+                supported: d
+                    .supported_input_configs()
+                    .map(|it| it.map(|r| describe_range(&r)).collect())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect())
+}
+
+/// Which device to open.
+#[derive(Clone, Copy, Debug)]
+pub enum DeviceRequest<'a> {
+    /// The host default input.
+    Default,
+    /// The one device whose name or id contains this, case-insensitive.
+    Named(&'a str),
+}
+
+/// A running cpal input stream and the analysis thread's ends of its rings.
+///
+/// Thread: main owns it; dropping `stream` stops the callback.
+pub struct OpenedInput {
+    /// The stream (keep it alive).
+    pub stream: cpal::Stream,
+    /// Device name.
+    pub device_name: String,
+    /// Negotiated sample rate.
+    pub sample_rate_hz: u32,
+    /// Negotiated channels.
+    pub channels: usize,
+    /// Negotiated sample format.
+    pub sample_format: String,
+    /// Buffer size request.
+    pub buffer: String,
+    /// Sample ring consumer.
+    pub samples: SampleConsumer,
+    /// Mark ring consumer.
+    pub marks: MarkConsumer,
+    /// Maps the callback timestamps onto `Instant`s.
+    pub timebase: Timebase,
+}
+
+fn find_device(request: DeviceRequest<'_>) -> Result<Device> {
+    let host = cpal::default_host();
+    match request {
+        DeviceRequest::Default => host
+            .default_input_device()
+            .ok_or_else(|| Error::NoInputDevice("the host reports no default input".into())),
+        DeviceRequest::Named(query) => {
+            let devices: Vec<Device> = host
+                .input_devices()
+                .map_err(|e| Error::Audio(format!("cannot list input devices: {e}")))?
+                .collect();
+            let all: Vec<String> = devices.iter().map(device_name).collect();
+            let q = query.to_lowercase();
+            let mut matches: Vec<Device> = devices
+                .into_iter()
+                .filter(|d| {
+                    device_name(d).to_lowercase().contains(&q)
+                        || device_id(d).to_lowercase().contains(&q)
+                })
+                .collect();
+            let list = |names: &[String]| {
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            };
+            match matches.len() {
+                1 => Ok(matches.remove(0)),
+                0 => Err(Error::DeviceSelection(format!(
+                    "no input device matches '{query}'; input devices: {}",
+                    list(&all)
+                ))),
+                _ => {
+                    // An exact name match wins over substring matches.
+                    if let Some(i) = matches.iter().position(|d| device_name(d).to_lowercase() == q) {
+                        return Ok(matches.remove(i));
+                    }
+                    let names: Vec<String> = matches.iter().map(device_name).collect();
+                    Err(Error::DeviceSelection(format!(
+                        "'{query}' matches several input devices: {}; be more specific",
+                        list(&names)
+                    )))
+                }
+            }
+        }
+    }
+}
+
+fn choose_config(
+    device: &Device,
+    name: &str,
+    sample_rate_hz: Option<u32>,
+) -> Result<SupportedStreamConfig> {
+    let default = device.default_input_config().map_err(|e| Error::DeviceConfig {
+        device: name.into(),
+        message: format!("has no default input configuration ({e})"),
+    })?;
+    let Some(rate) = sample_rate_hz else {
+        return Ok(default);
+    };
+    if default.sample_rate() == rate {
+        return Ok(default);
+    }
+    let ranges: Vec<SupportedStreamConfigRange> = device
+        .supported_input_configs()
+        .map_err(|e| Error::DeviceConfig {
+            device: name.into(),
+            message: format!("cannot list supported configurations ({e})"),
+        })?
+        .collect();
+    let score = |r: &SupportedStreamConfigRange| {
+        (r.sample_format() == default.sample_format()) as u8 * 2
+            + (r.channels() == default.channels()) as u8
+    };
+    ranges
+        .iter()
+        .filter(|r| r.contains_rate(rate))
+        .max_by_key(|r| score(r))
+        .and_then(|r| r.try_with_sample_rate(rate))
+        .ok_or_else(|| Error::DeviceConfig {
+            device: name.into(),
+            message: format!(
+                "does not support {rate} Hz; supported: {}",
+                ranges.iter().map(describe_range).collect::<Vec<_>>().join("; ")
+            ),
+        })
+}
+
+/// Opens and starts an input stream.
+///
+/// # Errors
+/// No such device, an unsupported rate or buffer size (naming what is supported),
+/// or a backend failure.
+pub fn open_input(
+    request: DeviceRequest<'_>,
+    sample_rate_hz: Option<u32>,
+    buffer_frames: Option<u32>,
+    stats: Arc<CaptureStats>,
+) -> Result<OpenedInput> {
+    let device = find_device(request)?;
+    let name = device_name(&device);
+    let supported = choose_config(&device, &name, sample_rate_hz)?;
+    let mut config: StreamConfig = supported.config();
+    if let Some(frames) = buffer_frames {
+        if let SupportedBufferSize::Range { min, max } = supported.buffer_size() {
+            if !(*min..=*max).contains(&frames) {
+                return Err(Error::DeviceConfig {
+                    device: name,
+                    message: format!(
+                        "buffer of {frames} frames is not supported: supported {min}..={max} frames"
+                    ),
+                });
+            }
+        }
+        config.buffer_size = BufferSize::Fixed(frames);
+    }
+    let format = supported.sample_format();
+    let (stream, samples, marks, timebase) = match format {
+        SampleFormat::I8 => build::<i8>(&device, &config, stats),
+        SampleFormat::I16 => build::<i16>(&device, &config, stats),
+        SampleFormat::I24 => build::<cpal::I24>(&device, &config, stats),
+        SampleFormat::I32 => build::<i32>(&device, &config, stats),
+        SampleFormat::I64 => build::<i64>(&device, &config, stats),
+        SampleFormat::U8 => build::<u8>(&device, &config, stats),
+        SampleFormat::U16 => build::<u16>(&device, &config, stats),
+        SampleFormat::U24 => build::<cpal::U24>(&device, &config, stats),
+        SampleFormat::U32 => build::<u32>(&device, &config, stats),
+        SampleFormat::U64 => build::<u64>(&device, &config, stats),
+        SampleFormat::F32 => build::<f32>(&device, &config, stats),
+        SampleFormat::F64 => build::<f64>(&device, &config, stats),
+        other => Err(format!("unsupported sample format {other:?}")),
+    }
+    .map_err(|message| Error::DeviceConfig {
+        device: name.clone(),
+        message,
+    })?;
+    Ok(OpenedInput {
+        stream,
+        device_name: name,
+        sample_rate_hz: config.sample_rate,
+        channels: config.channels as usize,
+        sample_format: format!("{format:?}"),
+        buffer: match config.buffer_size {
+            BufferSize::Fixed(n) => format!("{n} frames"),
+            BufferSize::Default => "default".into(),
+        },
+        samples,
+        marks,
+        timebase,
+    })
+}
+
+type Built = (cpal::Stream, SampleConsumer, MarkConsumer, Timebase);
+
+fn build<T>(
+    device: &Device,
+    config: &StreamConfig,
+    stats: Arc<CaptureStats>,
+) -> std::result::Result<Built, String>
+where
+    T: SizedSample + Send + 'static,
+    f32: FromSample<T>,
+{
+    let channels = config.channels as usize;
+    if channels == 0 {
+        return Err("the device offers 0 channels".into());
+    }
+    let (producer, consumer) = ring::sample_ring(config.sample_rate, channels);
+    let (mark_producer, mark_consumer) = ring::mark_ring();
+    let mut callback =
+        CaptureCallback::<T>::new(producer, mark_producer, Arc::clone(&stats), channels);
+    let error_stats = stats;
+    let origin = Instant::now();
+    let stream = device
+        .build_input_stream::<T, _, _>(
+            *config,
+            move |data: &[T], info: &InputCallbackInfo| {
+                let capture_ns = info.timestamp().capture.as_nanos() as u64;
+                callback.on_data(data, capture_ns);
+            },
+            move |e: cpal::Error| {
+                error_stats.record_stream_error(e.kind() == cpal::ErrorKind::Xrun);
+            },
+            None,
+        )
+        .map_err(|e| match (config.buffer_size, e.kind()) {
+            (BufferSize::Fixed(n), _) => {
+                format!("cannot open a stream with a buffer of {n} frames ({e})")
+            }
+            _ => format!("cannot open input stream ({e})"),
+        })?;
+    stream
+        .play()
+        .map_err(|e| format!("cannot start input stream ({e})"))?;
+    Ok((stream, consumer, mark_consumer, Timebase { origin }))
+}

@@ -1,0 +1,108 @@
+//! Raw command-line flags (clap derive). Doc comments are the `--help` text;
+//! `config.rs` validates them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Real-time microphone spectrogram monitor with calibrated dBFS rows and
+/// ML-ready STFT parameters.
+///
+/// With no subcommand, runs the live monitor on the default input device (or
+/// --device / --file / --demo). Without an input device it falls back to the
+/// built-in demo signal and says so.
+#[derive(Debug, Parser)]
+#[command(name = "hopscope", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// What to do; omit for the live monitor.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Live options.
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// STFT options.
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List every input device with its default and supported configurations.
+    Devices,
+    /// Write the STFT of a WAV file as a float32 .npy array of shape (frames, bins).
+    Analyze(AnalyzeArgs),
+}
+
+/// Where live audio comes from and how it is captured.
+#[derive(Debug, Args)]
+#[group(id = "live")]
+pub struct LiveArgs {
+    /// Input device: case-insensitive substring of its name (see `hopscope devices`).
+    #[arg(long, value_name = "SUBSTR", group = "source")]
+    pub device: Option<String>,
+    /// Replay a WAV file paced in real time, exactly like a microphone.
+    #[arg(long, value_name = "PATH.wav", group = "source")]
+    pub file: Option<PathBuf>,
+    /// With --file: start again at the end.
+    #[arg(long = "loop", requires = "file")]
+    pub looping: bool,
+    /// Use the built-in demo signal (tones, chirp, clicks, bursts, noise).
+    #[arg(long, group = "source")]
+    pub demo: bool,
+    /// Capture sample rate in Hz (device default if omitted; 48000 for --demo).
+    #[arg(long, value_name = "HZ")]
+    pub sample_rate: Option<u32>,
+    /// Audio buffer size in frames (device default if omitted; 480 for --file/--demo).
+    #[arg(long, value_name = "FRAMES")]
+    pub buffer: Option<u32>,
+    /// Analyse one input channel (0 = first) instead of the mix of all channels.
+    #[arg(long, value_name = "N")]
+    pub channel: Option<usize>,
+    /// Stop after this many seconds (default: run until Ctrl-C, or the end of a --file).
+    #[arg(long, value_name = "SECONDS")]
+    pub duration: Option<f64>,
+}
+
+/// STFT parameters shared by live mode and `analyze`.
+#[derive(Clone, Debug, Args)]
+pub struct AnalysisArgs {
+    /// FFT size n_fft: any length 16..=65536 (powers of two and 2^a·3^b are fastest).
+    #[arg(long = "n-fft", value_name = "N", default_value_t = 2048)]
+    pub n_fft: usize,
+    /// Window length ≤ n_fft [default: n_fft]; a shorter window is centred in the
+    /// FFT buffer and zero-padded, as librosa and torch do.
+    #[arg(long = "win-length", value_name = "N")]
+    pub win_length: Option<usize>,
+    /// Hop in samples, 1..=win_length [default: 512, or win_length/4 when that is smaller].
+    #[arg(long, value_name = "N")]
+    pub hop: Option<usize>,
+    /// Window: rect, hann, hamming, blackman, blackmanharris, flattop,
+    /// kaiser[=BETA] (default 8.6), gaussian[=SIGMA as a fraction of the window] (default 0.2).
+    #[arg(long, value_name = "NAME", default_value = "hann")]
+    pub window: String,
+}
+
+/// `hopscope analyze IN.wav -o OUT.npy`.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Input WAV (8/16/24/32-bit integer or 32-bit float PCM).
+    #[arg(value_name = "IN.wav")]
+    pub input: PathBuf,
+    /// Output .npy (float32, shape (frames, bins), C order).
+    #[arg(short = 'o', long = "output", value_name = "OUT.npy")]
+    pub output: PathBuf,
+    /// STFT options.
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    /// Values: db (calibrated dBFS: a full-scale sine reads 0), magnitude (|X|, as
+    /// np.abs(librosa.stft)), power (|X|²).
+    #[arg(long, value_name = "SCALE", default_value = "db")]
+    pub scale: String,
+    /// Pad n_fft/2 zeros at both ends (librosa center=True, pad_mode="constant").
+    #[arg(long)]
+    pub center: bool,
+    /// Analyse one channel (0 = first) instead of the mix of all channels.
+    #[arg(long, value_name = "N")]
+    pub channel: Option<usize>,
+}

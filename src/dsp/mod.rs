@@ -1,0 +1,5 @@
+//! Signal processing shared by live and offline paths.
+
+pub mod scale;
+pub mod stft;
+pub mod window;

@@ -1,0 +1,55 @@
+//! The library's error type. Every variant renders as one line.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong, with context.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A command-line value out of range or malformed.
+    #[error("invalid {flag}: {message}")]
+    InvalidArgument {
+        /// The flag, e.g. `--n-fft`.
+        flag: &'static str,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
+    /// A WAV file that cannot be read.
+    #[error("cannot read WAV '{path}': {message}")]
+    Wav {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// An output file that cannot be written.
+    #[error("cannot write '{path}': {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// No input device exists.
+    #[error("no audio input device found ({0})")]
+    NoInputDevice(String),
+    /// `--device` matched nothing or several devices.
+    #[error("{0}")]
+    DeviceSelection(String),
+    /// The device rejected or cannot provide the requested configuration.
+    #[error("device '{device}': {message}")]
+    DeviceConfig {
+        /// Device name.
+        device: String,
+        /// What failed and what is supported.
+        message: String,
+    },
+    /// The audio backend failed.
+    #[error("audio backend: {0}")]
+    Audio(String),
+    /// A thread could not be started.
+    #[error("cannot start thread: {0}")]
+    Thread(#[from] std::io::Error),
+}
+
+/// Result with [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;

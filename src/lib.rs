@@ -1,0 +1,34 @@
+//! hopscope: a real-time microphone spectrogram monitor.
+//!
+//! ```text
+//! mic → cpal callback (audio::callback) ─ convert, one bulk push, count
+//!     → lock-free SPSC ring (ring)       ─ interleaved f32 + timing marks
+//!     → analysis thread (analysis)       ─ downmix, sliding STFT (dsp::stft), dBFS (dsp::scale)
+//!     → bounded crossbeam channel        ─ SpectrumRow (message), buffers recycled
+//!     → main thread                      ─ status line now; the window later
+//! ```
+//!
+//! | thread | owns | shares | allocates | blocks |
+//! |---|---|---|---|---|
+//! | capture callback (RT) | `CaptureCallback<T>` (producers) | `Arc<CaptureStats>` (write) | never | never |
+//! | `source` (--file/--demo) | a `BlockSource`, `CaptureCallback<f32>` | `Arc<CaptureStats>` | its period buffer once | sleeps until each period is due |
+//! | analysis (`stft`) | consumers, `Stft`, channel ends | `Arc<AnalysisStats>` (write) | on reconfiguration only | short sleep when the ring is empty |
+//! | main | `cpal::Stream`, `AnalysisLink` | stats (read) | yes, none per row | status interval |
+//!
+//! `analyze` runs the same [`dsp::stft::FrameTransform`] over a whole file on every core.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod analysis;
+pub mod app;
+pub mod audio;
+pub mod cli;
+pub mod config;
+pub mod dsp;
+pub mod error;
+pub mod message;
+pub mod npy;
+pub mod offline;
+pub mod ring;
+pub mod source;
+pub mod wav;

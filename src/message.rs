@@ -1,0 +1,63 @@
+//! Messages between the analysis thread and its controller (UI or status loop).
+
+use std::time::Instant;
+
+use crate::dsp::scale::Scale;
+use crate::dsp::stft::StftParams;
+
+/// A change requested of the analysis thread.
+///
+/// Thread: sent by UI/status (main), received by analysis, over a bounded crossbeam channel.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Control {
+    /// New STFT parameters from the next row on (validated by the sender).
+    SetParams(StftParams),
+    /// New output scale from the next row on.
+    SetScale(Scale),
+    /// Stop the analysis thread.
+    Shutdown,
+}
+
+/// Counts parameter changes; every row carries the generation it was computed with.
+pub type Generation = u64;
+
+/// One STFT row on its way to the UI.
+///
+/// Thread: built by analysis, moved to UI over a bounded channel; `bins` is returned
+/// on the recycle channel so steady state allocates nothing.
+#[derive(Clone, Debug)]
+pub struct SpectrumRow {
+    /// Parameter generation (0 at start, +1 per applied change).
+    pub generation: Generation,
+    /// Parameters of this row.
+    pub params: StftParams,
+    /// What `bins` means.
+    pub scale: Scale,
+    /// Sample rate of the stream.
+    pub sample_rate_hz: u32,
+    /// Stream index of the row's first sample.
+    pub first_sample: u64,
+    /// When the row's last sample was captured.
+    pub captured_at: Instant,
+    /// When the analysis thread finished the row.
+    pub finished_at: Instant,
+    /// `n_fft/2 + 1` values in `scale`.
+    pub bins: Vec<f32>,
+}
+
+impl SpectrumRow {
+    /// Index and value of the strongest bin.
+    pub fn peak(&self) -> (usize, f32) {
+        self.bins
+            .iter()
+            .copied()
+            .enumerate()
+            .fold((0, f32::NEG_INFINITY), |best, (k, v)| {
+                if v > best.1 {
+                    (k, v)
+                } else {
+                    best
+                }
+            })
+    }
+}

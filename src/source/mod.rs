@@ -1,0 +1,101 @@
+//! Sources that play the role of a microphone: the built-in demo signal and WAV
+//! replay, delivered in periods paced to real time through the same
+//! [`CaptureCallback`] as cpal, so everything downstream is the live path.
+
+pub mod demo;
+pub mod file;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::audio::callback::CaptureCallback;
+
+/// A generator of interleaved f32 frames.
+///
+/// Thread: moved into the source thread.
+pub trait BlockSource: Send {
+    /// Channels per frame.
+    fn channels(&self) -> usize;
+    /// Sample rate.
+    fn sample_rate_hz(&self) -> u32;
+    /// Writes up to `out.len() / channels` frames; returns the frames written, 0 at the end.
+    fn fill(&mut self, out: &mut [f32]) -> usize;
+}
+
+/// A running paced source thread.
+///
+/// Thread: handle owned by main; the thread owns the source and the callback.
+pub struct PacedSource {
+    handle: Option<JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
+    finished: Arc<AtomicBool>,
+}
+
+impl PacedSource {
+    /// Starts delivering `period_frames` frames every `period_frames / sample_rate` s.
+    /// Frame `i` is stamped as captured at `i / sample_rate` s after `origin`, and is
+    /// delivered once its period's last frame has been "captured".
+    ///
+    /// # Errors
+    /// If the OS cannot spawn a thread.
+    pub fn spawn(
+        mut source: Box<dyn BlockSource>,
+        period_frames: usize,
+        mut callback: CaptureCallback<f32>,
+        origin: Instant,
+    ) -> std::io::Result<PacedSource> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let finished = Arc::new(AtomicBool::new(false));
+        let (stop_t, finished_t) = (Arc::clone(&stop), Arc::clone(&finished));
+        let handle = std::thread::Builder::new()
+            .name("source".into())
+            .spawn(move || {
+                let channels = source.channels();
+                let rate = source.sample_rate_hz() as u128;
+                let mut buf = vec![0.0f32; period_frames.max(1) * channels];
+                let mut frames_done: u64 = 0;
+                while !stop_t.load(Ordering::Relaxed) {
+                    let n = source.fill(&mut buf);
+                    if n == 0 {
+                        break;
+                    }
+                    let end_frame = (frames_done + n as u64) as u128;
+                    let due = origin + Duration::from_nanos((end_frame * 1_000_000_000 / rate) as u64);
+                    let now = Instant::now();
+                    if due > now {
+                        std::thread::sleep(due - now);
+                    }
+                    let capture_ns = (frames_done as u128 * 1_000_000_000 / rate) as u64;
+                    callback.on_data(&buf[..n * channels], capture_ns);
+                    frames_done += n as u64;
+                }
+                finished_t.store(true, Ordering::Relaxed);
+            })?;
+        Ok(PacedSource {
+            handle: Some(handle),
+            stop,
+            finished,
+        })
+    }
+
+    /// Whether the source has delivered its last frame.
+    pub fn finished(&self) -> bool {
+        self.finished.load(Ordering::Relaxed)
+    }
+
+    /// Stops the thread and waits for it.
+    pub fn stop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for PacedSource {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
