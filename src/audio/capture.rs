@@ -78,6 +78,39 @@ fn describe_range(r: &SupportedStreamConfigRange) -> String {
     )
 }
 
+/// One line per sample format: its channel counts and rate span (the full list
+/// can run to hundreds of ranges, e.g. ALSA's `null` device).
+fn summarize_ranges(ranges: &[SupportedStreamConfigRange]) -> Vec<String> {
+    let mut formats: Vec<SampleFormat> = Vec::new();
+    for r in ranges {
+        if !formats.contains(&r.sample_format()) {
+            formats.push(r.sample_format());
+        }
+    }
+    formats
+        .into_iter()
+        .map(|f| {
+            let of: Vec<&SupportedStreamConfigRange> =
+                ranges.iter().filter(|r| r.sample_format() == f).collect();
+            let ch_min = of.iter().map(|r| r.channels()).min().unwrap_or(0);
+            let ch_max = of.iter().map(|r| r.channels()).max().unwrap_or(0);
+            let sr_min = of.iter().map(|r| r.min_sample_rate()).min().unwrap_or(0);
+            let sr_max = of.iter().map(|r| r.max_sample_rate()).max().unwrap_or(0);
+            let channels = if ch_min == ch_max {
+                format!("{ch_min} ch")
+            } else {
+                format!("{ch_min}..={ch_max} ch")
+            };
+            let rates = if sr_min == sr_max {
+                format!("{sr_min} Hz")
+            } else {
+                format!("{sr_min}..={sr_max} Hz")
+            };
+            format!("{f:?}: {channels}, {rates}")
+        })
+        .collect()
+}
+
 /// Every input device of the default host.
 ///
 /// # Errors
@@ -101,7 +134,7 @@ pub fn list_input_devices() -> Result<Vec<DeviceReport>> {
                 },
                 supported: d
                     .supported_input_configs()
-                    .map(|it| it.map(|r| describe_range(&r)).collect())
+                    .map(|it| summarize_ranges(&it.collect::<Vec<_>>()))
                     .unwrap_or_default(),
             }
         })

@@ -1,0 +1,239 @@
+//! RT2: zero allocation in the capture callback and in the analysis loop after
+//! warm-up, proven with an allocation-disabling global allocator.
+//!
+//! `assert_no_alloc` with `warn_debug` counts violations (per thread) instead of
+//! aborting; it only checks in debug builds, so this file refuses to run in release.
+
+use std::sync::Arc;
+
+use assert_no_alloc::{assert_no_alloc, reset_violation_count, violation_count, AllocDisabler};
+use cpal::{FromSample, Sample};
+use ringbuf::traits::Consumer;
+
+use hopscope::analysis::{Analysis, AnalysisLink, AnalysisSetup, ChannelSelect, Timebase};
+use hopscope::audio::callback::CaptureCallback;
+use hopscope::audio::stats::CaptureStats;
+use hopscope::dsp::scale::Scale;
+use hopscope::dsp::stft::{Stft, StftParams};
+use hopscope::dsp::window::{WindowKind, ALL_WINDOWS};
+use hopscope::message::Control;
+use hopscope::ring::{self, MarkProducer, SampleProducer};
+
+#[global_allocator]
+static A: AllocDisabler = AllocDisabler;
+
+const CALLBACK_LENGTHS: [usize; 5] = [0, 1, 7, 4096, 65536];
+
+/// The checker must itself be able to fail: an allocation inside the guard counts.
+#[test]
+fn the_checker_catches_an_allocation() {
+    assert!(cfg!(debug_assertions), "run this test in debug: assert_no_alloc only checks there");
+    reset_violation_count();
+    let v = assert_no_alloc(|| vec![1u8; 100]);
+    assert_eq!(v.len(), 100);
+    assert_eq!(violation_count(), 1, "a deliberate allocation must be counted");
+    reset_violation_count();
+}
+
+fn callback_never_allocates<T>(make: impl Fn(usize) -> T)
+where
+    T: Sample + Send + 'static,
+    f32: FromSample<T>,
+{
+    for channels in [1usize, 2] {
+        // A ring smaller than the longest callback, so the drop path runs too.
+        let (producer, mut consumer) = ring::sample_ring_with_capacity(8192 * channels);
+        let (mark_producer, mut marks) = ring::mark_ring();
+        let stats = Arc::new(CaptureStats::default());
+        let mut cb = CaptureCallback::<T>::new(producer, mark_producer, Arc::clone(&stats), channels);
+        let mut expected_frames = 0u64;
+        for &len in &CALLBACK_LENGTHS {
+            let data: Vec<T> = (0..len).map(&make).collect();
+            reset_violation_count();
+            assert_no_alloc(|| cb.on_data(&data, 1_000));
+            assert_eq!(
+                violation_count(),
+                0,
+                "on_data allocated ({} samples of {}, {channels} ch)",
+                len,
+                std::any::type_name::<T>()
+            );
+            expected_frames += (len / channels) as u64;
+            // Drain outside the guard so every length meets an empty ring once.
+            consumer.clear();
+            marks.clear();
+        }
+        // The counters prove the callback ran on real data.
+        let snap = stats.snapshot();
+        assert_eq!(snap.frames_captured, expected_frames);
+        assert!(snap.frames_dropped > 0, "the 65536-sample callback must overflow the ring");
+    }
+}
+
+#[test]
+fn capture_callback_f32() {
+    callback_never_allocates(|i| ((i as f32) * 0.01).sin());
+}
+
+#[test]
+fn capture_callback_f64() {
+    callback_never_allocates(|i| ((i as f64) * 0.01).sin());
+}
+
+#[test]
+fn capture_callback_i8() {
+    callback_never_allocates(|i| (i % 255) as i8);
+}
+
+#[test]
+fn capture_callback_i16() {
+    callback_never_allocates(|i| (i as i16).wrapping_mul(31));
+}
+
+#[test]
+fn capture_callback_i32() {
+    callback_never_allocates(|i| (i as i32).wrapping_mul(1 << 20));
+}
+
+#[test]
+fn capture_callback_u8() {
+    callback_never_allocates(|i| (i % 256) as u8);
+}
+
+#[test]
+fn capture_callback_u16() {
+    callback_never_allocates(|i| (i % 65536) as u16);
+}
+
+#[test]
+fn capture_callback_i24() {
+    callback_never_allocates(|i| cpal::I24::new((i as i32 % 1000) * 1000).expect("in range"));
+}
+
+#[test]
+fn stft_push_every_size_and_window() {
+    let signal: Vec<f32> = (0..70_000).map(|i| ((i as f32) * 0.013).sin() * 0.5).collect();
+    for window in ALL_WINDOWS {
+        for fft_size in [16usize, 100, 256, 1024, 2048, 4096, 16384, 65536] {
+            let params = StftParams {
+                fft_size,
+                win_length: fft_size,
+                hop_size: (fft_size / 4).max(1),
+                window,
+            };
+            let mut stft = Stft::new(params, Scale::Db);
+            let mut rows = 0usize;
+            // Warm-up is not needed for Stft::push: it never allocates, even the first time.
+            reset_violation_count();
+            assert_no_alloc(|| {
+                for chunk in signal.chunks(997) {
+                    stft.push(chunk, |_, row| {
+                        rows += 1;
+                        assert!(row[0].is_finite());
+                    });
+                }
+            });
+            assert_eq!(violation_count(), 0, "Stft::push allocated at n_fft {fft_size} {window}");
+            assert_eq!(rows as u64, params.rows_for(signal.len() as u64));
+        }
+    }
+}
+
+struct Rig {
+    analysis: Analysis,
+    link: AnalysisLink,
+    callback: CaptureCallback<f32>,
+}
+
+fn rig(params: StftParams) -> Rig {
+    let (producer, consumer): (SampleProducer, _) = ring::sample_ring(48_000, 2);
+    let (mark_producer, marks): (MarkProducer, _) = ring::mark_ring();
+    let stats = Arc::new(CaptureStats::default());
+    let callback = CaptureCallback::<f32>::new(producer, mark_producer, stats, 2);
+    let (analysis, link) = Analysis::new(AnalysisSetup {
+        samples: consumer,
+        marks,
+        channels: 2,
+        channel_select: ChannelSelect::Mix,
+        sample_rate_hz: 48_000,
+        timebase: Timebase {
+            origin: std::time::Instant::now(),
+        },
+        params,
+        scale: Scale::Db,
+    });
+    Rig {
+        analysis,
+        link,
+        callback,
+    }
+}
+
+/// Feeds `frames` stereo frames through the callback and runs passes until the ring is empty,
+/// checking allocations only inside `pass` when `checked`; returns rows received.
+fn run(rig: &mut Rig, frames: usize, checked: bool, t: &mut usize) -> usize {
+    let mut block = vec![0.0f32; 2 * 480];
+    let mut rows = 0;
+    let mut fed = 0;
+    while fed < frames {
+        for (i, s) in block.chunks_exact_mut(2).enumerate() {
+            let x = (((*t + i) as f32) * 0.031).sin() * 0.25;
+            s[0] = x;
+            s[1] = -x;
+        }
+        *t += 480;
+        rig.callback.on_data(&block, (*t as u64) * 20_833);
+        fed += 480;
+        loop {
+            let outcome = if checked {
+                reset_violation_count();
+                let o = assert_no_alloc(|| rig.analysis.pass());
+                assert_eq!(violation_count(), 0, "analysis pass allocated in steady state");
+                o
+            } else {
+                rig.analysis.pass()
+            };
+            assert!(!outcome.stop);
+            if outcome.frames == 0 {
+                break;
+            }
+        }
+        for row in rig.link.rows.try_iter() {
+            rows += 1;
+            rig.link.recycle(row);
+        }
+    }
+    rows
+}
+
+#[test]
+fn analysis_pass_steady_state_every_window_and_size() {
+    let first = StftParams {
+        fft_size: 1024,
+        win_length: 1024,
+        hop_size: 256,
+        window: WindowKind::Hann,
+    };
+    let mut rig = rig(first);
+    let mut t = 0usize;
+    for window in ALL_WINDOWS {
+        for (fft_size, win_length, hop_size) in [(256, 256, 64), (2048, 2048, 512), (4096, 3000, 1024), (16384, 16384, 4096)] {
+            let params = StftParams {
+                fft_size,
+                win_length,
+                hop_size,
+                window,
+            };
+            rig.link
+                .control
+                .send(Control::SetParams(params))
+                .expect("analysis holds the receiver");
+            // Warm-up: the reconfiguration allocates, and every recycled row buffer grows once.
+            let warm = run(&mut rig, hop_size * 300, false, &mut t);
+            assert!(warm >= 290, "warm-up produced {warm} rows");
+            let rows = run(&mut rig, hop_size * 40, true, &mut t);
+            assert!(rows >= 39, "steady state produced only {rows} rows at {fft_size} {window}");
+            assert_eq!(rig.analysis.params(), params);
+        }
+    }
+}
