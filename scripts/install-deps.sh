@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what hopscope needs on a Debian/Ubuntu machine, and says exactly what to
+# install elsewhere.   usage: scripts/install-deps.sh run|test
+#   run   build needs: Rust (cargo), libasound2-dev, pkg-config
+#   test  + Python 3 venv with numpy/scipy/librosa in .venv (tests/python/requirements.txt)
+set -euo pipefail
+mode=${1:-run}
+cd "$(dirname "$0")/.."
+say() { echo "install-deps: $*" >&2; }
+
+if ! command -v cargo >/dev/null 2>&1; then
+    say "cargo not found: install Rust 1.80 or newer (https://rustup.rs), then run this again"
+    exit 1
+fi
+
+pkgs=()
+command -v pkg-config >/dev/null 2>&1 || pkgs+=(pkg-config)
+pkg-config --exists alsa 2>/dev/null || pkgs+=(libasound2-dev)
+if [ "$mode" = test ]; then
+    command -v python3 >/dev/null 2>&1 || pkgs+=(python3)
+    python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || pkgs+=(python3-venv)
+    command -v mkfifo >/dev/null 2>&1 || pkgs+=(coreutils)
+    [ -f /usr/share/alsa/alsa.conf ] || pkgs+=(libasound2-data)
+fi
+
+if [ ${#pkgs[@]} -gt 0 ]; then
+    if command -v apt-get >/dev/null 2>&1; then
+        sudo=""
+        if [ "$(id -u)" -ne 0 ]; then
+            command -v sudo >/dev/null 2>&1 || { say "need root or sudo to run: apt-get install ${pkgs[*]}"; exit 1; }
+            sudo="sudo"
+        fi
+        say "installing ${pkgs[*]}"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+    else
+        say "missing: ${pkgs[*]} (Debian names). Install the ALSA development headers (alsa-lib-devel on Fedora,"
+        say "alsa-lib on Arch), pkg-config and, for tests, Python 3 with venv; then run this again."
+        exit 1
+    fi
+fi
+
+if [ "$mode" = test ]; then
+    if ! .venv/bin/python -c 'import numpy, scipy, librosa' >/dev/null 2>&1; then
+        say "creating .venv with tests/python/requirements.txt (numpy, scipy, librosa)"
+        rm -rf .venv
+        python3 -m venv .venv
+        .venv/bin/pip install -q --disable-pip-version-check -r tests/python/requirements.txt
+    fi
+fi

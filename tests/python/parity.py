@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Check `hopscope analyze` against librosa.stft on real-ish signals.
+
+usage: parity.py HOPSCOPE_BIN WORKDIR
+Exit 0 iff every case matches within its tolerance; prints one line per case.
+
+Framing: hopscope frame m covers samples [m*hop, m*hop + win_length) (causal).
+With win_length == n_fft that is librosa center=False. With a shorter window,
+librosa centres it in an n_fft frame at left = (n_fft - win)//2, so the same
+frames come from librosa on x padded with `left` zeros in front and
+`n_fft - win - left` at the end. `--center` equals librosa center=True,
+pad_mode="constant" for every win_length.
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import librosa
+import scipy.io.wavfile
+import scipy.signal
+
+REL_TOL = 1e-4
+BIN, WORK = sys.argv[1], sys.argv[2]
+SR = 48000
+rng = np.random.default_rng(20261123)
+
+
+def signal(seconds):
+    t = np.arange(int(seconds * SR)) / SR
+    x = 0.3 * scipy.signal.chirp(t, 50, t[-1], 18000, method="logarithmic")
+    x += 0.1 * np.sin(2 * np.pi * 440 * t) + 0.05 * np.sin(2 * np.pi * 3000 * t)
+    x += 0.01 * rng.standard_normal(len(t))
+    x[::9600] += 0.4  # clicks
+    return x.astype(np.float32)
+
+
+def scipy_window(name, n):
+    if name.startswith("kaiser"):
+        return scipy.signal.get_window(("kaiser", float(name.split("=")[1])), n)
+    if name.startswith("gaussian"):
+        return scipy.signal.get_window(("gaussian", float(name.split("=")[1]) * n), n)
+    return scipy.signal.get_window({"rect": "boxcar"}.get(name, name), n)
+
+
+def run(args):
+    r = subprocess.run([BIN, "analyze", *args], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"hopscope failed ({r.returncode}): {r.stderr.strip()}")
+
+
+def librosa_mag(x, n_fft, win, hop, window, center):
+    w = scipy_window(window, win)
+    if not center and win < n_fft:
+        left = (n_fft - win) // 2
+        x = np.concatenate([np.zeros(left, x.dtype), x, np.zeros(n_fft - win - left, x.dtype)])
+    S = librosa.stft(x, n_fft=n_fft, hop_length=hop, win_length=win, window=w,
+                     center=center, pad_mode="constant")
+    return np.abs(S).T, w
+
+
+failures = 0
+
+
+def check(name, ours, ref, tol=REL_TOL):
+    global failures
+    if ours.shape != ref.shape:
+        print(f"FAIL {name}: shape {ours.shape} != librosa {ref.shape}")
+        failures += 1
+        return
+    scale = np.abs(ref).max()
+    err = np.abs(ours.astype(np.float64) - ref).max() / scale
+    ok = err <= tol
+    failures += not ok
+    print(f"{'ok  ' if ok else 'FAIL'} {name}: shape {ours.shape}, max|diff|/max|ref| = {err:.2e} (tol {tol:g})")
+
+
+x = signal(3.0)
+mono = os.path.join(WORK, "mono_f32.wav")
+scipy.io.wavfile.write(mono, SR, x)
+
+cases = [
+    (2048, 2048, 512, "hann"), (1024, 1024, 256, "hamming"), (4096, 4096, 1024, "blackman"),
+    (1024, 600, 128, "hann"), (1000, 1000, 250, "blackmanharris"), (512, 400, 160, "flattop"),
+    (2048, 2048, 512, "kaiser=8.6"), (2048, 1500, 300, "gaussian=0.2"), (256, 256, 64, "rect"),
+]
+for n_fft, win, hop, window in cases:
+    for center in (False, True):
+        out = os.path.join(WORK, "out.npy")
+        args = [mono, "-o", out, "--n-fft", str(n_fft), "--win-length", str(win), "--hop", str(hop),
+                "--window", window, "--scale", "magnitude"] + (["--center"] if center else [])
+        run(args)
+        ref, _ = librosa_mag(x.astype(np.float64), n_fft, win, hop, window, center)
+        check(f"magnitude n_fft={n_fft} win={win} hop={hop} {window} center={center}", np.load(out), ref)
+
+# Power and calibrated dB against the same librosa STFT.
+out = os.path.join(WORK, "p.npy")
+ref, w = librosa_mag(x.astype(np.float64), 2048, 2048, 512, "hann", False)
+run([mono, "-o", out, "--scale", "power"])
+check("power 2048/512 hann", np.load(out), ref ** 2)
+run([mono, "-o", out, "--scale", "db"])
+gain = np.full(ref.shape[1], 2.0 / w.sum())
+gain[0] = gain[-1] = 1.0 / w.sum()
+ref_db = 20 * np.log10(np.maximum(ref * gain, 1e-10))
+ours = np.load(out)
+# f32 round-off is ~1e-7 of the frame's peak, so the dB error grows as a bin falls below it.
+for floor, tol in ((-60, 1e-3), (-120, 1e-2)):
+    db_err = np.abs(ours - ref_db)[ref_db > floor].max()
+    ok = db_err <= tol
+    failures += not ok
+    print(f"{'ok  ' if ok else 'FAIL'} dBFS 2048/512 hann vs 20*log10(2|X|/S1): max |diff| = {db_err:.2e} dB "
+          f"over bins above {floor} dBFS (tol {tol:g})")
+
+# Integer stereo WAV, mixed to mono; and one channel.
+left, right = x, (0.5 * signal(3.0)).astype(np.float32)
+st = np.stack([left, right], axis=1)
+st16 = np.round(np.clip(st, -1, 32767 / 32768) * 32768).astype(np.int16)
+stereo = os.path.join(WORK, "stereo_i16.wav")
+scipy.io.wavfile.write(stereo, SR, st16)
+f = st16.astype(np.float64) / 32768
+run([stereo, "-o", out, "--scale", "magnitude"])
+check("int16 stereo mix 2048/512 hann", np.load(out), librosa_mag(f.mean(axis=1), 2048, 2048, 512, "hann", False)[0])
+run([stereo, "-o", out, "--scale", "magnitude", "--channel", "1", "--center"])
+check("int16 stereo --channel 1 --center", np.load(out), librosa_mag(f[:, 1], 2048, 2048, 512, "hann", True)[0])
+
+print(f"parity: {failures} failing case(s)")
+sys.exit(1 if failures else 0)
