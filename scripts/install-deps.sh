@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 say() { echo "install-deps: $*" >&2; }
 
 if ! command -v cargo >/dev/null 2>&1; then
-    say "cargo not found: install Rust 1.80 or newer (https://rustup.rs), then run this again"
+    say "cargo not found: install Rust 1.85 or newer (https://rustup.rs), then run this again"
     exit 1
 fi
 

@@ -119,7 +119,11 @@ fn start_demo(cfg: &LiveConfig, label: &str, stats: &Arc<CaptureStats>) -> Resul
     start_paced(Box::new(DemoSignal::new(rate)), period, label.into(), stats)
 }
 
-fn start_mic(request: DeviceRequest<'_>, cfg: &LiveConfig, stats: &Arc<CaptureStats>) -> Result<Started> {
+fn start_mic(
+    request: DeviceRequest<'_>,
+    cfg: &LiveConfig,
+    stats: &Arc<CaptureStats>,
+) -> Result<Started> {
     let input = capture::open_input(
         request,
         cfg.sample_rate_hz,
@@ -146,11 +150,17 @@ fn start_source(cfg: &LiveConfig, stats: &Arc<CaptureStats>) -> Result<Started> 
         SourceChoice::Demo => start_demo(cfg, "DEMO SIGNAL", stats),
         SourceChoice::File { path, looping } => {
             let audio = wav::read_wav(path)?;
-            let label = path
-                .file_name()
-                .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+            let label = path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
             let period = cfg.buffer_frames.unwrap_or(DEFAULT_PACED_PERIOD);
-            start_paced(Box::new(FileSource::new(audio, *looping)), period, label, stats)
+            start_paced(
+                Box::new(FileSource::new(audio, *looping)),
+                period,
+                label,
+                stats,
+            )
         }
         SourceChoice::Device(query) => start_mic(DeviceRequest::Named(query), cfg, stats),
         SourceChoice::DefaultDevice => match start_mic(DeviceRequest::Default, cfg, stats) {
@@ -230,7 +240,8 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
             Running::Mic(_) => false,
         };
         let cap = stats.snapshot();
-        let drained = link.stats.snapshot().frames_analysed >= cap.frames_captured - cap.frames_dropped;
+        let drained =
+            link.stats.snapshot().frames_analysed >= cap.frames_captured - cap.frames_dropped;
         if stop.load(Ordering::Relaxed)
             || cfg.duration.is_some_and(|d| now - t0 >= d)
             || (source_done && drained && link.rows.is_empty())
@@ -292,7 +303,10 @@ impl StatusLine {
     fn observe(&mut self, row: &SpectrumRow) {
         self.params = row.params;
         let (k, level) = row.peak();
-        self.last_peak = Some((bin_to_hz(k as f64, row.params.fft_size, row.sample_rate_hz), level));
+        self.last_peak = Some((
+            bin_to_hz(k as f64, row.params.fft_size, row.sample_rate_hz),
+            level,
+        ));
         let latency = row.finished_at.saturating_duration_since(row.captured_at);
         self.latencies_ms.push(latency.as_secs_f64() * 1e3);
     }
@@ -310,7 +324,11 @@ impl StatusLine {
             0.0
         };
         self.latencies_ms.sort_by(f64::total_cmp);
-        let latency_p50 = self.latencies_ms.get(self.latencies_ms.len() / 2).copied().unwrap_or(f64::NAN);
+        let latency_p50 = self
+            .latencies_ms
+            .get(self.latencies_ms.len() / 2)
+            .copied()
+            .unwrap_or(f64::NAN);
         self.latencies_ms.clear();
         let (peak_hz, peak_db) = self.last_peak.unwrap_or((f64::NAN, f32::NAN));
         let p = self.params;

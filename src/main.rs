@@ -14,9 +14,10 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            let text = e.render().to_string();
-            let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
-            eprintln!("hopscope: {} (see --help)", first.trim_start_matches("error: "));
+            eprintln!(
+                "hopscope: {} (see --help)",
+                one_line(&e.render().to_string())
+            );
             return ExitCode::from(2);
         }
     };
@@ -25,6 +26,26 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("hopscope: error: {e:#}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// Collapses clap's multi-line error into one line: the message plus its detail
+/// lines (the missing arguments, tips), without the usage block.
+fn one_line(rendered: &str) -> String {
+    let parts: Vec<&str> = rendered
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    match parts.split_first() {
+        None => "invalid arguments".into(),
+        Some((first, [])) => first.trim_start_matches("error: ").into(),
+        Some((first, rest)) => {
+            let first = first.trim_start_matches("error: ");
+            let sep = if first.ends_with(':') { " " } else { "; " };
+            format!("{first}{sep}{}", rest.join(", "))
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `.npy` output (NumPy format 1.0): little-endian float32, C order.
 //!
-//! Files are written to a temporary name beside the target and renamed on success,
-//! so a failed run never leaves a partial output file.
+//! Rows are streamed to a temporary name beside the target and renamed when the last
+//! row is written, so a failed run never leaves a partial output file.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -30,35 +30,108 @@ pub fn header(shape: &[usize]) -> Vec<u8> {
     out
 }
 
+/// A `rows × cols` float32 array written row block by row block.
+///
+/// Thread: whoever owns it (the offline writer thread). Dropping it unfinished
+/// removes the temporary file.
+pub struct NpyWriter {
+    path: PathBuf,
+    tmp: PathBuf,
+    out: Option<BufWriter<File>>,
+    expected: usize,
+    written: usize,
+    renamed: bool,
+}
+
+impl NpyWriter {
+    /// Creates the temporary file and writes the header.
+    ///
+    /// # Errors
+    /// The directory is missing or not writable.
+    pub fn create(path: &Path, rows: usize, cols: usize) -> Result<Self> {
+        let tmp = temp_path(path);
+        let mut w = NpyWriter {
+            path: path.to_path_buf(),
+            out: None,
+            tmp,
+            expected: rows * cols,
+            written: 0,
+            renamed: false,
+        };
+        let file = File::create(&w.tmp).map_err(|e| w.error(e))?;
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        out.write_all(&header(&[rows, cols]))
+            .map_err(|e| w.error(e))?;
+        w.out = Some(out);
+        Ok(w)
+    }
+
+    fn error(&self, source: std::io::Error) -> Error {
+        Error::Write {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Appends values (whole rows, in order).
+    ///
+    /// # Errors
+    /// Any I/O failure.
+    pub fn write(&mut self, values: &[f32]) -> Result<()> {
+        let out = self
+            .out
+            .as_mut()
+            .expect("write after finish is a caller bug");
+        #[cfg(target_endian = "little")]
+        let r = out.write_all(bytemuck::cast_slice(values));
+        #[cfg(not(target_endian = "little"))]
+        let r = values
+            .iter()
+            .try_for_each(|v| out.write_all(&v.to_le_bytes()));
+        r.map_err(|e| self.error(e))?;
+        self.written += values.len();
+        Ok(())
+    }
+
+    /// Flushes and renames the file into place.
+    ///
+    /// # Errors
+    /// Fewer values than announced, or an I/O failure.
+    pub fn finish(mut self) -> Result<()> {
+        if self.written != self.expected {
+            let e = std::io::Error::other(format!(
+                "internal: wrote {} of {} values",
+                self.written, self.expected
+            ));
+            return Err(self.error(e));
+        }
+        let mut out = self.out.take().expect("finish once");
+        out.flush().map_err(|e| self.error(e))?;
+        drop(out);
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| self.error(e))?;
+        self.renamed = true;
+        Ok(())
+    }
+}
+
+impl Drop for NpyWriter {
+    fn drop(&mut self) {
+        if !self.renamed {
+            self.out = None;
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
 /// Writes `data` (row-major, `rows × cols`) to `path` atomically.
 ///
 /// # Errors
 /// Any I/O failure; the temporary file is removed.
 pub fn write_f32_2d(path: &Path, rows: usize, cols: usize, data: &[f32]) -> Result<()> {
     assert_eq!(data.len(), rows * cols, "data must hold rows × cols values");
-    let tmp = temp_path(path);
-    let result = (|| -> std::io::Result<()> {
-        let mut w = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
-        w.write_all(&header(&[rows, cols]))?;
-        let mut buf = Vec::with_capacity(1 << 16);
-        for chunk in data.chunks(1 << 14) {
-            buf.clear();
-            for v in chunk {
-                buf.extend_from_slice(&v.to_le_bytes());
-            }
-            w.write_all(&buf)?;
-        }
-        w.flush()?;
-        drop(w);
-        std::fs::rename(&tmp, path)
-    })();
-    result.map_err(|source| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::Write {
-            path: path.to_path_buf(),
-            source,
-        }
-    })
+    let mut w = NpyWriter::create(path, rows, cols)?;
+    w.write(data)?;
+    w.finish()
 }
 
 fn temp_path(path: &Path) -> PathBuf {

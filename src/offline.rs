@@ -1,5 +1,6 @@
 //! Offline analysis: WAV (hound) → the live engine's [`FrameTransform`] → `.npy`.
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use realfft::RealFftPlanner;
@@ -8,14 +9,15 @@ use crate::analysis::ChannelSelect;
 use crate::config::AnalyzeConfig;
 use crate::dsp::scale::Scale;
 use crate::dsp::stft::{FrameTransform, StftParams};
+
 use crate::error::{Error, Result};
 use crate::{npy, wav};
 
 /// A signal prepared for framing: samples plus the number of rows to take.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Framed {
+pub struct Framed<'a> {
     /// Samples; row `m` uses `[m·hop, m·hop + win_length)`.
-    pub samples: Vec<f32>,
+    pub samples: Cow<'a, [f32]>,
     /// Rows.
     pub rows: usize,
 }
@@ -26,10 +28,10 @@ pub struct Framed {
 /// With `win_length < n_fft`, librosa's centred frame `m` windows padded samples
 /// `[m·hop + left, m·hop + left + win_length)`, `left = (n_fft − win_length)/2`; the
 /// front padding is therefore `n_fft/2 − left` so that the causal frames line up.
-pub fn frame_signal(signal: &[f32], params: &StftParams, center: bool) -> Framed {
+pub fn frame_signal<'a>(signal: &'a [f32], params: &StftParams, center: bool) -> Framed<'a> {
     if !center {
         return Framed {
-            samples: signal.to_vec(),
+            samples: Cow::Borrowed(signal),
             rows: params.rows_for(signal.len() as u64) as usize,
         };
     }
@@ -37,12 +39,68 @@ pub fn frame_signal(signal: &[f32], params: &StftParams, center: bool) -> Framed
     let front = half - params.window_offset();
     let mut samples = vec![0.0; front + signal.len() + half];
     samples[front..front + signal.len()].copy_from_slice(signal);
-    let rows = (1 + signal.len() / params.hop_size).min(params.rows_for(samples.len() as u64) as usize);
-    Framed { samples, rows }
+    let rows =
+        (1 + signal.len() / params.hop_size).min(params.rows_for(samples.len() as u64) as usize);
+    Framed {
+        samples: Cow::Owned(samples),
+        rows,
+    }
 }
 
-/// Computes `rows` rows of `samples` into a row-major `rows × num_bins` array,
-/// splitting the rows over `threads` workers, each with its own plan and buffers.
+/// Rows per block of the streaming `analyze` pipeline (≈ 8 MB at n_fft 2048).
+pub const BLOCK_ROWS: usize = 2048;
+
+/// One [`FrameTransform`] per worker thread, built once.
+pub fn transforms(params: StftParams, scale: Scale, threads: usize) -> Vec<FrameTransform> {
+    (0..threads.max(1))
+        .map(|_| FrameTransform::new(params, scale, &mut RealFftPlanner::new()))
+        .collect()
+}
+
+/// Computes rows `first_row..first_row + out.len()/num_bins` of `samples` into `out`
+/// (row-major), splitting them over the given transforms, one thread each.
+///
+/// Thread: caller plus `transforms.len() − 1` scoped workers. Allocates: no.
+pub fn compute_rows(
+    samples: &[f32],
+    first_row: usize,
+    transforms: &mut [FrameTransform],
+    out: &mut [f32],
+) {
+    let Some(params) = transforms.first().map(FrameTransform::params) else {
+        return;
+    };
+    let bins = params.num_bins();
+    let rows = out.len() / bins;
+    if rows == 0 {
+        return;
+    }
+    let per = rows.div_ceil(transforms.len());
+    let work = |t: usize, chunk: &mut [f32], tf: &mut FrameTransform| {
+        for (i, row) in chunk.chunks_exact_mut(bins).enumerate() {
+            let start = (first_row + t * per + i) * params.hop_size;
+            tf.process(&samples[start..start + params.win_length], row);
+        }
+    };
+    if transforms.len() == 1 || rows < 64 {
+        return work(0, out, &mut transforms[0]);
+    }
+    std::thread::scope(|scope| {
+        let mut jobs = out
+            .chunks_mut(per * bins)
+            .zip(transforms.iter_mut())
+            .enumerate();
+        let first = jobs.next();
+        for (t, (chunk, tf)) in jobs {
+            scope.spawn(move || work(t, chunk, tf));
+        }
+        if let Some((t, (chunk, tf))) = first {
+            work(t, chunk, tf);
+        }
+    });
+}
+
+/// Computes `rows` rows of `samples` into a new row-major `rows × num_bins` array.
 pub fn stft_rows(
     samples: &[f32],
     rows: usize,
@@ -50,26 +108,13 @@ pub fn stft_rows(
     scale: Scale,
     threads: usize,
 ) -> Vec<f32> {
-    let bins = params.num_bins();
-    let mut out = vec![0.0f32; rows * bins];
-    if rows == 0 {
-        return out;
-    }
-    let threads = threads.clamp(1, rows);
-    let rows_per = rows.div_ceil(threads);
-    std::thread::scope(|scope| {
-        for (t, chunk) in out.chunks_mut(rows_per * bins).enumerate() {
-            scope.spawn(move || {
-                let mut planner = RealFftPlanner::new();
-                let mut transform = FrameTransform::new(params, scale, &mut planner);
-                let first_row = t * rows_per;
-                for (i, row) in chunk.chunks_exact_mut(bins).enumerate() {
-                    let start = (first_row + i) * params.hop_size;
-                    transform.process(&samples[start..start + params.win_length], row);
-                }
-            });
-        }
-    });
+    let mut out = vec![0.0f32; rows * params.num_bins()];
+    compute_rows(
+        samples,
+        0,
+        &mut transforms(params, scale, threads),
+        &mut out,
+    );
     out
 }
 
@@ -95,6 +140,54 @@ pub fn worker_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// Computes every row of `framed` block by block and streams them into `writer`:
+/// the workers fill block k+1 while a writer thread writes block k.
+///
+/// # Errors
+/// Any write failure (the temporary file is removed).
+pub fn stream_rows(
+    framed: &Framed<'_>,
+    params: StftParams,
+    scale: Scale,
+    mut writer: npy::NpyWriter,
+) -> Result<()> {
+    let bins = params.num_bins();
+    let (full_tx, full_rx) = crossbeam_channel::bounded::<(Vec<f32>, usize)>(1);
+    let (empty_tx, empty_rx) = crossbeam_channel::bounded::<Vec<f32>>(2);
+    for _ in 0..2 {
+        empty_tx
+            .send(vec![0.0; BLOCK_ROWS * bins])
+            .expect("receiver alive");
+    }
+    let mut workers = transforms(params, scale, worker_threads());
+    std::thread::scope(|scope| {
+        let write = scope.spawn(move || -> Result<()> {
+            for (buf, len) in full_rx {
+                writer.write(&buf[..len])?;
+                let _ = empty_tx.send(buf);
+            }
+            writer.finish()
+        });
+        let mut first_row = 0;
+        while first_row < framed.rows {
+            let n = BLOCK_ROWS.min(framed.rows - first_row);
+            let Ok(mut buf) = empty_rx.recv() else { break };
+            compute_rows(
+                &framed.samples,
+                first_row,
+                &mut workers,
+                &mut buf[..n * bins],
+            );
+            if full_tx.send((buf, n * bins)).is_err() {
+                break; // the writer failed; its error is returned below
+            }
+            first_row += n;
+        }
+        drop(full_tx);
+        write.join().expect("the writer thread does not panic")
+    })
+}
+
 /// Runs `hopscope analyze`.
 ///
 /// # Errors
@@ -116,7 +209,8 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<AnalyzeReport> {
             });
         }
     }
-    let mono = audio.to_mono(cfg.channel);
+    let (sample_rate_hz, channels) = (audio.sample_rate_hz, audio.channels);
+    let mono = audio.into_mono(cfg.channel);
     let framed = frame_signal(&mono, &cfg.params, cfg.center);
     if framed.rows == 0 {
         return Err(Error::Wav {
@@ -129,14 +223,14 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<AnalyzeReport> {
         });
     }
     let bins = cfg.params.num_bins();
-    let data = stft_rows(&framed.samples, framed.rows, cfg.params, cfg.scale, worker_threads());
-    npy::write_f32_2d(&cfg.output, framed.rows, bins, &data)?;
+    let writer = npy::NpyWriter::create(&cfg.output, framed.rows, bins)?;
+    stream_rows(&framed, cfg.params, cfg.scale, writer)?;
     Ok(AnalyzeReport {
         rows: framed.rows,
         bins,
-        sample_rate_hz: audio.sample_rate_hz,
-        channels: audio.channels,
-        seconds: mono.len() as f64 / audio.sample_rate_hz as f64,
+        sample_rate_hz,
+        channels,
+        seconds: mono.len() as f64 / sample_rate_hz as f64,
         elapsed: started.elapsed(),
     })
 }

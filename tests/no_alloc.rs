@@ -27,11 +27,21 @@ const CALLBACK_LENGTHS: [usize; 5] = [0, 1, 7, 4096, 65536];
 /// The checker must itself be able to fail: an allocation inside the guard counts.
 #[test]
 fn the_checker_catches_an_allocation() {
-    assert!(cfg!(debug_assertions), "run this test in debug: assert_no_alloc only checks there");
+    // assert_no_alloc only checks in debug builds: refuse to compile this file otherwise.
+    const {
+        assert!(
+            cfg!(debug_assertions),
+            "run tests/no_alloc.rs in debug: assert_no_alloc only checks there"
+        )
+    };
     reset_violation_count();
     let v = assert_no_alloc(|| vec![1u8; 100]);
     assert_eq!(v.len(), 100);
-    assert_eq!(violation_count(), 1, "a deliberate allocation must be counted");
+    assert_eq!(
+        violation_count(),
+        1,
+        "a deliberate allocation must be counted"
+    );
     reset_violation_count();
 }
 
@@ -45,7 +55,8 @@ where
         let (producer, mut consumer) = ring::sample_ring_with_capacity(8192 * channels);
         let (mark_producer, mut marks) = ring::mark_ring();
         let stats = Arc::new(CaptureStats::default());
-        let mut cb = CaptureCallback::<T>::new(producer, mark_producer, Arc::clone(&stats), channels);
+        let mut cb =
+            CaptureCallback::<T>::new(producer, mark_producer, Arc::clone(&stats), channels);
         let mut expected_frames = 0u64;
         for &len in &CALLBACK_LENGTHS {
             let data: Vec<T> = (0..len).map(&make).collect();
@@ -66,7 +77,10 @@ where
         // The counters prove the callback ran on real data.
         let snap = stats.snapshot();
         assert_eq!(snap.frames_captured, expected_frames);
-        assert!(snap.frames_dropped > 0, "the 65536-sample callback must overflow the ring");
+        assert!(
+            snap.frames_dropped > 0,
+            "the 65536-sample callback must overflow the ring"
+        );
     }
 }
 
@@ -112,7 +126,9 @@ fn capture_callback_i24() {
 
 #[test]
 fn stft_push_every_size_and_window() {
-    let signal: Vec<f32> = (0..70_000).map(|i| ((i as f32) * 0.013).sin() * 0.5).collect();
+    let signal: Vec<f32> = (0..70_000)
+        .map(|i| ((i as f32) * 0.013).sin() * 0.5)
+        .collect();
     for window in ALL_WINDOWS {
         for fft_size in [16usize, 100, 256, 1024, 2048, 4096, 16384, 65536] {
             let params = StftParams {
@@ -133,7 +149,11 @@ fn stft_push_every_size_and_window() {
                     });
                 }
             });
-            assert_eq!(violation_count(), 0, "Stft::push allocated at n_fft {fft_size} {window}");
+            assert_eq!(
+                violation_count(),
+                0,
+                "Stft::push allocated at n_fft {fft_size} {window}"
+            );
             assert_eq!(rows as u64, params.rows_for(signal.len() as u64));
         }
     }
@@ -188,7 +208,11 @@ fn run(rig: &mut Rig, frames: usize, checked: bool, t: &mut usize) -> usize {
             let outcome = if checked {
                 reset_violation_count();
                 let o = assert_no_alloc(|| rig.analysis.pass());
-                assert_eq!(violation_count(), 0, "analysis pass allocated in steady state");
+                assert_eq!(
+                    violation_count(),
+                    0,
+                    "analysis pass allocated in steady state"
+                );
                 o
             } else {
                 rig.analysis.pass()
@@ -217,7 +241,12 @@ fn analysis_pass_steady_state_every_window_and_size() {
     let mut rig = rig(first);
     let mut t = 0usize;
     for window in ALL_WINDOWS {
-        for (fft_size, win_length, hop_size) in [(256, 256, 64), (2048, 2048, 512), (4096, 3000, 1024), (16384, 16384, 4096)] {
+        for (fft_size, win_length, hop_size) in [
+            (256, 256, 64),
+            (2048, 2048, 512),
+            (4096, 3000, 1024),
+            (16384, 16384, 4096),
+        ] {
             let params = StftParams {
                 fft_size,
                 win_length,
@@ -232,7 +261,10 @@ fn analysis_pass_steady_state_every_window_and_size() {
             let warm = run(&mut rig, hop_size * 300, false, &mut t);
             assert!(warm >= 290, "warm-up produced {warm} rows");
             let rows = run(&mut rig, hop_size * 40, true, &mut t);
-            assert!(rows >= 39, "steady state produced only {rows} rows at {fft_size} {window}");
+            assert!(
+                rows >= 39,
+                "steady state produced only {rows} rows at {fft_size} {window}"
+            );
             assert_eq!(rig.analysis.params(), params);
         }
     }

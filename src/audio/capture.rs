@@ -209,7 +209,10 @@ fn find_device(request: DeviceRequest<'_>) -> Result<Device> {
                 ))),
                 _ => {
                     // An exact name match wins over substring matches.
-                    if let Some(i) = matches.iter().position(|d| device_name(d).to_lowercase() == q) {
+                    if let Some(i) = matches
+                        .iter()
+                        .position(|d| device_name(d).to_lowercase() == q)
+                    {
                         return Ok(matches.remove(i));
                     }
                     let names: Vec<String> = matches.iter().map(device_name).collect();
@@ -228,10 +231,12 @@ fn choose_config(
     name: &str,
     sample_rate_hz: Option<u32>,
 ) -> Result<SupportedStreamConfig> {
-    let default = device.default_input_config().map_err(|e| Error::DeviceConfig {
-        device: name.into(),
-        message: format!("has no default input configuration ({e})"),
-    })?;
+    let default = device
+        .default_input_config()
+        .map_err(|e| Error::DeviceConfig {
+            device: name.into(),
+            message: format!("has no default input configuration ({e})"),
+        })?;
     let Some(rate) = sample_rate_hz else {
         return Ok(default);
     };
@@ -258,7 +263,11 @@ fn choose_config(
             device: name.into(),
             message: format!(
                 "does not support {rate} Hz; supported: {}",
-                ranges.iter().map(describe_range).collect::<Vec<_>>().join("; ")
+                ranges
+                    .iter()
+                    .map(describe_range)
+                    .collect::<Vec<_>>()
+                    .join("; ")
             ),
         })
 }

@@ -149,7 +149,11 @@ impl FrameTransform {
     pub fn process(&mut self, frame: &[f32], out: &mut [f32]) {
         let win = self.params.win_length;
         assert_eq!(frame.len(), win, "frame length must equal win_length");
-        assert_eq!(out.len(), self.spectrum.len(), "row length must equal num_bins");
+        assert_eq!(
+            out.len(),
+            self.spectrum.len(),
+            "row length must equal num_bins"
+        );
         let left = self.params.window_offset();
         // The FFT destroys its input: rebuild the whole buffer every frame.
         self.input[..left].fill(0.0);

@@ -13,7 +13,7 @@ use std::f64::consts::PI;
 use super::BlockSource;
 
 /// Seed of the demo's noise generator.
-pub const RNG_SEED: u64 = 0x5EED_0F_4015E;
+pub const RNG_SEED: u64 = 0x05EE_D0F4_015E;
 /// Peak amplitude of each steady tone and of the chirp (−20 dBFS).
 pub const TONE_AMPLITUDE: f64 = 0.1;
 /// Frequencies of the steady tones other than the bin-centred one.
@@ -74,7 +74,8 @@ impl DemoSignal {
         let (f0, f1) = (50.0, 20_000f64.min(0.45 * sr));
         let tc = t % CHIRP_PERIOD_S;
         let k = (f1 / f0).ln();
-        let chirp_phase = 2.0 * PI * f0 * CHIRP_PERIOD_S / k * ((tc / CHIRP_PERIOD_S * k).exp() - 1.0);
+        let chirp_phase =
+            2.0 * PI * f0 * CHIRP_PERIOD_S / k * ((tc / CHIRP_PERIOD_S * k).exp() - 1.0);
         x += TONE_AMPLITUDE * chirp_phase.sin();
         // Click: one sample at t ≡ 0.5 s (mod 1 s).
         let sr_u = self.sample_rate_hz as u64;

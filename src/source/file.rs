@@ -45,8 +45,9 @@ impl BlockSource for FileSource {
                 self.pos_frames = 0;
             }
             let n = (want - done).min(total - self.pos_frames);
-            out[done * ch..(done + n) * ch]
-                .copy_from_slice(&self.audio.samples[self.pos_frames * ch..(self.pos_frames + n) * ch]);
+            out[done * ch..(done + n) * ch].copy_from_slice(
+                &self.audio.samples[self.pos_frames * ch..(self.pos_frames + n) * ch],
+            );
             self.pos_frames += n;
             done += n;
         }

@@ -62,7 +62,8 @@ impl PacedSource {
                         break;
                     }
                     let end_frame = (frames_done + n as u64) as u128;
-                    let due = origin + Duration::from_nanos((end_frame * 1_000_000_000 / rate) as u64);
+                    let due =
+                        origin + Duration::from_nanos((end_frame * 1_000_000_000 / rate) as u64);
                     let now = Instant::now();
                     if due > now {
                         std::thread::sleep(due - now);
