@@ -55,6 +55,11 @@ pub fn run(cli: Cli) -> Result<()> {
 
 fn run_devices() -> Result<()> {
     let devices = capture::list_input_devices()?;
+    if let Some(default) = capture::default_input_name() {
+        if !devices.iter().any(|d| d.is_default) {
+            println!("default input: {default} (an alias of a device below, or not openable)");
+        }
+    }
     if devices.is_empty() {
         println!("no input devices found (live mode will fall back to the demo signal)");
     }
@@ -249,7 +254,10 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
             break;
         }
     }
-    status.print(t0.elapsed(), &stats, &link);
+    // A last line for the partial interval, unless it would measure (almost) nothing.
+    if t0.elapsed() >= status.prev_t + Duration::from_millis(250) {
+        status.print(t0.elapsed(), &stats, &link);
+    }
     // Ordered shutdown: stop the source, then analysis, then report.
     match running {
         Running::Mic(stream) => drop(stream),

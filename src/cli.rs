@@ -60,7 +60,7 @@ pub struct LiveArgs {
     #[arg(long, value_name = "N")]
     pub channel: Option<usize>,
     /// Stop after this many seconds (default: run until Ctrl-C, or the end of a --file).
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     pub duration: Option<f64>,
 }
 

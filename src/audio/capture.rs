@@ -111,6 +111,16 @@ fn summarize_ranges(ranges: &[SupportedStreamConfigRange]) -> Vec<String> {
         .collect()
 }
 
+/// Name and id of the host's default input device, if it has one.
+pub fn default_input_name() -> Option<String> {
+    let device = cpal::default_host().default_input_device()?;
+    Some(format!(
+        "{} [id {}]",
+        device_name(&device),
+        device_id(&device)
+    ))
+}
+
 /// Every input device of the default host.
 ///
 /// # Errors

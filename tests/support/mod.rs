@@ -1,0 +1,323 @@
+//! Helpers shared by the integration tests that run the `hopscope` binary
+//! (`tests/cli_errors.rs`, `tests/alsa_capture.rs`): temp dirs, a child with a
+//! hard timeout, `key=value` status-line parsing and `.npy` header parsing.
+//!
+//! Only std: no extra dev-dependencies.
+#![allow(dead_code)] // each test crate uses a different subset
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The binary under test.
+pub const HOPSCOPE: &str = env!("CARGO_BIN_EXE_hopscope");
+
+/// A fresh directory under the system temp dir, removed on drop.
+pub struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    /// Creates `$TMPDIR/hopscope-<tag>-<pid>-<nanos>-<n>`.
+    pub fn new(tag: &str) -> TempDir {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("hopscope-{tag}-{}-{nanos}-{n}", std::process::id()));
+        std::fs::create_dir_all(&path).expect("create temp dir");
+        TempDir { path }
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A path inside the directory.
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// Sorted names of the entries in the directory (hidden ones included).
+    pub fn entries(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.path)
+            .expect("read temp dir")
+            .map(|e| {
+                e.expect("dir entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// What a finished child did.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Exit status.
+    pub status: ExitStatus,
+    /// Everything it wrote on stdout.
+    pub stdout: String,
+    /// Everything it wrote on stderr.
+    pub stderr: String,
+    /// Wall time from spawn to exit.
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    /// The exit code (`None` if killed by a signal).
+    pub fn code(&self) -> Option<i32> {
+        self.status.code()
+    }
+}
+
+/// Runs `cmd` with stdin closed and both outputs captured; kills it and panics
+/// (failing the test) if it is still running after `timeout`.
+pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Outcome {
+    let started = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn hopscope");
+    let mut out_pipe = child.stdout.take().expect("stdout pipe");
+    let mut err_pipe = child.stderr.take().expect("stderr pipe");
+    let out_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out_pipe.read_to_string(&mut s);
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err_pipe.read_to_string(&mut s);
+        s
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for hopscope") {
+            break status;
+        }
+        if started.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            let stdout = out_reader.join().unwrap_or_default();
+            let stderr = err_reader.join().unwrap_or_default();
+            panic!(
+                "hopscope {:?} still running after {timeout:?}: killed\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+                cmd.get_args().collect::<Vec<_>>()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let elapsed = started.elapsed();
+    Outcome {
+        status,
+        stdout: out_reader.join().unwrap_or_default(),
+        stderr: err_reader.join().unwrap_or_default(),
+        elapsed,
+    }
+}
+
+/// A `Command` for the binary with `args`, run in `cwd`.
+pub fn hopscope_in(cwd: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(HOPSCOPE);
+    cmd.current_dir(cwd).args(args);
+    cmd
+}
+
+/// Asserts the contract for every failure: exit code 2, exactly one non-empty
+/// line on stderr, no panic message, nothing on stdout.
+pub fn assert_one_line_error(what: &str, o: &Outcome) {
+    assert_eq!(
+        o.code(),
+        Some(2),
+        "{what}: expected exit code 2, got {:?}\nstdout: {}\nstderr: {}",
+        o.status,
+        o.stdout,
+        o.stderr
+    );
+    assert!(
+        !o.stderr.contains("panicked"),
+        "{what}: panicked: {}",
+        o.stderr
+    );
+    let lines: Vec<&str> = o.stderr.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "{what}: expected exactly one stderr line, got {}: {:?}",
+        lines.len(),
+        o.stderr
+    );
+    assert!(
+        o.stderr.ends_with('\n'),
+        "{what}: stderr line not terminated"
+    );
+    assert!(
+        lines[0].trim().len() > "hopscope:".len(),
+        "{what}: empty error message: {:?}",
+        o.stderr
+    );
+    assert!(
+        o.stdout.is_empty(),
+        "{what}: unexpected stdout on error: {:?}",
+        o.stdout
+    );
+}
+
+/// One parsed `status ...` line: `key=value` pairs (quotes stripped).
+#[derive(Clone, Debug)]
+pub struct Status {
+    /// The line as printed.
+    pub line: String,
+    /// Its fields.
+    pub fields: BTreeMap<String, String>,
+}
+
+impl Status {
+    /// Parses a line starting with `status `; `None` otherwise.
+    pub fn parse(line: &str) -> Option<Status> {
+        let rest = line.strip_prefix("status ")?;
+        let mut fields = BTreeMap::new();
+        let mut chars = rest.chars().peekable();
+        while chars.peek().is_some() {
+            while chars.peek() == Some(&' ') {
+                chars.next();
+            }
+            let key: String = chars.by_ref().take_while(|&c| c != '=').collect();
+            if key.is_empty() {
+                break;
+            }
+            let value: String = if chars.peek() == Some(&'"') {
+                chars.next();
+                let v = chars.by_ref().take_while(|&c| c != '"').collect();
+                v
+            } else {
+                chars.by_ref().take_while(|&c| c != ' ').collect()
+            };
+            fields.insert(key, value);
+        }
+        Some(Status {
+            line: line.to_string(),
+            fields,
+        })
+    }
+
+    /// A field as text.
+    pub fn str(&self, key: &str) -> &str {
+        self.fields
+            .get(key)
+            .unwrap_or_else(|| panic!("status line has no '{key}': {}", self.line))
+    }
+
+    /// A numeric field; a trailing unit `s` (as in `t=1.0s`) is ignored.
+    pub fn num(&self, key: &str) -> f64 {
+        let v = self.str(key);
+        v.trim_end_matches('s')
+            .parse()
+            .unwrap_or_else(|_| panic!("status field {key}={v} is not a number: {}", self.line))
+    }
+}
+
+/// Every status line of `stdout`, in order.
+pub fn status_lines(stdout: &str) -> Vec<Status> {
+    stdout.lines().filter_map(Status::parse).collect()
+}
+
+/// A parsed `.npy` file: shape, dtype descriptor and the float32 payload.
+#[derive(Debug)]
+pub struct Npy {
+    /// `descr` from the header, e.g. `<f4`.
+    pub descr: String,
+    /// `fortran_order`.
+    pub fortran_order: bool,
+    /// `shape`.
+    pub shape: Vec<usize>,
+    /// Little-endian float32 values, C order.
+    pub data: Vec<f32>,
+}
+
+impl Npy {
+    /// Element `(r, c)` of a 2-D array.
+    pub fn at(&self, r: usize, c: usize) -> f32 {
+        self.data[r * self.shape[1] + c]
+    }
+}
+
+/// Reads a NumPy 1.0/2.0 `.npy` file of little-endian float32, checking the
+/// magic, the header padding and that the payload matches the shape.
+pub fn read_npy(path: &Path) -> Npy {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    assert!(bytes.len() >= 10, "npy too short");
+    assert_eq!(&bytes[..6], b"\x93NUMPY", "npy magic");
+    let (header_len, start) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        2 | 3 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+        v => panic!("unknown npy version {v}"),
+    };
+    let end = start + header_len;
+    assert_eq!(
+        end % 64,
+        0,
+        "npy header must pad the data offset to 64 bytes"
+    );
+    let header = std::str::from_utf8(&bytes[start..end]).expect("npy header is ASCII");
+    assert!(header.ends_with('\n'), "npy header ends with a newline");
+    let field = |key: &str| -> &str {
+        let at = header
+            .find(&format!("'{key}':"))
+            .unwrap_or_else(|| panic!("npy header lacks {key}: {header}"));
+        header[at + key.len() + 3..].trim_start()
+    };
+    let descr_raw = field("descr");
+    let descr = descr_raw[1..]
+        .split('\'')
+        .next()
+        .expect("descr string")
+        .to_string();
+    let fortran_order = field("fortran_order").starts_with("True");
+    let shape_raw = field("shape");
+    let close = shape_raw.find(')').expect("shape tuple");
+    let shape: Vec<usize> = shape_raw[1..close]
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().expect("shape dimension"))
+        .collect();
+    assert_eq!(descr, "<f4", "hopscope writes little-endian float32");
+    let count: usize = shape.iter().product();
+    let payload = &bytes[end..];
+    assert_eq!(
+        payload.len(),
+        count * 4,
+        "npy payload must hold exactly shape {shape:?} float32 values"
+    );
+    let data = payload
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    Npy {
+        descr,
+        fortran_order,
+        shape,
+        data,
+    }
+}
