@@ -47,8 +47,9 @@ pub fn frame_signal<'a>(signal: &'a [f32], params: &StftParams, center: bool) ->
     }
 }
 
-/// Rows per block of the streaming `analyze` pipeline (≈ 8 MB at n_fft 2048).
-pub const BLOCK_ROWS: usize = 2048;
+/// Rows per block of the streaming `analyze` pipeline: 2 MB at n_fft 2048, so a block
+/// stays in L2 between the workers that fill it and the writer that drains it.
+pub const BLOCK_ROWS: usize = 512;
 
 /// One [`FrameTransform`] per worker thread, built once.
 pub fn transforms(params: StftParams, scale: Scale, threads: usize) -> Vec<FrameTransform> {
