@@ -10,7 +10,8 @@ use crate::audio::capture::{self, DeviceRequest};
 use crate::audio::stats::CaptureStats;
 use crate::cli::{Cli, Command};
 use crate::config::{
-    AnalyzeConfig, LiveConfig, SourceChoice, DEFAULT_DEMO_RATE_HZ, DEFAULT_PACED_PERIOD,
+    AnalyzeConfig, LiveConfig, RenderConfig, SourceChoice, DEFAULT_DEMO_RATE_HZ,
+    DEFAULT_PACED_PERIOD,
 };
 use crate::dsp::scale::{bin_to_hz, Scale};
 use crate::dsp::stft::StftParams;
@@ -49,7 +50,23 @@ pub fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        None => run_live(&LiveConfig::new(&cli.live, &cli.analysis)?),
+        Some(Command::Render(args)) => {
+            let cfg = RenderConfig::try_from(args)?;
+            let r = offline::render(&cfg)?;
+            println!(
+                "wrote {}: {} x {} px ({} rows x {} bins, {} scale) from {} in {:.3} s",
+                cfg.output.display(),
+                r.width,
+                r.height,
+                r.rows,
+                r.bins,
+                cfg.freq_scale,
+                cfg.input.display(),
+                r.elapsed.as_secs_f64()
+            );
+            Ok(())
+        }
+        None => run_live(&LiveConfig::new(&cli.live, &cli.analysis, &cli.display)?),
     }
 }
 
@@ -150,11 +167,31 @@ fn start_mic(
     })
 }
 
-fn start_source(cfg: &LiveConfig, stats: &Arc<CaptureStats>) -> Result<Started> {
+fn check_channel(select: ChannelSelect, channels: usize) -> Result<()> {
+    match select {
+        ChannelSelect::Index(c) if c >= channels => Err(Error::InvalidArgument {
+            flag: "--channel",
+            message: format!(
+                "channel {c} does not exist: the source has {channels} channel(s) (0..={})",
+                channels - 1
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn start_source(
+    cfg: &LiveConfig,
+    preloaded: Option<wav::WavAudio>,
+    stats: &Arc<CaptureStats>,
+) -> Result<Started> {
     match &cfg.source {
         SourceChoice::Demo => start_demo(cfg, "DEMO SIGNAL", stats),
         SourceChoice::File { path, looping } => {
-            let audio = wav::read_wav(path)?;
+            let audio = match preloaded {
+                Some(audio) => audio,
+                None => wav::read_wav(path)?,
+            };
             let label = path.file_name().map_or_else(
                 || path.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
@@ -188,20 +225,32 @@ fn start_source(cfg: &LiveConfig, stats: &Arc<CaptureStats>) -> Result<Started> 
 /// # Errors
 /// Source, device or thread failures.
 pub fn run_live(cfg: &LiveConfig) -> Result<()> {
-    let stats = Arc::new(CaptureStats::default());
-    let started = start_source(cfg, &stats)?;
-    if let ChannelSelect::Index(c) = cfg.channel {
-        if c >= started.channels {
-            return Err(Error::InvalidArgument {
-                flag: "--channel",
-                message: format!(
-                    "channel {c} does not exist: the source has {} channel(s) (0..={})",
-                    started.channels,
-                    started.channels - 1
-                ),
-            });
+    // Input errors first (a bad file or channel), then the window (without a display,
+    // fail before touching audio), then audio.
+    let preloaded = match &cfg.source {
+        SourceChoice::File { path, .. } => {
+            let audio = wav::read_wav(path)?;
+            check_channel(cfg.channel, audio.channels)?;
+            Some(audio)
         }
-    }
+        SourceChoice::Demo => {
+            check_channel(cfg.channel, 1)?;
+            None
+        }
+        _ => None,
+    };
+    let window = if cfg.headless {
+        None
+    } else {
+        Some(crate::ui::window::open(&cfg.display)?)
+    };
+    let stats = Arc::new(CaptureStats::default());
+    let started = start_source(cfg, preloaded, &stats)?;
+    check_channel(cfg.channel, started.channels)?;
+    let axis = cfg
+        .display
+        .look
+        .axis(cfg.display.freq_scale, started.sample_rate_hz)?;
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = Arc::clone(&stop);
@@ -218,10 +267,34 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
         params: cfg.params,
         scale: Scale::Db,
     })?;
-    let mut status = StatusLine::new(started.label.clone(), started.sample_rate_hz, cfg.params);
     let t0 = Instant::now();
-    let mut next_status = t0 + Duration::from_secs(1);
     let running = started.running;
+    if let Some(window) = window {
+        let info = crate::ui::window::LiveInfo {
+            demo_fallback: started.label == DEMO_FALLBACK_LABEL,
+            source_label: started.label.clone(),
+            sample_rate_hz: started.sample_rate_hz,
+            capture: &stats,
+            screenshot_dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
+        };
+        let state = crate::ui::state::ViewState {
+            params: cfg.params,
+            win_follows: !cfg.win_length_set,
+            axis,
+            colormap: cfg.display.look.colormap,
+            range: cfg.display.look.range,
+            zoom: 0,
+            paused: false,
+            help: false,
+            hud: true,
+            sample_rate_hz: started.sample_rate_hz,
+        };
+        let result = crate::ui::window::run(window, &link, &info, state);
+        shutdown(running, link, handle, &stats, t0);
+        return result;
+    }
+    let mut status = StatusLine::new(started.label.clone(), started.sample_rate_hz, cfg.params);
+    let mut next_status = t0 + Duration::from_secs(1);
     loop {
         match link.rows.recv_timeout(Duration::from_millis(50)) {
             Ok(row) => {
@@ -258,7 +331,18 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
     if t0.elapsed() >= status.prev_t + Duration::from_millis(250) {
         status.print(t0.elapsed(), &stats, &link);
     }
-    // Ordered shutdown: stop the source, then analysis, then report.
+    shutdown(running, link, handle, &stats, t0);
+    Ok(())
+}
+
+/// Ordered shutdown: stop the source, then analysis, then report drops on stderr.
+fn shutdown(
+    running: Running,
+    link: AnalysisLink,
+    handle: std::thread::JoinHandle<()>,
+    stats: &CaptureStats,
+    t0: Instant,
+) {
     match running {
         Running::Mic(stream) => drop(stream),
         Running::Paced(mut paced) => paced.stop(),
@@ -277,7 +361,6 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
         cap.stream_errors,
         cap.xruns
     );
-    Ok(())
 }
 
 /// The once-per-second headless status line (`key=value` for scripts).

@@ -23,6 +23,51 @@ pub struct Cli {
     /// STFT options.
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+    /// Window options.
+    #[command(flatten)]
+    pub display: DisplayArgs,
+}
+
+/// How the live window looks (every setting also has a key).
+#[derive(Clone, Debug, Args)]
+pub struct DisplayArgs {
+    /// Window width in pixels.
+    #[arg(long, value_name = "PX", default_value_t = 1280)]
+    pub width: usize,
+    /// Window height in pixels.
+    #[arg(long, value_name = "PX", default_value_t = 720)]
+    pub height: usize,
+    /// Frequency axis: linear, log, mel (HTK) or mel-slaney.
+    #[arg(long = "freq-scale", value_name = "SCALE", default_value = "linear")]
+    pub freq_scale: String,
+    /// Frequency range, colours, dB range.
+    #[command(flatten)]
+    pub look: LookArgs,
+}
+
+/// Frequency range, colours and dB range: shared by the window and `render`.
+#[derive(Clone, Debug, Args)]
+pub struct LookArgs {
+    /// Lowest frequency shown, Hz (a log axis starts at 20 Hz at the lowest).
+    #[arg(long, value_name = "HZ", default_value_t = 0.0)]
+    pub fmin: f64,
+    /// Highest frequency shown, Hz [default: sample_rate/2].
+    #[arg(long, value_name = "HZ")]
+    pub fmax: Option<f64>,
+    /// Colormap: magma, viridis, inferno, grayscale, turbo, cividis.
+    #[arg(long, value_name = "NAME", default_value = "magma")]
+    pub colormap: String,
+    /// dB floor: levels at or below it get the first colour.
+    #[arg(long, value_name = "DBFS", default_value_t = -120.0, allow_negative_numbers = true)]
+    pub floor: f32,
+    /// dB ceiling: levels at or above it get the last colour.
+    #[arg(
+        long,
+        value_name = "DBFS",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
+    pub ceiling: f32,
 }
 
 /// Subcommands.
@@ -32,6 +77,34 @@ pub enum Command {
     Devices,
     /// Write the STFT of a WAV file as a float32 .npy array of shape (frames, bins).
     Analyze(AnalyzeArgs),
+    /// Draw the whole spectrogram of a WAV file as a PNG, with the live window's renderer.
+    Render(RenderArgs),
+}
+
+/// `hopscope render IN.wav -o OUT.png`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Input WAV (8/16/24/32-bit integer or 32-bit float PCM).
+    #[arg(value_name = "IN.wav")]
+    pub input: PathBuf,
+    /// Output PNG.
+    #[arg(short = 'o', long = "output", value_name = "OUT.png")]
+    pub output: PathBuf,
+    /// STFT options.
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    /// Frequency axis: linear, log, mel (HTK) or mel-slaney.
+    #[arg(long, value_name = "SCALE", default_value = "linear")]
+    pub scale: String,
+    /// Plot height in pixels [default: one pixel per bin, n_fft/2 + 1].
+    #[arg(long, value_name = "PX")]
+    pub height: Option<usize>,
+    /// Frequency range, colours, dB range.
+    #[command(flatten)]
+    pub look: LookArgs,
+    /// Analyse one channel (0 = first) instead of the mix of all channels.
+    #[arg(long, value_name = "N")]
+    pub channel: Option<usize>,
 }
 
 /// Where live audio comes from and how it is captured.
@@ -59,6 +132,9 @@ pub struct LiveArgs {
     /// Analyse one input channel (0 = first) instead of the mix of all channels.
     #[arg(long, value_name = "N")]
     pub channel: Option<usize>,
+    /// No window: print one status line per second on stdout instead.
+    #[arg(long)]
+    pub headless: bool,
     /// Stop after this many seconds (default: run until Ctrl-C, or the end of a --file).
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     pub duration: Option<f64>,

@@ -4,11 +4,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::analysis::ChannelSelect;
-use crate::cli::{AnalysisArgs, AnalyzeArgs, LiveArgs};
+use crate::cli::{AnalysisArgs, AnalyzeArgs, DisplayArgs, LiveArgs, LookArgs, RenderArgs};
 use crate::dsp::scale::Scale;
 use crate::dsp::stft::StftParams;
 use crate::dsp::window::WindowKind;
 use crate::error::{Error, Result};
+use crate::render::colormap::{ColormapKind, DbRange};
+use crate::render::freqmap::FreqScale;
 
 /// Default hop when the window is at least 2048 samples long.
 pub const DEFAULT_HOP: usize = 512;
@@ -93,6 +95,200 @@ pub struct LiveConfig {
     pub params: StftParams,
     /// Stop after this long.
     pub duration: Option<Duration>,
+    /// Status lines instead of a window.
+    pub headless: bool,
+    /// Whether --win-length was given (then n_fft keys leave it alone).
+    pub win_length_set: bool,
+    /// Window settings.
+    pub display: DisplayConfig,
+}
+
+/// Frequency range, colours and dB range, validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Look {
+    /// Bottom of the frequency axis, Hz.
+    pub fmin_hz: f64,
+    /// Top of the frequency axis, Hz (`None`: Nyquist).
+    pub fmax_hz: Option<f64>,
+    /// Colormap.
+    pub colormap: ColormapKind,
+    /// dB range.
+    pub range: DbRange,
+}
+
+impl Look {
+    /// Validates the shared look flags.
+    ///
+    /// # Errors
+    /// Unknown colormap, negative or inverted frequencies, floor ≥ ceiling.
+    pub fn new(args: &LookArgs) -> Result<Self> {
+        let colormap = args
+            .colormap
+            .parse()
+            .map_err(|m| invalid("--colormap", m))?;
+        if !(args.fmin.is_finite() && args.fmin >= 0.0) {
+            return Err(invalid(
+                "--fmin",
+                format!("{} Hz: expected a frequency ≥ 0", args.fmin),
+            ));
+        }
+        if let Some(fmax) = args.fmax {
+            if !(fmax.is_finite() && fmax > args.fmin + 1.0) {
+                return Err(invalid(
+                    "--fmax",
+                    format!(
+                        "{fmax} Hz: expected a frequency above --fmin ({} Hz)",
+                        args.fmin
+                    ),
+                ));
+            }
+        }
+        if !(args.floor.is_finite() && args.ceiling.is_finite() && args.floor < args.ceiling) {
+            return Err(invalid(
+                "--floor",
+                format!(
+                    "floor {} dBFS must be below ceiling {} dBFS",
+                    args.floor, args.ceiling
+                ),
+            ));
+        }
+        Ok(Look {
+            fmin_hz: args.fmin,
+            fmax_hz: args.fmax,
+            colormap,
+            range: DbRange {
+                floor_db: args.floor,
+                ceiling_db: args.ceiling,
+            },
+        })
+    }
+
+    /// The frequency axis for a stream at `sample_rate_hz`.
+    ///
+    /// # Errors
+    /// fmin or fmax above the Nyquist frequency.
+    pub fn axis(
+        &self,
+        scale: FreqScale,
+        sample_rate_hz: u32,
+    ) -> Result<crate::render::freqmap::FreqAxis> {
+        let nyquist = sample_rate_hz as f64 / 2.0;
+        let fmax = self.fmax_hz.unwrap_or(nyquist);
+        if fmax > nyquist + 1e-9 {
+            return Err(invalid(
+                "--fmax",
+                format!("{fmax} Hz is above the Nyquist frequency ({nyquist} Hz at {sample_rate_hz} Hz)"),
+            ));
+        }
+        if self.fmin_hz >= fmax - 1.0 {
+            return Err(invalid(
+                "--fmin",
+                format!(
+                    "{} Hz must be below the top of the axis ({fmax} Hz)",
+                    self.fmin_hz
+                ),
+            ));
+        }
+        Ok(crate::render::freqmap::FreqAxis {
+            scale,
+            fmin_hz: self.fmin_hz,
+            fmax_hz: fmax,
+        })
+    }
+}
+
+/// Validated window settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DisplayConfig {
+    /// Window width.
+    pub width: usize,
+    /// Window height.
+    pub height: usize,
+    /// Frequency scale.
+    pub freq_scale: FreqScale,
+    /// Range and colours.
+    pub look: Look,
+}
+
+impl DisplayConfig {
+    /// Validates the window flags.
+    ///
+    /// # Errors
+    /// A size out of 320×240..=7680×4320, or a bad look flag.
+    pub fn new(args: &DisplayArgs) -> Result<Self> {
+        if !(320..=7680).contains(&args.width) {
+            return Err(invalid(
+                "--width",
+                format!("{} px: expected 320..=7680", args.width),
+            ));
+        }
+        if !(240..=4320).contains(&args.height) {
+            return Err(invalid(
+                "--height",
+                format!("{} px: expected 240..=4320", args.height),
+            ));
+        }
+        Ok(DisplayConfig {
+            width: args.width,
+            height: args.height,
+            freq_scale: args
+                .freq_scale
+                .parse()
+                .map_err(|m| invalid("--freq-scale", m))?,
+            look: Look::new(&args.look)?,
+        })
+    }
+}
+
+/// Validated `render` configuration.
+#[derive(Clone, Debug)]
+pub struct RenderConfig {
+    /// Input WAV.
+    pub input: PathBuf,
+    /// Output PNG.
+    pub output: PathBuf,
+    /// STFT parameters.
+    pub params: StftParams,
+    /// Frequency scale.
+    pub freq_scale: FreqScale,
+    /// Plot height (None: one pixel per bin).
+    pub height: Option<usize>,
+    /// Range and colours.
+    pub look: Look,
+    /// Channel to analyse.
+    pub channel: ChannelSelect,
+}
+
+impl TryFrom<&RenderArgs> for RenderConfig {
+    type Error = Error;
+
+    fn try_from(args: &RenderArgs) -> Result<Self> {
+        let params = stft_params(&args.analysis)?;
+        let ext_ok = args
+            .output
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+        if !ext_ok {
+            return Err(invalid(
+                "--output",
+                format!("'{}' must end in .png", args.output.display()),
+            ));
+        }
+        if let Some(h) = args.height {
+            if !(16..=16384).contains(&h) {
+                return Err(invalid("--height", format!("{h} px: expected 16..=16384")));
+            }
+        }
+        Ok(RenderConfig {
+            input: args.input.clone(),
+            output: args.output.clone(),
+            params,
+            freq_scale: args.scale.parse().map_err(|m| invalid("--scale", m))?,
+            height: args.height,
+            look: Look::new(&args.look)?,
+            channel: channel_select(args.channel),
+        })
+    }
 }
 
 impl LiveConfig {
@@ -100,8 +296,9 @@ impl LiveConfig {
     ///
     /// # Errors
     /// Any value out of range or an impossible combination.
-    pub fn new(live: &LiveArgs, analysis: &AnalysisArgs) -> Result<Self> {
+    pub fn new(live: &LiveArgs, analysis: &AnalysisArgs, display: &DisplayArgs) -> Result<Self> {
         let params = stft_params(analysis)?;
+        let display = DisplayConfig::new(display)?;
         let source = if live.demo {
             SourceChoice::Demo
         } else if let Some(path) = &live.file {
@@ -153,6 +350,9 @@ impl LiveConfig {
             channel: channel_select(live.channel),
             params,
             duration,
+            headless: live.headless,
+            win_length_set: analysis.win_length.is_some(),
+            display,
         })
     }
 }

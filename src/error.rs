@@ -46,6 +46,12 @@ pub enum Error {
     /// The audio backend failed.
     #[error("audio backend: {0}")]
     Audio(String),
+    /// No window can be opened (no display).
+    #[error("cannot open a window ({0}); for an offline spectrogram use `hopscope render IN.wav -o OUT.png`, or run live with --headless")]
+    NoDisplay(String),
+    /// The window system failed while running.
+    #[error("window: {0}")]
+    Display(String),
     /// A thread could not be started.
     #[error("cannot start thread: {0}")]
     Thread(#[from] std::io::Error),

@@ -227,6 +227,10 @@ impl AlsaFixture {
     /// Runs hopscope with this fixture's ALSA configuration and a hard timeout.
     fn run(&self, args: &[&str]) -> Outcome {
         let mut cmd = Command::new(support::HOPSCOPE);
+        // Live runs print status lines (no window); `devices` takes no live flags.
+        if args.first() != Some(&"devices") {
+            cmd.arg("--headless");
+        }
         cmd.current_dir(self.dir.path()).args(args).env(
             "ALSA_CONFIG_PATH",
             format!("{ALSA_CONF}:{}", self.dir.join("asoundrc").display()),

@@ -494,7 +494,15 @@ fn live_file_replay_runs_to_the_end() {
     });
     let o = run(
         &dir,
-        &["--file", "tone.wav", "--n-fft", "1024", "--hop", "256"],
+        &[
+            "--headless",
+            "--file",
+            "tone.wav",
+            "--n-fft",
+            "1024",
+            "--hop",
+            "256",
+        ],
     );
     assert_eq!(o.code(), Some(0), "{}{}", o.stdout, o.stderr);
     assert!(!o.stderr.contains("panicked"));

@@ -1,5 +1,6 @@
 //! Signal processing shared by live and offline paths.
 
+pub mod latency;
 pub mod scale;
 pub mod stft;
 pub mod window;

@@ -1,0 +1,49 @@
+//! The latency model of a causal sliding STFT (../shared/DSP.md §4), computed from the
+//! actual window coefficients so it holds for every window, length and hop.
+//!
+//! An event at sample t0 is first weighted by the frame that ends just after it; with
+//! hop H (or audio blocks B > H) the phase of the event within a hop is uniform, adding
+//! a mean of `(max(H, B) − 1)/2` samples.
+
+use super::stft::StftParams;
+
+/// Mean model delays for one parameter set, in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LatencyModel {
+    /// A click reaches ≥ −6.02 dB (half amplitude) of its full level.
+    pub click_ms: f64,
+    /// A tone onset reaches −6.02 dB of its steady level (its window tail sum reaches ½).
+    pub tone_ms: f64,
+    /// The audio buffer itself (B / sr), shown separately.
+    pub buffer_ms: f64,
+}
+
+/// The model for `params` at `sample_rate_hz` with audio blocks of `buffer_frames`.
+pub fn model(params: &StftParams, sample_rate_hz: u32, buffer_frames: usize) -> LatencyModel {
+    let n = params.win_length;
+    let w = params.window.coefficients_f64(n);
+    let peak = w.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    // Last p with w[p] ≥ ½·max: the click is delayed N − p samples in that frame.
+    let p_click = (0..n)
+        .rev()
+        .find(|&p| w[p] >= 0.5 * peak - 1e-12)
+        .unwrap_or(n - 1);
+    // Last p whose tail Σ_{m≥p} w[m] reaches ½·S1.
+    let s1: f64 = w.iter().sum();
+    let mut tail = 0.0;
+    let mut p_tone = 0;
+    for p in (0..n).rev() {
+        tail += w[p];
+        if tail >= 0.5 * s1 - 1e-9 * s1.abs() {
+            p_tone = p;
+            break;
+        }
+    }
+    let hop_term = (params.hop_size.max(buffer_frames.max(1)) as f64 - 1.0) / 2.0;
+    let ms = |samples: f64| samples * 1000.0 / sample_rate_hz as f64;
+    LatencyModel {
+        click_ms: ms((n - p_click) as f64 + hop_term),
+        tone_ms: ms((n - p_tone) as f64 + hop_term),
+        buffer_ms: ms(buffer_frames as f64),
+    }
+}

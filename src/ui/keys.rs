@@ -1,0 +1,147 @@
+//! Keys → actions, pure (the README key table and the help overlay come from [`KEY_HELP`]).
+
+/// The keys hopscope listens to (mapped from minifb in `ui::window`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum Key {
+    Up,
+    Down,
+    Left,
+    Right,
+    W,
+    F,
+    C,
+    LeftBracket,
+    RightBracket,
+    Minus,
+    Equal,
+    Z,
+    X,
+    Comma,
+    Period,
+    Space,
+    S,
+    H,
+    I,
+    Q,
+    Escape,
+}
+
+/// Every key, for polling.
+pub const ALL_KEYS: [Key; 21] = [
+    Key::Up,
+    Key::Down,
+    Key::Left,
+    Key::Right,
+    Key::W,
+    Key::F,
+    Key::C,
+    Key::LeftBracket,
+    Key::RightBracket,
+    Key::Minus,
+    Key::Equal,
+    Key::Z,
+    Key::X,
+    Key::Comma,
+    Key::Period,
+    Key::Space,
+    Key::S,
+    Key::H,
+    Key::I,
+    Key::Q,
+    Key::Escape,
+];
+
+/// What a key does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// n_fft × 2 (win_length follows unless set on its own).
+    FftUp,
+    /// n_fft ÷ 2.
+    FftDown,
+    /// hop ÷ 2.
+    HopDown,
+    /// hop × 2.
+    HopUp,
+    /// Next window.
+    WindowNext,
+    /// Previous window.
+    WindowPrev,
+    /// Next frequency scale.
+    FreqScaleNext,
+    /// Next colormap.
+    ColormapNext,
+    /// Floor −5 dB.
+    FloorDown,
+    /// Floor +5 dB.
+    FloorUp,
+    /// Ceiling −5 dB.
+    CeilingDown,
+    /// Ceiling +5 dB.
+    CeilingUp,
+    /// Narrow the frequency range (zoom in).
+    RangeNarrow,
+    /// Widen the frequency range.
+    RangeWiden,
+    /// Compress time (more rows per column).
+    TimeCompress,
+    /// Stretch time (more columns per row).
+    TimeStretch,
+    /// Pause or resume the display.
+    TogglePause,
+    /// Save a PNG of the window.
+    Screenshot,
+    /// Show or hide the help overlay.
+    ToggleHelp,
+    /// Show or hide the HUD.
+    ToggleHud,
+    /// Quit.
+    Quit,
+}
+
+/// The action of `key` (`shift` held or not).
+pub fn action_for(key: Key, shift: bool) -> Option<Action> {
+    Some(match key {
+        Key::Up => Action::FftUp,
+        Key::Down => Action::FftDown,
+        Key::Left => Action::HopDown,
+        Key::Right => Action::HopUp,
+        Key::W if shift => Action::WindowPrev,
+        Key::W => Action::WindowNext,
+        Key::F => Action::FreqScaleNext,
+        Key::C => Action::ColormapNext,
+        Key::LeftBracket => Action::FloorDown,
+        Key::RightBracket => Action::FloorUp,
+        Key::Minus => Action::CeilingDown,
+        Key::Equal => Action::CeilingUp,
+        Key::Z => Action::RangeNarrow,
+        Key::X => Action::RangeWiden,
+        Key::Comma => Action::TimeCompress,
+        Key::Period => Action::TimeStretch,
+        Key::Space => Action::TogglePause,
+        Key::S => Action::Screenshot,
+        Key::H => Action::ToggleHelp,
+        Key::I => Action::ToggleHud,
+        Key::Q | Key::Escape => Action::Quit,
+    })
+}
+
+/// The key table: (keys, what they do). The help overlay and the README show exactly this.
+pub const KEY_HELP: [(&str, &str); 16] = [
+    ("Up / Down", "n_fft x2 / /2 (win_length follows unless set)"),
+    ("Left / Right", "hop /2 / x2"),
+    ("W / Shift+W", "next / previous window"),
+    ("F", "frequency scale: linear, log, mel, mel-slaney"),
+    ("C", "colormap"),
+    ("[ / ]", "floor -5 / +5 dB"),
+    ("- / =", "ceiling -5 / +5 dB"),
+    ("Z / X", "narrow / widen the frequency range"),
+    (", / .", "compress / stretch time"),
+    ("Space", "pause / resume the display (capture goes on)"),
+    ("S", "screenshot PNG (path printed)"),
+    ("H", "this help"),
+    ("I", "show / hide the HUD"),
+    ("Mouse", "time, frequency, note and level under the cursor"),
+    ("Q / Esc", "quit"),
+    ("", "every change prints a status line on stdout"),
+];

@@ -1,0 +1,5 @@
+//! The live window: pure key handling and view state, and the minifb loop.
+
+pub mod keys;
+pub mod state;
+pub mod window;
