@@ -276,6 +276,8 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
             sample_rate_hz: started.sample_rate_hz,
             capture: &stats,
             screenshot_dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
+            deadline: cfg.duration.map(|d| t0 + d),
+            stop: &stop,
         };
         let state = crate::ui::state::ViewState {
             params: cfg.params,

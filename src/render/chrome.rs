@@ -179,7 +179,7 @@ pub fn draw(
         p.h,
         BACKGROUND,
     );
-    canvas.text(4, 6, title, FOREGROUND, 1);
+    draw_title(canvas, title);
     // Frequency axis.
     for f in freq_ticks(axis, p.h) {
         let y = layout.freq_frac_to_y(axis.hz_to_frac(f)).round() as i64;
@@ -189,13 +189,7 @@ pub fn draw(
         canvas.text(p.x as i64 - 8 - lw, y - 4, &label, FOREGROUND, 1);
     }
     canvas.text(4, (p.y + p.h) as i64 + 16, "Hz", TICK, 1);
-    // Time axis.
-    for (x, label) in time_ticks {
-        let x = (p.x + x) as i64;
-        canvas.fill_rect(x, (p.y + p.h) as i64, 1, 5, TICK);
-        let lw = text_width(label, 1) as i64;
-        canvas.text(x - lw / 2, (p.y + p.h) as i64 + 8, label, FOREGROUND, 1);
-    }
+    draw_time_ticks(canvas, layout, time_ticks);
     // Colour bar: top = ceiling.
     let cb = layout.colorbar;
     let lut = cmap.lut();
@@ -234,4 +228,34 @@ pub fn draw(
         db += step;
     }
     canvas.text(cb.x as i64 - 2, (cb.y + cb.h) as i64 + 16, "dBFS", TICK, 1);
+}
+
+/// Draws the title line.
+pub fn draw_title(canvas: &mut Canvas<'_>, title: &str) {
+    canvas.text(4, 6, title, FOREGROUND, 1);
+}
+
+/// Draws time ticks ((plot x, label)) under the plot.
+pub fn draw_time_ticks(canvas: &mut Canvas<'_>, layout: &Layout, time_ticks: &[(usize, String)]) {
+    let p = layout.plot;
+    for (x, label) in time_ticks {
+        let x = (p.x + x) as i64;
+        canvas.fill_rect(x, (p.y + p.h) as i64, 1, 5, TICK);
+        let lw = text_width(label, 1) as i64;
+        canvas.text(x - lw / 2, (p.y + p.h) as i64 + 8, label, FOREGROUND, 1);
+    }
+}
+
+/// Copies everything outside the plot from `from` (a frame of the same layout).
+pub fn copy_margins(dst: &mut [u32], from: &[u32], layout: &Layout) {
+    let (w, p) = (layout.width, layout.plot);
+    let top = p.y * w;
+    dst[..top].copy_from_slice(&from[..top]);
+    let bottom = (p.y + p.h) * w;
+    dst[bottom..].copy_from_slice(&from[bottom..]);
+    for row in p.y..p.y + p.h {
+        let r = row * w;
+        dst[r..r + p.x].copy_from_slice(&from[r..r + p.x]);
+        dst[r + p.x + p.w..r + w].copy_from_slice(&from[r + p.x + p.w..r + w]);
+    }
 }

@@ -126,7 +126,7 @@ impl ViewState {
                     2.0
                 };
                 let zoomed = self.axis.zoomed(factor, self.nyquist_hz());
-                if zoomed == self.axis {
+                if (zoomed.lo_hz(), zoomed.fmax_hz) == (self.axis.lo_hz(), self.axis.fmax_hz) {
                     return Effect::None;
                 }
                 self.axis = zoomed;

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::message::Control;
 use crate::music::note_name;
 use crate::render::chrome::{self, Layout, BACKGROUND, FOREGROUND};
-use crate::render::colormap::{rgb, Colormap};
+use crate::render::colormap::{rgb, Colormap, ColormapKind, DbRange};
 use crate::render::freqmap::{ColumnMap, FreqAxis};
 use crate::render::png_out;
 use crate::render::text::{text_width, Canvas};
@@ -32,7 +32,11 @@ pub const FPS: usize = 60;
 /// Waterfall history in screen widths (how long a pause can hold its view).
 pub const HISTORY_SCREENS: usize = 4;
 
+/// How often the HUD's numbers are re-rendered.
+pub const HUD_REFRESH: Duration = Duration::from_millis(250);
+
 const BANNER: u32 = rgb(255, 200, 40);
+const HUD_BACKGROUND: u32 = rgb(10, 10, 14);
 const MARKER: u32 = rgb(240, 240, 240);
 
 fn to_minifb(key: Key) -> minifb::Key {
@@ -92,6 +96,10 @@ pub struct LiveInfo<'a> {
     pub capture: &'a CaptureStats,
     /// Where screenshots go.
     pub screenshot_dir: PathBuf,
+    /// Close the window at this instant (`--duration`).
+    pub deadline: Option<Instant>,
+    /// Set by Ctrl-C.
+    pub stop: &'a std::sync::atomic::AtomicBool,
 }
 
 /// Per-frame scratch and history that the loop keeps.
@@ -105,6 +113,13 @@ struct Scene {
     acc: Vec<f32>,
     acc_count: u32,
     view_end: u64,
+    /// Everything outside the plot that changes only with layout, axis, colours or range.
+    chrome: Vec<u32>,
+    chrome_key: Option<(FreqAxis, ColormapKind, DbRange)>,
+    /// The HUD, rendered at most every [`HUD_REFRESH`] into an opaque box.
+    hud: Vec<u32>,
+    hud_size: (usize, usize),
+    hud_at: Option<Instant>,
 }
 
 impl Scene {
@@ -127,6 +142,11 @@ impl Scene {
             acc: vec![f32::NEG_INFINITY; h],
             acc_count: 0,
             view_end: 0,
+            chrome: vec![BACKGROUND; width * height],
+            chrome_key: None,
+            hud: Vec::new(),
+            hud_size: (0, 0),
+            hud_at: None,
         }
     }
 
@@ -217,8 +237,19 @@ pub fn run(
     let mut row_times: VecDeque<Instant> = VecDeque::with_capacity(8192);
     let mut hud_lines: Vec<String> = Vec::with_capacity(8);
     let mut screenshot = false;
+    // Row → frame beyond the wait for the frame: present − max(row finished, frame start).
+    let mut beyond_wait_ms: Vec<f32> = Vec::with_capacity(1 << 16);
+    let mut draw_ms: Vec<f32> = Vec::with_capacity(1 << 14);
+    let mut ready: Vec<Instant> = Vec::with_capacity(4096);
     println!("{}", state.status_line());
-    while window.is_open() {
+    let result = loop {
+        if !window.is_open()
+            || info.stop.load(std::sync::atomic::Ordering::Relaxed)
+            || info.deadline.is_some_and(|d| Instant::now() >= d)
+        {
+            break Ok(());
+        }
+        let frame_start = Instant::now();
         // Keys.
         let shift = window.is_key_down(minifb::Key::LeftShift)
             || window.is_key_down(minifb::Key::RightShift);
@@ -232,7 +263,10 @@ pub fn run(
             let effect = state.apply(action);
             match effect {
                 Effect::None => continue,
-                Effect::Quit => return Ok(()),
+                Effect::Quit => {
+                    report_frame_timing(&beyond_wait_ms, &draw_ms);
+                    return Ok(());
+                }
                 Effect::Screenshot => {
                     screenshot = true;
                     continue;
@@ -255,6 +289,7 @@ pub fn run(
                 }
                 Effect::Redraw => {}
             }
+            scene.hud_at = None;
             println!("{}", state.status_line());
         }
         // Resize: a new layout and an empty history at the new size.
@@ -301,6 +336,7 @@ pub fn run(
             }
             if pending.len() < pending.capacity() {
                 pending.push(row.captured_at);
+                ready.push(row.finished_at.max(frame_start));
             }
             if row_times.len() == row_times.capacity() {
                 row_times.pop_front();
@@ -329,9 +365,18 @@ pub fn run(
                 presented.saturating_duration_since(captured).as_secs_f64() * 1e3,
             );
         }
-        window
-            .update_with_buffer(&scene.pixels, width, height)
-            .map_err(|e| Error::Display(e.to_string()))?;
+        if beyond_wait_ms.len() + ready.len() <= beyond_wait_ms.capacity() {
+            for r in ready.drain(..) {
+                beyond_wait_ms.push(presented.saturating_duration_since(r).as_secs_f32() * 1e3);
+            }
+        }
+        ready.clear();
+        if draw_ms.len() < draw_ms.capacity() {
+            draw_ms.push(presented.duration_since(frame_start).as_secs_f32() * 1e3);
+        }
+        if let Err(e) = window.update_with_buffer(&scene.pixels, width, height) {
+            break Err(Error::Display(e.to_string()));
+        }
         if screenshot {
             screenshot = false;
             match png_out::save_screenshot(&info.screenshot_dir, &scene.pixels, width, height) {
@@ -339,8 +384,125 @@ pub fn run(
                 Err(e) => eprintln!("hopscope: screenshot failed: {e}"),
             }
         }
+    };
+    report_frame_timing(&beyond_wait_ms, &draw_ms);
+    result
+}
+
+/// Prints, at exit, how long rows waited beyond the next display frame and how long
+/// frames took to draw (p50/p99), on stderr.
+fn report_frame_timing(beyond_wait_ms: &[f32], draw_ms: &[f32]) {
+    let pct = |v: &[f32], q: f64| -> f32 {
+        let mut s = v.to_vec();
+        s.sort_by(f32::total_cmp);
+        s.get(((s.len() as f64 * q) as usize).min(s.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0.0)
+    };
+    if draw_ms.is_empty() {
+        return;
     }
-    Ok(())
+    eprintln!(
+        "hopscope: window: {} frames, draw p50 {:.2} ms p99 {:.2} ms; {} rows, row ready -> frame handed over (beyond the frame wait) p50 {:.2} ms p99 {:.2} ms",
+        draw_ms.len(),
+        pct(draw_ms, 0.5),
+        pct(draw_ms, 0.99),
+        beyond_wait_ms.len(),
+        pct(beyond_wait_ms, 0.5),
+        pct(beyond_wait_ms, 0.99)
+    );
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_hud(
+    scene: &mut Scene,
+    state: &ViewState,
+    info: &LiveInfo<'_>,
+    link: &AnalysisLink,
+    latency: &mut LatencyWindow,
+    row_times: &VecDeque<Instant>,
+    hud: &mut Vec<String>,
+    now: Instant,
+) {
+    let p = state.params;
+    let sr = info.sample_rate_hz as f64;
+    let sums = WindowSums::of(p.window, p.win_length);
+    let cap = info.capture.snapshot();
+    // The audio buffer as delivered: the mean callback length.
+    let buffer_frames = cap.frames_captured.checked_div(cap.callbacks).unwrap_or(0) as usize;
+    let model = latency::model(&p, info.sample_rate_hz, buffer_frames);
+    let ana = link.stats.snapshot();
+    let rows_per_s = row_times
+        .iter()
+        .rev()
+        .take_while(|t| now.duration_since(**t) <= Duration::from_secs(1))
+        .count();
+    let measured = match latency.percentiles(now) {
+        Some((p50, p95)) => format!("{p50:.1} ms p50, {p95:.1} ms p95"),
+        None => "n/a".into(),
+    };
+    hud.clear();
+    hud.push(format!(
+        "n_fft {}  win {} ({:.1} ms)  hop {} ({:.2} ms)  overlap {:.1}%  {}",
+        p.fft_size,
+        p.win_length,
+        p.win_length as f64 * 1e3 / sr,
+        p.hop_size,
+        p.hop_size as f64 * 1e3 / sr,
+        100.0 * (1.0 - p.hop_size as f64 / p.win_length as f64),
+        p.window
+    ));
+    hud.push(format!(
+        "bin {:.2} Hz  resolution (ENBW) {:.2} Hz  rows {rows_per_s}/s",
+        sr / p.fft_size as f64,
+        sums.enbw_bins() * sr / p.win_length as f64
+    ));
+    hud.push(format!("latency measured (capture -> frame): {measured}"));
+    hud.push(format!(
+        "latency model: click {:.1} ms, tone onset {:.1} ms (-6 dB), buffer {:.1} ms",
+        model.click_ms, model.tone_ms, model.buffer_ms
+    ));
+    hud.push(format!(
+        "dropped: samples {}  rows {}  stream errors {}{}",
+        cap.frames_dropped,
+        ana.rows_dropped,
+        cap.stream_errors,
+        if state.paused {
+            "   PAUSED (capture continues)"
+        } else {
+            ""
+        }
+    ));
+    let banner = if info.demo_fallback {
+        "DEMO SIGNAL - no input device".to_string()
+    } else {
+        info.source_label.clone()
+    };
+    let box_w = hud
+        .iter()
+        .map(|l| text_width(l, 1))
+        .max()
+        .unwrap_or(0)
+        .max(text_width(&banner, 2))
+        + 12;
+    let box_h = 16 + 6 + hud.len() * 11 + 6;
+    scene.hud.clear();
+    scene.hud.resize(box_w * box_h, HUD_BACKGROUND);
+    scene.hud_size = (box_w, box_h);
+    let mut c = Canvas {
+        pixels: &mut scene.hud,
+        width: box_w,
+        height: box_h,
+    };
+    let color = if info.demo_fallback {
+        BANNER
+    } else {
+        FOREGROUND
+    };
+    c.text(6, 5, &banner, color, 2);
+    for (i, line) in hud.iter().enumerate() {
+        c.text(6, 26 + (i * 11) as i64, line, FOREGROUND, 1);
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -410,20 +572,25 @@ fn draw_frame(
         state.axis.scale,
         if state.paused { "   [PAUSED]" } else { "" }
     );
+    let key = (state.axis, state.colormap, state.range);
+    if scene.chrome_key != Some(key) {
+        scene.chrome.fill(BACKGROUND);
+        let mut c = Canvas {
+            pixels: &mut scene.chrome,
+            width,
+            height,
+        };
+        chrome::draw(&mut c, &layout, &state.axis, cmap, state.range, &[], "");
+        scene.chrome_key = Some(key);
+    }
+    chrome::copy_margins(&mut scene.pixels, &scene.chrome, &layout);
     let mut canvas = Canvas {
         pixels: &mut scene.pixels,
         width,
         height,
     };
-    chrome::draw(
-        &mut canvas,
-        &layout,
-        &state.axis,
-        cmap,
-        state.range,
-        &ticks,
-        &title,
-    );
+    chrome::draw_title(&mut canvas, &title);
+    chrome::draw_time_ticks(&mut canvas, &layout, &ticks);
     // Parameter-change markers.
     for m in scene.waterfall.markers() {
         if m.column >= scene.view_end || m.column + plot.w as u64 <= scene.view_end {
@@ -440,88 +607,30 @@ fn draw_frame(
         canvas.shade_rect(lx - 1, label_y - 1, lw + 2, 11);
         canvas.text(lx, label_y, &m.label, MARKER, 1);
     }
-    // HUD.
+    // HUD: re-rendered every HUD_REFRESH (or after a change), blitted every frame.
+    drop(canvas);
     if state.hud {
         let now = Instant::now();
-        let p = state.params;
-        let sr = info.sample_rate_hz as f64;
-        let sums = WindowSums::of(p.window, p.win_length);
-        let cap = info.capture.snapshot();
-        // The audio buffer as delivered: the mean callback length.
-        let buffer_frames = cap.frames_captured.checked_div(cap.callbacks).unwrap_or(0) as usize;
-        let model = latency::model(&p, info.sample_rate_hz, buffer_frames);
-        let ana = link.stats.snapshot();
-        let rows_per_s = row_times
-            .iter()
-            .rev()
-            .take_while(|t| now.duration_since(**t) <= Duration::from_secs(1))
-            .count();
-        let measured = match latency.percentiles(now) {
-            Some((p50, p95)) => format!("{p50:.1} ms p50, {p95:.1} ms p95"),
-            None => "n/a".into(),
-        };
-        hud.clear();
-        hud.push(format!(
-            "n_fft {}  win {} ({:.1} ms)  hop {} ({:.2} ms)  overlap {:.1}%  {}",
-            p.fft_size,
-            p.win_length,
-            p.win_length as f64 * 1e3 / sr,
-            p.hop_size,
-            p.hop_size as f64 * 1e3 / sr,
-            100.0 * (1.0 - p.hop_size as f64 / p.win_length as f64),
-            p.window
-        ));
-        hud.push(format!(
-            "bin {:.2} Hz  resolution (ENBW) {:.2} Hz  rows {rows_per_s}/s",
-            sr / p.fft_size as f64,
-            sums.enbw_bins() * sr / p.win_length as f64
-        ));
-        hud.push(format!("latency measured (capture -> frame): {measured}"));
-        hud.push(format!(
-            "latency model: click {:.1} ms, tone onset {:.1} ms (-6 dB), buffer {:.1} ms",
-            model.click_ms, model.tone_ms, model.buffer_ms
-        ));
-        hud.push(format!(
-            "dropped: samples {}  rows {}  stream errors {}{}",
-            cap.frames_dropped,
-            ana.rows_dropped,
-            cap.stream_errors,
-            if state.paused {
-                "   PAUSED (capture continues)"
-            } else {
-                ""
-            }
-        ));
-        let banner = if info.demo_fallback {
-            "DEMO SIGNAL - no input device".to_string()
-        } else {
-            info.source_label.clone()
-        };
-        let box_w = hud
-            .iter()
-            .map(|l| text_width(l, 1))
-            .max()
-            .unwrap_or(0)
-            .max(text_width(&banner, 2))
-            + 12;
-        let box_h = 16 + 6 + hud.len() * 11 + 6;
-        let (x0, y0) = (plot.x as i64 + 6, plot.y as i64 + 6);
-        canvas.shade_rect(x0, y0, box_w, box_h);
-        canvas.text(
-            x0 + 6,
-            y0 + 5,
-            &banner,
-            if info.demo_fallback {
-                BANNER
-            } else {
-                FOREGROUND
-            },
-            2,
-        );
-        for (i, line) in hud.iter().enumerate() {
-            canvas.text(x0 + 6, y0 + 26 + (i * 11) as i64, line, FOREGROUND, 1);
+        if scene
+            .hud_at
+            .is_none_or(|t| now.duration_since(t) >= HUD_REFRESH)
+        {
+            scene.hud_at = Some(now);
+            render_hud(scene, state, info, link, latency, row_times, hud, now);
+        }
+        let (hw, hh) = scene.hud_size;
+        let (x0, y0) = (plot.x + 6, plot.y + 6);
+        let w = hw.min((plot.x + plot.w).saturating_sub(x0));
+        for r in 0..hh.min((plot.y + plot.h).saturating_sub(y0)) {
+            let d = (y0 + r) * width + x0;
+            scene.pixels[d..d + w].copy_from_slice(&scene.hud[r * hw..r * hw + w]);
         }
     }
+    let mut canvas = Canvas {
+        pixels: &mut scene.pixels,
+        width,
+        height,
+    };
     // Cursor readout.
     if let Some((mx, my)) = window.get_mouse_pos(MouseMode::Discard) {
         let (mx, my) = (mx as usize, my as usize);
