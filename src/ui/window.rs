@@ -608,7 +608,6 @@ fn draw_frame(
         canvas.text(lx, label_y, &m.label, MARKER, 1);
     }
     // HUD: re-rendered every HUD_REFRESH (or after a change), blitted every frame.
-    drop(canvas);
     if state.hud {
         let now = Instant::now();
         if scene
