@@ -233,7 +233,7 @@ impl ColumnMap {
                 let b0 = to_bin(axis.frac_to_hz(y as f64 / height as f64));
                 let b1 = to_bin(axis.frac_to_hz((y + 1) as f64 / height as f64));
                 let (first, lastc) = (b0.ceil(), b1.floor());
-                if lastc >= first && b1 - b0 >= 1.0 {
+                if lastc >= first {
                     Span::Max {
                         lo: first as u32,
                         hi: lastc as u32,

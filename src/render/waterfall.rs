@@ -149,7 +149,8 @@ impl Waterfall {
         let view_end = view_end.min(self.next_serial);
         let start = view_end.saturating_sub(width as u64);
         // Columns [start, view_end) are shown at the right; pad on the left.
-        let first_held = start.max(oldest_held);
+        // A view older than everything held shows only background.
+        let first_held = start.max(oldest_held).min(view_end);
         let shown = (view_end - first_held) as usize;
         let pad = width - shown;
         let c0 = (first_held % self.capacity as u64) as usize;

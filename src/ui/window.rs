@@ -346,6 +346,14 @@ pub fn run(
         }
         if !state.paused {
             scene.view_end = scene.waterfall.next_serial();
+        } else {
+            // A pause longer than the history slides the frozen view just enough to stay
+            // on held columns.
+            let held_from = scene
+                .waterfall
+                .next_serial()
+                .saturating_sub(scene.waterfall.capacity() as u64);
+            scene.view_end = scene.view_end.max(held_from + scene.layout.plot.w as u64);
         }
         draw_frame(
             &mut scene,
@@ -547,7 +555,9 @@ fn draw_frame(
         let steps = [
             0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0,
         ];
-        let want = span * 110.0 / plot.w as f64;
+        // Over the columns actually spanned (fewer than plot.w while history fills).
+        let spanned = scene.view_end.saturating_sub(oldest_serial).max(1);
+        let want = span * 110.0 / spanned as f64;
         let step = steps.iter().copied().find(|s| *s >= want).unwrap_or(120.0);
         let mut next_tick = step;
         for x in (0..plot.w).rev() {
@@ -603,7 +613,8 @@ fn draw_frame(
             canvas.put(x, y as i64, MARKER);
         }
         let lw = text_width(&m.label, 1);
-        let lx = (x + 3).min((plot.x + plot.w - lw) as i64);
+        // The shade box is 1 px wider than the text on each side: keep it in the plot.
+        let lx = (x + 3).min((plot.x + plot.w - lw - 1) as i64);
         canvas.shade_rect(lx - 1, label_y - 1, lw + 2, 11);
         canvas.text(lx, label_y, &m.label, MARKER, 1);
     }

@@ -1,0 +1,608 @@
+//! Images: the circular waterfall (`render::waterfall`), PNG output
+//! (`render::png_out`) and the `hopscope render` binary end to end.
+//!
+//! Oracles: the waterfall is compared with a naive reconstruction that keeps every
+//! pushed column in a `Vec` and lays out the view by hand; timestamps come from Python's
+//! `datetime.fromtimestamp(t, timezone.utc)`; PNGs are decoded with the `png` crate;
+//! the rendered sine's row is predicted from the axis formulas typed in here
+//! (DSP.md §7 mel, ln for log) and the level from the dBFS calibration (−6.02 dBFS
+//! sine → −6.02 dB at its bin-centred peak).
+
+mod render_common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use hopscope::render::chrome::{MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP};
+use hopscope::render::colormap::{rgb, Colormap, ColormapKind, DbRange};
+use hopscope::render::png_out::{encode, save_screenshot, utc_stamp};
+use hopscope::render::waterfall::Waterfall;
+use render_common::{decode_png, htk, slaney, Rng, TempDir};
+
+// ---------------------------------------------------------------- waterfall
+
+const BG: u32 = 0x00ab_cdef;
+const SENTINEL: u32 = 0x0012_3456;
+
+/// Grayscale over 0..255 dB: a value v shows as rgb(v, v, v), so every pixel says which
+/// column and row it came from.
+fn gray() -> (Colormap, DbRange) {
+    (
+        Colormap::new(ColormapKind::Grayscale),
+        DbRange {
+            floor_db: 0.0,
+            ceiling_db: 255.0,
+        },
+    )
+}
+
+/// Column `serial`, bottom pixel first: distinct small integers.
+fn column(serial: u64, height: usize) -> Vec<f32> {
+    (0..height)
+        .map(|i| ((serial * 17 + i as u64 * 5 + 3) % 251) as f32)
+        .collect()
+}
+
+/// Naive reference: everything ever pushed, and the frame the view should show.
+struct Reference {
+    columns: Vec<Vec<f32>>,
+    capacity: usize,
+    height: usize,
+}
+
+impl Reference {
+    /// `width` columns ending just before `view_end`, newest at the right; a column not
+    /// held (never pushed, evicted, or before serial 0) shows `background`.
+    #[allow(clippy::too_many_arguments)]
+    fn frame(
+        &self,
+        stride: usize,
+        rows: usize,
+        x0: usize,
+        y0: usize,
+        width: usize,
+        view_end: u64,
+        lut: &[u32; 256],
+        range: DbRange,
+    ) -> Vec<u32> {
+        let pushed = self.columns.len() as i64;
+        let oldest = (pushed - self.capacity as i64).max(0);
+        let end = (view_end as i64).min(pushed);
+        let height = self.height;
+        let mut dst = vec![SENTINEL; stride * rows];
+        for x in 0..width {
+            let serial = end - width as i64 + x as i64;
+            for r in 0..height {
+                dst[(y0 + r) * stride + x0 + x] = if serial >= oldest && serial < end {
+                    let v = self.columns[serial as usize][height - 1 - r];
+                    lut[range.index(v)]
+                } else {
+                    BG
+                };
+            }
+        }
+        dst
+    }
+}
+
+fn compose(
+    w: &Waterfall,
+    stride: usize,
+    rows: usize,
+    x0: usize,
+    y0: usize,
+    width: usize,
+    view_end: u64,
+) -> Vec<u32> {
+    let mut dst = vec![SENTINEL; stride * rows];
+    w.compose_into(&mut dst, stride, x0, y0, width, view_end, BG);
+    dst
+}
+
+#[test]
+fn compose_places_newest_right_pads_wraps_and_shows_paused_views() {
+    let (cmap, range) = gray();
+    let (capacity, height) = (5usize, 3usize);
+    let (stride, rows, x0, y0) = (12usize, 6usize, 2usize, 1usize);
+    let mut w = Waterfall::new(capacity, height, 0);
+    let mut reference = Reference {
+        columns: vec![],
+        capacity,
+        height,
+    };
+    let mut checked = 0;
+    for pushed in 0..=13u64 {
+        if pushed > 0 {
+            let col = column(pushed - 1, height);
+            w.push_column(&col, pushed as f64 * 0.01, &cmap, range);
+            reference.columns.push(col);
+        }
+        assert_eq!(w.next_serial(), pushed);
+        let oldest = pushed.saturating_sub(capacity as u64);
+        for width in [1usize, 3, 5, 7, 10] {
+            // Live (view_end = newest + 1), paused back to the oldest held column, and
+            // beyond the newest (clamped).
+            for view_end in oldest..=pushed + 2 {
+                let got = compose(&w, stride, rows, x0, y0, width, view_end);
+                let want =
+                    reference.frame(stride, rows, x0, y0, width, view_end, cmap.lut(), range);
+                assert_eq!(
+                    got, want,
+                    "pushed {pushed}, width {width}, view_end {view_end}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 200);
+    // Spot check in plain words: after 13 pushes into 5 slots, a live 7-wide view shows
+    // 2 background columns then serials 8..=12, newest (12) at the right edge.
+    let got = compose(&w, 7, 3, 0, 0, 7, 13);
+    let top = |serial: u64| {
+        let v = column(serial, 3)[2] as u8;
+        rgb(v, v, v)
+    };
+    assert_eq!(
+        &got[..7],
+        &[BG, BG, top(8), top(9), top(10), top(11), top(12)]
+    );
+}
+
+/// Paused long enough that the view's last column has been evicted: nothing of the view
+/// is held any more, so the whole plot must be background (and must not panic).
+#[test]
+fn compose_of_a_view_that_has_scrolled_out_of_the_history_is_background() {
+    let (cmap, range) = gray();
+    let mut w = Waterfall::new(4, 2, 0);
+    for s in 0..10 {
+        w.push_column(&column(s, 2), s as f64, &cmap, range);
+    }
+    // Held: serials 6..=9. A view paused at view_end 5 shows serials 2..=4: none held.
+    let got = compose(&w, 3, 2, 0, 0, 3, 5);
+    assert_eq!(got, vec![BG; 6]);
+}
+
+#[test]
+fn recolor_repaints_the_whole_history_with_the_new_map_and_range() {
+    let (cmap, range) = gray();
+    let (capacity, height) = (6usize, 4usize);
+    let mut w = Waterfall::new(capacity, height, 0);
+    let mut reference = Reference {
+        columns: vec![],
+        capacity,
+        height,
+    };
+    for s in 0..9 {
+        let col = column(s, height);
+        w.push_column(&col, s as f64, &cmap, range);
+        reference.columns.push(col);
+    }
+    for (kind, range) in [
+        (
+            ColormapKind::Magma,
+            DbRange {
+                floor_db: 20.0,
+                ceiling_db: 200.0,
+            },
+        ),
+        (
+            ColormapKind::Viridis,
+            DbRange {
+                floor_db: -50.0,
+                ceiling_db: 100.0,
+            },
+        ),
+    ] {
+        let cmap = Colormap::new(kind);
+        w.recolor(&cmap, range);
+        for width in [4usize, 6, 8] {
+            let got = compose(&w, width, height, 0, 0, width, 9);
+            let want = reference.frame(width, height, 0, 0, width, 9, cmap.lut(), range);
+            assert_eq!(got, want, "{kind} {range:?} width {width}");
+        }
+        // New columns after the recolor use whatever map they are pushed with.
+        let col = column(reference.columns.len() as u64, height);
+        w.push_column(&col, 0.0, &cmap, range);
+        reference.columns.push(col);
+        let n = reference.columns.len() as u64;
+        let got = compose(&w, 6, height, 0, 0, 6, n);
+        assert_eq!(
+            got,
+            reference.frame(6, height, 0, 0, 6, n, cmap.lut(), range)
+        );
+    }
+}
+
+#[test]
+fn values_and_times_are_readable_while_held_and_gone_after_eviction() {
+    let (cmap, range) = gray();
+    let (capacity, height) = (4usize, 3usize);
+    let mut w = Waterfall::new(capacity, height, 0);
+    assert_eq!(w.value(0, 0), None);
+    assert_eq!(w.time_s(0), None);
+    for pushed in 1..=11u64 {
+        let s = pushed - 1;
+        w.push_column(&column(s, height), 0.5 + s as f64 * 0.25, &cmap, range);
+        for serial in 0..pushed + 2 {
+            let held = serial < pushed && serial + capacity as u64 >= pushed;
+            for row in 0..height + 1 {
+                let want = (held && row < height).then(|| column(serial, height)[height - 1 - row]);
+                assert_eq!(
+                    w.value(serial, row),
+                    want,
+                    "pushed {pushed} serial {serial} row {row}"
+                );
+            }
+            let want_t = held.then_some(0.5 + serial as f64 * 0.25);
+            assert_eq!(w.time_s(serial), want_t, "pushed {pushed} serial {serial}");
+        }
+    }
+    assert_eq!((w.capacity(), w.height()), (capacity, height));
+}
+
+#[test]
+fn markers_live_exactly_as_long_as_their_column() {
+    let (cmap, range) = gray();
+    let capacity = 5u64;
+    let mut w = Waterfall::new(capacity as usize, 2, 0);
+    let mut made: Vec<(u64, String)> = vec![];
+    for s in 0..20u64 {
+        if s % 3 == 0 {
+            let label = format!("change at {s}");
+            w.add_marker(label.clone());
+            made.push((s, label));
+        }
+        w.push_column(&column(s, 2), s as f64, &cmap, range);
+        let pushed = s + 1;
+        let oldest = pushed.saturating_sub(capacity);
+        let want: Vec<(u64, String)> = made.iter().filter(|(c, _)| *c >= oldest).cloned().collect();
+        let got: Vec<(u64, String)> = w
+            .markers()
+            .iter()
+            .map(|m| (m.column, m.label.clone()))
+            .collect();
+        assert_eq!(got, want, "after pushing serial {s}");
+    }
+    // Lanes cycle 0, 1, 2, 3 over the markers made.
+    let lanes: Vec<u8> = w.markers().iter().map(|m| m.lane).collect();
+    let first_index = made.len() - lanes.len();
+    for (i, lane) in lanes.iter().enumerate() {
+        assert_eq!(*lane as usize, (first_index + i) % 4);
+    }
+    // A marker for the next (not yet pushed) column is kept.
+    w.add_marker("pending".into());
+    assert_eq!(w.markers().last().unwrap().column, w.next_serial());
+}
+
+// ---------------------------------------------------------------- PNG output
+
+#[test]
+fn utc_stamps_of_known_epochs() {
+    // python3: datetime.fromtimestamp(t, timezone.utc).strftime('%Y%m%d-%H%M%S')
+    for (t, want) in [
+        (0u64, "19700101-000000"),
+        (951_782_400, "20000229-000000"),
+        (951_868_799, "20000229-235959"),
+        (1_000_000_000, "20010909-014640"),
+        (1_795_478_400, "20261124-000000"),
+        (4_102_444_799, "20991231-235959"),
+        (4_102_444_800, "21000101-000000"),
+        (4_107_542_399, "21000228-235959"),
+        (4_107_542_400, "21000301-000000"),
+        (253_402_300_799, "99991231-235959"),
+    ] {
+        assert_eq!(utc_stamp(t), want, "{t}");
+    }
+}
+
+fn random_pixels(rng: &mut Rng, n: usize) -> Vec<u32> {
+    (0..n)
+        .map(|_| (rng.next_u64() as u32) & 0x00ff_ffff)
+        .collect()
+}
+
+#[test]
+fn encode_round_trips_through_the_png_crate() {
+    let dir = TempDir::new("png-rt");
+    let mut rng = Rng::new(3);
+    for (w, h) in [(1usize, 1usize), (7, 5), (300, 2)] {
+        let pixels = random_pixels(&mut rng, w * h);
+        let path = dir.join(&format!("{w}x{h}.png"));
+        encode(
+            std::io::BufWriter::new(std::fs::File::create(&path).unwrap()),
+            &pixels,
+            w,
+            h,
+        )
+        .unwrap();
+        let img = decode_png(&path);
+        assert_eq!((img.width, img.height), (w, h));
+        assert_eq!(img.pixels, pixels, "{w}x{h}");
+    }
+}
+
+#[test]
+fn screenshots_in_the_same_second_never_overwrite() {
+    let dir = TempDir::new("shots");
+    let mut rng = Rng::new(4);
+    let (w, h) = (9usize, 4usize);
+    // Occupy the names of this second and the next so the calls below must add -1/-2.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let placeholders: Vec<String> = [now, now + 1]
+        .iter()
+        .map(|&t| format!("hopscope-{}.png", utc_stamp(t)))
+        .collect();
+    for name in &placeholders {
+        std::fs::write(dir.join(name), b"not a png").unwrap();
+    }
+    let a = random_pixels(&mut rng, w * h);
+    let b = random_pixels(&mut rng, w * h);
+    let pa = save_screenshot(dir.path(), &a, w, h).unwrap();
+    let pb = save_screenshot(dir.path(), &b, w, h).unwrap();
+    assert_ne!(pa, pb);
+    assert!(pa.is_absolute() && pb.is_absolute());
+    let name = |p: &Path| p.file_name().unwrap().to_string_lossy().into_owned();
+    let (na, nb) = (name(&pa), name(&pb));
+    assert!(
+        na.starts_with("hopscope-") && na.ends_with("-1.png"),
+        "{na}"
+    );
+    assert!(
+        nb.ends_with("-2.png") || (nb.ends_with("-1.png") && na != nb),
+        "{nb} (after {na})"
+    );
+    for p in &placeholders {
+        assert_eq!(
+            std::fs::read(dir.join(p)).unwrap(),
+            b"not a png",
+            "{p} overwritten"
+        );
+    }
+    assert_eq!(decode_png(&pa).pixels, a);
+    assert_eq!(decode_png(&pb).pixels, b);
+    // Without placeholders: two quick saves are two files.
+    let dir2 = TempDir::new("shots2");
+    let p1 = save_screenshot(dir2.path(), &a, w, h).unwrap();
+    let p2 = save_screenshot(dir2.path(), &b, w, h).unwrap();
+    assert_ne!(p1, p2);
+    assert_eq!(dir2.entries().len(), 2);
+    assert_eq!(decode_png(&p1).pixels, a);
+    assert_eq!(decode_png(&p2).pixels, b);
+    let (n1, n2) = (name(&p1), name(&p2));
+    if n1.len() == "hopscope-YYYYMMDD-HHMMSS.png".len() && n2.starts_with(&n1[..n1.len() - 4]) {
+        assert_eq!(n2, format!("{}-1.png", &n1[..n1.len() - 4]), "same second");
+    }
+}
+
+#[test]
+fn screenshot_into_a_missing_directory_is_an_error() {
+    let dir = TempDir::new("shots-missing");
+    let missing = dir.join("no/such/dir");
+    assert!(save_screenshot(&missing, &[0; 4], 2, 2).is_err());
+}
+
+// ---------------------------------------------------------------- hopscope render
+
+const SR: u32 = 48_000;
+const TONE_HZ: f64 = 3000.0;
+
+/// 2 s at 48 kHz of a 3000 Hz sine at −6.02 dBFS (amplitude ½), 32-bit float.
+fn write_sine(path: &Path) -> usize {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: SR,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    let n = 2 * SR as usize;
+    for i in 0..n {
+        let x = 0.5 * (2.0 * std::f64::consts::PI * TONE_HZ * i as f64 / SR as f64).sin();
+        w.write_sample(x as f32).unwrap();
+    }
+    w.finalize().unwrap();
+    n
+}
+
+fn hopscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hopscope"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run hopscope")
+}
+
+/// Axis fraction of `hz` (typed in: DSP.md §7 mel, ln for log from max(fmin, 20)).
+fn frac(scale: &str, fmin: f64, fmax: f64, hz: f64) -> f64 {
+    let w = |f: f64| match scale {
+        "linear" => f,
+        "log" => f.ln(),
+        "mel" => htk(f),
+        "mel-slaney" => slaney(f),
+        _ => unreachable!(),
+    };
+    let lo = if scale == "log" { fmin.max(20.0) } else { fmin };
+    (w(hz) - w(lo)) / (w(fmax) - w(lo))
+}
+
+struct RenderCase<'a> {
+    extra: &'a [&'a str],
+    n_fft: usize,
+    hop: usize,
+    scale: &'a str,
+    height: Option<usize>,
+    fmin: f64,
+    fmax: f64,
+}
+
+#[test]
+fn render_draws_the_sine_where_the_axis_says_at_its_level() {
+    let dir = TempDir::new("render");
+    let wav = dir.join("sine.wav");
+    let n = write_sine(&wav);
+    let cases = [
+        RenderCase {
+            extra: &[],
+            n_fft: 2048,
+            hop: 512,
+            scale: "linear",
+            height: None,
+            fmin: 0.0,
+            fmax: 24_000.0,
+        },
+        RenderCase {
+            extra: &["--n-fft", "1024", "--hop", "256", "--window", "blackman"],
+            n_fft: 1024,
+            hop: 256,
+            scale: "linear",
+            height: Some(300),
+            fmin: 1000.0,
+            fmax: 8000.0,
+        },
+        RenderCase {
+            extra: &["--n-fft", "4096", "--hop", "1024"],
+            n_fft: 4096,
+            hop: 1024,
+            scale: "log",
+            height: Some(300),
+            fmin: 0.0,
+            fmax: 24_000.0,
+        },
+        RenderCase {
+            extra: &[],
+            n_fft: 2048,
+            hop: 512,
+            scale: "mel",
+            height: Some(256),
+            fmin: 0.0,
+            fmax: 24_000.0,
+        },
+        RenderCase {
+            extra: &["--hop", "700"],
+            n_fft: 2048,
+            hop: 700,
+            scale: "mel-slaney",
+            height: Some(200),
+            fmin: 100.0,
+            fmax: 12_000.0,
+        },
+    ];
+    let mut measured = vec![];
+    for (i, c) in cases.iter().enumerate() {
+        let out = dir.join(&format!("out{i}.png"));
+        let (fmin, fmax) = (c.fmin.to_string(), c.fmax.to_string());
+        let height = c.height.map(|h| h.to_string());
+        let mut args = vec![
+            "render",
+            wav.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--scale",
+            c.scale,
+            "--colormap",
+            "grayscale",
+            "--fmin",
+            &fmin,
+            "--fmax",
+            &fmax,
+        ];
+        args.extend_from_slice(c.extra);
+        if let Some(h) = &height {
+            args.extend_from_slice(&["--height", h]);
+        }
+        let o = hopscope(&args);
+        let what = format!("hopscope {}", args[4..].join(" "));
+        assert!(
+            o.status.success(),
+            "{what}: {:?}\n{}",
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let img = decode_png(&out);
+        let rows = (n - c.n_fft) / c.hop + 1;
+        let plot_h = c.height.unwrap_or(c.n_fft / 2 + 1);
+        assert_eq!(
+            (img.width, img.height),
+            (
+                rows + MARGIN_LEFT + MARGIN_RIGHT,
+                plot_h + MARGIN_TOP + MARGIN_BOTTOM
+            ),
+            "{what}: image size"
+        );
+        // The brightest pixel of the middle plot column (grayscale: R = colour index).
+        let x = MARGIN_LEFT + rows / 2;
+        let column: Vec<u32> = (MARGIN_TOP..MARGIN_TOP + plot_h)
+            .map(|y| img.at(x, y) >> 16)
+            .collect();
+        let peak = *column.iter().max().unwrap();
+        let peak_rows: Vec<usize> = column
+            .iter()
+            .enumerate()
+            .filter(|(_, &v)| v == peak)
+            .map(|(r, _)| r + MARGIN_TOP)
+            .collect();
+        let f = frac(c.scale, c.fmin, c.fmax, TONE_HZ);
+        let y = MARGIN_TOP as f64 + plot_h as f64 - f * plot_h as f64;
+        // The pixel row holding y is floor(y); allow ±1 px.
+        let expected_row = y.floor();
+        measured.push(format!(
+            "{what}: {}x{}, peak index {peak} at rows {peak_rows:?}, axis says y = {y:.2}",
+            img.width, img.height
+        ));
+        for r in &peak_rows {
+            assert!(
+                (*r as f64 - expected_row).abs() <= 1.0,
+                "{what}: brightest row {r} (of {peak_rows:?}), axis puts {TONE_HZ} Hz at y = {y:.2}"
+            );
+        }
+        // Level: the sine is bin-centred for every n_fft here (3000·n_fft/48000 is an
+        // integer), so its peak bin reads −6.02 dBFS; the default range is −120..0 dB.
+        let want = (255.0 * (-6.0206 + 120.0) / 120.0f64).round() as u32;
+        assert!(
+            peak.abs_diff(want) <= 1,
+            "{what}: peak colour index {peak}, a −6.02 dBFS bin-centred sine is {want}"
+        );
+    }
+    eprintln!("{}", measured.join("\n"));
+}
+
+fn assert_one_line_exit_2(o: &Output, what: &str, mention: &str) {
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{what}: {:?} {stderr}", o.status);
+    assert_eq!(stderr.lines().count(), 1, "{what}: one line: {stderr:?}");
+    assert!(
+        stderr.ends_with('\n') && stderr.trim().len() > 10,
+        "{what}: {stderr:?}"
+    );
+    assert!(
+        stderr.contains(mention),
+        "{what}: should mention {mention}: {stderr}"
+    );
+    assert!(
+        o.stdout.is_empty(),
+        "{what}: stdout {:?}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
+
+#[test]
+fn render_rejects_a_non_png_output_and_fmax_above_nyquist() {
+    let dir = TempDir::new("render-err");
+    let wav = dir.join("sine.wav");
+    write_sine(&wav);
+    let w = wav.to_str().unwrap();
+    let jpg = dir.join("x.jpg");
+    let o = hopscope(&["render", w, "-o", jpg.to_str().unwrap()]);
+    assert_one_line_exit_2(&o, "-o x.jpg", ".png");
+    let png = dir.join("y.png");
+    let o = hopscope(&["render", w, "-o", png.to_str().unwrap(), "--fmax", "30000"]);
+    assert_one_line_exit_2(&o, "--fmax 30000", "--fmax");
+    assert_eq!(
+        dir.entries(),
+        vec!["sine.wav".to_string()],
+        "no output left behind"
+    );
+}

@@ -1,0 +1,890 @@
+//! Keys → actions (`ui::keys`) and what each action does to the window's view state
+//! (`ui::state::ViewState::apply`).
+//!
+//! Oracles: the key table below is typed in from the README/brief (not read from
+//! `KEY_HELP`); the expected parameter, dB range, zoom and axis transitions are computed
+//! by a naive reference model written here ([`Model`]), whose frequency warps are the
+//! DSP.md §7 formulas in `render_common`. A seeded random walk over every action checks
+//! the implementation against the model step by step, plus the invariants (bounds, and
+//! "an effect is returned exactly when something changed").
+
+mod render_common;
+
+use hopscope::dsp::stft::StftParams;
+use hopscope::dsp::window::{WindowKind, ALL_WINDOWS};
+use hopscope::render::colormap::{ColormapKind, DbRange, ALL_COLORMAPS};
+use hopscope::render::freqmap::{FreqAxis, FreqScale};
+use hopscope::ui::keys::{action_for, Action, Key, ALL_KEYS, KEY_HELP};
+use hopscope::ui::state::{Effect, ViewState, DB_STEP, ZOOM_RANGE};
+use render_common::{htk, htk_inv, slaney, slaney_inv, Rng};
+
+const SR: u32 = 48_000;
+const NYQ: f64 = 24_000.0;
+
+/// Every key, its label in the help table, and its action without / with Shift.
+const KEY_TABLE: [(Key, &str, Action, Action); 21] = [
+    (Key::Up, "Up", Action::FftUp, Action::FftUp),
+    (Key::Down, "Down", Action::FftDown, Action::FftDown),
+    (Key::Left, "Left", Action::HopDown, Action::HopDown),
+    (Key::Right, "Right", Action::HopUp, Action::HopUp),
+    (Key::W, "W", Action::WindowNext, Action::WindowPrev),
+    (Key::F, "F", Action::FreqScaleNext, Action::FreqScaleNext),
+    (Key::C, "C", Action::ColormapNext, Action::ColormapNext),
+    (Key::LeftBracket, "[", Action::FloorDown, Action::FloorDown),
+    (Key::RightBracket, "]", Action::FloorUp, Action::FloorUp),
+    (Key::Minus, "-", Action::CeilingDown, Action::CeilingDown),
+    (Key::Equal, "=", Action::CeilingUp, Action::CeilingUp),
+    (Key::Z, "Z", Action::RangeNarrow, Action::RangeNarrow),
+    (Key::X, "X", Action::RangeWiden, Action::RangeWiden),
+    (Key::Comma, ",", Action::TimeCompress, Action::TimeCompress),
+    (Key::Period, ".", Action::TimeStretch, Action::TimeStretch),
+    (
+        Key::Space,
+        "Space",
+        Action::TogglePause,
+        Action::TogglePause,
+    ),
+    (Key::S, "S", Action::Screenshot, Action::Screenshot),
+    (Key::H, "H", Action::ToggleHelp, Action::ToggleHelp),
+    (Key::I, "I", Action::ToggleHud, Action::ToggleHud),
+    (Key::Q, "Q", Action::Quit, Action::Quit),
+    (Key::Escape, "Esc", Action::Quit, Action::Quit),
+];
+
+/// Every action (Quit twice in the key table).
+const ALL_ACTIONS: [Action; 21] = [
+    Action::FftUp,
+    Action::FftDown,
+    Action::HopDown,
+    Action::HopUp,
+    Action::WindowNext,
+    Action::WindowPrev,
+    Action::FreqScaleNext,
+    Action::ColormapNext,
+    Action::FloorDown,
+    Action::FloorUp,
+    Action::CeilingDown,
+    Action::CeilingUp,
+    Action::RangeNarrow,
+    Action::RangeWiden,
+    Action::TimeCompress,
+    Action::TimeStretch,
+    Action::TogglePause,
+    Action::Screenshot,
+    Action::ToggleHelp,
+    Action::ToggleHud,
+    Action::Quit,
+];
+
+fn params(fft_size: usize, win_length: usize, hop_size: usize) -> StftParams {
+    StftParams {
+        fft_size,
+        win_length,
+        hop_size,
+        window: WindowKind::Hann,
+    }
+}
+
+fn state_with(p: StftParams, win_follows: bool) -> ViewState {
+    ViewState {
+        params: p,
+        win_follows,
+        axis: FreqAxis {
+            scale: FreqScale::Linear,
+            fmin_hz: 0.0,
+            fmax_hz: NYQ,
+        },
+        colormap: ColormapKind::Magma,
+        range: DbRange::DEFAULT,
+        zoom: 0,
+        paused: false,
+        help: false,
+        hud: true,
+        sample_rate_hz: SR,
+    }
+}
+
+fn default_state() -> ViewState {
+    state_with(params(2048, 2048, 512), true)
+}
+
+// ---------------------------------------------------------------- keys
+
+#[test]
+fn every_key_maps_to_its_action_with_and_without_shift() {
+    assert_eq!(ALL_KEYS.len(), KEY_TABLE.len());
+    for (key, _, plain, shifted) in KEY_TABLE {
+        assert_eq!(action_for(key, false), Some(plain), "{key:?}");
+        assert_eq!(action_for(key, true), Some(shifted), "Shift+{key:?}");
+        assert_eq!(
+            ALL_KEYS.iter().filter(|&&k| k == key).count(),
+            1,
+            "{key:?} is polled exactly once"
+        );
+    }
+    for key in ALL_KEYS {
+        assert!(
+            KEY_TABLE.iter().any(|(k, ..)| *k == key),
+            "{key:?} is polled but not in the expected table"
+        );
+    }
+    // Q and Escape quit; Shift+W is the previous window.
+    assert_eq!(action_for(Key::Q, false), Some(Action::Quit));
+    assert_eq!(action_for(Key::Escape, false), Some(Action::Quit));
+    assert_eq!(action_for(Key::W, true), Some(Action::WindowPrev));
+    // Every action is reachable from some key.
+    for action in ALL_ACTIONS {
+        assert!(
+            KEY_TABLE
+                .iter()
+                .any(|(_, _, a, b)| *a == action || *b == action),
+            "{action:?} has no key"
+        );
+    }
+}
+
+#[test]
+fn key_help_lists_exactly_the_keys() {
+    let mut labels: Vec<&str> = KEY_HELP
+        .iter()
+        .flat_map(|(keys, _)| keys.split(" / "))
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && *l != "Mouse")
+        .collect();
+    labels.sort_unstable();
+    let mut expected: Vec<&str> = KEY_TABLE.iter().map(|(_, l, ..)| *l).collect();
+    expected.push("Shift+W");
+    expected.sort_unstable();
+    assert_eq!(labels, expected, "KEY_HELP key column vs the key table");
+    for (keys, what) in KEY_HELP {
+        assert!(
+            keys.is_empty() || !what.is_empty(),
+            "{keys}: no description"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- reference model
+
+/// The naive model of the view state: what the README says each key does.
+#[derive(Clone, Debug, PartialEq)]
+struct Model {
+    fft: usize,
+    win: usize,
+    hop: usize,
+    window_index: usize,
+    win_follows: bool,
+    scale_index: usize,
+    fmin: f64,
+    fmax: f64,
+    cmap_index: usize,
+    floor: f32,
+    ceiling: f32,
+    zoom: i32,
+    paused: bool,
+    help: bool,
+    hud: bool,
+}
+
+const SCALES: [FreqScale; 4] = [
+    FreqScale::Linear,
+    FreqScale::Log,
+    FreqScale::MelHtk,
+    FreqScale::MelSlaney,
+];
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    None,
+    Params,
+    Recolor,
+    Remap,
+    Redraw,
+    Screenshot,
+    Quit,
+    /// Model only: the axis would move by float noise alone (≤ 1e-9 relative); either
+    /// `Remap` (to the recomputed edges) or `None` is right.
+    RemapOrNone,
+}
+
+fn kind(e: &Effect) -> Kind {
+    match e {
+        Effect::None => Kind::None,
+        Effect::Params(_) => Kind::Params,
+        Effect::Recolor => Kind::Recolor,
+        Effect::Remap => Kind::Remap,
+        Effect::Redraw => Kind::Redraw,
+        Effect::Screenshot => Kind::Screenshot,
+        Effect::Quit => Kind::Quit,
+    }
+}
+
+fn warp(scale: FreqScale, hz: f64) -> f64 {
+    match scale {
+        FreqScale::Linear => hz,
+        FreqScale::Log => hz.ln(),
+        FreqScale::MelHtk => htk(hz),
+        FreqScale::MelSlaney => slaney(hz),
+    }
+}
+
+fn unwarp(scale: FreqScale, v: f64) -> f64 {
+    match scale {
+        FreqScale::Linear => v,
+        FreqScale::Log => v.exp(),
+        FreqScale::MelHtk => htk_inv(v),
+        FreqScale::MelSlaney => slaney_inv(v),
+    }
+}
+
+impl Model {
+    fn of(s: &ViewState) -> Model {
+        Model {
+            fft: s.params.fft_size,
+            win: s.params.win_length,
+            hop: s.params.hop_size,
+            window_index: ALL_WINDOWS
+                .iter()
+                .position(|w| *w == s.params.window)
+                .expect("a listed window"),
+            win_follows: s.win_follows,
+            scale_index: SCALES.iter().position(|x| *x == s.axis.scale).unwrap(),
+            fmin: s.axis.fmin_hz,
+            fmax: s.axis.fmax_hz,
+            cmap_index: ALL_COLORMAPS.iter().position(|c| *c == s.colormap).unwrap(),
+            floor: s.range.floor_db,
+            ceiling: s.range.ceiling_db,
+            zoom: s.zoom,
+            paused: s.paused,
+            help: s.help,
+            hud: s.hud,
+        }
+    }
+
+    fn scale(&self) -> FreqScale {
+        SCALES[self.scale_index]
+    }
+
+    /// The bottom of the axis actually shown: max(fmin, 20 Hz) on a log axis.
+    fn lo(&self) -> f64 {
+        if self.scale() == FreqScale::Log {
+            self.fmin.max(20.0)
+        } else {
+            self.fmin
+        }
+    }
+
+    fn apply(&mut self, action: Action) -> Kind {
+        match action {
+            Action::FftUp | Action::FftDown => {
+                let fft = if action == Action::FftUp {
+                    (self.fft * 2).min(65536)
+                } else {
+                    (self.fft / 2).max(16)
+                };
+                let win = if self.win_follows {
+                    fft
+                } else {
+                    self.win.min(fft)
+                };
+                let hop = self.hop.min(win);
+                self.set(fft, win, hop, self.window_index)
+            }
+            Action::HopDown => {
+                self.set(self.fft, self.win, (self.hop / 2).max(1), self.window_index)
+            }
+            Action::HopUp => self.set(
+                self.fft,
+                self.win,
+                (self.hop * 2).min(self.win),
+                self.window_index,
+            ),
+            Action::WindowNext => {
+                self.set(self.fft, self.win, self.hop, (self.window_index + 1) % 8)
+            }
+            Action::WindowPrev => {
+                self.set(self.fft, self.win, self.hop, (self.window_index + 7) % 8)
+            }
+            Action::FreqScaleNext => {
+                self.scale_index = (self.scale_index + 1) % 4;
+                Kind::Remap
+            }
+            Action::ColormapNext => {
+                self.cmap_index = (self.cmap_index + 1) % ALL_COLORMAPS.len();
+                Kind::Recolor
+            }
+            Action::FloorDown => self.set_db(self.floor - 5.0, self.ceiling),
+            Action::FloorUp => self.set_db(self.floor + 5.0, self.ceiling),
+            Action::CeilingDown => self.set_db(self.floor, self.ceiling - 5.0),
+            Action::CeilingUp => self.set_db(self.floor, self.ceiling + 5.0),
+            Action::RangeNarrow | Action::RangeWiden => {
+                let factor = if action == Action::RangeNarrow {
+                    0.5
+                } else {
+                    2.0
+                };
+                let s = self.scale();
+                let limit = if s == FreqScale::Log { 20.0 } else { 0.0 };
+                let (a, b) = (warp(s, self.lo()), warp(s, self.fmax));
+                let (c, h) = (0.5 * (a + b), 0.5 * (b - a) * factor);
+                let lo = unwarp(s, c - h).max(limit);
+                let hi = unwarp(s, c + h).min(NYQ);
+                if hi - lo < 10.0 {
+                    return Kind::None;
+                }
+                if lo == self.lo() && hi == self.fmax {
+                    return Kind::None;
+                }
+                let tiny = close(lo, self.lo()) && close(hi, self.fmax);
+                self.fmin = lo;
+                self.fmax = hi;
+                if tiny {
+                    Kind::RemapOrNone
+                } else {
+                    Kind::Remap
+                }
+            }
+            Action::TimeCompress | Action::TimeStretch => {
+                let z = self.zoom + if action == Action::TimeStretch { 1 } else { -1 };
+                if !(-4..=4).contains(&z) {
+                    return Kind::None;
+                }
+                self.zoom = z;
+                Kind::Redraw
+            }
+            Action::TogglePause => {
+                self.paused = !self.paused;
+                Kind::Redraw
+            }
+            Action::ToggleHelp => {
+                self.help = !self.help;
+                Kind::Redraw
+            }
+            Action::ToggleHud => {
+                self.hud = !self.hud;
+                Kind::Redraw
+            }
+            Action::Screenshot => Kind::Screenshot,
+            Action::Quit => Kind::Quit,
+        }
+    }
+
+    fn set(&mut self, fft: usize, win: usize, hop: usize, window_index: usize) -> Kind {
+        if (fft, win, hop, window_index) == (self.fft, self.win, self.hop, self.window_index) {
+            return Kind::None;
+        }
+        (self.fft, self.win, self.hop, self.window_index) = (fft, win, hop, window_index);
+        Kind::Params
+    }
+
+    fn set_db(&mut self, floor: f32, ceiling: f32) -> Kind {
+        if ceiling - floor < 5.0 || floor < -200.0 || ceiling > 60.0 {
+            return Kind::None;
+        }
+        (self.floor, self.ceiling) = (floor, ceiling);
+        Kind::Recolor
+    }
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+/// Checks the implementation's state against the model (axis within 1e-9 relative).
+fn assert_matches(s: &ViewState, m: &Model, what: &str) {
+    let got = Model::of(s);
+    let axis_ok = close(got.fmin, m.fmin) || close(got_lo(s), m.lo());
+    assert!(
+        axis_ok && close(got.fmax, m.fmax),
+        "{what}: axis {:?} vs model {}..{}",
+        s.axis,
+        m.lo(),
+        m.fmax
+    );
+    let strip = |x: &Model| Model {
+        fmin: 0.0,
+        fmax: 0.0,
+        ..x.clone()
+    };
+    assert_eq!(strip(&got), strip(m), "{what}");
+}
+
+fn got_lo(s: &ViewState) -> f64 {
+    s.axis.lo_hz()
+}
+
+/// Applies `action` to both, compares effects and states; re-syncs the model's axis to
+/// the implementation's (they agree to 1e-9) so float noise cannot accumulate.
+fn step(s: &mut ViewState, m: &mut Model, action: Action, what: &str) -> Effect {
+    let before = s.clone();
+    let e = s.apply(action);
+    let expected = match m.apply(action) {
+        Kind::RemapOrNone if kind(&e) == Kind::None => Kind::None,
+        Kind::RemapOrNone => Kind::Remap,
+        k => k,
+    };
+    assert_eq!(
+        kind(&e),
+        expected,
+        "{what}: {action:?} from {} ({:?})",
+        before.status_line(),
+        before.axis
+    );
+    assert_matches(s, m, &format!("{what}: after {action:?}"));
+    match e {
+        Effect::Params(p) => {
+            assert_eq!(p, s.params, "{what}: Params carries the new parameters");
+            assert_ne!(p, before.params, "{what}: Params only when they change");
+            assert!(p.validate().is_ok(), "{what}: {p:?} invalid");
+        }
+        Effect::None | Effect::Screenshot | Effect::Quit => {
+            assert_eq!(*s, before, "{what}: {e:?} must leave the state unchanged")
+        }
+        _ => assert_eq!(s.params, before.params, "{what}: {e:?} changed the params"),
+    }
+    m.fmin = s.axis.fmin_hz;
+    m.fmax = s.axis.fmax_hz;
+    e
+}
+
+// ---------------------------------------------------------------- STFT parameters
+
+#[test]
+fn fft_up_from_2048_doubles_n_fft_and_win_length_and_reports_it() {
+    let mut s = default_state();
+    let e = s.apply(Action::FftUp);
+    let expected = params(4096, 4096, 512);
+    assert_eq!(e, Effect::Params(expected));
+    assert_eq!(s.params, expected);
+    let line = s.status_line();
+    for part in [
+        "n_fft=4096",
+        "win_length=4096",
+        "hop=512",
+        "window=hann",
+        "scale=linear",
+        "colormap=magma",
+        "floor=-120",
+        "ceiling=0",
+        "zoom=0",
+        "paused=false",
+        "fmin=0",
+        "fmax=24000",
+    ] {
+        assert!(
+            line.split_whitespace().any(|w| w == part),
+            "status line lacks {part}: {line}"
+        );
+    }
+    assert!(!line.contains('\n'), "one line: {line:?}");
+}
+
+#[test]
+fn fft_size_walks_powers_of_two_to_both_clamps() {
+    let mut s = default_state();
+    let mut m = Model::of(&s);
+    let mut sizes = vec![];
+    loop {
+        let e = step(&mut s, &mut m, Action::FftUp, "up");
+        if e == Effect::None {
+            break;
+        }
+        sizes.push(s.params.fft_size);
+        assert_eq!(s.params.win_length, s.params.fft_size, "win follows");
+    }
+    assert_eq!(sizes, [4096, 8192, 16384, 32768, 65536]);
+    assert_eq!(s.params.fft_size, 65536);
+    assert_eq!(s.apply(Action::FftUp), Effect::None, "clamped at 65536");
+    let mut down = vec![];
+    loop {
+        let e = step(&mut s, &mut m, Action::FftDown, "down");
+        if e == Effect::None {
+            break;
+        }
+        down.push((s.params.fft_size, s.params.hop_size));
+    }
+    assert_eq!(
+        down,
+        [
+            (32768, 512),
+            (16384, 512),
+            (8192, 512),
+            (4096, 512),
+            (2048, 512),
+            (1024, 512),
+            (512, 512),
+            (256, 256),
+            (128, 128),
+            (64, 64),
+            (32, 32),
+            (16, 16),
+        ],
+        "hop is clamped to win_length on the way down"
+    );
+    assert_eq!(s.apply(Action::FftDown), Effect::None, "clamped at 16");
+    assert_eq!(s.params, params(16, 16, 16));
+}
+
+#[test]
+fn win_length_set_on_its_own_is_kept_and_only_clamped() {
+    let mut s = state_with(params(2048, 1000, 250), false);
+    let mut m = Model::of(&s);
+    let mut seen = vec![];
+    for a in [
+        Action::FftUp,
+        Action::FftDown,
+        Action::FftDown,
+        Action::FftDown,
+        Action::FftDown,
+        Action::FftDown,
+        Action::FftUp,
+        Action::FftUp,
+    ] {
+        step(&mut s, &mut m, a, "win kept");
+        seen.push((s.params.fft_size, s.params.win_length, s.params.hop_size));
+    }
+    assert_eq!(
+        seen,
+        [
+            (4096, 1000, 250),
+            (2048, 1000, 250),
+            (1024, 1000, 250),
+            (512, 512, 250),
+            (256, 256, 250),
+            (128, 128, 128),
+            (256, 128, 128),
+            (512, 128, 128),
+        ]
+    );
+}
+
+#[test]
+fn hop_halves_and_doubles_within_1_and_win_length() {
+    let mut s = default_state();
+    let mut m = Model::of(&s);
+    let mut hops = vec![];
+    while step(&mut s, &mut m, Action::HopDown, "hop down") != Effect::None {
+        hops.push(s.params.hop_size);
+    }
+    assert_eq!(hops, [256, 128, 64, 32, 16, 8, 4, 2, 1]);
+    hops.clear();
+    while step(&mut s, &mut m, Action::HopUp, "hop up") != Effect::None {
+        hops.push(s.params.hop_size);
+    }
+    assert_eq!(hops, [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048]);
+    // Not a power of two: clamped to win_length, then nothing.
+    let mut s = state_with(params(2048, 1000, 600), false);
+    assert_eq!(
+        s.apply(Action::HopUp),
+        Effect::Params(params(2048, 1000, 1000))
+    );
+    assert_eq!(s.apply(Action::HopUp), Effect::None);
+    let mut s = state_with(params(2048, 2048, 3), true);
+    assert_eq!(
+        s.apply(Action::HopDown),
+        Effect::Params(params(2048, 2048, 1))
+    );
+    assert_eq!(s.apply(Action::HopDown), Effect::None);
+}
+
+#[test]
+fn window_keys_cycle_all_eight_windows_both_ways() {
+    let mut s = default_state();
+    let start = ALL_WINDOWS
+        .iter()
+        .position(|w| *w == WindowKind::Hann)
+        .unwrap();
+    for i in 1..=8 {
+        let e = s.apply(Action::WindowNext);
+        let w = ALL_WINDOWS[(start + i) % 8];
+        assert_eq!(
+            e,
+            Effect::Params(StftParams {
+                window: w,
+                ..params(2048, 2048, 512)
+            })
+        );
+        assert!(s.status_line().contains(&format!("window={w} ")));
+    }
+    assert_eq!(s.params.window, WindowKind::Hann, "back after 8");
+    for i in 1..=8 {
+        s.apply(Action::WindowPrev);
+        assert_eq!(s.params.window, ALL_WINDOWS[(start + 8 - i) % 8]);
+    }
+    assert_eq!(s.params.window, WindowKind::Hann);
+}
+
+// ---------------------------------------------------------------- look
+
+#[test]
+fn f_cycles_linear_log_mel_slaney() {
+    let mut s = default_state();
+    for (scale, name) in [
+        (FreqScale::Log, "log"),
+        (FreqScale::MelHtk, "mel"),
+        (FreqScale::MelSlaney, "mel-slaney"),
+        (FreqScale::Linear, "linear"),
+    ] {
+        assert_eq!(s.apply(Action::FreqScaleNext), Effect::Remap);
+        assert_eq!(s.axis.scale, scale);
+        assert!(
+            s.status_line().contains(&format!("scale={name} ")),
+            "{}",
+            s.status_line()
+        );
+        let lo = if scale == FreqScale::Log { "20" } else { "0" };
+        assert!(
+            s.status_line().contains(&format!("fmin={lo} ")),
+            "{}",
+            s.status_line()
+        );
+    }
+}
+
+#[test]
+fn c_cycles_every_colormap() {
+    let mut s = default_state();
+    for i in 1..=ALL_COLORMAPS.len() {
+        assert_eq!(s.apply(Action::ColormapNext), Effect::Recolor);
+        assert_eq!(s.colormap, ALL_COLORMAPS[i % ALL_COLORMAPS.len()]);
+        assert!(s
+            .status_line()
+            .contains(&format!("colormap={} ", s.colormap)));
+    }
+    assert_eq!(s.colormap, ColormapKind::Magma);
+}
+
+#[test]
+fn floor_and_ceiling_step_5_db_within_their_limits() {
+    assert_eq!(DB_STEP, 5.0);
+    let mut s = default_state();
+    let mut m = Model::of(&s);
+    let mut n = 0;
+    while step(&mut s, &mut m, Action::FloorDown, "floor down") == Effect::Recolor {
+        n += 1;
+    }
+    assert_eq!(
+        (n, s.range.floor_db),
+        (16, -200.0),
+        "−120 → −200 in 16 steps"
+    );
+    n = 0;
+    while step(&mut s, &mut m, Action::CeilingUp, "ceiling up") == Effect::Recolor {
+        n += 1;
+    }
+    assert_eq!((n, s.range.ceiling_db), (12, 60.0), "0 → 60 in 12 steps");
+    n = 0;
+    while step(&mut s, &mut m, Action::FloorUp, "floor up") == Effect::Recolor {
+        n += 1;
+    }
+    assert_eq!(
+        (n, s.range.floor_db),
+        (51, 55.0),
+        "−200 → 55: 5 dB below 60"
+    );
+    assert_eq!(
+        s.apply(Action::CeilingDown),
+        Effect::None,
+        "gap stays ≥ 5 dB"
+    );
+    assert_eq!(s.range.ceiling_db - s.range.floor_db, 5.0);
+    assert!(s.status_line().contains("floor=55 ceiling=60"));
+}
+
+#[test]
+fn z_and_x_zoom_the_linear_axis_around_its_centre() {
+    let mut s = default_state();
+    assert_eq!(
+        s.apply(Action::RangeWiden),
+        Effect::None,
+        "already 0..nyquist"
+    );
+    assert_eq!(s.apply(Action::RangeNarrow), Effect::Remap);
+    assert_eq!((s.axis.fmin_hz, s.axis.fmax_hz), (6000.0, 18000.0));
+    assert_eq!(s.apply(Action::RangeNarrow), Effect::Remap);
+    assert_eq!((s.axis.fmin_hz, s.axis.fmax_hz), (9000.0, 15000.0));
+    assert_eq!(s.apply(Action::RangeWiden), Effect::Remap);
+    assert_eq!(s.apply(Action::RangeWiden), Effect::Remap);
+    assert_eq!((s.axis.fmin_hz, s.axis.fmax_hz), (0.0, NYQ));
+    // Narrowing stops before the range would fall under 10 Hz: 24000/2^11 = 11.7 Hz.
+    let mut n = 0;
+    while s.apply(Action::RangeNarrow) == Effect::Remap {
+        n += 1;
+        assert!(s.axis.fmax_hz - s.axis.fmin_hz >= 10.0);
+    }
+    assert_eq!(n, 11);
+    assert!((s.axis.fmax_hz - s.axis.fmin_hz - NYQ / 2048.0).abs() < 1e-9);
+    assert!((0.5 * (s.axis.fmin_hz + s.axis.fmax_hz) - 12000.0).abs() < 1e-9);
+    // Off-centre: widening clamps at 0 Hz.
+    let mut s = default_state();
+    s.axis.fmin_hz = 1000.0;
+    s.axis.fmax_hz = 5000.0;
+    assert_eq!(s.apply(Action::RangeWiden), Effect::Remap);
+    assert_eq!((s.axis.fmin_hz, s.axis.fmax_hz), (0.0, 7000.0));
+}
+
+#[test]
+fn z_on_log_and_mel_axes_zooms_in_warped_units() {
+    // Log 20..24000: the centre is the geometric mean, the half-span a quarter of ln 1200.
+    let mut s = default_state();
+    s.axis = FreqAxis {
+        scale: FreqScale::Log,
+        fmin_hz: 20.0,
+        fmax_hz: NYQ,
+    };
+    assert_eq!(s.apply(Action::RangeNarrow), Effect::Remap);
+    let r = 1200f64.powf(0.25);
+    assert!(
+        (s.axis.fmin_hz - 20.0 * r).abs() < 1e-9 * NYQ,
+        "{:?}",
+        s.axis
+    );
+    assert!(
+        (s.axis.fmax_hz - NYQ / r).abs() < 1e-9 * NYQ,
+        "{:?}",
+        s.axis
+    );
+    for (scale, f, finv) in [
+        (
+            FreqScale::MelHtk,
+            htk as fn(f64) -> f64,
+            htk_inv as fn(f64) -> f64,
+        ),
+        (FreqScale::MelSlaney, slaney, slaney_inv),
+    ] {
+        let mut s = default_state();
+        s.axis = FreqAxis {
+            scale,
+            fmin_hz: 100.0,
+            fmax_hz: 8000.0,
+        };
+        assert_eq!(s.apply(Action::RangeNarrow), Effect::Remap);
+        let (a, b) = (f(100.0), f(8000.0));
+        let (c, h) = (0.5 * (a + b), 0.25 * (b - a));
+        assert!(
+            (s.axis.fmin_hz - finv(c - h)).abs() < 1e-6,
+            "{scale}: {:?}",
+            s.axis
+        );
+        assert!(
+            (s.axis.fmax_hz - finv(c + h)).abs() < 1e-6,
+            "{scale}: {:?}",
+            s.axis
+        );
+    }
+}
+
+/// X on an axis that already shows everything must be a no-op (Effect::None) on every
+/// scale, including a log axis whose fmin is below 20 Hz (it shows 20 Hz..nyquist).
+#[test]
+fn x_at_the_full_range_is_a_no_op_on_every_scale() {
+    for scale in SCALES {
+        let mut s = default_state();
+        s.axis.scale = scale;
+        let before = s.clone();
+        let e = s.apply(Action::RangeWiden);
+        assert_eq!(
+            (e, s.axis.lo_hz(), s.axis.fmax_hz),
+            (Effect::None, before.axis.lo_hz(), before.axis.fmax_hz),
+            "{scale}: X at the full range (visible {}..{} Hz) returned {e:?}, axis now {:?}",
+            before.axis.lo_hz(),
+            before.axis.fmax_hz,
+            s.axis
+        );
+    }
+}
+
+#[test]
+fn time_zoom_stays_within_its_range() {
+    assert_eq!(ZOOM_RANGE, -4..=4);
+    let mut s = default_state();
+    for z in 1..=4 {
+        assert_eq!(s.apply(Action::TimeStretch), Effect::Redraw);
+        assert_eq!(s.zoom, z);
+    }
+    assert_eq!(s.apply(Action::TimeStretch), Effect::None);
+    for z in (-4..=3).rev() {
+        assert_eq!(s.apply(Action::TimeCompress), Effect::Redraw);
+        assert_eq!(s.zoom, z);
+    }
+    assert_eq!(s.apply(Action::TimeCompress), Effect::None);
+    assert!(s.status_line().contains("zoom=-4 "));
+}
+
+#[test]
+fn toggles_screenshot_and_quit() {
+    let mut s = default_state();
+    assert_eq!(s.apply(Action::TogglePause), Effect::Redraw);
+    assert!(s.paused && s.status_line().ends_with("paused=true"));
+    assert_eq!(s.apply(Action::TogglePause), Effect::Redraw);
+    assert!(!s.paused);
+    assert_eq!(s.apply(Action::ToggleHelp), Effect::Redraw);
+    assert!(s.help);
+    assert_eq!(s.apply(Action::ToggleHelp), Effect::Redraw);
+    assert!(!s.help);
+    assert_eq!(s.apply(Action::ToggleHud), Effect::Redraw);
+    assert!(!s.hud);
+    assert_eq!(s.apply(Action::ToggleHud), Effect::Redraw);
+    assert!(s.hud);
+    let before = s.clone();
+    assert_eq!(s.apply(Action::Screenshot), Effect::Screenshot);
+    assert_eq!(s.apply(Action::Quit), Effect::Quit);
+    assert_eq!(s, before);
+}
+
+// ---------------------------------------------------------------- random walk
+
+/// 4000 random actions from several starting states; after each: the implementation
+/// agrees with the model, effects are returned exactly when something changed, and every
+/// bound holds.
+#[test]
+fn random_walk_agrees_with_the_model_and_keeps_every_bound() {
+    let mut rng = Rng::new(7);
+    let starts = [
+        (params(2048, 2048, 512), true),
+        (params(1024, 600, 150), false),
+        (params(65536, 65536, 1), true),
+        (params(16, 16, 16), true),
+    ];
+    for (i, (p, follows)) in starts.into_iter().enumerate() {
+        let mut s = state_with(p, follows);
+        let mut m = Model::of(&s);
+        for n in 0..1000 {
+            let action = ALL_ACTIONS[rng.below(ALL_ACTIONS.len())];
+            let what = format!("start {i} step {n}");
+            step(&mut s, &mut m, action, &what);
+            let q = s.params;
+            assert!((16..=65536).contains(&q.fft_size), "{what}: {q:?}");
+            assert!(
+                q.win_length <= q.fft_size && q.win_length >= 1,
+                "{what}: {q:?}"
+            );
+            assert!(
+                q.hop_size >= 1 && q.hop_size <= q.win_length,
+                "{what}: {q:?}"
+            );
+            if follows {
+                assert_eq!(q.win_length, q.fft_size, "{what}");
+                assert!(q.fft_size.is_power_of_two(), "{what}");
+            }
+            let r = s.range;
+            assert!(
+                r.floor_db >= -200.0 && r.ceiling_db <= 60.0,
+                "{what}: {r:?}"
+            );
+            assert!(r.ceiling_db - r.floor_db >= 5.0, "{what}: {r:?}");
+            assert!(ZOOM_RANGE.contains(&s.zoom), "{what}");
+            let (lo, hi) = (s.axis.lo_hz(), s.axis.fmax_hz);
+            let limit = if s.axis.scale == FreqScale::Log {
+                20.0
+            } else {
+                0.0
+            };
+            assert!(
+                lo >= limit && hi <= NYQ && hi - lo >= 10.0,
+                "{what}: {:?}",
+                s.axis
+            );
+        }
+    }
+}
