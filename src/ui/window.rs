@@ -76,6 +76,9 @@ pub fn open(display: &DisplayConfig) -> Result<Window> {
         display.height,
         WindowOptions {
             resize: true,
+            // Our frame always matches the window: a plain copy, not minifb's default
+            // per-pixel linear resize (which cost ~7 % of a core at 1280×720, 60 fps).
+            scale_mode: minifb::ScaleMode::UpperLeft,
             ..WindowOptions::default()
         },
     )
