@@ -2,7 +2,8 @@
 # Installs what hopscope needs on a Debian/Ubuntu machine, and says exactly what to
 # install elsewhere.   usage: scripts/install-deps.sh run|test
 #   run   build needs: Rust (cargo), libasound2-dev, pkg-config
-#   test  + Python 3 venv with numpy/scipy/librosa in .venv (tests/python/requirements.txt)
+#   test  + Python 3 venv with numpy/scipy/librosa in .venv (tests/python/requirements.txt),
+#         + headless X for tests/window_e2e.rs: Xvfb, xauth, xdotool, ImageMagick import, xdpyinfo
 set -euo pipefail
 mode=${1:-run}
 cd "$(dirname "$0")/.."
@@ -21,6 +22,12 @@ if [ "$mode" = test ]; then
     python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || pkgs+=(python3-venv)
     command -v mkfifo >/dev/null 2>&1 || pkgs+=(coreutils)
     [ -f /usr/share/alsa/alsa.conf ] || pkgs+=(libasound2-data)
+    # The window end-to-end tests: a private X server, keys and screenshots.
+    command -v Xvfb >/dev/null 2>&1 || pkgs+=(xvfb)
+    command -v xauth >/dev/null 2>&1 || pkgs+=(xauth)
+    command -v xdotool >/dev/null 2>&1 || pkgs+=(xdotool)
+    command -v import >/dev/null 2>&1 || pkgs+=(imagemagick)
+    command -v xdpyinfo >/dev/null 2>&1 || pkgs+=(x11-utils)
 fi
 
 if [ ${#pkgs[@]} -gt 0 ]; then
@@ -35,7 +42,8 @@ if [ ${#pkgs[@]} -gt 0 ]; then
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
     else
         say "missing: ${pkgs[*]} (Debian names). Install the ALSA development headers (alsa-lib-devel on Fedora,"
-        say "alsa-lib on Arch), pkg-config and, for tests, Python 3 with venv; then run this again."
+        say "alsa-lib on Arch), pkg-config and, for tests, Python 3 with venv, Xvfb, xauth, xdotool,"
+        say "ImageMagick and xdpyinfo; then run this again."
         exit 1
     fi
 fi

@@ -1,9 +1,27 @@
 //! Helpers shared by the integration tests that run the `hopscope` binary
-//! (`tests/cli_errors.rs`, `tests/alsa_capture.rs`): temp dirs, a child with a
-//! hard timeout, `key=value` status-line parsing and `.npy` header parsing.
+//! (`tests/cli_errors.rs`, `tests/alsa_capture.rs`, `tests/window_e2e.rs`): temp
+//! dirs, a child with a hard timeout, `key=value` status-line parsing and `.npy`
+//! header parsing; in submodules, a running child read line by line ([`live`]), a
+//! private Xvfb with xdotool/import and PNG decoding ([`x11`]) and the FIFO-fed ALSA
+//! test microphone ([`fifo`]).
 //!
-//! Only std: no extra dev-dependencies.
+//! Only std and the crate's own dependencies (`png`): no extra dev-dependencies.
 #![allow(dead_code)] // each test crate uses a different subset
+
+#[cfg(all(
+    target_os = "linux",
+    any(
+        target_arch = "x86_64",
+        target_arch = "x86",
+        target_arch = "aarch64",
+        target_arch = "arm",
+        target_arch = "riscv64"
+    )
+))]
+pub mod fifo;
+pub mod live;
+#[cfg(unix)]
+pub mod x11;
 
 use std::collections::BTreeMap;
 use std::io::Read;
