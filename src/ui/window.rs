@@ -245,7 +245,8 @@ pub fn run(
     let mut draw_ms: Vec<f32> = Vec::with_capacity(1 << 14);
     let mut ready: Vec<Instant> = Vec::with_capacity(4096);
     println!("{}", state.status_line());
-    let result = loop {
+    let mut shots: Vec<std::thread::JoinHandle<()>> = Vec::new();
+    let result = 'frames: loop {
         if !window.is_open()
             || info.stop.load(std::sync::atomic::Ordering::Relaxed)
             || info.deadline.is_some_and(|d| Instant::now() >= d)
@@ -266,10 +267,7 @@ pub fn run(
             let effect = state.apply(action);
             match effect {
                 Effect::None => continue,
-                Effect::Quit => {
-                    report_frame_timing(&beyond_wait_ms, &draw_ms);
-                    return Ok(());
-                }
+                Effect::Quit => break 'frames Ok(()),
                 Effect::Screenshot => {
                     screenshot = true;
                     continue;
@@ -390,12 +388,26 @@ pub fn run(
         }
         if screenshot {
             screenshot = false;
-            match png_out::save_screenshot(&info.screenshot_dir, &scene.pixels, width, height) {
-                Ok(path) => println!("screenshot: {}", path.display()),
+            // Encode off the UI thread: the frame loop never waits for the PNG.
+            let (pixels, dir) = (scene.pixels.clone(), info.screenshot_dir.clone());
+            let spawned = std::thread::Builder::new()
+                .name("screenshot".into())
+                .spawn(
+                    move || match png_out::save_screenshot(&dir, &pixels, width, height) {
+                        Ok(path) => println!("screenshot: {}", path.display()),
+                        Err(e) => eprintln!("hopscope: screenshot failed: {e}"),
+                    },
+                );
+            match spawned {
+                Ok(handle) => shots.push(handle),
                 Err(e) => eprintln!("hopscope: screenshot failed: {e}"),
             }
         }
     };
+    // Never leave a half-written screenshot behind.
+    for shot in shots {
+        let _ = shot.join();
+    }
     report_frame_timing(&beyond_wait_ms, &draw_ms);
     result
 }
@@ -489,13 +501,14 @@ fn render_hud(
     } else {
         info.source_label.clone()
     };
-    let box_w = hud
-        .iter()
-        .map(|l| text_width(l, 1))
-        .max()
-        .unwrap_or(0)
-        .max(text_width(&banner, 2))
-        + 12;
+    let lines_w = hud.iter().map(|l| text_width(l, 1)).max().unwrap_or(0);
+    // The banner is large when it fits the HUD's width (long device names stay small).
+    let banner_scale = if text_width(&banner, 2) <= lines_w {
+        2
+    } else {
+        1
+    };
+    let box_w = lines_w.max(text_width(&banner, banner_scale)) + 12;
     let box_h = 16 + 6 + hud.len() * 11 + 6;
     scene.hud.clear();
     scene.hud.resize(box_w * box_h, HUD_BACKGROUND);
@@ -510,7 +523,7 @@ fn render_hud(
     } else {
         FOREGROUND
     };
-    c.text(6, 5, &banner, color, 2);
+    c.text(6, 5, &banner, color, banner_scale);
     for (i, line) in hud.iter().enumerate() {
         c.text(6, 26 + (i * 11) as i64, line, FOREGROUND, 1);
     }
