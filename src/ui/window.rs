@@ -243,6 +243,7 @@ pub fn run(
     // Row → frame beyond the wait for the frame: present − max(row finished, frame start).
     let mut beyond_wait_ms: Vec<f32> = Vec::with_capacity(1 << 16);
     let mut draw_ms: Vec<f32> = Vec::with_capacity(1 << 14);
+    let mut capture_ms: Vec<f32> = Vec::with_capacity(1 << 16);
     let mut ready: Vec<Instant> = Vec::with_capacity(4096);
     println!("{}", state.status_line());
     let mut shots: Vec<std::thread::JoinHandle<()>> = Vec::new();
@@ -369,10 +370,11 @@ pub fn run(
         );
         let presented = Instant::now();
         for captured in pending.drain(..) {
-            latency.push(
-                presented,
-                presented.saturating_duration_since(captured).as_secs_f64() * 1e3,
-            );
+            let ms = presented.saturating_duration_since(captured).as_secs_f64() * 1e3;
+            latency.push(presented, ms);
+            if capture_ms.len() < capture_ms.capacity() {
+                capture_ms.push(ms as f32);
+            }
         }
         if beyond_wait_ms.len() + ready.len() <= beyond_wait_ms.capacity() {
             for r in ready.drain(..) {
@@ -408,13 +410,13 @@ pub fn run(
     for shot in shots {
         let _ = shot.join();
     }
-    report_frame_timing(&beyond_wait_ms, &draw_ms);
+    report_frame_timing(&beyond_wait_ms, &draw_ms, &capture_ms);
     result
 }
 
-/// Prints, at exit, how long rows waited beyond the next display frame and how long
-/// frames took to draw (p50/p99), on stderr.
-fn report_frame_timing(beyond_wait_ms: &[f32], draw_ms: &[f32]) {
+/// Prints, at exit, on stderr: how long frames took to draw, how long rows waited beyond
+/// the next display frame, and the capture → frame latency (the HUD's), over the run.
+fn report_frame_timing(beyond_wait_ms: &[f32], draw_ms: &[f32], capture_ms: &[f32]) {
     let pct = |v: &[f32], q: f64| -> f32 {
         let mut s = v.to_vec();
         s.sort_by(f32::total_cmp);
@@ -426,13 +428,15 @@ fn report_frame_timing(beyond_wait_ms: &[f32], draw_ms: &[f32]) {
         return;
     }
     eprintln!(
-        "hopscope: window: {} frames, draw p50 {:.2} ms p99 {:.2} ms; {} rows, row ready -> frame handed over (beyond the frame wait) p50 {:.2} ms p99 {:.2} ms",
+        "hopscope: window: {} frames, draw p50 {:.2} ms p99 {:.2} ms; {} rows, row ready -> frame handed over (beyond the frame wait) p50 {:.2} ms p99 {:.2} ms; capture -> frame (the HUD's measured latency) p50 {:.2} ms p95 {:.2} ms",
         draw_ms.len(),
         pct(draw_ms, 0.5),
         pct(draw_ms, 0.99),
         beyond_wait_ms.len(),
         pct(beyond_wait_ms, 0.5),
-        pct(beyond_wait_ms, 0.99)
+        pct(beyond_wait_ms, 0.99),
+        pct(capture_ms, 0.5),
+        pct(capture_ms, 0.95)
     );
 }
 
