@@ -388,6 +388,25 @@ pub fn run(
         if let Err(e) = window.update_with_buffer(&scene.pixels, width, height) {
             break Err(Error::Display(e.to_string()));
         }
+        // Work no row waits for: refresh the HUD's numbers after the frame is handed over.
+        let now = Instant::now();
+        if state.hud
+            && scene
+                .hud_at
+                .is_some_and(|t| now.duration_since(t) >= HUD_REFRESH)
+        {
+            scene.hud_at = Some(now);
+            render_hud(
+                &mut scene,
+                &state,
+                info,
+                link,
+                &mut latency,
+                &row_times,
+                &mut hud_lines,
+                now,
+            );
+        }
         if screenshot {
             screenshot = false;
             // Encode off the UI thread: the frame loop never waits for the PNG.
@@ -640,11 +659,9 @@ fn draw_frame(
     }
     // HUD: re-rendered every HUD_REFRESH (or after a change), blitted every frame.
     if state.hud {
-        let now = Instant::now();
-        if scene
-            .hud_at
-            .is_none_or(|t| now.duration_since(t) >= HUD_REFRESH)
-        {
+        if scene.hud_at.is_none() {
+            // After a change: render now (otherwise it is refreshed after presenting).
+            let now = Instant::now();
             scene.hud_at = Some(now);
             render_hud(scene, state, info, link, latency, row_times, hud, now);
         }
