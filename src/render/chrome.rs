@@ -259,3 +259,12 @@ pub fn copy_margins(dst: &mut [u32], from: &[u32], layout: &Layout) {
         dst[r + p.x + p.w..r + w].copy_from_slice(&from[r + p.x + p.w..r + w]);
     }
 }
+
+/// Copies only the strips above and below the plot (title, time ticks) from `from`.
+pub fn copy_strips(dst: &mut [u32], from: &[u32], layout: &Layout) {
+    let (w, p) = (layout.width, layout.plot);
+    let top = p.y * w;
+    dst[..top].copy_from_slice(&from[..top]);
+    let bottom = (p.y + p.h) * w;
+    dst[bottom..].copy_from_slice(&from[bottom..]);
+}

@@ -123,6 +123,7 @@ struct Scene {
     hud: Vec<u32>,
     hud_size: (usize, usize),
     hud_at: Option<Instant>,
+    help_shown: bool,
 }
 
 impl Scene {
@@ -150,6 +151,7 @@ impl Scene {
             hud: Vec::new(),
             hud_size: (0, 0),
             hud_at: None,
+            help_shown: false,
         }
     }
 
@@ -622,6 +624,10 @@ fn draw_frame(
         if state.paused { "   [PAUSED]" } else { "" }
     );
     let key = (state.axis, state.colormap, state.range);
+    // Side margins change only with the chrome (or under the help overlay); the title
+    // and time-tick strips are redrawn every frame.
+    let full_margins = scene.chrome_key != Some(key) || state.help || scene.help_shown;
+    scene.help_shown = state.help;
     if scene.chrome_key != Some(key) {
         scene.chrome.fill(BACKGROUND);
         let mut c = Canvas {
@@ -632,7 +638,11 @@ fn draw_frame(
         chrome::draw(&mut c, &layout, &state.axis, cmap, state.range, &[], "");
         scene.chrome_key = Some(key);
     }
-    chrome::copy_margins(&mut scene.pixels, &scene.chrome, &layout);
+    if full_margins {
+        chrome::copy_margins(&mut scene.pixels, &scene.chrome, &layout);
+    } else {
+        chrome::copy_strips(&mut scene.pixels, &scene.chrome, &layout);
+    }
     let mut canvas = Canvas {
         pixels: &mut scene.pixels,
         width,
@@ -708,7 +718,8 @@ fn draw_frame(
                 let tx = if mx + 14 + tw < plot.x + plot.w {
                     mx + 14
                 } else {
-                    mx.saturating_sub(tw + 14)
+                    // Never into the side margins, which are not redrawn every frame.
+                    mx.saturating_sub(tw + 14).max(plot.x + 3)
                 };
                 let ty = if my > plot.y + 16 { my - 14 } else { my + 14 };
                 canvas.shade_rect(tx as i64 - 3, ty as i64 - 3, tw + 6, 14);
