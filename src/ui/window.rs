@@ -491,7 +491,8 @@ fn render_hud(
     };
     hud.clear();
     hud.push(format!(
-        "n_fft {}  win {} ({:.1} ms)  hop {} ({:.2} ms)  overlap {:.1}%  {}",
+        "{} Hz  n_fft {}  win {} ({:.1} ms)  hop {} ({:.2} ms)  overlap {:.1}%  {}",
+        info.sample_rate_hz,
         p.fft_size,
         p.win_length,
         p.win_length as f64 * 1e3 / sr,
