@@ -24,219 +24,27 @@
 
 mod support;
 
-use std::f64::consts::PI;
-use std::fs::OpenOptions;
-use std::io::{ErrorKind, Write};
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use support::{assert_one_line_error, run_with_timeout, status_lines, Outcome, Status, TempDir};
+use support::fifo::{AlsaFixture, Feeder, Signal, CHANNELS, RATE};
+use support::{assert_one_line_error, run_with_timeout, status_lines, Outcome, Status};
 
 /// System ALSA configuration that must precede ours in `ALSA_CONFIG_PATH`.
-const ALSA_CONF: &str = "/usr/share/alsa/alsa.conf";
-/// The PCM template; `@INFILE@` becomes the FIFO.
-const ASOUNDRC_TEMPLATE: &str = include_str!("support/asoundrc.testmic.conf");
-/// What cpal negotiates on the `file`-over-`null` PCM by default.
-const RATE: u32 = 48_000;
-const CHANNELS: usize = 2;
-/// Hard limit for any hopscope run: a stuck FIFO or device must fail, not hang.
+/// Hard limit on every hopscope run.
 const CHILD_TIMEOUT: Duration = Duration::from_secs(20);
 
-// Linux values on the architectures this file is compiled for (see the cfg above);
-// std has no names for them and the test takes no libc dependency.
-const O_NONBLOCK: i32 = 0o4000;
-const ENXIO: i32 = 6;
-
-/// The signal the feeder writes: `lead` s of silence, then a sine on each channel
-/// for `tone` s, then silence until the test ends. Restarts for every reader.
-#[derive(Clone, Copy, Debug)]
-struct Signal {
-    left_hz: f64,
-    right_hz: f64,
-    amplitude: f64,
-    lead_s: f64,
-    tone_s: f64,
-}
-
-impl Signal {
-    fn frame(&self, i: u64) -> [f32; CHANNELS] {
-        let lead = (self.lead_s * f64::from(RATE)) as u64;
-        let end = lead + (self.tone_s * f64::from(RATE)) as u64;
-        if i < lead || i >= end {
-            return [0.0; CHANNELS];
-        }
-        let t = (i - lead) as f64 / f64::from(RATE);
-        [
-            (self.amplitude * (2.0 * PI * self.left_hz * t).sin()) as f32,
-            (self.amplitude * (2.0 * PI * self.right_hz * t).sin()) as f32,
-        ]
+/// Runs hopscope with `fx`'s ALSA configuration and a hard timeout; live runs get
+/// `--headless` (status lines, no window); `devices` takes no live flags.
+fn run(fx: &AlsaFixture, args: &[&str]) -> Outcome {
+    let mut cmd = Command::new(support::HOPSCOPE);
+    if args.first() != Some(&"devices") {
+        cmd.arg("--headless");
     }
-}
-
-/// What the feeder did.
-#[derive(Debug, Default)]
-struct FeedReport {
-    /// How many times a reader opened the FIFO (ALSA opens the PCM more than once).
-    readers: u32,
-    /// Chunks written over all readers.
-    chunks: u64,
-}
-
-/// A real-time FIFO writer thread (the role of a sound card's ADC).
-struct Feeder {
-    stop: Arc<AtomicBool>,
-    handle: Option<JoinHandle<std::io::Result<FeedReport>>>,
-}
-
-impl Feeder {
-    /// Starts writing `signal` into `fifo`, `chunk_frames` frames per write() (must
-    /// equal hopscope's ALSA period: the `file` plugin reads once per period and a
-    /// short read leaves stale samples), paced at `RATE`. Every time a reader opens
-    /// the FIFO the signal restarts from frame 0; when the reader goes away (EPIPE)
-    /// the FIFO is reopened for the next one. Never blocks: the open and the writes
-    /// are non-blocking, so `stop` is always honoured.
-    fn start(fifo: &Path, chunk_frames: usize, signal: Signal) -> Feeder {
-        let stop = Arc::new(AtomicBool::new(false));
-        let stop_t = Arc::clone(&stop);
-        let fifo = fifo.to_path_buf();
-        let handle = std::thread::Builder::new()
-            .name("fifo-feeder".into())
-            .spawn(move || feed(&fifo, chunk_frames, signal, &stop_t))
-            .expect("spawn feeder");
-        Feeder {
-            stop,
-            handle: Some(handle),
-        }
-    }
-
-    fn finish(mut self) -> FeedReport {
-        self.stop.store(true, Ordering::Relaxed);
-        let handle = self.handle.take().expect("feeder joined once");
-        handle
-            .join()
-            .expect("feeder thread panicked")
-            .expect("feeder I/O error")
-    }
-}
-
-impl Drop for Feeder {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
-        }
-    }
-}
-
-fn feed(
-    fifo: &Path,
-    chunk_frames: usize,
-    signal: Signal,
-    stop: &AtomicBool,
-) -> std::io::Result<FeedReport> {
-    let mut report = FeedReport::default();
-    let period = Duration::from_secs_f64(chunk_frames as f64 / f64::from(RATE));
-    let mut buf = Vec::with_capacity(chunk_frames * CHANNELS * 4);
-    while !stop.load(Ordering::Relaxed) {
-        // O_WRONLY|O_NONBLOCK on a FIFO fails with ENXIO while no reader has it open.
-        let mut f = match OpenOptions::new()
-            .write(true)
-            .custom_flags(O_NONBLOCK)
-            .open(fifo)
-        {
-            Ok(f) => f,
-            Err(e) if e.raw_os_error() == Some(ENXIO) => {
-                std::thread::sleep(Duration::from_millis(1));
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        report.readers += 1;
-        let t0 = Instant::now();
-        let mut frame: u64 = 0;
-        let mut n: u32 = 0;
-        'session: while !stop.load(Ordering::Relaxed) {
-            buf.clear();
-            for i in frame..frame + chunk_frames as u64 {
-                for s in signal.frame(i) {
-                    buf.extend_from_slice(&s.to_le_bytes());
-                }
-            }
-            let mut written = 0;
-            while written < buf.len() {
-                match f.write(&buf[written..]) {
-                    Ok(k) => written += k,
-                    // Pipe full: the reader has not started or is behind.
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                        if stop.load(Ordering::Relaxed) {
-                            break 'session;
-                        }
-                        std::thread::sleep(Duration::from_millis(1));
-                    }
-                    // The reader closed the FIFO: wait for the next one.
-                    Err(e) if e.kind() == ErrorKind::BrokenPipe => break 'session,
-                    Err(e) => return Err(e),
-                }
-            }
-            frame += chunk_frames as u64;
-            n += 1;
-            report.chunks += 1;
-            let due = t0 + period * n;
-            let now = Instant::now();
-            if due > now {
-                std::thread::sleep(due - now);
-            }
-        }
-    }
-    Ok(report)
-}
-
-/// A temp dir holding `mic.fifo` and `asoundrc`.
-struct AlsaFixture {
-    dir: TempDir,
-}
-
-impl AlsaFixture {
-    /// A temp dir with a FIFO and an asoundrc whose `testmic` reads it.
-    fn new(tag: &str) -> AlsaFixture {
-        // Not a skip: `make test` installs these, and a silent pass would hide a broken setup.
-        assert!(
-            Path::new(ALSA_CONF).exists(),
-            "{ALSA_CONF} not found: install libasound2-data (make test-deps does)"
-        );
-        let dir = TempDir::new(tag);
-        let fifo = dir.join("mic.fifo");
-        match Command::new("mkfifo").arg(&fifo).status() {
-            Ok(s) if s.success() => {}
-            other => panic!("mkfifo failed: {other:?}"),
-        }
-        let conf = ASOUNDRC_TEMPLATE.replace("@INFILE@", &fifo.to_string_lossy());
-        std::fs::write(dir.join("asoundrc"), conf).expect("write asoundrc");
-        AlsaFixture { dir }
-    }
-
-    fn fifo(&self) -> PathBuf {
-        self.dir.join("mic.fifo")
-    }
-
-    /// Runs hopscope with this fixture's ALSA configuration and a hard timeout.
-    fn run(&self, args: &[&str]) -> Outcome {
-        let mut cmd = Command::new(support::HOPSCOPE);
-        // Live runs print status lines (no window); `devices` takes no live flags.
-        if args.first() != Some(&"devices") {
-            cmd.arg("--headless");
-        }
-        cmd.current_dir(self.dir.path()).args(args).env(
-            "ALSA_CONFIG_PATH",
-            format!("{ALSA_CONF}:{}", self.dir.join("asoundrc").display()),
-        );
-        run_with_timeout(cmd, CHILD_TIMEOUT)
-    }
+    cmd.current_dir(fx.dir().path())
+        .args(args)
+        .env("ALSA_CONFIG_PATH", fx.config_path());
+    run_with_timeout(cmd, CHILD_TIMEOUT)
 }
 
 const BIN_CENTRED_3000: Signal = Signal {
@@ -352,7 +160,7 @@ fn devices_lists_the_test_microphone() {
     let fx = AlsaFixture::new("alsa-devices");
     // Listing opens the PCM for its configurations: it blocks without a writer.
     let feeder = Feeder::start(&fx.fifo(), 240, BIN_CENTRED_3000);
-    let o = fx.run(&["devices"]);
+    let o = run(&fx, &["devices"]);
     let report = feeder.finish();
     assert_eq!(o.code(), Some(0), "{}{}", o.stdout, o.stderr);
     assert!(
@@ -382,7 +190,7 @@ fn captures_a_bin_centred_tone_in_real_time() {
         "--duration",
         "4",
     ];
-    let o = fx.run(&args);
+    let o = run(&fx, &args);
     let report = feeder.finish();
     check_live_run("mix, buffer 240", &o, 240, 4.0, "3000.0");
     assert!(report.readers >= 1, "{report:?}");
@@ -415,7 +223,7 @@ fn channel_selection_and_buffer_size() {
             "--duration",
             "3",
         ];
-        let o = fx.run(&args);
+        let o = run(&fx, &args);
         let report = feeder.finish();
         let what = format!("channel {channel}, buffer 480");
         check_live_run(&what, &o, 480, 3.0, hz);
@@ -428,16 +236,19 @@ fn channel_selection_and_buffer_size() {
 fn default_device_is_the_test_microphone() {
     let fx = AlsaFixture::new("alsa-default");
     let feeder = Feeder::start(&fx.fifo(), 240, BIN_CENTRED_3000);
-    let o = fx.run(&[
-        "--buffer",
-        "240",
-        "--n-fft",
-        "1024",
-        "--hop",
-        "256",
-        "--duration",
-        "2",
-    ]);
+    let o = run(
+        &fx,
+        &[
+            "--buffer",
+            "240",
+            "--n-fft",
+            "1024",
+            "--hop",
+            "256",
+            "--duration",
+            "2",
+        ],
+    );
     feeder.finish();
     assert_eq!(o.code(), Some(0), "{}{}", o.stdout, o.stderr);
     assert!(
@@ -462,7 +273,7 @@ fn unknown_device_is_a_one_line_error_listing_devices() {
     let fx = AlsaFixture::new("alsa-nodevice");
     // In case device enumeration opens the PCM: keep a writer there.
     let feeder = Feeder::start(&fx.fifo(), 240, BIN_CENTRED_3000);
-    let o = fx.run(&["--device", "nosuchdevice", "--duration", "2"]);
+    let o = run(&fx, &["--device", "nosuchdevice", "--duration", "2"]);
     feeder.finish();
     assert_one_line_error("--device nosuchdevice", &o);
     assert!(
