@@ -30,6 +30,25 @@ pub enum ChannelSelect {
     Index(usize),
 }
 
+impl ChannelSelect {
+    /// Checks that the selected channel exists in a source of `channels` channels.
+    ///
+    /// # Errors
+    /// `--channel` out of range, naming the valid range.
+    pub fn check(self, channels: usize) -> crate::error::Result<()> {
+        match self {
+            ChannelSelect::Index(c) if c >= channels => Err(crate::error::Error::InvalidArgument {
+                flag: "--channel",
+                message: format!(
+                    "channel {c} does not exist: the source has {channels} channel(s) (0..={})",
+                    channels.saturating_sub(1)
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Maps a source's capture timestamps (ns) onto `Instant`s: `origin + ns`.
 ///
 /// Thread: any (plain `Copy` data).

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::analysis::{self, AnalysisLink, AnalysisSetup, ChannelSelect, Timebase};
+use crate::analysis::{self, AnalysisLink, AnalysisSetup, Timebase};
 use crate::audio::capture::{self, DeviceRequest};
 use crate::audio::stats::CaptureStats;
 use crate::cli::{Cli, Command};
@@ -167,19 +167,6 @@ fn start_mic(
     })
 }
 
-fn check_channel(select: ChannelSelect, channels: usize) -> Result<()> {
-    match select {
-        ChannelSelect::Index(c) if c >= channels => Err(Error::InvalidArgument {
-            flag: "--channel",
-            message: format!(
-                "channel {c} does not exist: the source has {channels} channel(s) (0..={})",
-                channels - 1
-            ),
-        }),
-        _ => Ok(()),
-    }
-}
-
 fn start_source(
     cfg: &LiveConfig,
     preloaded: Option<wav::WavAudio>,
@@ -230,11 +217,11 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
     let preloaded = match &cfg.source {
         SourceChoice::File { path, .. } => {
             let audio = wav::read_wav(path)?;
-            check_channel(cfg.channel, audio.channels)?;
+            cfg.channel.check(audio.channels)?;
             Some(audio)
         }
         SourceChoice::Demo => {
-            check_channel(cfg.channel, 1)?;
+            cfg.channel.check(1)?;
             None
         }
         _ => None,
@@ -246,7 +233,7 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
     };
     let stats = Arc::new(CaptureStats::default());
     let started = start_source(cfg, preloaded, &stats)?;
-    check_channel(cfg.channel, started.channels)?;
+    cfg.channel.check(started.channels)?;
     let axis = cfg
         .display
         .look

@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use realfft::RealFftPlanner;
 
-use crate::analysis::ChannelSelect;
 use crate::config::AnalyzeConfig;
 use crate::dsp::scale::Scale;
 use crate::dsp::stft::{FrameTransform, StftParams};
@@ -197,19 +196,7 @@ pub fn stream_rows(
 pub fn analyze(cfg: &AnalyzeConfig) -> Result<AnalyzeReport> {
     let started = Instant::now();
     let audio = wav::read_wav(&cfg.input)?;
-    if let ChannelSelect::Index(c) = cfg.channel {
-        if c >= audio.channels {
-            return Err(Error::InvalidArgument {
-                flag: "--channel",
-                message: format!(
-                    "channel {c} does not exist: '{}' has {} channel(s) (0..={})",
-                    cfg.input.display(),
-                    audio.channels,
-                    audio.channels - 1
-                ),
-            });
-        }
-    }
+    cfg.channel.check(audio.channels)?;
     let (sample_rate_hz, channels) = (audio.sample_rate_hz, audio.channels);
     let mono = audio.into_mono(cfg.channel);
     let framed = frame_signal(&mono, &cfg.params, cfg.center);
@@ -492,17 +479,7 @@ pub fn render(cfg: &crate::config::RenderConfig) -> Result<RenderReport> {
 
     let started = Instant::now();
     let audio = wav::read_wav(&cfg.input)?;
-    if let ChannelSelect::Index(c) = cfg.channel {
-        if c >= audio.channels {
-            return Err(Error::InvalidArgument {
-                flag: "--channel",
-                message: format!(
-                    "channel {c} does not exist: the file has {} channel(s)",
-                    audio.channels
-                ),
-            });
-        }
-    }
+    cfg.channel.check(audio.channels)?;
     let sample_rate_hz = audio.sample_rate_hz;
     let axis = cfg.look.axis(cfg.freq_scale, sample_rate_hz)?;
     let mono = audio.into_mono(cfg.channel);
