@@ -247,16 +247,7 @@ pub fn time_ticks(
 ) -> Vec<(usize, String)> {
     let span = columns as f64 * seconds_per_column;
     let raw = span * 90.0 / columns.max(1) as f64;
-    let steps = [
-        0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0,
-        60.0, 120.0, 300.0, 600.0,
-    ];
-    let step = steps.iter().copied().find(|s| *s >= raw).unwrap_or(1200.0);
-    let decimals = if step >= 1.0 {
-        0
-    } else {
-        (-step.log10()).ceil() as usize
-    };
+    let (step, decimals) = crate::render::chrome::time_step(raw);
     let mut ticks = Vec::new();
     let mut t = (first_column_s / step).ceil() * step;
     while t <= first_column_s + span + 1e-9 {

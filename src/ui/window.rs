@@ -238,7 +238,8 @@ pub fn run(
         samples: VecDeque::with_capacity(4096),
         scratch: Vec::with_capacity(4096),
     };
-    let mut pending: Vec<Instant> = Vec::with_capacity(4096);
+    // Rows drawn this frame: (captured, ready for the UI = max(finished, frame start)).
+    let mut pending: Vec<(Instant, Instant)> = Vec::with_capacity(4096);
     let mut row_times: VecDeque<Instant> = VecDeque::with_capacity(8192);
     let mut hud_lines: Vec<String> = Vec::with_capacity(8);
     let mut screenshot = false;
@@ -246,7 +247,6 @@ pub fn run(
     let mut beyond_wait_ms: Vec<f32> = Vec::with_capacity(1 << 16);
     let mut draw_ms: Vec<f32> = Vec::with_capacity(1 << 14);
     let mut capture_ms: Vec<f32> = Vec::with_capacity(1 << 16);
-    let mut ready: Vec<Instant> = Vec::with_capacity(4096);
     println!("{}", state.status_line());
     let mut shots: Vec<std::thread::JoinHandle<()>> = Vec::new();
     let result = 'frames: loop {
@@ -339,8 +339,7 @@ pub fn run(
                 }
             }
             if pending.len() < pending.capacity() {
-                pending.push(row.captured_at);
-                ready.push(row.finished_at.max(frame_start));
+                pending.push((row.captured_at, row.finished_at.max(frame_start)));
             }
             if row_times.len() == row_times.capacity() {
                 row_times.pop_front();
@@ -371,19 +370,14 @@ pub fn run(
             &window,
         );
         let presented = Instant::now();
-        for captured in pending.drain(..) {
+        for (captured, ready) in pending.drain(..) {
             let ms = presented.saturating_duration_since(captured).as_secs_f64() * 1e3;
             latency.push(presented, ms);
             if capture_ms.len() < capture_ms.capacity() {
                 capture_ms.push(ms as f32);
+                beyond_wait_ms.push(presented.saturating_duration_since(ready).as_secs_f32() * 1e3);
             }
         }
-        if beyond_wait_ms.len() + ready.len() <= beyond_wait_ms.capacity() {
-            for r in ready.drain(..) {
-                beyond_wait_ms.push(presented.saturating_duration_since(r).as_secs_f32() * 1e3);
-            }
-        }
-        ready.clear();
         if draw_ms.len() < draw_ms.capacity() {
             draw_ms.push(presented.duration_since(frame_start).as_secs_f32() * 1e3);
         }
@@ -594,13 +588,9 @@ fn draw_frame(
             .filter(|t| t.is_finite())
             .unwrap_or(t_end);
         let span = (t_end - t_start).max(1e-3);
-        let steps = [
-            0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0,
-        ];
         // Over the columns actually spanned (fewer than plot.w while history fills).
         let spanned = scene.view_end.saturating_sub(oldest_serial).max(1);
-        let want = span * 110.0 / spanned as f64;
-        let step = steps.iter().copied().find(|s| *s >= want).unwrap_or(120.0);
+        let (step, decimals) = chrome::time_step(span * 110.0 / spanned as f64);
         let mut next_tick = step;
         for x in (0..plot.w).rev() {
             let serial = scene.view_end as i64 - (plot.w - x) as i64;
@@ -611,7 +601,6 @@ fn draw_frame(
                 break;
             };
             if t_end - t >= next_tick - 1e-9 {
-                let decimals = if step >= 1.0 { 0 } else { 2 };
                 ticks.push((x, format!("-{next_tick:.decimals$}s")));
                 next_tick += step;
             }
