@@ -9,8 +9,8 @@
 //! `ALSA_CONFIG_PATH=/usr/share/alsa/alsa.conf:<dir>/asoundrc`, so nothing outside
 //! the temp dir is touched and tests can run in parallel.
 //!
-//! These tests take real time (~2–4 s each). They are skipped (with a message) when
-//! ALSA's configuration or `mkfifo` is missing.
+//! These tests take real time (~2–4 s each). They fail (never skip) when ALSA's
+//! configuration or `mkfifo` is missing: `make test-deps` installs them.
 #![cfg(all(
     target_os = "linux",
     any(

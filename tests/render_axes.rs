@@ -19,7 +19,7 @@ use hopscope::render::freqmap::{
     hz_to_mel_htk, hz_to_mel_slaney, mel_htk_to_hz, mel_slaney_to_hz, ColumnMap, FreqAxis,
     FreqScale, Span, LOG_FMIN_HZ,
 };
-use render_common::{htk, htk_inv, slaney, slaney_inv, Rng};
+use render_common::{htk, htk_inv, slaney, slaney_inv, unwarp, warp, Rng};
 
 const SCALES: [FreqScale; 4] = [
     FreqScale::Linear,
@@ -102,24 +102,6 @@ fn lo_of(a: &FreqAxis) -> f64 {
         a.fmin_hz.max(20.0)
     } else {
         a.fmin_hz
-    }
-}
-
-fn warp(scale: FreqScale, hz: f64) -> f64 {
-    match scale {
-        FreqScale::Linear => hz,
-        FreqScale::Log => hz.ln(),
-        FreqScale::MelHtk => htk(hz),
-        FreqScale::MelSlaney => slaney(hz),
-    }
-}
-
-fn unwarp(scale: FreqScale, v: f64) -> f64 {
-    match scale {
-        FreqScale::Linear => v,
-        FreqScale::Log => v.exp(),
-        FreqScale::MelHtk => htk_inv(v),
-        FreqScale::MelSlaney => slaney_inv(v),
     }
 }
 

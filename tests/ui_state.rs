@@ -16,7 +16,7 @@ use hopscope::render::colormap::{ColormapKind, DbRange, ALL_COLORMAPS};
 use hopscope::render::freqmap::{FreqAxis, FreqScale};
 use hopscope::ui::keys::{action_for, Action, Key, ALL_KEYS, KEY_HELP};
 use hopscope::ui::state::{Effect, ViewState, DB_STEP, ZOOM_RANGE};
-use render_common::{htk, htk_inv, slaney, slaney_inv, Rng};
+use render_common::{htk, htk_inv, slaney, slaney_inv, unwarp, warp, Rng};
 
 const SR: u32 = 48_000;
 const NYQ: f64 = 24_000.0;
@@ -216,24 +216,6 @@ fn kind(e: &Effect) -> Kind {
         Effect::Redraw => Kind::Redraw,
         Effect::Screenshot => Kind::Screenshot,
         Effect::Quit => Kind::Quit,
-    }
-}
-
-fn warp(scale: FreqScale, hz: f64) -> f64 {
-    match scale {
-        FreqScale::Linear => hz,
-        FreqScale::Log => hz.ln(),
-        FreqScale::MelHtk => htk(hz),
-        FreqScale::MelSlaney => slaney(hz),
-    }
-}
-
-fn unwarp(scale: FreqScale, v: f64) -> f64 {
-    match scale {
-        FreqScale::Linear => v,
-        FreqScale::Log => v.exp(),
-        FreqScale::MelHtk => htk_inv(v),
-        FreqScale::MelSlaney => slaney_inv(v),
     }
 }
 

@@ -81,3 +81,25 @@ pub fn decode_png(path: &Path) -> Image {
         pixels,
     }
 }
+
+/// Position of `hz` in the axis' warped units, from the formulas above.
+pub fn warp(scale: hopscope::render::freqmap::FreqScale, hz: f64) -> f64 {
+    use hopscope::render::freqmap::FreqScale;
+    match scale {
+        FreqScale::Linear => hz,
+        FreqScale::Log => hz.ln(),
+        FreqScale::MelHtk => htk(hz),
+        FreqScale::MelSlaney => slaney(hz),
+    }
+}
+
+/// Inverse of [`warp`].
+pub fn unwarp(scale: hopscope::render::freqmap::FreqScale, v: f64) -> f64 {
+    use hopscope::render::freqmap::FreqScale;
+    match scale {
+        FreqScale::Linear => v,
+        FreqScale::Log => v.exp(),
+        FreqScale::MelHtk => htk_inv(v),
+        FreqScale::MelSlaney => slaney_inv(v),
+    }
+}
