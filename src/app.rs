@@ -175,10 +175,7 @@ fn start_source(
     match &cfg.source {
         SourceChoice::Demo => start_demo(cfg, "DEMO SIGNAL", stats),
         SourceChoice::File { path, looping } => {
-            let audio = match preloaded {
-                Some(audio) => audio,
-                None => wav::read_wav(path)?,
-            };
+            let audio = preloaded.expect("run_live reads a --file before starting it");
             let label = path.file_name().map_or_else(
                 || path.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),

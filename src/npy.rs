@@ -123,17 +123,6 @@ impl Drop for NpyWriter {
     }
 }
 
-/// Writes `data` (row-major, `rows × cols`) to `path` atomically.
-///
-/// # Errors
-/// Any I/O failure; the temporary file is removed.
-pub fn write_f32_2d(path: &Path, rows: usize, cols: usize, data: &[f32]) -> Result<()> {
-    assert_eq!(data.len(), rows * cols, "data must hold rows × cols values");
-    let mut w = NpyWriter::create(path, rows, cols)?;
-    w.write(data)?;
-    w.finish()
-}
-
 fn temp_path(path: &Path) -> PathBuf {
     let name = path
         .file_name()

@@ -915,19 +915,6 @@ pub fn save_screenshot(
     ))
 }
 
-/// Writes a PNG atomically (temporary name, then rename).
-///
-/// # Errors
-/// Any I/O failure; the temporary file is removed.
-pub fn write_atomic(
-    path: &Path,
-    pixels: &[u32],
-    width: usize,
-    height: usize,
-) -> std::io::Result<()> {
-    with_temporary(path, |out| encode(out, pixels, width, height))
-}
-
 /// [`encode_rows`] into `path`, atomically (temporary name, then rename).
 ///
 /// # Errors
