@@ -5,7 +5,7 @@
 //!     → lock-free SPSC ring (ring)       ─ interleaved f32 + timing marks
 //!     → analysis thread (analysis)       ─ downmix, sliding STFT (dsp::stft), dBFS (dsp::scale)
 //!     → bounded crossbeam channel        ─ SpectrumRow (message), buffers recycled
-//!     → main thread                      ─ status line now; the window later
+//!     → main thread                      ─ the window (ui), or the headless status line
 //! ```
 //!
 //! | thread | owns | shares | allocates | blocks |
@@ -17,7 +17,8 @@
 //!
 //! `analyze` runs the same [`dsp::stft::FrameTransform`] over a whole file on every core.
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
+// One module needs FFI: ui::present's shared-memory frames (X11 MIT-SHM via x11-dl).
+#![deny(unsafe_code)]
 
 pub mod analysis;
 pub mod app;

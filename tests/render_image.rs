@@ -13,10 +13,12 @@ mod render_common;
 use std::path::Path;
 use std::process::{Command, Output};
 
+use hopscope::render::chrome::Rect;
 use hopscope::render::chrome::{MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP};
 use hopscope::render::colormap::{rgb, Colormap, ColormapKind, DbRange};
 use hopscope::render::png_out::{encode, save_screenshot, utc_stamp};
-use hopscope::render::waterfall::Waterfall;
+use hopscope::render::waterfall::{View, Waterfall};
+use hopscope::ui::present::{assemble, waterfall_blits, Blit};
 use render_common::{decode_png, htk, slaney, Rng, TempDir};
 
 // ---------------------------------------------------------------- waterfall
@@ -150,6 +152,177 @@ fn compose_places_newest_right_pads_wraps_and_shows_paused_views() {
 
 /// Paused long enough that the view's last column has been evicted: nothing of the view
 /// is held any more, so the whole plot must be background (and must not panic).
+/// Every (capacity, pushes, width, view_end) the history can be in, with its reference.
+fn each_state(mut check: impl FnMut(&Waterfall, &Reference, usize, u64, &str)) {
+    let (cmap, range) = gray();
+    let (capacity, height) = (5usize, 3usize);
+    let mut w = Waterfall::new(capacity, height, 0);
+    let mut reference = Reference {
+        columns: vec![],
+        capacity,
+        height,
+    };
+    for pushed in 0..=13u64 {
+        if pushed > 0 {
+            let col = column(pushed - 1, height);
+            w.push_column(&col, pushed as f64 * 0.01, &cmap, range);
+            reference.columns.push(col);
+        }
+        let oldest = pushed.saturating_sub(capacity as u64);
+        for width in [1usize, 3, 5, 7, 10] {
+            for view_end in oldest..=pushed + 2 {
+                let what = format!("pushed {pushed} width {width} view_end {view_end}");
+                check(&w, &reference, width, view_end, &what);
+            }
+        }
+    }
+}
+
+#[test]
+fn compose_region_draws_exactly_its_rectangle_of_the_full_view() {
+    let (cmap, range) = gray();
+    let (stride, rows, x0, y0) = (12usize, 6usize, 2usize, 1usize);
+    let mut rng = Rng::new(7);
+    let mut cases = 0;
+    each_state(|w, reference, width, view_end, what| {
+        let full = reference.frame(stride, rows, x0, y0, width, view_end, cmap.lut(), range);
+        let view = View {
+            x0,
+            y0,
+            width,
+            view_end,
+            background: BG,
+        };
+        for _ in 0..6 {
+            // Ranges may be empty, reversed-free and overhanging the view (clipped).
+            let c0 = rng.below(width + 2);
+            let c1 = c0 + rng.below(width + 2);
+            let r0 = rng.below(4);
+            let r1 = r0 + rng.below(4);
+            let mut got = vec![SENTINEL; stride * rows];
+            w.compose_region(&mut got, stride, &view, c0..c1, r0..r1);
+            for y in 0..rows {
+                for x in 0..stride {
+                    let inside = x >= x0 + c0
+                        && x < x0 + c1.min(width)
+                        && y >= y0 + r0
+                        && y < y0 + r1.min(w.height());
+                    let want = if inside {
+                        full[y * stride + x]
+                    } else {
+                        SENTINEL
+                    };
+                    assert_eq!(
+                        got[y * stride + x],
+                        want,
+                        "{what} cols {c0}..{c1} rows {r0}..{r1} at ({x}, {y})"
+                    );
+                }
+            }
+            cases += 1;
+        }
+    });
+    assert!(cases > 1000, "{cases} cases");
+}
+
+#[test]
+fn server_side_blits_rebuild_the_composed_view() {
+    // What the X server is asked to copy (pad fill + one or two runs of the image),
+    // executed in software, equals the naive view, and never touches anything else.
+    let (cmap, range) = gray();
+    let (stride, rows, x0, y0) = (12usize, 6usize, 2usize, 1usize);
+    let mut runs_seen = [0usize; 3];
+    each_state(|w, reference, width, view_end, what| {
+        let want = reference.frame(stride, rows, x0, y0, width, view_end, cmap.lut(), range);
+        let mut blits = Vec::new();
+        waterfall_blits(w, x0, y0, width, view_end, BG, &mut blits);
+        let runs = blits
+            .iter()
+            .filter(|b| matches!(b, Blit::Waterfall { .. }))
+            .count();
+        runs_seen[runs] += 1;
+        let frame = vec![SENTINEL; stride * rows];
+        let mut got = vec![SENTINEL; stride * rows];
+        assemble(&blits, &frame, stride, w.pixels(), w.capacity(), &mut got);
+        assert_eq!(got, want, "{what}: {blits:?}");
+    });
+    // Both the wrapped (two runs) and the padded/unwrapped cases were exercised.
+    assert!(runs_seen.iter().all(|&n| n > 10), "{runs_seen:?}");
+}
+
+#[test]
+fn frame_blits_copy_their_rectangle_and_fills_paint_theirs() {
+    let (fw, fh) = (9usize, 7usize);
+    let frame: Vec<u32> = (0..fw * fh).map(|i| i as u32 + 1).collect();
+    let mut out = vec![0u32; fw * fh];
+    let r = Rect {
+        x: 2,
+        y: 1,
+        w: 3,
+        h: 4,
+    };
+    let f = Rect {
+        x: 0,
+        y: 5,
+        w: 9,
+        h: 2,
+    };
+    assemble(
+        &[Blit::Frame(r), Blit::Fill(f, 0xabc)],
+        &frame,
+        fw,
+        &[],
+        1,
+        &mut out,
+    );
+    for y in 0..fh {
+        for x in 0..fw {
+            let want = if f.contains(x, y) {
+                0xabc
+            } else if r.contains(x, y) {
+                (y * fw + x) as u32 + 1
+            } else {
+                0
+            };
+            assert_eq!(out[y * fw + x], want, "({x}, {y})");
+        }
+    }
+}
+
+#[test]
+fn a_paused_view_stays_put_until_its_columns_are_evicted_then_slides_with_them() {
+    // Oracle: the paused view keeps its end unless its oldest column (end − width) is
+    // older than the oldest held one; then it ends exactly width columns after that.
+    let (cmap, range) = gray();
+    let (capacity, height) = (20usize, 2usize);
+    for width in [1usize, 5, 12, 20] {
+        for paused_at in [0u64, 3, 12, 19, 20, 33] {
+            let mut w = Waterfall::new(capacity, height, 0);
+            for s in 0..paused_at {
+                w.push_column(&column(s, height), s as f64, &cmap, range);
+            }
+            let mut view_end = paused_at;
+            for s in paused_at..paused_at + 60 {
+                w.push_column(&column(s, height), s as f64, &cmap, range);
+                view_end = w.paused_view_end(view_end, width);
+                let pushed = s + 1;
+                let oldest_held = pushed.saturating_sub(capacity as u64);
+                let want = if paused_at.saturating_sub(width as u64) >= oldest_held
+                    || pushed <= capacity as u64
+                {
+                    paused_at
+                } else {
+                    oldest_held + width as u64
+                };
+                assert_eq!(
+                    view_end, want,
+                    "width {width}, paused at {paused_at}, {pushed} pushed"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn compose_of_a_view_that_has_scrolled_out_of_the_history_is_background() {
     let (cmap, range) = gray();
@@ -194,7 +367,10 @@ fn recolor_repaints_the_whole_history_with_the_new_map_and_range() {
         ),
     ] {
         let cmap = Colormap::new(kind);
+        let recolors = w.recolors();
         w.recolor(&cmap, range);
+        // The count a server-side mirror uses to know it must copy everything again.
+        assert_eq!(w.recolors(), recolors + 1);
         for width in [4usize, 6, 8] {
             let got = compose(&w, width, height, 0, 0, width, 9);
             let want = reference.frame(width, height, 0, 0, width, 9, cmap.lut(), range);

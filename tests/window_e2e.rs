@@ -583,7 +583,46 @@ fn demo_window_shows_the_1khz_line_and_responds_to_keys() {
         &chrome_diff[..chrome_diff.len().min(20)]
     );
 
+    // Paused with the HUD off, the window is still: what the X server assembled from
+    // shared memory (the waterfall's runs, the strips, the overlays) is pixel-identical
+    // to the S screenshot, which `present::assemble` builds from the same blits in
+    // software.
+    x.key(&wid, "space");
+    let paused = app.expect_line("Space → paused=true", Duration::from_secs(2), |l| {
+        is_status_line(l) && field(l, "paused") == "true"
+    });
+    assert_eq!(field(&paused, "n_fft"), "4096", "{paused}");
+    x.key(&wid, "i");
+    std::thread::sleep(Duration::from_millis(400));
+    let still_path = dir.join("still.png");
+    let still = x.screenshot(&wid, &still_path);
+    x.key(&wid, "s");
+    let saved = app.expect_line(
+        "S (paused) → screenshot: PATH",
+        Duration::from_secs(3),
+        |l| l.starts_with("screenshot: "),
+    );
+    let paused_png = Image::read_png(Path::new(saved.trim_start_matches("screenshot: ")));
+    let differ = still.diff_count(&paused_png, 0);
+    if differ != 0 {
+        keep_shot(&still_path, "demo-paused-window.png");
+        keep_shot(
+            Path::new(saved.trim_start_matches("screenshot: ")),
+            "demo-paused-saved.png",
+        );
+    }
+    assert_eq!(
+        differ, 0,
+        "paused window and its S screenshot differ at {differ} pixels ({saved})"
+    );
+
     let quit_took = quit(&x, &wid, &mut app);
+    let stderr = app.stderr();
+    assert!(
+        stderr.contains("hopscope: window (MIT-SHM)"),
+        "Xvfb has MIT-SHM, but the window did not use it: {}",
+        stderr.trim()
+    );
     println!(
         "demo: window after {window_at:.2?}; Up → status line {up_latency:.2?}; {changed} pixels changed; S → screenshot line {s_latency:.2?}; Q → exit {quit_took:.2?}; test {:.2?}",
         t0.elapsed()

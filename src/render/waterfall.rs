@@ -3,7 +3,11 @@
 //! whole history and the cursor can read levels.
 //!
 //! Pushing a column writes `height` pixels; composing copies the visible columns into the
-//! frame with two `copy_from_slice` per pixel row. Nothing is shifted per row.
+//! frame with two `copy_from_slice` per pixel row, or (the live window on X11) the X
+//! server copies them straight from a shared-memory mirror of [`Waterfall::pixels`] using
+//! [`Waterfall::visible`]. Nothing is shifted per row.
+
+use std::ops::Range;
 
 use super::colormap::{Colormap, DbRange};
 
@@ -25,9 +29,10 @@ pub struct Marker {
 pub struct Waterfall {
     capacity: usize,
     height: usize,
-    /// dB values, `[row * capacity + column]`, row 0 = top of the plot.
+    /// dB values, `[column * height + row]`, row 0 = top of the plot: column-major, so
+    /// pushing a column writes one contiguous run.
     values: Vec<f32>,
-    /// Colours, same layout.
+    /// Colours, `[row * capacity + column]`: row-major, the layout frames are copied from.
     pixels: Vec<u32>,
     /// Stream time (s) of each column's newest sample.
     times_s: Vec<f64>,
@@ -35,6 +40,7 @@ pub struct Waterfall {
     next_serial: u64,
     markers: Vec<Marker>,
     markers_made: u64,
+    recolors: u64,
 }
 
 impl Waterfall {
@@ -50,6 +56,7 @@ impl Waterfall {
             next_serial: 0,
             markers: Vec::with_capacity(64),
             markers_made: 0,
+            recolors: 0,
         }
     }
 
@@ -75,10 +82,10 @@ impl Waterfall {
         debug_assert_eq!(bottom_up.len(), self.height);
         let col = (self.next_serial % self.capacity as u64) as usize;
         let lut = cmap.lut();
-        for (i, &v) in bottom_up.iter().enumerate() {
-            let idx = (self.height - 1 - i) * self.capacity + col;
-            self.values[idx] = v;
-            self.pixels[idx] = lut[range.index(v)];
+        let values = &mut self.values[col * self.height..(col + 1) * self.height];
+        for (row, (slot, &v)) in values.iter_mut().zip(bottom_up.iter().rev()).enumerate() {
+            *slot = v;
+            self.pixels[row * self.capacity + col] = lut[range.index(v)];
         }
         self.times_s[col] = time_s;
         self.next_serial += 1;
@@ -107,9 +114,12 @@ impl Waterfall {
     /// Re-colours the whole history (after a colormap or dB range change).
     pub fn recolor(&mut self, cmap: &Colormap, range: DbRange) {
         let lut = cmap.lut();
-        for (p, &v) in self.pixels.iter_mut().zip(&self.values) {
-            *p = lut[range.index(v)];
+        for (col, values) in self.values.chunks_exact(self.height).enumerate() {
+            for (row, &v) in values.iter().enumerate() {
+                self.pixels[row * self.capacity + col] = lut[range.index(v)];
+            }
         }
+        self.recolors += 1;
     }
 
     fn slot(&self, serial: u64) -> Option<usize> {
@@ -121,12 +131,57 @@ impl Waterfall {
     /// dB value at column `serial`, pixel row `row` (0 = top); `None` if not held.
     pub fn value(&self, serial: u64, row: usize) -> Option<f32> {
         let col = self.slot(serial)?;
-        (row < self.height).then(|| self.values[row * self.capacity + col])
+        (row < self.height).then(|| self.values[col * self.height + row])
     }
 
     /// Stream time of column `serial`.
     pub fn time_s(&self, serial: u64) -> Option<f64> {
         self.slot(serial).map(|c| self.times_s[c])
+    }
+
+    /// The end of a paused view of `width` columns that ended at `view_end`: unchanged
+    /// while its oldest column is held, else slid just enough to show only held columns
+    /// (a pause longer than the history). While nothing has been evicted yet the view
+    /// stays put, padding included.
+    pub fn paused_view_end(&self, view_end: u64, width: usize) -> u64 {
+        let evicted = self.next_serial.saturating_sub(self.capacity as u64);
+        if evicted == 0 {
+            view_end
+        } else {
+            view_end.max(evicted + width as u64).min(self.next_serial)
+        }
+    }
+
+    /// Where the `width` columns ending before serial `view_end` come from: a left pad
+    /// (columns not, or no longer, held) and up to two runs of the circular image.
+    pub fn visible(&self, width: usize, view_end: u64) -> Visible {
+        let oldest_held = self.next_serial.saturating_sub(self.capacity as u64);
+        let view_end = view_end.min(self.next_serial);
+        let start = view_end.saturating_sub(width as u64);
+        // Columns [start, view_end) are shown at the right; pad on the left.
+        // A view older than everything held shows only background.
+        let first_held = start.max(oldest_held).min(view_end);
+        let shown = ((view_end - first_held) as usize).min(width);
+        let c0 = (first_held % self.capacity as u64) as usize;
+        let first_len = shown.min(self.capacity - c0);
+        Visible {
+            pad: width - shown,
+            first_col: c0,
+            first_len,
+            second_len: shown - first_len,
+        }
+    }
+
+    /// The colour image, `[row * capacity + column]` (row 0 = top): what [`Visible`]'s
+    /// runs index.
+    pub fn pixels(&self) -> &[u32] {
+        &self.pixels
+    }
+
+    /// Counts whole-image re-colourings: a copy of [`Waterfall::pixels`] made under an
+    /// older count is stale everywhere, not only in new columns.
+    pub fn recolors(&self) -> u64 {
+        self.recolors
     }
 
     /// Copies the `width` columns ending before serial `view_end` into `dst` (row-major,
@@ -145,24 +200,83 @@ impl Waterfall {
         view_end: u64,
         background: u32,
     ) {
-        let oldest_held = self.next_serial.saturating_sub(self.capacity as u64);
-        let view_end = view_end.min(self.next_serial);
-        let start = view_end.saturating_sub(width as u64);
-        // Columns [start, view_end) are shown at the right; pad on the left.
-        // A view older than everything held shows only background.
-        let first_held = start.max(oldest_held).min(view_end);
-        let shown = (view_end - first_held) as usize;
-        let pad = width - shown;
-        let c0 = (first_held % self.capacity as u64) as usize;
-        let first_len = shown.min(self.capacity - c0);
-        for row in 0..self.height {
-            let d = (y0 + row) * dst_stride + x0;
+        let view = View {
+            x0,
+            y0,
+            width,
+            view_end,
+            background,
+        };
+        self.compose_region(dst, dst_stride, &view, 0..width, 0..self.height);
+    }
+
+    /// Like [`Waterfall::compose_into`], but only view columns `cols` and pixel rows
+    /// `rows` (both relative to the view's top-left corner; clipped to the view).
+    ///
+    /// Thread: UI. Allocates: no.
+    pub fn compose_region(
+        &self,
+        dst: &mut [u32],
+        dst_stride: usize,
+        view: &View,
+        cols: Range<usize>,
+        rows: Range<usize>,
+    ) {
+        let vis = self.visible(view.width, view.view_end);
+        let cols = cols.start.min(view.width)..cols.end.min(view.width);
+        let rows = rows.start.min(self.height)..rows.end.min(self.height);
+        // The three runs in view columns: pad, first, second.
+        let pad = 0..vis.pad;
+        let first = vis.pad..vis.pad + vis.first_len;
+        let second = first.end..view.width;
+        let clip = |r: &Range<usize>| cols.start.max(r.start)..cols.end.min(r.end);
+        let (pad, first_c, second_c) = (clip(&pad), clip(&first), clip(&second));
+        for row in rows {
+            let d = (view.y0 + row) * dst_stride + view.x0;
             let src = row * self.capacity;
-            dst[d..d + pad].fill(background);
-            dst[d + pad..d + pad + first_len]
-                .copy_from_slice(&self.pixels[src + c0..src + c0 + first_len]);
-            let rest = shown - first_len;
-            dst[d + pad + first_len..d + width].copy_from_slice(&self.pixels[src..src + rest]);
+            if !pad.is_empty() {
+                dst[d + pad.start..d + pad.end].fill(view.background);
+            }
+            if !first_c.is_empty() {
+                let s = src + vis.first_col + (first_c.start - first.start);
+                dst[d + first_c.start..d + first_c.end]
+                    .copy_from_slice(&self.pixels[s..s + first_c.len()]);
+            }
+            if !second_c.is_empty() {
+                let s = src + (second_c.start - second.start);
+                dst[d + second_c.start..d + second_c.end]
+                    .copy_from_slice(&self.pixels[s..s + second_c.len()]);
+            }
         }
     }
+}
+
+/// The part of a frame a waterfall is composed into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct View {
+    /// Frame x of the view's left edge.
+    pub x0: usize,
+    /// Frame y of the view's top edge.
+    pub y0: usize,
+    /// View width in columns.
+    pub width: usize,
+    /// Serial just past the newest column shown (at the right edge).
+    pub view_end: u64,
+    /// Colour of columns not held.
+    pub background: u32,
+}
+
+/// How a view's columns map onto the circular image, left to right: `pad` background
+/// columns, `first_len` columns from image column `first_col`, then `second_len` columns
+/// from image column 0 (after the wrap).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Visible {
+    /// Background columns at the left.
+    pub pad: usize,
+    /// Image column of the first run.
+    pub first_col: usize,
+    /// Columns in the first run.
+    pub first_len: usize,
+    /// Columns in the second run (from image column 0).
+    pub second_len: usize,
 }

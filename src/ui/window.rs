@@ -16,13 +16,14 @@ use crate::dsp::window::WindowSums;
 use crate::error::{Error, Result};
 use crate::message::Control;
 use crate::music::note_name;
-use crate::render::chrome::{self, Layout, BACKGROUND, FOREGROUND};
+use crate::render::chrome::{self, Layout, Rect, BACKGROUND, FOREGROUND};
 use crate::render::colormap::{rgb, Colormap, ColormapKind, DbRange};
 use crate::render::freqmap::{ColumnMap, FreqAxis};
 use crate::render::png_out;
 use crate::render::text::{text_width, Canvas};
-use crate::render::waterfall::Waterfall;
+use crate::render::waterfall::{View, Waterfall};
 use crate::ui::keys::{action_for, Key, ALL_KEYS, KEY_HELP};
+use crate::ui::present::{self, Blit, Presenter};
 use crate::ui::state::{Effect, ViewState};
 
 /// Window title (what `xdotool search --name hopscope` finds).
@@ -108,7 +109,10 @@ pub struct LiveInfo<'a> {
 /// Per-frame scratch and history that the loop keeps.
 struct Scene {
     layout: Layout,
-    pixels: Vec<u32>,
+    /// The frame (shared with the X server when MIT-SHM is available).
+    surface: Presenter,
+    /// What the server copies this frame (server-side presentation).
+    blits: Vec<Blit>,
     waterfall: Waterfall,
     map: ColumnMap,
     map_fft_size: usize,
@@ -128,6 +132,7 @@ struct Scene {
 
 impl Scene {
     fn new(
+        window: &Window,
         width: usize,
         height: usize,
         state: &ViewState,
@@ -138,7 +143,8 @@ impl Scene {
         let (w, h) = (layout.plot.w, layout.plot.h);
         Scene {
             layout,
-            pixels: vec![BACKGROUND; width * height],
+            surface: Presenter::new(window, width, height, BACKGROUND),
+            blits: Vec::with_capacity(64),
             waterfall: Waterfall::new(w * HISTORY_SCREENS, h, cmap.lut()[0]),
             map: ColumnMap::new(&state.axis, h, fft_size, state.sample_rate_hz),
             map_fft_size: fft_size,
@@ -231,7 +237,7 @@ pub fn run(
 ) -> Result<()> {
     let mut cmap = Colormap::new(state.colormap);
     let (mut width, mut height) = window.get_size();
-    let mut scene = Scene::new(width, height, &state, state.params.fft_size, &cmap);
+    let mut scene = Scene::new(&window, width, height, &state, state.params.fft_size, &cmap);
     let mut last_params = state.params;
     let mut last_generation = 0;
     let mut latency = LatencyWindow {
@@ -300,7 +306,7 @@ pub fn run(
         let (w, h) = window.get_size();
         if (w, h) != (width, height) && w > 0 && h > 0 {
             (width, height) = (w, h);
-            scene = Scene::new(width, height, &state, scene.map_fft_size, &cmap);
+            scene = Scene::new(&window, width, height, &state, scene.map_fft_size, &cmap);
         }
         // Rows.
         for row in link.rows.try_iter() {
@@ -350,13 +356,9 @@ pub fn run(
         if !state.paused {
             scene.view_end = scene.waterfall.next_serial();
         } else {
-            // A pause longer than the history slides the frozen view just enough to stay
-            // on held columns.
-            let held_from = scene
+            scene.view_end = scene
                 .waterfall
-                .next_serial()
-                .saturating_sub(scene.waterfall.capacity() as u64);
-            scene.view_end = scene.view_end.max(held_from + scene.layout.plot.w as u64);
+                .paused_view_end(scene.view_end, scene.layout.plot.w);
         }
         draw_frame(
             &mut scene,
@@ -369,7 +371,10 @@ pub fn run(
             &mut hud_lines,
             &window,
         );
-        let presented = Instant::now();
+        let presented = match scene.surface.present(&mut window, &scene.blits) {
+            Ok(at) => at,
+            Err(e) => break Err(Error::Display(e)),
+        };
         for (captured, ready) in pending.drain(..) {
             let ms = presented.saturating_duration_since(captured).as_secs_f64() * 1e3;
             latency.push(presented, ms);
@@ -381,9 +386,8 @@ pub fn run(
         if draw_ms.len() < draw_ms.capacity() {
             draw_ms.push(presented.duration_since(frame_start).as_secs_f32() * 1e3);
         }
-        if let Err(e) = window.update_with_buffer(&scene.pixels, width, height) {
-            break Err(Error::Display(e.to_string()));
-        }
+        // Events, and the wait for the next display frame.
+        scene.surface.finish(&mut window);
         // Work no row waits for: refresh the HUD's numbers after the frame is handed over.
         let now = Instant::now();
         if state.hud
@@ -406,7 +410,19 @@ pub fn run(
         if screenshot {
             screenshot = false;
             // Encode off the UI thread: the frame loop never waits for the PNG.
-            let (pixels, dir) = (scene.pixels.clone(), info.screenshot_dir.clone());
+            let mut pixels = scene.surface.pixels().to_vec();
+            if scene.surface.server_side() {
+                // The buffer holds all but the waterfall: lay this frame's blits over it.
+                present::assemble(
+                    &scene.blits,
+                    scene.surface.pixels(),
+                    width,
+                    scene.waterfall.pixels(),
+                    scene.waterfall.capacity(),
+                    &mut pixels,
+                );
+            }
+            let dir = info.screenshot_dir.clone();
             let spawned = std::thread::Builder::new()
                 .name("screenshot".into())
                 .spawn(
@@ -425,13 +441,18 @@ pub fn run(
     for shot in shots {
         let _ = shot.join();
     }
-    report_frame_timing(&beyond_wait_ms, &draw_ms, &capture_ms);
+    report_frame_timing(&beyond_wait_ms, &draw_ms, &capture_ms, &scene.surface);
     result
 }
 
 /// Prints, at exit, on stderr: how long frames took to draw, how long rows waited beyond
 /// the next display frame, and the capture → frame latency (the HUD's), over the run.
-fn report_frame_timing(beyond_wait_ms: &[f32], draw_ms: &[f32], capture_ms: &[f32]) {
+fn report_frame_timing(
+    beyond_wait_ms: &[f32],
+    draw_ms: &[f32],
+    capture_ms: &[f32],
+    surface: &Presenter,
+) {
     let pct = |v: &[f32], q: f64| -> f32 {
         let mut s = v.to_vec();
         s.sort_by(f32::total_cmp);
@@ -442,8 +463,19 @@ fn report_frame_timing(beyond_wait_ms: &[f32], draw_ms: &[f32], capture_ms: &[f3
     if draw_ms.is_empty() {
         return;
     }
+    let flush = surface.flush_ms();
+    let flush_note = if flush.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", then the flush that wakes the X server p50 {:.2} ms p99 {:.2} ms",
+            pct(flush, 0.5),
+            pct(flush, 0.99)
+        )
+    };
     eprintln!(
-        "hopscope: window: {} frames, draw p50 {:.2} ms p99 {:.2} ms; {} rows, row ready -> frame handed over (beyond the frame wait) p50 {:.2} ms p99 {:.2} ms; capture -> frame (the HUD's measured latency) p50 {:.2} ms p95 {:.2} ms",
+        "hopscope: window ({}): {} frames, draw p50 {:.2} ms p99 {:.2} ms; {} rows, row ready -> frame handed over (beyond the frame wait) p50 {:.2} ms p99 {:.2} ms{flush_note}; capture -> frame (the HUD's measured latency) p50 {:.2} ms p95 {:.2} ms",
+        surface.method(),
         draw_ms.len(),
         pct(draw_ms, 0.5),
         pct(draw_ms, 0.99),
@@ -549,6 +581,107 @@ fn render_hud(
     }
 }
 
+/// Something drawn over the waterfall, with its geometry fixed before anything is drawn
+/// (so the server-side mode can lay the waterfall under all of them first).
+enum Overlay {
+    /// A parameter-change marker's dotted line at frame x.
+    MarkerLine { x: usize },
+    /// A marker's label at (x, y).
+    Label { x: i64, y: i64, text: String },
+    /// The HUD box at (x, y), `w × h` of `Scene::hud`.
+    Hud {
+        x: usize,
+        y: usize,
+        w: usize,
+        h: usize,
+    },
+    /// The cursor readout text at (x, y).
+    Readout { x: usize, y: usize, text: String },
+    /// The help box at (x, y).
+    Help {
+        x: i64,
+        y: i64,
+        w: usize,
+        h: usize,
+        scale: usize,
+        lines: Vec<String>,
+    },
+}
+
+impl Overlay {
+    /// The pixels it touches, clipped to the frame.
+    fn rect(&self, plot: Rect, width: usize, height: usize) -> Rect {
+        let (x, y, w, h) = match self {
+            Overlay::MarkerLine { x } => (*x as i64, plot.y as i64, 1, plot.h),
+            Overlay::Label { x, y, text } => (x - 1, y - 1, text_width(text, 1) + 2, 11),
+            Overlay::Hud { x, y, w, h } => (*x as i64, *y as i64, *w, *h),
+            Overlay::Readout { x, y, text } => {
+                (*x as i64 - 3, *y as i64 - 3, text_width(text, 1) + 6, 14)
+            }
+            Overlay::Help { x, y, w, h, .. } => (*x, *y, *w, *h),
+        };
+        let x0 = x.clamp(0, width as i64) as usize;
+        let y0 = y.clamp(0, height as i64) as usize;
+        let x1 = (x + w as i64).clamp(0, width as i64) as usize;
+        let y1 = (y + h as i64).clamp(0, height as i64) as usize;
+        Rect {
+            x: x0,
+            y: y0,
+            w: x1 - x0,
+            h: y1 - y0,
+        }
+    }
+
+    fn draw(&self, canvas: &mut Canvas<'_>, plot: Rect, hud: &[u32]) {
+        match self {
+            Overlay::MarkerLine { x } => {
+                for y in (plot.y..plot.y + plot.h).step_by(3) {
+                    canvas.put(*x as i64, y as i64, MARKER);
+                }
+            }
+            Overlay::Label { x, y, text } => {
+                canvas.shade_rect(x - 1, y - 1, text_width(text, 1) + 2, 11);
+                canvas.text(*x, *y, text, MARKER, 1);
+            }
+            Overlay::Hud { x, y, w, h } => {
+                let hud_w = hud.len() / (*h).max(1);
+                for r in 0..*h {
+                    let d = (y + r) * canvas.width + x;
+                    canvas.pixels[d..d + w].copy_from_slice(&hud[r * hud_w..r * hud_w + w]);
+                }
+            }
+            Overlay::Readout { x, y, text } => {
+                let tw = text_width(text, 1);
+                canvas.shade_rect(*x as i64 - 3, *y as i64 - 3, tw + 6, 14);
+                canvas.text(*x as i64, *y as i64, text, FOREGROUND, 1);
+            }
+            Overlay::Help {
+                x,
+                y,
+                w,
+                h,
+                scale,
+                lines,
+            } => {
+                let line_h = (10 * scale) as i64;
+                canvas.shade_rect(*x, *y, *w, *h);
+                canvas.text(x + 12, y + 10, "hopscope keys", BANNER, *scale);
+                for (i, line) in lines.iter().enumerate() {
+                    canvas.text(
+                        x + 12,
+                        y + 10 + line_h * (i as i64 + 2),
+                        line,
+                        FOREGROUND,
+                        *scale,
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Draws the frame into the presenter's buffer and lists in `scene.blits` what the
+/// server must copy (server-side mode; the whole buffer is sent otherwise).
 #[allow(clippy::too_many_arguments)]
 fn draw_frame(
     scene: &mut Scene,
@@ -565,15 +698,21 @@ fn draw_frame(
     let plot = layout.plot;
     let (width, height) = (layout.width, layout.height);
     let background = cmap.lut()[0];
-    scene.waterfall.compose_into(
-        &mut scene.pixels,
-        width,
-        plot.x,
-        plot.y,
-        plot.w,
-        scene.view_end,
+    // HUD: re-rendered every HUD_REFRESH (or, here, right after a change).
+    if state.hud && scene.hud_at.is_none() {
+        let now = Instant::now();
+        scene.hud_at = Some(now);
+        render_hud(scene, state, info, link, latency, row_times, hud, now);
+    }
+    let server_side = scene.surface.server_side();
+    scene.blits.clear();
+    let view = View {
+        x0: plot.x,
+        y0: plot.y,
+        width: plot.w,
+        view_end: scene.view_end,
         background,
-    );
+    };
     // Time ticks from the columns' stream times: newest visible column = 0 s.
     let newest = scene
         .view_end
@@ -613,6 +752,60 @@ fn draw_frame(
         state.axis.scale,
         if state.paused { "   [PAUSED]" } else { "" }
     );
+    // Overlays, placed before anything is drawn.
+    let mut overlays: Vec<Overlay> = Vec::new();
+    for m in scene.waterfall.markers() {
+        if m.column >= scene.view_end || m.column + plot.w as u64 <= scene.view_end {
+            continue;
+        }
+        // Stagger labels so quick successive changes stay readable.
+        let label_y = (plot.y + plot.h) as i64 - 11 - 12 * i64::from(m.lane);
+        let x = plot.x + plot.w - (scene.view_end - m.column) as usize;
+        let lw = text_width(&m.label, 1);
+        // The shade box is 1 px wider than the text on each side: keep it in the plot.
+        let lx = (x as i64 + 3).min((plot.x + plot.w - lw - 1) as i64);
+        overlays.push(Overlay::MarkerLine { x });
+        overlays.push(Overlay::Label {
+            x: lx,
+            y: label_y,
+            text: m.label.clone(),
+        });
+    }
+    if state.hud {
+        let (hw, hh) = scene.hud_size;
+        let (x, y) = (plot.x + 6, plot.y + 6);
+        overlays.push(Overlay::Hud {
+            x,
+            y,
+            w: hw.min((plot.x + plot.w).saturating_sub(x)),
+            h: hh.min((plot.y + plot.h).saturating_sub(y)),
+        });
+    }
+    if let Some(readout) = cursor_readout(scene, state, window) {
+        overlays.push(readout);
+    }
+    if state.help {
+        let scale = if width >= 1100 && height >= 500 { 2 } else { 1 };
+        let lines: Vec<String> = KEY_HELP
+            .iter()
+            .map(|(k, d)| format!("{k:<14} {d}"))
+            .collect();
+        let w = lines
+            .iter()
+            .map(|l| text_width(l, scale))
+            .max()
+            .unwrap_or(0)
+            + 24;
+        let h = (lines.len() + 2) * 10 * scale + 12;
+        overlays.push(Overlay::Help {
+            x: (width.saturating_sub(w) / 2) as i64,
+            y: (height.saturating_sub(h) / 2) as i64,
+            w,
+            h,
+            scale,
+            lines,
+        });
+    }
     let key = (state.axis, state.colormap, state.range);
     // Side margins change only with the chrome (or under the help overlay); the title
     // and time-tick strips are redrawn every frame.
@@ -628,122 +821,117 @@ fn draw_frame(
         chrome::draw(&mut c, &layout, &state.axis, cmap, state.range, &[], "");
         scene.chrome_key = Some(key);
     }
+    if server_side {
+        scene.surface.sync_waterfall(&scene.waterfall);
+    }
+    let pixels = scene.surface.pixels_mut();
     if full_margins {
-        chrome::copy_margins(&mut scene.pixels, &scene.chrome, &layout);
+        chrome::copy_margins(pixels, &scene.chrome, &layout);
     } else {
-        chrome::copy_strips(&mut scene.pixels, &scene.chrome, &layout);
+        chrome::copy_strips(pixels, &scene.chrome, &layout);
+    }
+    let top = Rect {
+        x: 0,
+        y: 0,
+        w: width,
+        h: plot.y,
+    };
+    let bottom = Rect {
+        x: 0,
+        y: plot.y + plot.h,
+        w: width,
+        h: height - (plot.y + plot.h),
+    };
+    if server_side {
+        scene.blits.extend([Blit::Frame(top), Blit::Frame(bottom)]);
+        if full_margins {
+            scene.blits.extend([
+                Blit::Frame(Rect {
+                    x: 0,
+                    y: plot.y,
+                    w: plot.x,
+                    h: plot.h,
+                }),
+                Blit::Frame(Rect {
+                    x: plot.x + plot.w,
+                    y: plot.y,
+                    w: width - (plot.x + plot.w),
+                    h: plot.h,
+                }),
+            ]);
+        }
+        // The waterfall comes from the server's mirror; only the pixels under overlays
+        // are composed here, each overlay's rectangle then copied over it.
+        present::waterfall_blits(
+            &scene.waterfall,
+            plot.x,
+            plot.y,
+            plot.w,
+            scene.view_end,
+            background,
+            &mut scene.blits,
+        );
+        for o in &overlays {
+            let r = o.rect(plot, width, height);
+            let cols = r.x.saturating_sub(plot.x)..(r.x + r.w).saturating_sub(plot.x);
+            let rows = r.y.saturating_sub(plot.y)..(r.y + r.h).saturating_sub(plot.y);
+            scene
+                .waterfall
+                .compose_region(pixels, width, &view, cols, rows);
+            scene.blits.push(Blit::Frame(r));
+        }
+    } else {
+        scene.waterfall.compose_into(
+            pixels,
+            width,
+            plot.x,
+            plot.y,
+            plot.w,
+            scene.view_end,
+            background,
+        );
     }
     let mut canvas = Canvas {
-        pixels: &mut scene.pixels,
+        pixels,
         width,
         height,
     };
     chrome::draw_title(&mut canvas, &title);
     chrome::draw_time_ticks(&mut canvas, &layout, &ticks);
-    // Parameter-change markers.
-    for m in scene.waterfall.markers() {
-        if m.column >= scene.view_end || m.column + plot.w as u64 <= scene.view_end {
-            continue;
-        }
-        // Stagger labels so quick successive changes stay readable.
-        let label_y = (plot.y + plot.h) as i64 - 11 - 12 * i64::from(m.lane);
-        let x = (plot.x + plot.w) as i64 - (scene.view_end - m.column) as i64;
-        for y in (plot.y..plot.y + plot.h).step_by(3) {
-            canvas.put(x, y as i64, MARKER);
-        }
-        let lw = text_width(&m.label, 1);
-        // The shade box is 1 px wider than the text on each side: keep it in the plot.
-        let lx = (x + 3).min((plot.x + plot.w - lw - 1) as i64);
-        canvas.shade_rect(lx - 1, label_y - 1, lw + 2, 11);
-        canvas.text(lx, label_y, &m.label, MARKER, 1);
+    for o in &overlays {
+        o.draw(&mut canvas, plot, &scene.hud);
     }
-    // HUD: re-rendered every HUD_REFRESH (or after a change), blitted every frame.
-    if state.hud {
-        if scene.hud_at.is_none() {
-            // After a change: render now (otherwise it is refreshed after presenting).
-            let now = Instant::now();
-            scene.hud_at = Some(now);
-            render_hud(scene, state, info, link, latency, row_times, hud, now);
-        }
-        let (hw, hh) = scene.hud_size;
-        let (x0, y0) = (plot.x + 6, plot.y + 6);
-        let w = hw.min((plot.x + plot.w).saturating_sub(x0));
-        for r in 0..hh.min((plot.y + plot.h).saturating_sub(y0)) {
-            let d = (y0 + r) * width + x0;
-            scene.pixels[d..d + w].copy_from_slice(&scene.hud[r * hw..r * hw + w]);
-        }
+}
+
+/// The cursor readout (time before now, Hz, note, dBFS) when the pointer is over a held
+/// column of the plot.
+fn cursor_readout(scene: &Scene, state: &ViewState, window: &Window) -> Option<Overlay> {
+    let plot = scene.layout.plot;
+    let (mx, my) = window.get_mouse_pos(MouseMode::Discard)?;
+    let (mx, my) = (mx as usize, my as usize);
+    if !plot.contains(mx, my) {
+        return None;
     }
-    let mut canvas = Canvas {
-        pixels: &mut scene.pixels,
-        width,
-        height,
+    let serial = scene.view_end.checked_sub((plot.x + plot.w - mx) as u64)?;
+    let frac = ((plot.y + plot.h - my) as f64 - 0.5) / plot.h as f64;
+    let hz = state.axis.frac_to_hz(frac);
+    let value = scene.waterfall.value(serial, my - plot.y)?;
+    let t = scene.waterfall.time_s(serial)?;
+    let t_end = scene.waterfall.time_s(scene.view_end.checked_sub(1)?)?;
+    let text = format!(
+        "{:+.3} s  {:.1} Hz  {}  {:.1} dBFS",
+        t - t_end,
+        hz,
+        note_name(hz).unwrap_or_default(),
+        value
+    );
+    let tw = text_width(&text, 1);
+    let x = if mx + 14 + tw < plot.x + plot.w {
+        mx + 14
+    } else {
+        // Never into the side margins, which are not redrawn every frame.
+        mx.saturating_sub(tw + 14).max(plot.x + 3)
     };
-    // Cursor readout.
-    if let Some((mx, my)) = window.get_mouse_pos(MouseMode::Discard) {
-        let (mx, my) = (mx as usize, my as usize);
-        if plot.contains(mx, my) {
-            let serial = scene.view_end as i64 - (plot.x + plot.w - mx) as i64;
-            let row = my - plot.y;
-            let frac = ((plot.y + plot.h - my) as f64 - 0.5) / plot.h as f64;
-            let hz = state.axis.frac_to_hz(frac);
-            let value = (serial >= 0)
-                .then(|| scene.waterfall.value(serial as u64, row))
-                .flatten();
-            let t = (serial >= 0)
-                .then(|| scene.waterfall.time_s(serial as u64))
-                .flatten();
-            let t_end = scene
-                .view_end
-                .checked_sub(1)
-                .and_then(|s| scene.waterfall.time_s(s));
-            if let (Some(v), Some(t), Some(t_end)) = (value, t, t_end) {
-                let text = format!(
-                    "{:+.3} s  {:.1} Hz  {}  {:.1} dBFS",
-                    t - t_end,
-                    hz,
-                    note_name(hz).unwrap_or_default(),
-                    v
-                );
-                let tw = text_width(&text, 1);
-                let tx = if mx + 14 + tw < plot.x + plot.w {
-                    mx + 14
-                } else {
-                    // Never into the side margins, which are not redrawn every frame.
-                    mx.saturating_sub(tw + 14).max(plot.x + 3)
-                };
-                let ty = if my > plot.y + 16 { my - 14 } else { my + 14 };
-                canvas.shade_rect(tx as i64 - 3, ty as i64 - 3, tw + 6, 14);
-                canvas.text(tx as i64, ty as i64, &text, FOREGROUND, 1);
-            }
-        }
-    }
-    // Help overlay.
-    if state.help {
-        let scale = if width >= 1100 && height >= 500 { 2 } else { 1 };
-        let line_h = (10 * scale) as i64;
-        let lines: Vec<String> = KEY_HELP
-            .iter()
-            .map(|(k, d)| format!("{k:<14} {d}"))
-            .collect();
-        let box_w = lines
-            .iter()
-            .map(|l| text_width(l, scale))
-            .max()
-            .unwrap_or(0)
-            + 24;
-        let box_h = (lines.len() + 2) * 10 * scale + 12;
-        let x0 = (width.saturating_sub(box_w) / 2) as i64;
-        let y0 = (height.saturating_sub(box_h) / 2) as i64;
-        canvas.shade_rect(x0, y0, box_w, box_h);
-        canvas.text(x0 + 12, y0 + 10, "hopscope keys", BANNER, scale);
-        for (i, line) in lines.iter().enumerate() {
-            canvas.text(
-                x0 + 12,
-                y0 + 10 + line_h * (i as i64 + 2),
-                line,
-                FOREGROUND,
-                scale,
-            );
-        }
-    }
+    let y = if my > plot.y + 16 { my - 14 } else { my + 14 };
+    Some(Overlay::Readout { x, y, text })
 }
