@@ -48,6 +48,9 @@ pub fn run(cli: Cli) -> Result<()> {
                 r.seconds,
                 r.elapsed.as_secs_f64()
             );
+            for path in &r.exported {
+                println!("exported {}", path.display());
+            }
             Ok(())
         }
         Some(Command::Render(args)) => {
@@ -66,8 +69,22 @@ pub fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
+        Some(Command::Suggest(args)) => run_suggest(args),
         None => run_live(&LiveConfig::new(&cli.live, &cli.analysis, &cli.display)?),
     }
+}
+
+/// Runs `hopscope suggest`: the ranking table and the `best:` line on stdout.
+///
+/// # Errors
+/// Invalid flags, an unreadable or too short WAV.
+pub fn run_suggest(args: &crate::cli::SuggestArgs) -> Result<()> {
+    let cfg = crate::suggest::SuggestConfig::try_from(args)?;
+    let report = crate::suggest::suggest(&cfg)?;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(report.to_text().as_bytes());
+    let _ = out.flush();
+    Ok(())
 }
 
 fn run_devices() -> Result<()> {

@@ -79,6 +79,71 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Draw the whole spectrogram of a WAV file as a PNG, with the live window's renderer.
     Render(RenderArgs),
+    /// Rank STFT sizes (and optionally windows) for a WAV file by the Rényi entropy of
+    /// its spectrogram; prints a table and a `best:` line.
+    Suggest(SuggestArgs),
+}
+
+/// `hopscope suggest IN.wav`: order-3 Rényi entropy (bits) of the power spectrogram for
+/// each power-of-two n_fft (win_length = n_fft, no centring); lower is more concentrated.
+#[derive(Debug, Args)]
+pub struct SuggestArgs {
+    /// Input WAV (8/16/24/32-bit integer or 32-bit float PCM).
+    #[arg(value_name = "IN.wav")]
+    pub input: PathBuf,
+    /// Window: rect, hann, hamming, blackman, blackmanharris, flattop,
+    /// kaiser[=BETA] (default 8.6), gaussian[=SIGMA as a fraction of the window] (default 0.2).
+    #[arg(long, value_name = "NAME", default_value = "hann")]
+    pub window: String,
+    /// Rank every (window, n_fft) pair, with each window at its default parameter.
+    #[arg(long, conflicts_with = "window")]
+    pub windows: bool,
+    /// Hop as a fraction of n_fft, in (0, 1]: the same time-frequency cell for every
+    /// size, so entropies compare as they are.
+    #[arg(
+        long = "hop-ratio",
+        value_name = "R",
+        default_value_t = 0.25,
+        allow_negative_numbers = true
+    )]
+    pub hop_ratio: f64,
+    /// One hop in samples for every size instead of --hop-ratio; the ranking then adds
+    /// the grid correction log2(hop/n_fft) to each entropy.
+    #[arg(long, value_name = "N", conflicts_with = "hop_ratio")]
+    pub hop: Option<usize>,
+    /// Smallest n_fft tried (a power of two).
+    #[arg(long = "min-n-fft", value_name = "N", default_value_t = 256)]
+    pub min_n_fft: usize,
+    /// Largest n_fft tried (a power of two; sizes longer than the file are skipped).
+    #[arg(long = "max-n-fft", value_name = "N", default_value_t = 16384)]
+    pub max_n_fft: usize,
+    /// Analyse one channel (0 = first) instead of the mix of all channels.
+    #[arg(long, value_name = "N")]
+    pub channel: Option<usize>,
+}
+
+/// A mel spectrogram instead of linear bins (../shared/DSP.md §7).
+#[derive(Clone, Debug, Args)]
+pub struct MelArgs {
+    /// Write N mel bands per row: the mel-weighted sum of |X|² (power; librosa
+    /// `melspectrogram`), of |X| with `--scale magnitude`, or of calibrated bin powers in
+    /// dB with `--scale db`.
+    #[arg(long, value_name = "N")]
+    pub mel: Option<usize>,
+    /// Mel formula and filterbank: slaney (librosa default), htk (torchaudio,
+    /// librosa htk=True) or tf (tf.signal.linear_to_mel_weight_matrix).
+    #[arg(long = "mel-scale", value_name = "SCALE", requires = "mel")]
+    pub mel_scale: Option<String>,
+    /// Band normalisation: slaney (area 1 in Hz) or none [default: slaney for the slaney
+    /// scale, none for htk and tf, as each library does].
+    #[arg(long = "mel-norm", value_name = "NORM", requires = "mel")]
+    pub mel_norm: Option<String>,
+    /// Lower edge of the first mel band in Hz [default: 0].
+    #[arg(long = "mel-fmin", value_name = "HZ", requires = "mel")]
+    pub mel_fmin: Option<f64>,
+    /// Upper edge of the last mel band in Hz [default: Nyquist].
+    #[arg(long = "mel-fmax", value_name = "HZ", requires = "mel")]
+    pub mel_fmax: Option<f64>,
 }
 
 /// `hopscope render IN.wav -o OUT.png`.
@@ -181,4 +246,11 @@ pub struct AnalyzeArgs {
     /// Analyse one channel (0 = first) instead of the mix of all channels.
     #[arg(long, value_name = "N")]
     pub channel: Option<usize>,
+    /// Mel options (`--mel N` writes N mel bands instead of the linear bins).
+    #[command(flatten)]
+    pub mel: MelArgs,
+    /// Also write the exact parameters as JSON (../shared/DSP.md §8.1) and, beside it,
+    /// PATH.librosa.py, PATH.torch.py and PATH.tf.py that reproduce these rows.
+    #[arg(long, value_name = "PATH.json")]
+    pub export: Option<PathBuf>,
 }

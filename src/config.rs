@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::analysis::ChannelSelect;
-use crate::cli::{AnalysisArgs, AnalyzeArgs, DisplayArgs, LiveArgs, LookArgs, RenderArgs};
+use crate::cli::{AnalysisArgs, AnalyzeArgs, DisplayArgs, LiveArgs, LookArgs, MelArgs, RenderArgs};
+use crate::dsp::mel::{MelNorm, MelScale, MelSpec};
 use crate::dsp::scale::Scale;
 use crate::dsp::stft::StftParams;
 use crate::dsp::window::WindowKind;
@@ -372,6 +373,71 @@ pub struct AnalyzeConfig {
     pub center: bool,
     /// Channel to analyse.
     pub channel: ChannelSelect,
+    /// Mel bands instead of linear bins.
+    pub mel: Option<MelOptions>,
+    /// `--export PATH.json`.
+    pub export: Option<PathBuf>,
+}
+
+/// `--mel N` and its options, before the sample rate is known.
+///
+/// Thread: any (plain data).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MelOptions {
+    /// Bands.
+    pub n_mels: usize,
+    /// Formula and construction.
+    pub scale: MelScale,
+    /// Row normalisation.
+    pub norm: MelNorm,
+    /// Lower edge, Hz.
+    pub fmin_hz: f64,
+    /// Upper edge, Hz (`None`: Nyquist).
+    pub fmax_hz: Option<f64>,
+}
+
+impl MelOptions {
+    /// Parses `--mel` and its options; `None` without `--mel`.
+    ///
+    /// # Errors
+    /// An unknown scale or norm, or a norm TF does not have.
+    pub fn new(args: &MelArgs) -> Result<Option<MelOptions>> {
+        let Some(n_mels) = args.mel else {
+            return Ok(None);
+        };
+        let scale: MelScale = match &args.mel_scale {
+            Some(s) => s.parse().map_err(|m| invalid("--mel-scale", m))?,
+            None => MelScale::Slaney,
+        };
+        let norm: MelNorm = match &args.mel_norm {
+            Some(s) => s.parse().map_err(|m| invalid("--mel-norm", m))?,
+            None if scale == MelScale::Slaney => MelNorm::Slaney,
+            None => MelNorm::None,
+        };
+        let opts = MelOptions {
+            n_mels,
+            scale,
+            norm,
+            fmin_hz: args.mel_fmin.unwrap_or(0.0),
+            fmax_hz: args.mel_fmax,
+        };
+        // Everything but the Nyquist limit can be checked before the file is read.
+        if let Err(m) = opts.spec(u32::MAX).validate(u32::MAX) {
+            return Err(invalid("--mel", m));
+        }
+        Ok(Some(opts))
+    }
+
+    /// The filterbank spec at `sample_rate_hz`.
+    pub fn spec(&self, sample_rate_hz: u32) -> MelSpec {
+        MelSpec {
+            n_mels: self.n_mels,
+            fmin_hz: self.fmin_hz,
+            fmax_hz: self.fmax_hz.unwrap_or(f64::from(sample_rate_hz) / 2.0),
+            scale: self.scale,
+            norm: self.norm,
+        }
+    }
 }
 
 impl TryFrom<&AnalyzeArgs> for AnalyzeConfig {
@@ -397,6 +463,8 @@ impl TryFrom<&AnalyzeArgs> for AnalyzeConfig {
             scale,
             center: args.center,
             channel: channel_select(args.channel),
+            mel: MelOptions::new(&args.mel)?,
+            export: args.export.clone(),
         })
     }
 }

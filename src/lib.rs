@@ -15,7 +15,8 @@
 //! | analysis (`stft`) | consumers, `Stft`, channel ends | `Arc<AnalysisStats>` (write) | on reconfiguration only | short sleep when the ring is empty |
 //! | main | `cpal::Stream`, `AnalysisLink` | stats (read) | yes, none per row | status interval |
 //!
-//! `analyze` runs the same [`dsp::stft::FrameTransform`] over a whole file on every core.
+//! `analyze` runs the same [`dsp::stft::FrameTransform`] over a whole file on every core;
+//! `suggest` ranks STFT sizes by the Rényi entropy of that transform's output.
 #![deny(missing_docs)]
 // One module needs FFI: ui::present's shared-memory frames (X11 MIT-SHM via x11-dl).
 #![deny(unsafe_code)]
@@ -27,6 +28,7 @@ pub mod cli;
 pub mod config;
 pub mod dsp;
 pub mod error;
+pub mod export;
 pub mod message;
 pub mod music;
 pub mod npy;
@@ -34,5 +36,6 @@ pub mod offline;
 pub mod render;
 pub mod ring;
 pub mod source;
+pub mod suggest;
 pub mod ui;
 pub mod wav;

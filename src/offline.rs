@@ -5,9 +5,12 @@ use std::time::{Duration, Instant};
 
 use realfft::RealFftPlanner;
 
+use crate::analysis::ChannelSelect;
 use crate::config::AnalyzeConfig;
-use crate::dsp::scale::Scale;
+use crate::dsp::mel::{MelFilterbank, MelSpec};
+use crate::dsp::scale::{power_to_db, Calibration, Scale};
 use crate::dsp::stft::{FrameTransform, StftParams};
+use crate::dsp::window::WindowSums;
 
 use crate::error::{Error, Result};
 use crate::{npy, wav};
@@ -133,6 +136,8 @@ pub struct AnalyzeReport {
     pub seconds: f64,
     /// Wall time of the whole run.
     pub elapsed: Duration,
+    /// Files written by `--export` (the JSON, then the snippets).
+    pub exported: Vec<std::path::PathBuf>,
 }
 
 /// Threads for offline work: every available core.
@@ -140,8 +145,69 @@ pub fn worker_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// Turns linear spectrum rows into mel rows (../shared/DSP.md §7): the mel-weighted sum
+/// of `|X|²` (power), of `|X|` (magnitude), or of calibrated bin powers then in dBFS
+/// (`10·log10`, the one formula of `dsp::scale` applied per bin before the sum).
+///
+/// Thread: offline workers (read-only). Allocates: in `new` only.
+pub struct MelStage {
+    /// The filterbank.
+    pub filterbank: MelFilterbank,
+    /// What the output rows hold.
+    pub scale: Scale,
+    /// Per-bin calibration gain (dB output only).
+    bin_gain: Vec<f32>,
+}
+
+impl MelStage {
+    /// The stage for `params` at `sample_rate_hz`, writing `scale` values.
+    pub fn new(spec: MelSpec, sample_rate_hz: u32, params: StftParams, scale: Scale) -> MelStage {
+        let bins = params.num_bins();
+        let cal = Calibration::new(
+            WindowSums::of(params.window, params.win_length).s1,
+            params.fft_size,
+        );
+        let mut bin_gain = vec![cal.gain; bins];
+        bin_gain[0] = cal.edge_gain;
+        if cal.has_nyquist {
+            bin_gain[bins - 1] = cal.edge_gain;
+        }
+        MelStage {
+            filterbank: MelFilterbank::new(spec, sample_rate_hz, params.fft_size),
+            scale,
+            bin_gain,
+        }
+    }
+
+    /// The linear scale the transforms must produce.
+    pub fn input_scale(&self) -> Scale {
+        match self.scale {
+            Scale::Magnitude => Scale::Magnitude,
+            Scale::Power | Scale::Db => Scale::Power,
+        }
+    }
+
+    /// One row: `spectrum` (in [`MelStage::input_scale`], modified for dB) → `out`.
+    ///
+    /// Allocates: no.
+    pub fn apply(&self, spectrum: &mut [f32], out: &mut [f32]) {
+        if self.scale == Scale::Db {
+            for (p, g) in spectrum.iter_mut().zip(&self.bin_gain) {
+                *p *= g;
+            }
+        }
+        self.filterbank.apply(spectrum, out);
+        if self.scale == Scale::Db {
+            for v in out.iter_mut() {
+                *v = power_to_db(*v);
+            }
+        }
+    }
+}
+
 /// Computes every row of `framed` block by block and streams them into `writer`:
-/// the workers fill block k+1 while a writer thread writes block k.
+/// the workers fill block k+1 while a writer thread writes block k. With `mel`, rows are
+/// mel bands.
 ///
 /// # Errors
 /// Any write failure (the temporary file is removed).
@@ -149,9 +215,15 @@ pub fn stream_rows(
     framed: &Framed<'_>,
     params: StftParams,
     scale: Scale,
+    mel: Option<&MelStage>,
     mut writer: npy::NpyWriter,
 ) -> Result<()> {
-    let bins = params.num_bins();
+    let linear_bins = params.num_bins();
+    let bins = mel.map_or(linear_bins, |m| m.filterbank.n_mels());
+    let mut linear = match mel {
+        Some(_) => vec![0.0f32; BLOCK_ROWS * linear_bins],
+        None => Vec::new(),
+    };
     let (full_tx, full_rx) = crossbeam_channel::bounded::<(Vec<f32>, usize)>(1);
     let (empty_tx, empty_rx) = crossbeam_channel::bounded::<Vec<f32>>(2);
     for _ in 0..2 {
@@ -159,7 +231,11 @@ pub fn stream_rows(
             .send(vec![0.0; BLOCK_ROWS * bins])
             .expect("receiver alive");
     }
-    let mut workers = transforms(params, scale, worker_threads());
+    let mut workers = transforms(
+        params,
+        mel.map_or(scale, MelStage::input_scale),
+        worker_threads(),
+    );
     std::thread::scope(|scope| {
         let write = scope.spawn(move || -> Result<()> {
             for (buf, len) in full_rx {
@@ -172,12 +248,24 @@ pub fn stream_rows(
         while first_row < framed.rows {
             let n = BLOCK_ROWS.min(framed.rows - first_row);
             let Ok(mut buf) = empty_rx.recv() else { break };
-            compute_rows(
-                &framed.samples,
-                first_row,
-                &mut workers,
-                &mut buf[..n * bins],
-            );
+            match mel {
+                None => compute_rows(
+                    &framed.samples,
+                    first_row,
+                    &mut workers,
+                    &mut buf[..n * bins],
+                ),
+                Some(stage) => {
+                    let lin = &mut linear[..n * linear_bins];
+                    compute_rows(&framed.samples, first_row, &mut workers, lin);
+                    for (spectrum, out) in lin
+                        .chunks_exact_mut(linear_bins)
+                        .zip(buf[..n * bins].chunks_exact_mut(bins))
+                    {
+                        stage.apply(spectrum, out);
+                    }
+                }
+            }
             if full_tx.send((buf, n * bins)).is_err() {
                 break; // the writer failed; its error is returned below
             }
@@ -210,9 +298,48 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<AnalyzeReport> {
             ),
         });
     }
-    let bins = cfg.params.num_bins();
+    let mel = match cfg.mel {
+        Some(opts) => {
+            let spec = opts.spec(sample_rate_hz);
+            spec.validate(sample_rate_hz)
+                .map_err(|m| Error::InvalidArgument {
+                    flag: "--mel",
+                    message: m,
+                })?;
+            let stage = MelStage::new(spec, sample_rate_hz, cfg.params, cfg.scale);
+            let dead = stage.filterbank.dead_bands();
+            if dead > 0 {
+                eprintln!(
+                    "hopscope: warning: {dead} of {} mel bands contain no FFT bin at n_fft {} (all zero): use a larger --n-fft or fewer bands",
+                    spec.n_mels, cfg.params.fft_size
+                );
+            }
+            Some(stage)
+        }
+        None => None,
+    };
+    let bins = mel
+        .as_ref()
+        .map_or(cfg.params.num_bins(), |m| m.filterbank.n_mels());
     let writer = npy::NpyWriter::create(&cfg.output, framed.rows, bins)?;
-    stream_rows(&framed, cfg.params, cfg.scale, writer)?;
+    stream_rows(&framed, cfg.params, cfg.scale, mel.as_ref(), writer)?;
+    let exported = match &cfg.export {
+        Some(path) => crate::export::write(
+            path,
+            &crate::export::ExportSpec {
+                sample_rate_hz,
+                params: cfg.params,
+                center: cfg.center,
+                scale: cfg.scale,
+                mel: mel.as_ref().map(|m| &m.filterbank),
+                channel: match cfg.channel {
+                    ChannelSelect::Index(c) if channels > 1 => Some(c),
+                    _ => None,
+                },
+            },
+        )?,
+        None => Vec::new(),
+    };
     Ok(AnalyzeReport {
         rows: framed.rows,
         bins,
@@ -220,6 +347,7 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<AnalyzeReport> {
         channels,
         seconds: mono.len() as f64 / sample_rate_hz as f64,
         elapsed: started.elapsed(),
+        exported,
     })
 }
 

@@ -1,6 +1,7 @@
 //! Signal processing shared by live and offline paths.
 
 pub mod latency;
+pub mod mel;
 pub mod scale;
 pub mod stft;
 pub mod window;

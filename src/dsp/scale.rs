@@ -104,7 +104,7 @@ const DB_PER_LOG2: f32 = 3.010_3;
 
 /// `10·log10(max(calibrated_power, FLOOR_POWER))`.
 #[inline(always)]
-fn power_to_db(calibrated_power: f32) -> f32 {
+pub fn power_to_db(calibrated_power: f32) -> f32 {
     DB_PER_LOG2 * fast_log2(calibrated_power.max(FLOOR_POWER))
 }
 

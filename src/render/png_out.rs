@@ -929,7 +929,12 @@ pub fn write_rows_atomic(
     with_temporary(path, |out| encode_rows(out, width, height, threads, row))
 }
 
-fn with_temporary(
+/// Writes `path` through a temporary file in the same directory, renamed over it only
+/// once `write` succeeded (removed otherwise): readers never see a partial file.
+///
+/// # Errors
+/// Whatever creating, writing or renaming the file returns.
+pub fn with_temporary(
     path: &Path,
     write: impl FnOnce(BufWriter<File>) -> std::io::Result<()>,
 ) -> std::io::Result<()> {

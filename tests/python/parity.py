@@ -123,5 +123,46 @@ check("int16 stereo mix 2048/512 hann", np.load(out), librosa_mag(f.mean(axis=1)
 run([stereo, "-o", out, "--scale", "magnitude", "--channel", "1", "--center"])
 check("int16 stereo --channel 1 --center", np.load(out), librosa_mag(f[:, 1], 2048, 2048, 512, "hann", True)[0])
 
+# Mel (DSP.md §7): `--mel N` rows = mel_basis @ |X|^2 (power), @ |X| (magnitude), or the
+# calibrated bin powers summed then in dBFS. Oracles: librosa.filters.mel (Slaney and
+# HTK), and a numpy transliteration of tf.signal.linear_to_mel_weight_matrix (float64).
+def tf_mel_matrix(n_mels, bins, sr, lo_hz, hi_hz):
+    mel = lambda f: 1127.0 * np.log1p(np.asarray(f, np.float64) / 700.0)
+    freqs = np.linspace(0.0, sr / 2.0, bins)[1:]
+    edges = np.linspace(mel(lo_hz), mel(hi_hz), n_mels + 2)
+    m = mel(freqs)[:, None]
+    lower = (m - edges[None, :-2]) / (edges[None, 1:-1] - edges[None, :-2])
+    upper = (edges[None, 2:] - m) / (edges[None, 2:] - edges[None, 1:-1])
+    w = np.maximum(0.0, np.minimum(lower, upper))
+    return np.pad(w, [[1, 0], [0, 0]]).T  # [n_mels, bins], DC row zero
+
+
+mag, w = librosa_mag(x.astype(np.float64), 2048, 2048, 512, "hann", False)
+mel_cases = [
+    ("librosa default (slaney, norm slaney) 128", ["--mel", "128"],
+     librosa.filters.mel(sr=SR, n_fft=2048, n_mels=128)),
+    ("htk norm none 40 mels 50-16000 Hz (torchaudio)", ["--mel", "40", "--mel-scale", "htk", "--mel-fmin", "50", "--mel-fmax", "16000"],
+     librosa.filters.mel(sr=SR, n_fft=2048, n_mels=40, fmin=50, fmax=16000, htk=True, norm=None)),
+    ("slaney scale, no norm 64", ["--mel", "64", "--mel-norm", "none"],
+     librosa.filters.mel(sr=SR, n_fft=2048, n_mels=64, norm=None)),
+    ("tf 80 mels 125-7600 Hz", ["--mel", "80", "--mel-scale", "tf", "--mel-fmin", "125", "--mel-fmax", "7600"],
+     tf_mel_matrix(80, 1025, SR, 125.0, 7600.0)),
+]
+for name, flags, basis in mel_cases:
+    basis = np.asarray(basis, np.float64)
+    run([mono, "-o", out, "--scale", "power", *flags])
+    check(f"mel power {name}", np.load(out), (mag ** 2) @ basis.T)
+run([mono, "-o", out, "--scale", "magnitude", "--mel", "128"])
+check("mel magnitude (power=1) librosa default 128", np.load(out), mag @ np.asarray(librosa.filters.mel(sr=SR, n_fft=2048, n_mels=128), np.float64).T)
+run([mono, "-o", out, "--scale", "db", "--mel", "128"])
+basis = np.asarray(librosa.filters.mel(sr=SR, n_fft=2048, n_mels=128), np.float64)
+gain2 = np.full(mag.shape[1], (2.0 / w.sum()) ** 2)
+gain2[0] = gain2[-1] = (1.0 / w.sum()) ** 2
+ref_db = 10 * np.log10(np.maximum(((mag ** 2) * gain2) @ basis.T, 1e-20))
+db_err = np.abs(np.load(out) - ref_db)[ref_db > -100].max()
+ok = db_err <= 1e-3
+failures += not ok
+print(f"{'ok  ' if ok else 'FAIL'} mel dBFS 128 vs 10*log10(mel(calibrated |X|^2)): max |diff| = {db_err:.2e} dB over bands above -100 dBFS (tol 0.001)")
+
 print(f"parity: {failures} failing case(s)")
 sys.exit(1 if failures else 0)

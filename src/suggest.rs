@@ -1,0 +1,630 @@
+//! `hopscope suggest`: rank STFT sizes (and windows) by the Rényi entropy of the
+//! spectrogram (../shared/DSP.md §5).
+//!
+//! For each candidate the whole file (mono downmix, or one `--channel`) goes through
+//! the live engine's [`FrameTransform`] in [`Scale::Power`]: frames
+//! `[m·hop, m·hop + n_fft)` (no centring), one-sided bins, `win_length = n_fft`. The
+//! measure is the order-3 Rényi entropy of the normalised power spectrogram
+//! `p = P/ΣP`, in bits:
+//!
+//! ```text
+//! R3 = (1/(1−3))·log2 Σ p³ = −½·log2(ΣP³ / (ΣP)³)
+//! ```
+//!
+//! so only `ΣP` and `ΣP³` are accumulated (f64), never a whole spectrogram. Lower is
+//! more concentrated.
+//!
+//! **Grid.** R3 depends on the sampling grid as well as on the window: a finer grid
+//! spreads the same energy over more cells. With `hop = n_fft·ratio` (the default),
+//! the cell area `Δt·Δf = (hop/sr)·(sr/n_fft) = ratio` is the same for every candidate
+//! and raw R3 compares. With one fixed hop for all candidates, the ranking uses
+//! `R3 + log2((hop/sr)·(sr/n_fft)) = R3 + log2(hop/n_fft)` (DSP.md §5 "Grid pitfall").
+//!
+//! **Time span.** Every candidate's frames cover the whole file, so a longer window
+//! sees the file's first and last samples through fewer, tapered frames. DSP.md §5's
+//! table instead keeps, for every size, only the frames whose centres lie in
+//! `[4096, L − 4096)`; on its chirps that gives 0.14–0.40 bits less than the whole
+//! file for the sizes below 8192 (the same for 8192), with the same ranking.
+//! [`spectrogram_sums_rows`] computes either.
+//!
+//! Candidates are independent: each is cut into [`CHUNKS_PER_CANDIDATE`] row ranges
+//! and the pieces run on every core; the partial sums are added in a fixed order, so
+//! the result does not depend on the thread count or on scheduling.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use realfft::RealFftPlanner;
+
+use crate::analysis::ChannelSelect;
+use crate::cli::SuggestArgs;
+use crate::dsp::scale::Scale;
+use crate::dsp::stft::{FrameTransform, StftParams, MAX_FFT_SIZE, MIN_FFT_SIZE};
+use crate::dsp::window::{WindowKind, ALL_WINDOWS};
+use crate::error::{Error, Result};
+use crate::offline::worker_threads;
+use crate::wav;
+
+/// Rényi order used throughout (TFTB's default, DSP.md §5).
+pub const RENYI_ORDER: f64 = 3.0;
+/// Smallest candidate `n_fft` by default.
+pub const DEFAULT_MIN_N_FFT: usize = 256;
+/// Largest candidate `n_fft` by default.
+pub const DEFAULT_MAX_N_FFT: usize = 16384;
+/// Default `hop / n_fft`.
+pub const DEFAULT_HOP_RATIO: f64 = 0.25;
+/// Row ranges each candidate is split into (fixed, so sums are summed in one order).
+pub const CHUNKS_PER_CANDIDATE: usize = 8;
+
+/// Running sums `ΣP` and `ΣP³` of a power distribution, for the order-3 Rényi entropy.
+///
+/// Thread: any (plain `Copy` data). Allocates: no.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Renyi3 {
+    /// `ΣP`.
+    pub sum: f64,
+    /// `ΣP³`.
+    pub sum_cubes: f64,
+}
+
+impl Renyi3 {
+    /// Adds the cells of one power row.
+    ///
+    /// Thread: any. Allocates: no.
+    pub fn add_row(&mut self, power: &[f32]) {
+        let (mut s1, mut s3) = (0.0f64, 0.0f64);
+        for &v in power {
+            let p = f64::from(v);
+            s1 += p;
+            s3 += p * p * p;
+        }
+        self.sum += s1;
+        self.sum_cubes += s3;
+    }
+
+    /// Adds cells given in f64.
+    pub fn add_f64(&mut self, power: &[f64]) {
+        for &p in power {
+            self.sum += p;
+            self.sum_cubes += p * p * p;
+        }
+    }
+
+    /// Adds another partial sum.
+    pub fn merge(&mut self, other: Renyi3) {
+        self.sum += other.sum;
+        self.sum_cubes += other.sum_cubes;
+    }
+
+    /// `R3 = (1/(1−3))·log2 Σp³` of `p = P/ΣP`, in bits; `None` when the total
+    /// power is zero (the distribution is undefined) or not finite.
+    pub fn bits(&self) -> Option<f64> {
+        if !(self.sum > 0.0 && self.sum.is_finite() && self.sum_cubes.is_finite()) {
+            return None;
+        }
+        // Σp³ = ΣP³/(ΣP)³, divided step by step so (ΣP)³ cannot overflow.
+        let sum_p3 = self.sum_cubes / self.sum / self.sum / self.sum;
+        Some(sum_p3.log2() / (1.0 - RENYI_ORDER))
+    }
+}
+
+/// Order-3 Rényi entropy in bits of the distribution `power / Σpower`; `None` if
+/// `Σpower` is zero or not finite.
+pub fn renyi3_bits(power: &[f64]) -> Option<f64> {
+    let mut acc = Renyi3::default();
+    acc.add_f64(power);
+    acc.bits()
+}
+
+/// The grid correction `log2((hop/sr)·(sr/n_fft)) = log2(hop/n_fft)`, bits.
+pub fn grid_correction_bits(hop_size: usize, fft_size: usize) -> f64 {
+    (hop_size as f64 / fft_size as f64).log2()
+}
+
+/// How the hop follows the candidate size.
+///
+/// Thread: any (plain `Copy` data).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Grid {
+    /// `hop = n_fft·ratio`: constant cell area, raw R3 compares.
+    HopRatio(f64),
+    /// The same hop for every candidate: R3 is corrected by `log2(hop/n_fft)`.
+    FixedHop(usize),
+}
+
+impl Grid {
+    /// The hop for a candidate of size `fft_size` (at least 1).
+    pub fn hop_for(&self, fft_size: usize) -> usize {
+        match *self {
+            Grid::HopRatio(r) => ((fft_size as f64 * r).round() as usize).max(1),
+            Grid::FixedHop(h) => h,
+        }
+    }
+
+    /// The correction added to raw R3 before ranking (0 for [`Grid::HopRatio`]).
+    pub fn correction_bits(&self, params: &StftParams) -> f64 {
+        match self {
+            Grid::HopRatio(_) => 0.0,
+            Grid::FixedHop(_) => grid_correction_bits(params.hop_size, params.fft_size),
+        }
+    }
+}
+
+/// Validated `hopscope suggest` configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SuggestConfig {
+    /// Input WAV.
+    pub input: PathBuf,
+    /// Windows to try (one, or every window with `--windows`).
+    pub windows: Vec<WindowKind>,
+    /// How the hop is chosen.
+    pub grid: Grid,
+    /// Smallest candidate `n_fft` (a power of two).
+    pub min_fft_size: usize,
+    /// Largest candidate `n_fft` (a power of two).
+    pub max_fft_size: usize,
+    /// Channel to analyse.
+    pub channel: ChannelSelect,
+}
+
+fn invalid(flag: &'static str, message: impl Into<String>) -> Error {
+    Error::InvalidArgument {
+        flag,
+        message: message.into(),
+    }
+}
+
+fn check_pow2(flag: &'static str, n: usize) -> Result<()> {
+    if n.is_power_of_two() && (MIN_FFT_SIZE..=MAX_FFT_SIZE).contains(&n) {
+        Ok(())
+    } else {
+        Err(invalid(
+            flag,
+            format!("{n}: expected a power of two in {MIN_FFT_SIZE}..={MAX_FFT_SIZE}"),
+        ))
+    }
+}
+
+impl TryFrom<&SuggestArgs> for SuggestConfig {
+    type Error = Error;
+
+    fn try_from(args: &SuggestArgs) -> Result<Self> {
+        let windows = if args.windows {
+            ALL_WINDOWS.to_vec()
+        } else {
+            vec![args
+                .window
+                .parse::<WindowKind>()
+                .map_err(|m| invalid("--window", m))?]
+        };
+        check_pow2("--min-n-fft", args.min_n_fft)?;
+        check_pow2("--max-n-fft", args.max_n_fft)?;
+        if args.min_n_fft > args.max_n_fft {
+            return Err(invalid(
+                "--min-n-fft",
+                format!(
+                    "{} is above --max-n-fft ({})",
+                    args.min_n_fft, args.max_n_fft
+                ),
+            ));
+        }
+        let grid = match args.hop {
+            Some(0) => return Err(invalid("--hop", "0: expected at least 1 sample")),
+            Some(h) if h > args.min_n_fft => {
+                return Err(invalid(
+                    "--hop",
+                    format!(
+                        "{h} is longer than the smallest candidate n_fft ({}): raise --min-n-fft or lower --hop",
+                        args.min_n_fft
+                    ),
+                ))
+            }
+            Some(h) => Grid::FixedHop(h),
+            None => {
+                let r = args.hop_ratio;
+                if !(r.is_finite() && r > 0.0 && r <= 1.0) {
+                    return Err(invalid(
+                        "--hop-ratio",
+                        format!("{r}: expected a fraction of n_fft in (0, 1]"),
+                    ));
+                }
+                if args.min_n_fft as f64 * r < 1.0 {
+                    return Err(invalid(
+                        "--hop-ratio",
+                        format!(
+                            "{r} gives a hop below one sample at n_fft {}",
+                            args.min_n_fft
+                        ),
+                    ));
+                }
+                Grid::HopRatio(r)
+            }
+        };
+        Ok(SuggestConfig {
+            input: args.input.clone(),
+            windows,
+            grid,
+            min_fft_size: args.min_n_fft,
+            max_fft_size: args.max_n_fft,
+            channel: args
+                .channel
+                .map_or(ChannelSelect::Mix, ChannelSelect::Index),
+        })
+    }
+}
+
+/// Every (window, n_fft) candidate: powers of two from `min_fft_size` to
+/// `max_fft_size` no longer than `signal_len`, `win_length = n_fft`, ordered by
+/// n_fft, then by the order of `windows`.
+pub fn candidates(
+    windows: &[WindowKind],
+    grid: Grid,
+    min_fft_size: usize,
+    max_fft_size: usize,
+    signal_len: usize,
+) -> Vec<StftParams> {
+    let mut out = Vec::new();
+    let mut n = min_fft_size.max(1);
+    while n <= max_fft_size && n <= signal_len {
+        for &window in windows {
+            out.push(StftParams {
+                fft_size: n,
+                win_length: n,
+                hop_size: grid.hop_for(n),
+                window,
+            });
+        }
+        n *= 2;
+    }
+    out
+}
+
+/// The ΣP and ΣP³ of the power spectrogram of `signal` (frames `[m·hop, m·hop + n_fft)`,
+/// no centring), computed on the calling thread.
+///
+/// # Panics
+/// If `params` is invalid.
+pub fn spectrogram_sums(signal: &[f32], params: StftParams) -> Renyi3 {
+    let rows = params.rows_for(signal.len() as u64) as usize;
+    spectrogram_sums_rows(signal, params, 0..rows)
+}
+
+/// The ΣP and ΣP³ of rows `rows` only (row `m` is the frame `[m·hop, m·hop + n_fft)`),
+/// computed on the calling thread. DSP.md §5's table keeps the rows whose centres
+/// `m·hop + n_fft/2` lie in `[4096, L − 4096)`, the same time span for every size.
+///
+/// # Panics
+/// If `params` is invalid or a row runs past the end of `signal`.
+pub fn spectrogram_sums_rows(
+    signal: &[f32],
+    params: StftParams,
+    rows: std::ops::Range<usize>,
+) -> Renyi3 {
+    let mut tf = FrameTransform::new(params, Scale::Power, &mut RealFftPlanner::new());
+    let mut row = vec![0.0f32; params.num_bins()];
+    let mut acc = Renyi3::default();
+    rows_into(signal, rows, &mut tf, &mut row, &mut acc);
+    acc
+}
+
+/// Raw R3 (bits) of the power spectrogram of `signal` with `params`; `None` for a
+/// silent signal or one shorter than a window.
+pub fn entropy_bits(signal: &[f32], params: StftParams) -> Option<f64> {
+    spectrogram_sums(signal, params).bits()
+}
+
+fn rows_into(
+    signal: &[f32],
+    rows: std::ops::Range<usize>,
+    tf: &mut FrameTransform,
+    row: &mut [f32],
+    acc: &mut Renyi3,
+) {
+    let p = tf.params();
+    for m in rows {
+        let start = m * p.hop_size;
+        tf.process(&signal[start..start + p.win_length], row);
+        acc.add_row(row);
+    }
+}
+
+/// One ranked candidate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Score {
+    /// The candidate.
+    pub params: StftParams,
+    /// Raw R3 of its power spectrogram, bits (`NaN` if undefined).
+    pub raw_bits: f64,
+    /// What the ranking uses: raw R3 plus the grid correction, bits.
+    pub bits: f64,
+    /// 1 = lowest `bits`; ties go to the smaller n_fft (shorter latency).
+    pub rank: usize,
+}
+
+/// Scores every candidate on `threads` threads and ranks them; the result keeps the
+/// order of `candidates`.
+///
+/// Thread: caller plus `threads − 1` scoped workers.
+///
+/// # Panics
+/// If a candidate is invalid or longer than `signal`.
+pub fn score(signal: &[f32], candidates: &[StftParams], grid: Grid, threads: usize) -> Vec<Score> {
+    // Jobs: (candidate, row range), the costliest first so the cores finish together.
+    let mut jobs: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
+    for (c, p) in candidates.iter().enumerate() {
+        let rows = p.rows_for(signal.len() as u64) as usize;
+        assert!(
+            rows > 0,
+            "candidate n_fft {} is longer than the signal",
+            p.fft_size
+        );
+        let per = rows.div_ceil(CHUNKS_PER_CANDIDATE);
+        for k in 0..CHUNKS_PER_CANDIDATE {
+            let lo = (k * per).min(rows);
+            let hi = ((k + 1) * per).min(rows);
+            jobs.push((c, lo..hi));
+        }
+    }
+    let cost = |&(c, ref r): &(usize, std::ops::Range<usize>)| {
+        let n = candidates[c].fft_size as f64;
+        r.len() as f64 * n * n.log2()
+    };
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by(|&a, &b| cost(&jobs[b]).total_cmp(&cost(&jobs[a])));
+
+    let next = AtomicUsize::new(0);
+    let worker = || {
+        let mut planner = RealFftPlanner::new();
+        let mut current: Option<FrameTransform> = None;
+        let mut row = Vec::new();
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(&j) = order.get(i) else { break };
+            let (c, ref rows) = jobs[j];
+            let params = candidates[c];
+            let tf = match &mut current {
+                Some(tf) if tf.params() == params => tf,
+                slot => slot.insert(FrameTransform::new(params, Scale::Power, &mut planner)),
+            };
+            row.resize(params.num_bins(), 0.0);
+            let mut acc = Renyi3::default();
+            rows_into(signal, rows.clone(), tf, &mut row, &mut acc);
+            done.push((j, acc));
+        }
+        done
+    };
+    let mut partial = vec![Renyi3::default(); jobs.len()];
+    let results: Vec<Vec<(usize, Renyi3)>> = std::thread::scope(|scope| {
+        let spawned: Vec<_> = (1..threads.max(1).min(jobs.len().max(1)))
+            .map(|_| scope.spawn(worker))
+            .collect();
+        let mut all = vec![worker()];
+        all.extend(
+            spawned
+                .into_iter()
+                .map(|h| h.join().expect("a suggest worker does not panic")),
+        );
+        all
+    });
+    for (j, acc) in results.into_iter().flatten() {
+        partial[j] = acc;
+    }
+    let mut totals = vec![Renyi3::default(); candidates.len()];
+    // Job order, not completion order: the same sums in the same order every run.
+    for ((c, _), acc) in jobs.iter().zip(&partial) {
+        totals[*c].merge(*acc);
+    }
+    let mut scores: Vec<Score> = candidates
+        .iter()
+        .zip(&totals)
+        .map(|(p, t)| {
+            let raw = t.bits().unwrap_or(f64::NAN);
+            Score {
+                params: *p,
+                raw_bits: raw,
+                bits: raw + grid.correction_bits(p),
+                rank: 0,
+            }
+        })
+        .collect();
+    let mut by_bits: Vec<usize> = (0..scores.len()).collect();
+    by_bits.sort_by(|&a, &b| {
+        let (sa, sb) = (&scores[a], &scores[b]);
+        // NaN (undefined) ranks last.
+        sa.bits.is_nan().cmp(&sb.bits.is_nan()).then(
+            sa.bits
+                .total_cmp(&sb.bits)
+                .then(sa.params.fft_size.cmp(&sb.params.fft_size)),
+        )
+    });
+    for (rank, &i) in by_bits.iter().enumerate() {
+        scores[i].rank = rank + 1;
+    }
+    scores
+}
+
+/// What `suggest` measured.
+#[derive(Clone, Debug)]
+pub struct SuggestReport {
+    /// Input file.
+    pub input: PathBuf,
+    /// Input sample rate.
+    pub sample_rate_hz: u32,
+    /// Input channels.
+    pub channels: usize,
+    /// Samples analysed (per channel).
+    pub samples: usize,
+    /// The grid used.
+    pub grid: Grid,
+    /// Whether several windows were ranked (adds a window column).
+    pub several_windows: bool,
+    /// Candidate sizes skipped because the file is shorter than them.
+    pub skipped_too_long: Vec<usize>,
+    /// Every candidate, ordered by n_fft then window.
+    pub scores: Vec<Score>,
+    /// Wall time of the whole run.
+    pub elapsed: Duration,
+}
+
+impl SuggestReport {
+    /// The rank-1 candidate.
+    ///
+    /// # Panics
+    /// Never for a report from [`suggest`] (it has at least one candidate).
+    pub fn best(&self) -> &Score {
+        self.scores
+            .iter()
+            .find(|s| s.rank == 1)
+            .expect("suggest always scores at least one candidate")
+    }
+
+    /// The table and the `best:` line, as printed on stdout.
+    pub fn to_text(&self) -> String {
+        let sr = f64::from(self.sample_rate_hz);
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# {}: {} Hz, {} ch, {:.3} s; {} candidates in {:.3} s; Rényi entropy of order 3 \
+             of the normalised power spectrogram, bits (lower = more concentrated); \
+             win_length = n_fft, no centring",
+            self.input.display(),
+            self.sample_rate_hz,
+            self.channels,
+            self.samples as f64 / sr,
+            self.scores.len(),
+            self.elapsed.as_secs_f64(),
+        );
+        match self.grid {
+            Grid::HopRatio(r) => {
+                let _ = writeln!(
+                    out,
+                    "# hop = n_fft x {r}: the same time-frequency cell for every size, so raw entropies compare"
+                );
+            }
+            Grid::FixedHop(h) => {
+                let _ = writeln!(
+                    out,
+                    "# fixed hop {h}: entropy_bits = raw_bits + log2(hop/n_fft), the grid correction of DSP.md §5, \
+                     ranks the sizes (raw_bits alone favours the smallest n_fft)"
+                );
+            }
+        }
+        if !self.skipped_too_long.is_empty() {
+            let sizes: Vec<String> = self
+                .skipped_too_long
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            let _ = writeln!(
+                out,
+                "# skipped n_fft {}: longer than the file ({} samples)",
+                sizes.join(", "),
+                self.samples
+            );
+        }
+        let fixed = matches!(self.grid, Grid::FixedHop(_));
+        let _ = write!(out, "{:>6}", "n_fft");
+        if self.several_windows {
+            let _ = write!(out, "  {:<14}", "window");
+        }
+        let _ = write!(out, "  {:>12}", "entropy_bits");
+        if fixed {
+            let _ = write!(out, "  {:>8}", "raw_bits");
+        }
+        let _ = writeln!(out, "  {:>8}  {:>7}  {:>4}", "bin_hz", "hop_ms", "rank");
+        for s in &self.scores {
+            let p = s.params;
+            let _ = write!(out, "{:>6}", p.fft_size);
+            if self.several_windows {
+                let _ = write!(out, "  {:<14}", p.window.to_string());
+            }
+            let _ = write!(out, "  {:>12.3}", s.bits);
+            if fixed {
+                let _ = write!(out, "  {:>8.3}", s.raw_bits);
+            }
+            let _ = write!(
+                out,
+                "  {:>8.2}  {:>7.3}  {:>4}",
+                sr / p.fft_size as f64,
+                p.hop_size as f64 * 1e3 / sr,
+                s.rank
+            );
+            if s.rank == 1 {
+                out.push_str("  <- best");
+            }
+            out.push('\n');
+        }
+        let b = self.best().params;
+        let _ = writeln!(
+            out,
+            "best: n_fft={} win_length={} hop={} window={}",
+            b.fft_size, b.win_length, b.hop_size, b.window
+        );
+        out
+    }
+}
+
+/// Runs `hopscope suggest`.
+///
+/// # Errors
+/// Unreadable WAV, a channel that does not exist, a file shorter than the smallest
+/// candidate, or a silent file (the entropy is undefined).
+pub fn suggest(cfg: &SuggestConfig) -> Result<SuggestReport> {
+    let started = Instant::now();
+    let audio = wav::read_wav(&cfg.input)?;
+    cfg.channel.check(audio.channels)?;
+    let (sample_rate_hz, channels) = (audio.sample_rate_hz, audio.channels);
+    let mono = audio.into_mono(cfg.channel);
+    let wav_error = |message: String| Error::Wav {
+        path: cfg.input.clone(),
+        message,
+    };
+    let list = candidates(
+        &cfg.windows,
+        cfg.grid,
+        cfg.min_fft_size,
+        cfg.max_fft_size,
+        mono.len(),
+    );
+    if list.is_empty() {
+        return Err(wav_error(format!(
+            "too short: {} samples, fewer than the smallest candidate n_fft {} (lower --min-n-fft)",
+            mono.len(),
+            cfg.min_fft_size
+        )));
+    }
+    if mono.iter().all(|&x| x == 0.0) {
+        return Err(wav_error(
+            "is silent (every sample is 0): the entropy of its spectrogram is undefined".into(),
+        ));
+    }
+    let mut skipped_too_long = Vec::new();
+    let mut n = cfg.min_fft_size;
+    while n <= cfg.max_fft_size {
+        if n > mono.len() {
+            skipped_too_long.push(n);
+        }
+        n *= 2;
+    }
+    let scores = score(&mono, &list, cfg.grid, worker_threads());
+    if scores.iter().all(|s| s.bits.is_nan()) {
+        return Err(wav_error(
+            "has no energy in any analysed frame: the entropy of its spectrogram is undefined"
+                .into(),
+        ));
+    }
+    Ok(SuggestReport {
+        input: cfg.input.clone(),
+        sample_rate_hz,
+        channels,
+        samples: mono.len(),
+        grid: cfg.grid,
+        several_windows: cfg.windows.len() > 1,
+        skipped_too_long,
+        scores,
+        elapsed: started.elapsed(),
+    })
+}

@@ -1,0 +1,161 @@
+//! `hopscope analyze --export`: the JSON and the librosa / torch / tf.signal snippets it
+//! writes reproduce the .npy hopscope wrote (tests/python/export_check.py, on the real
+//! binary), and the exported mel matrix equals librosa.filters.mel.
+//!
+//! Needs a Python with numpy, scipy and librosa: `$HOPSCOPE_PYTHON`, else `.venv/bin/python`
+//! (`make test-deps` creates it). A missing interpreter fails the test. torch and
+//! TensorFlow are not installed by `make test-deps`: their snippets are compiled, and run
+//! only where the packages are importable.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("HOPSCOPE_PYTHON") {
+        return PathBuf::from(p);
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python")
+}
+
+#[test]
+fn exported_snippets_reproduce_analyze() {
+    let py = python();
+    assert!(
+        py.exists(),
+        "no Python with librosa at {}: run `make test-deps` or set HOPSCOPE_PYTHON",
+        py.display()
+    );
+    let work = std::env::temp_dir().join(format!("hopscope-export-{}", std::process::id()));
+    std::fs::create_dir_all(&work).expect("temp dir");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/export_check.py");
+    let out = Command::new(&py)
+        .arg(&script)
+        .arg(env!("CARGO_BIN_EXE_hopscope"))
+        .arg(&work)
+        .output()
+        .expect("run export_check.py");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    let _ = std::fs::remove_dir_all(&work);
+    assert!(out.status.success(), "export check failed:\n{stdout}");
+    assert!(stdout.contains("export: 0 failing case(s)"));
+    // 7 cases with the librosa snippet run (the 2 dB cases report power and dB), and 2
+    // mel matrices against librosa.filters.mel.
+    let ok = stdout.lines().filter(|l| l.starts_with("ok")).count();
+    assert!(ok >= 11, "only {ok} checks ran:\n{stdout}");
+    assert!(
+        stdout.contains("librosa snippet vs hopscope"),
+        "the librosa snippet never ran:\n{stdout}"
+    );
+}
+
+#[test]
+fn export_json_names_every_parameter() {
+    // Independent of Python: the JSON a short file produces.
+    let dir = std::env::temp_dir().join(format!("hopscope-export-json-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let wav = dir.join("a.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&wav, spec).expect("wav");
+    for n in 0..16000 {
+        let v = (0.25 * (2.0 * std::f64::consts::PI * 440.0 * n as f64 / 16000.0).sin() * 32767.0)
+            as i16;
+        w.write_sample(v).expect("sample");
+    }
+    w.finalize().expect("finalize");
+    let json = dir.join("p.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_hopscope"))
+        .args(["analyze"])
+        .arg(&wav)
+        .args(["-o"])
+        .arg(dir.join("o.npy"))
+        .args([
+            "--n-fft",
+            "512",
+            "--win-length",
+            "400",
+            "--hop",
+            "160",
+            "--window",
+            "hamming",
+            "--mel",
+            "40",
+            "--mel-scale",
+            "htk",
+            "--scale",
+            "db",
+            "--export",
+        ])
+        .arg(&json)
+        .output()
+        .expect("run hopscope");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("parse");
+    assert_eq!(v["schema"], "spectrogram-export/1");
+    assert_eq!(v["sample_rate"], 16000);
+    assert_eq!(
+        (
+            v["n_fft"].clone(),
+            v["win_length"].clone(),
+            v["hop_length"].clone()
+        ),
+        (512.into(), 400.into(), 160.into())
+    );
+    assert_eq!(v["window"]["name"], "hamming");
+    assert_eq!(v["center"], false);
+    assert_eq!(v["power"], 2.0);
+    assert_eq!(v["scaling"]["mode"], "sine_dbfs");
+    // Periodic Hamming of length 400 (scipy get_window('hamming', 400)), closed form.
+    let coeffs = v["window"]["coefficients_f64"]
+        .as_array()
+        .expect("coefficients");
+    assert_eq!(coeffs.len(), 400);
+    for (n, c) in coeffs.iter().enumerate() {
+        let want = 0.54 - 0.46 * (2.0 * std::f64::consts::PI * n as f64 / 400.0).cos();
+        assert!((c.as_f64().expect("number") - want).abs() < 1e-12, "w[{n}]");
+    }
+    let s1: f64 = (0..400)
+        .map(|n| 0.54 - 0.46 * (2.0 * std::f64::consts::PI * n as f64 / 400.0).cos())
+        .sum();
+    assert!((v["db"]["S1"].as_f64().expect("S1") - s1).abs() < 1e-9);
+    assert_eq!(v["mel"]["n_mels"], 40);
+    assert_eq!(v["mel"]["scale"], "htk");
+    assert_eq!(v["mel"]["norm"], serde_json::Value::Null);
+    let weights = v["mel"]["weights_f32"].as_array().expect("weights");
+    assert_eq!(
+        (weights.len(), weights[0].as_array().expect("row").len()),
+        (40, 257)
+    );
+    for lib in ["librosa", "torch", "tf"] {
+        let snippet = dir.join(format!("p.{lib}.py"));
+        let text = std::fs::read_to_string(&snippet).expect("snippet written");
+        assert!(text.contains("\"p.json\""), "{lib} snippet reads its JSON");
+        assert_eq!(v["snippets"][lib].as_str(), Some(text.as_str()));
+    }
+    // A non-.json export path is a one-line error, exit 2.
+    let bad = Command::new(env!("CARGO_BIN_EXE_hopscope"))
+        .arg("analyze")
+        .arg(&wav)
+        .arg("-o")
+        .arg(dir.join("o2.npy"))
+        .arg("--export")
+        .arg(dir.join("p.txt"))
+        .output()
+        .expect("run hopscope");
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("--export"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Run the snippets `hopscope analyze --export` writes and compare their rows with the
+.npy hopscope wrote (1e-4 relative; dBFS 1e-3 dB above -100 dBFS), and the exported mel
+matrix with librosa.filters.mel (1e-6). torch and TensorFlow snippets run when those
+packages are importable; otherwise they are only compiled, and the line says so.
+
+usage: export_check.py HOPSCOPE_BIN WORKDIR
+"""
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import librosa
+import scipy.io.wavfile
+import scipy.signal
+
+BIN, WORK = sys.argv[1], sys.argv[2]
+SR = 48000
+rng = np.random.default_rng(7)
+failures = 0
+
+
+def report(ok, text):
+    global failures
+    failures += not ok
+    print(f"{'ok  ' if ok else 'FAIL'} {text}")
+
+
+t = np.arange(int(2.0 * SR)) / SR
+x = 0.3 * scipy.signal.chirp(t, 100, t[-1], 12000, method="logarithmic")
+x += 0.1 * np.sin(2 * np.pi * 1000 * t) + 0.005 * rng.standard_normal(len(t))
+stereo = np.stack([x, 0.5 * x[::-1]], axis=1)
+wav16 = os.path.join(WORK, "in16.wav")
+scipy.io.wavfile.write(wav16, SR, np.round(np.clip(stereo, -1, 32767 / 32768) * 32768).astype(np.int16))
+wavf = os.path.join(WORK, "inf.wav")
+scipy.io.wavfile.write(wavf, SR, x.astype(np.float32))
+
+have = {lib: importlib.util.find_spec(mod) is not None
+        for lib, mod in (("librosa", "librosa"), ("torch", "torch"), ("tf", "tensorflow"))}
+
+cases = [
+    ("db 2048/512 hann", wav16, ["--scale", "db"]),
+    ("magnitude 1024/600/128 blackman", wav16, ["--n-fft", "1024", "--win-length", "600", "--hop", "128", "--window", "blackman", "--scale", "magnitude"]),
+    ("power 1000/250 kaiser center", wavf, ["--n-fft", "1000", "--hop", "250", "--window", "kaiser=8.6", "--scale", "power", "--center"]),
+    ("magnitude 512/400/160 hamming center channel 1", wav16, ["--n-fft", "512", "--win-length", "400", "--hop", "160", "--window", "hamming", "--scale", "magnitude", "--center", "--channel", "1"]),
+    ("mel 128 power (librosa default)", wavf, ["--mel", "128", "--scale", "power"]),
+    ("mel 40 htk 50-16000 dB", wav16, ["--mel", "40", "--mel-scale", "htk", "--mel-fmin", "50", "--mel-fmax", "16000", "--scale", "db"]),
+    ("mel 64 tf 125-7600 magnitude", wavf, ["--mel", "64", "--mel-scale", "tf", "--mel-fmin", "125", "--mel-fmax", "7600", "--scale", "magnitude"]),
+]
+for i, (name, wav, flags) in enumerate(cases):
+    out = os.path.join(WORK, f"hs{i}.npy")
+    exp = os.path.join(WORK, f"export{i}.json")
+    r = subprocess.run([BIN, "analyze", wav, "-o", out, "--export", exp, *flags], capture_output=True, text=True)
+    if r.returncode != 0:
+        report(False, f"{name}: hopscope failed: {r.stderr.strip()}")
+        continue
+    ours = np.load(out).astype(np.float64)
+    P = json.load(open(exp))
+    if P["mel"]["enabled"] and P["mel"]["scale"] in ("slaney", "htk"):
+        ref = librosa.filters.mel(sr=SR, n_fft=P["n_fft"], n_mels=P["mel"]["n_mels"], fmin=P["mel"]["fmin"],
+                                  fmax=P["mel"]["fmax"], htk=P["mel"]["scale"] == "htk", norm=P["mel"]["norm"])
+        err = np.abs(np.asarray(P["mel"]["weights_f32"]) - ref).max()
+        report(err <= 1e-6, f"{name}: exported mel matrix vs librosa.filters.mel max |diff| {err:.1e} (tol 1e-6)")
+    for lib in ("librosa", "torch", "tf"):
+        script = os.path.join(WORK, f"export{i}.{lib}.py")
+        if not have[lib]:
+            compile(open(script).read(), script, "exec")
+            print(f"skip {name}: {lib} snippet compiles; {lib} is not installed, so it was not run")
+            continue
+        got_path = os.path.join(WORK, f"{lib}{i}.npy")
+        r = subprocess.run([sys.executable, script, wav, got_path], capture_output=True, text=True)
+        if r.returncode != 0:
+            report(False, f"{name}: {lib} snippet failed: {r.stderr.strip()[-400:]}")
+            continue
+        got = np.load(got_path).astype(np.float64)
+        if got.shape != ours.shape:
+            report(False, f"{name}: {lib} shape {got.shape} != hopscope {ours.shape}")
+            continue
+        if P["db"]["enabled"]:
+            # f32 round-off is ~1e-7 of a frame's peak, so the dB error grows as a bin
+            # falls below it: compare as power relative to the peak (the 1e-4 criterion),
+            # and in dB where the level is within 60 dB of full scale.
+            pg, po = 10 ** (got / 10), 10 ** (ours / 10)
+            err = np.abs(pg - po).max() / po.max()
+            report(err <= 1e-4, f"{name}: {lib} snippet vs hopscope as power, max |diff|/max {err:.2e} (tol 1e-4), shape {got.shape}")
+            err = np.abs(got - ours)[ours > -60].max()
+            report(err <= 1e-3, f"{name}: {lib} snippet vs hopscope max |diff| {err:.2e} dB above -60 dBFS (tol 1e-3)")
+        else:
+            err = np.abs(got - ours).max() / np.abs(ours).max()
+            report(err <= 1e-4, f"{name}: {lib} snippet vs hopscope max |diff|/max {err:.2e} (tol 1e-4), shape {got.shape}")
+
+print(f"export: {failures} failing case(s)")
+sys.exit(1 if failures else 0)
