@@ -11,6 +11,7 @@ use ringbuf::traits::{Consumer, Observer};
 
 use crate::dsp::scale::Scale;
 use crate::dsp::stft::{Stft, StftParams};
+use crate::history::SharedHistory;
 use crate::message::{Control, Generation, SpectrumRow};
 use crate::ring::{Mark, MarkConsumer, SampleConsumer};
 
@@ -132,6 +133,8 @@ pub struct AnalysisSetup {
     pub params: StftParams,
     /// Initial scale.
     pub scale: Scale,
+    /// Where the analysed mono signal is also kept (for re-rendering), if anywhere.
+    pub history: Option<SharedHistory>,
 }
 
 /// The controller's ends of the analysis thread's channels.
@@ -178,6 +181,7 @@ pub struct Analysis {
     current_mark: Option<Mark>,
     stats: Arc<AnalysisStats>,
     shutdown: bool,
+    history: Option<SharedHistory>,
 }
 
 /// What one [`Analysis::pass`] did.
@@ -223,6 +227,7 @@ impl Analysis {
             current_mark: None,
             stats: Arc::clone(&stats),
             shutdown: false,
+            history: setup.history,
         };
         let link = AnalysisLink {
             control: control_tx,
@@ -266,6 +271,12 @@ impl Analysis {
         let popped = self.samples.pop_slice(&mut self.interleaved[..n]);
         debug_assert_eq!(popped, n, "only the analysis thread pops");
         self.downmix(frames);
+        if let Some(history) = &self.history {
+            // One memcpy under the lock; the re-render thread holds it as briefly.
+            if let Ok(mut h) = history.lock() {
+                h.push(&self.mono[..frames]);
+            }
+        }
         self.analyse(frames);
         self.stats.frames_analysed.fetch_add(frames as u64, Relaxed);
         PassOutcome {

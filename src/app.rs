@@ -16,6 +16,7 @@ use crate::config::{
 use crate::dsp::scale::{bin_to_hz, Scale};
 use crate::dsp::stft::StftParams;
 use crate::error::{Error, Result};
+use crate::history::MonoHistory;
 use crate::message::{Control, SpectrumRow};
 use crate::ring::{self, MarkConsumer, SampleConsumer};
 use crate::source::demo::DemoSignal;
@@ -258,7 +259,12 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
         // A second handler cannot be installed (tests run several lives): ignore that.
         let _ = ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed));
     }
+    // The window re-renders its history from this; headless mode has no history to redraw.
+    let history = (!cfg.headless && cfg.history_s > 0.0)
+        .then(|| MonoHistory::shared(cfg.history_s, started.sample_rate_hz));
+    let rerender_on = history.is_some();
     let (handle, link) = analysis::spawn(AnalysisSetup {
+        history: history.clone(),
         samples: started.samples,
         marks: started.marks,
         channels: started.channels,
@@ -279,6 +285,16 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
             screenshot_dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
             deadline: cfg.duration.map(|d| t0 + d),
             stop: &stop,
+            history,
+            snapshot_dir: cfg
+                .snapshot_dir
+                .clone()
+                .unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| ".".into())),
+            snapshot_s: cfg.snapshot_s,
+            channel: match cfg.channel {
+                crate::analysis::ChannelSelect::Index(c) if started.channels > 1 => Some(c),
+                _ => None,
+            },
         };
         let state = crate::ui::state::ViewState {
             params: cfg.params,
@@ -290,6 +306,7 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
             paused: false,
             help: false,
             hud: true,
+            rerender: rerender_on,
             sample_rate_hz: started.sample_rate_hz,
         };
         let result = crate::ui::window::run(window, &link, &info, state);

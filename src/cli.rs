@@ -203,6 +203,26 @@ pub struct LiveArgs {
     /// Stop after this many seconds (default: run until Ctrl-C, or the end of a --file).
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     pub duration: Option<f64>,
+    /// Seconds of mono input kept for re-rendering the history when parameters change
+    /// (0 turns re-rendering off).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 60.0,
+        allow_negative_numbers = true
+    )]
+    pub history: f64,
+    /// Where P saves snapshot folders [default: the current directory].
+    #[arg(long = "snapshot-dir", value_name = "DIR")]
+    pub snapshot_dir: Option<PathBuf>,
+    /// Seconds of audio in a snapshot (at most --history).
+    #[arg(
+        long = "snapshot-seconds",
+        value_name = "SECONDS",
+        default_value_t = 10.0,
+        allow_negative_numbers = true
+    )]
+    pub snapshot_seconds: f64,
 }
 
 /// STFT parameters shared by live mode and `analyze`.

@@ -96,6 +96,12 @@ pub struct LiveConfig {
     pub params: StftParams,
     /// Stop after this long.
     pub duration: Option<Duration>,
+    /// Seconds of mono input kept for re-rendering (0: none).
+    pub history_s: f64,
+    /// Where snapshots go (`None`: the current directory).
+    pub snapshot_dir: Option<PathBuf>,
+    /// Seconds of audio in a snapshot.
+    pub snapshot_s: f64,
     /// Status lines instead of a window.
     pub headless: bool,
     /// Whether --win-length was given (then n_fft keys leave it alone).
@@ -344,7 +350,36 @@ impl LiveConfig {
                 ))
             }
         };
+        if !(live.history.is_finite() && (0.0..=3600.0).contains(&live.history)) {
+            return Err(invalid(
+                "--history",
+                format!(
+                    "{} is out of range: expected 0..=3600 seconds",
+                    live.history
+                ),
+            ));
+        }
+        if !(live.snapshot_seconds.is_finite() && live.snapshot_seconds > 0.0) {
+            return Err(invalid(
+                "--snapshot-seconds",
+                format!(
+                    "{} is not a positive number of seconds",
+                    live.snapshot_seconds
+                ),
+            ));
+        }
+        if let Some(dir) = &live.snapshot_dir {
+            if !dir.is_dir() {
+                return Err(invalid(
+                    "--snapshot-dir",
+                    format!("'{}' is not a directory", dir.display()),
+                ));
+            }
+        }
         Ok(LiveConfig {
+            history_s: live.history,
+            snapshot_dir: live.snapshot_dir.clone(),
+            snapshot_s: live.snapshot_seconds.min(live.history.max(0.0)),
             source,
             sample_rate_hz: live.sample_rate,
             buffer_frames: live.buffer,

@@ -171,6 +171,9 @@ fn rig(params: StftParams) -> Rig {
     let stats = Arc::new(CaptureStats::default());
     let callback = CaptureCallback::<f32>::new(producer, mark_producer, stats, 2);
     let (analysis, link) = Analysis::new(AnalysisSetup {
+        // The live window's configuration: every analysed sample also goes into the
+        // re-render history (a short lock and a memcpy, no allocation).
+        history: Some(hopscope::history::MonoHistory::shared(2.0, 48_000)),
         samples: consumer,
         marks,
         channels: 2,

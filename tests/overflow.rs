@@ -101,6 +101,7 @@ fn stalled_ui_makes_analysis_drop_and_count_rows() {
     let stats = Arc::new(CaptureStats::default());
     let mut cb = CaptureCallback::<f32>::new(producer, marks_p, stats, 1);
     let (mut analysis, link) = Analysis::new(AnalysisSetup {
+        history: None,
         samples: consumer,
         marks: marks_c,
         channels: 1,

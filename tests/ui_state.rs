@@ -22,7 +22,7 @@ const SR: u32 = 48_000;
 const NYQ: f64 = 24_000.0;
 
 /// Every key, its label in the help table, and its action without / with Shift.
-const KEY_TABLE: [(Key, &str, Action, Action); 21] = [
+const KEY_TABLE: [(Key, &str, Action, Action); 23] = [
     (Key::Up, "Up", Action::FftUp, Action::FftUp),
     (Key::Down, "Down", Action::FftDown, Action::FftDown),
     (Key::Left, "Left", Action::HopDown, Action::HopDown),
@@ -47,12 +47,14 @@ const KEY_TABLE: [(Key, &str, Action, Action); 21] = [
     (Key::S, "S", Action::Screenshot, Action::Screenshot),
     (Key::H, "H", Action::ToggleHelp, Action::ToggleHelp),
     (Key::I, "I", Action::ToggleHud, Action::ToggleHud),
+    (Key::R, "R", Action::ToggleRerender, Action::ToggleRerender),
+    (Key::P, "P", Action::Snapshot, Action::Snapshot),
     (Key::Q, "Q", Action::Quit, Action::Quit),
     (Key::Escape, "Esc", Action::Quit, Action::Quit),
 ];
 
 /// Every action (Quit twice in the key table).
-const ALL_ACTIONS: [Action; 21] = [
+const ALL_ACTIONS: [Action; 23] = [
     Action::FftUp,
     Action::FftDown,
     Action::HopDown,
@@ -73,6 +75,8 @@ const ALL_ACTIONS: [Action; 21] = [
     Action::Screenshot,
     Action::ToggleHelp,
     Action::ToggleHud,
+    Action::ToggleRerender,
+    Action::Snapshot,
     Action::Quit,
 ];
 
@@ -100,6 +104,7 @@ fn state_with(p: StftParams, win_follows: bool) -> ViewState {
         paused: false,
         help: false,
         hud: true,
+        rerender: true,
         sample_rate_hz: SR,
     }
 }
@@ -184,6 +189,7 @@ struct Model {
     paused: bool,
     help: bool,
     hud: bool,
+    rerender: bool,
 }
 
 const SCALES: [FreqScale; 4] = [
@@ -201,6 +207,7 @@ enum Kind {
     Remap,
     Redraw,
     Screenshot,
+    Snapshot,
     Quit,
     /// Model only: the axis would move by float noise alone (≤ 1e-9 relative); either
     /// `Remap` (to the recomputed edges) or `None` is right.
@@ -215,6 +222,7 @@ fn kind(e: &Effect) -> Kind {
         Effect::Remap => Kind::Remap,
         Effect::Redraw => Kind::Redraw,
         Effect::Screenshot => Kind::Screenshot,
+        Effect::Snapshot => Kind::Snapshot,
         Effect::Quit => Kind::Quit,
     }
 }
@@ -240,6 +248,7 @@ impl Model {
             paused: s.paused,
             help: s.help,
             hud: s.hud,
+            rerender: s.rerender,
         }
     }
 
@@ -346,7 +355,12 @@ impl Model {
                 self.hud = !self.hud;
                 Kind::Redraw
             }
+            Action::ToggleRerender => {
+                self.rerender = !self.rerender;
+                Kind::Redraw
+            }
             Action::Screenshot => Kind::Screenshot,
+            Action::Snapshot => Kind::Snapshot,
             Action::Quit => Kind::Quit,
         }
     }
@@ -450,6 +464,7 @@ fn fft_up_from_2048_doubles_n_fft_and_win_length_and_reports_it() {
         "ceiling=0",
         "zoom=0",
         "paused=false",
+        "rerender=on",
         "fmin=0",
         "fmax=24000",
     ] {
@@ -797,7 +812,7 @@ fn time_zoom_stays_within_its_range() {
 fn toggles_screenshot_and_quit() {
     let mut s = default_state();
     assert_eq!(s.apply(Action::TogglePause), Effect::Redraw);
-    assert!(s.paused && s.status_line().ends_with("paused=true"));
+    assert!(s.paused && s.status_line().contains(" paused=true "));
     assert_eq!(s.apply(Action::TogglePause), Effect::Redraw);
     assert!(!s.paused);
     assert_eq!(s.apply(Action::ToggleHelp), Effect::Redraw);
@@ -808,8 +823,13 @@ fn toggles_screenshot_and_quit() {
     assert!(!s.hud);
     assert_eq!(s.apply(Action::ToggleHud), Effect::Redraw);
     assert!(s.hud);
+    assert_eq!(s.apply(Action::ToggleRerender), Effect::Redraw);
+    assert!(!s.rerender && s.status_line().ends_with(" rerender=off"));
+    assert_eq!(s.apply(Action::ToggleRerender), Effect::Redraw);
+    assert!(s.rerender && s.status_line().ends_with(" rerender=on"));
     let before = s.clone();
     assert_eq!(s.apply(Action::Screenshot), Effect::Screenshot);
+    assert_eq!(s.apply(Action::Snapshot), Effect::Snapshot);
     assert_eq!(s.apply(Action::Quit), Effect::Quit);
     assert_eq!(s, before);
 }

@@ -393,7 +393,9 @@ fn demo_window_shows_the_1khz_line_and_responds_to_keys() {
     let t0 = Instant::now();
     let dir = TempDir::new("e2e-demo");
     let x = Xvfb::start(SCREEN.0, SCREEN.1);
-    let (mut app, wid) = start_window(&x, dir.path(), &["--demo"], &[]);
+    // History re-rendering off: the change markers this test measures stay in place
+    // (`demo_window_rerenders_its_history_after_up` covers re-rendering).
+    let (mut app, wid) = start_window(&x, dir.path(), &["--demo", "--history", "0"], &[]);
     let window_at = app.elapsed();
     let first = app.expect_line(
         "initial status line",
@@ -628,6 +630,181 @@ fn demo_window_shows_the_1khz_line_and_responds_to_keys() {
         t0.elapsed()
     );
     println!("demo stderr: {}", app.stderr().trim());
+}
+
+/// Rows around the 1 kHz line (±30 px) brighter than [`DARK_LUMA`] in column `x` of a
+/// log-axis (20 Hz..24 kHz) screenshot: the line's visible thickness.
+fn thickness_1k_log(img: &Image, x: usize) -> usize {
+    let frac = (1000.0f64 / 20.0).ln() / (24_000.0f64 / 20.0).ln();
+    let y = (PLOT_Y + PLOT_H) as f64 - frac * PLOT_H as f64;
+    let y = y.round() as usize;
+    (y - 30..=y + 30)
+        .filter(|&yy| img.luma(x, yy) > DARK_LUMA)
+        .count()
+}
+
+/// Median [`thickness_1k_log`] over the columns `xs` (the demo's chirp crosses 1 kHz in
+/// a few of them; the median ignores it).
+fn median_thickness(img: &Image, xs: RangeInclusive<usize>) -> f64 {
+    let mut t: Vec<f64> = xs.map(|x| thickness_1k_log(img, x) as f64).collect();
+    median(&mut t)
+}
+
+#[test]
+fn demo_window_rerenders_its_history_after_up() {
+    // On a log axis the 1 kHz line is ~2x thicker at n_fft 2048 than at 4096. After Up,
+    // the columns from before the change are redrawn at 4096: no marker remains, and the
+    // old columns' line is as thin as the new ones'.
+    let dir = TempDir::new("e2e-rerender");
+    let x = Xvfb::start(SCREEN.0, SCREEN.1);
+    let (mut app, wid) = start_window(&x, dir.path(), &["--demo", "--freq-scale", "log"], &[]);
+    let first = app.expect_line(
+        "initial status line",
+        Duration::from_secs(5),
+        is_status_line,
+    );
+    assert_eq!(field(&first, "rerender"), "on", "{first}");
+    std::thread::sleep(Duration::from_secs_f64(8.0).saturating_sub(app.elapsed()));
+    let before_path = dir.join("before.png");
+    let before = x.screenshot(&wid, &before_path);
+    keep_shot(&before_path, "rerender-before.png");
+    x.key(&wid, "Up");
+    app.expect_line("Up → n_fft=4096", Duration::from_secs(2), |l| {
+        is_status_line(l) && field(l, "n_fft") == "4096"
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    let after_path = dir.join("after.png");
+    let after = x.screenshot(&wid, &after_path);
+    keep_shot(&after_path, "rerender-after.png");
+    let markers = marker_columns(&after);
+    assert!(
+        markers.is_empty(),
+        "a change marker remains after re-rendering: {markers:?}"
+    );
+    // Columns 3.2..6.4 s before the newest were analysed at 2048 before the change (the
+    // HUD covers the top-left, not the 1 kHz row); the newest 100 after it, at 4096.
+    let old = NEWEST_X - 600..=NEWEST_X - 300;
+    let new = NEWEST_X - 100..=NEWEST_X;
+    let t_before = median_thickness(&before, old.clone());
+    let t_old = median_thickness(&after, old);
+    let t_new = median_thickness(&after, new);
+    println!("1 kHz line thickness (px): before Up {t_before}, after Up: re-rendered history {t_old}, live {t_new}");
+    assert!(
+        (t_old - t_new).abs() <= 1.0,
+        "re-rendered history {t_old} px vs live {t_new} px: not the same analysis"
+    );
+    assert!(
+        t_before >= t_new + 2.0,
+        "n_fft 2048 ({t_before} px) should be visibly thicker than 4096 ({t_new} px)"
+    );
+    quit(&x, &wid, &mut app);
+}
+
+#[test]
+fn p_saves_a_snapshot_whose_rows_equal_analyze_of_its_audio() {
+    let dir = TempDir::new("e2e-snapshot");
+    let x = Xvfb::start(SCREEN.0, SCREEN.1);
+    let (mut app, wid) = start_window(
+        &x,
+        dir.path(),
+        &[
+            "--demo",
+            "--snapshot-seconds",
+            "3",
+            "--n-fft",
+            "1024",
+            "--hop",
+            "256",
+        ],
+        &[],
+    );
+    app.expect_line(
+        "initial status line",
+        Duration::from_secs(5),
+        is_status_line,
+    );
+    std::thread::sleep(Duration::from_secs_f64(4.5).saturating_sub(app.elapsed()));
+    x.key(&wid, "p");
+    let line = app.expect_line("P → snapshot: DIR", Duration::from_secs(5), |l| {
+        l.starts_with("snapshot: ")
+    });
+    let folder = Path::new(line.trim_start_matches("snapshot: ")).to_path_buf();
+    let name = folder.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with("hopscope-snapshot-"), "{name}");
+    assert_eq!(
+        folder.parent().unwrap().canonicalize().unwrap(),
+        dir.path().canonicalize().unwrap()
+    );
+    // The WAV: 3 s of mono float32 at 48 kHz.
+    let reader = hound::WavReader::open(folder.join("audio.wav")).expect("audio.wav");
+    let spec = reader.spec();
+    assert_eq!(
+        (spec.channels, spec.sample_rate, spec.bits_per_sample),
+        (1, 48_000, 32)
+    );
+    assert_eq!(reader.len(), 3 * 48_000, "3 s of samples");
+    // rows.npy is what `hopscope analyze audio.wav` computes with the same parameters.
+    let rows = support::read_npy(&folder.join("rows.npy"));
+    let again = dir.join("again.npy");
+    let out = run_with_timeout(
+        support::hopscope_in(
+            dir.path(),
+            &[
+                "analyze",
+                folder.join("audio.wav").to_str().unwrap(),
+                "-o",
+                again.to_str().unwrap(),
+                "--n-fft",
+                "1024",
+                "--hop",
+                "256",
+            ],
+        ),
+        Duration::from_secs(20),
+    );
+    assert_eq!(out.code(), Some(0), "{out:?}");
+    let again = support::read_npy(&again);
+    assert_eq!(rows.shape, vec![1 + (3 * 48_000 - 1024) / 256, 513]);
+    assert_eq!(rows.shape, again.shape);
+    let worst = rows
+        .data
+        .iter()
+        .zip(&again.data)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(worst <= 1e-4, "rows.npy vs analyze: {worst} dB");
+    // display.npy: the visible columns, one per row of the plot height.
+    let display = support::read_npy(&folder.join("display.npy"));
+    assert_eq!(display.shape[1], PLOT_H, "{:?}", display.shape);
+    assert!(
+        display.shape[0] > 300 && display.shape[0] <= PLOT_W,
+        "{:?}",
+        display.shape
+    );
+    // The parameters, and nothing left under a temporary name.
+    let params = std::fs::read_to_string(folder.join("params.json")).expect("params.json");
+    for needle in [
+        "\"n_fft\": 1024",
+        "\"hop_length\": 256",
+        "\"sample_rate\": 48000",
+    ] {
+        assert!(params.contains(needle), "params.json lacks {needle}");
+    }
+    for f in [
+        "snapshot.json",
+        "params.librosa.py",
+        "params.torch.py",
+        "params.tf.py",
+    ] {
+        assert!(folder.join(f).exists(), "{f} missing");
+    }
+    let leftovers: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    quit(&x, &wid, &mut app);
 }
 
 /// Both channels 3000 Hz (bin 128 of n_fft 2048), amplitude 0.5 (−6 dBFS), through

@@ -134,6 +134,21 @@ impl Waterfall {
         (row < self.height).then(|| self.values[col * self.height + row])
     }
 
+    /// Copies column `serial` into `bottom_up` (lowest pixel first, as pushed); `false`
+    /// when it is not held.
+    ///
+    /// Allocates: no.
+    pub fn column(&self, serial: u64, bottom_up: &mut [f32]) -> bool {
+        let Some(col) = self.slot(serial) else {
+            return false;
+        };
+        let values = &self.values[col * self.height..(col + 1) * self.height];
+        for (out, &v) in bottom_up.iter_mut().zip(values.iter().rev()) {
+            *out = v;
+        }
+        true
+    }
+
     /// Stream time of column `serial`.
     pub fn time_s(&self, serial: u64) -> Option<f64> {
         self.slot(serial).map(|c| self.times_s[c])

@@ -23,12 +23,14 @@ pub enum Key {
     S,
     H,
     I,
+    R,
+    P,
     Q,
     Escape,
 }
 
 /// Every key, for polling.
-pub const ALL_KEYS: [Key; 21] = [
+pub const ALL_KEYS: [Key; 23] = [
     Key::Up,
     Key::Down,
     Key::Left,
@@ -48,6 +50,8 @@ pub const ALL_KEYS: [Key; 21] = [
     Key::S,
     Key::H,
     Key::I,
+    Key::R,
+    Key::P,
     Key::Q,
     Key::Escape,
 ];
@@ -95,6 +99,10 @@ pub enum Action {
     ToggleHelp,
     /// Show or hide the HUD.
     ToggleHud,
+    /// Re-render the history on parameter changes, or not.
+    ToggleRerender,
+    /// Save a snapshot folder (audio, rows, display, parameters).
+    Snapshot,
     /// Quit.
     Quit,
 }
@@ -122,12 +130,14 @@ pub fn action_for(key: Key, shift: bool) -> Option<Action> {
         Key::S => Action::Screenshot,
         Key::H => Action::ToggleHelp,
         Key::I => Action::ToggleHud,
+        Key::R => Action::ToggleRerender,
+        Key::P => Action::Snapshot,
         Key::Q | Key::Escape => Action::Quit,
     })
 }
 
 /// The key table: (keys, what they do). The help overlay and the README show exactly this.
-pub const KEY_HELP: [(&str, &str); 16] = [
+pub const KEY_HELP: [(&str, &str); 18] = [
     ("Up / Down", "n_fft x2 / /2 (win_length follows unless set)"),
     ("Left / Right", "hop /2 / x2"),
     ("W / Shift+W", "next / previous window"),
@@ -141,6 +151,8 @@ pub const KEY_HELP: [(&str, &str); 16] = [
     ("S", "screenshot PNG (path printed)"),
     ("H", "this help"),
     ("I", "show / hide the HUD"),
+    ("R", "re-render the history on changes: on / off"),
+    ("P", "snapshot: last seconds as WAV + rows .npy + JSON"),
     ("Mouse", "time, frequency, note and level under the cursor"),
     ("Q / Esc", "quit"),
     ("", "every change prints a status line on stdout"),

@@ -241,6 +241,15 @@ impl Presenter {
         }
     }
 
+    /// The waterfall was replaced (same size): the server's copy must be refreshed whole.
+    pub fn invalidate_waterfall(&mut self) {
+        match &mut self.kind {
+            #[cfg(all(unix, not(target_os = "macos")))]
+            Kind::Shm(shm) => shm.invalidate_waterfall(),
+            Kind::Minifb(_) => {}
+        }
+    }
+
     /// Hands the frame to the window system and returns the instant it was handed over:
     /// with MIT-SHM, when every request of `blits` was issued, just before the flush
     /// that wakes the server (whose duration [`Presenter::flush_ms`] keeps); otherwise
@@ -564,6 +573,14 @@ mod shm {
             }
             m.recolors = wf.recolors();
             m.serial = next;
+        }
+
+        /// Forces the next [`ShmPresenter::sync_waterfall`] to copy everything.
+        pub fn invalidate_waterfall(&mut self) {
+            if let Some(m) = &mut self.mirror {
+                m.serial = 0;
+                m.recolors = u64::MAX;
+            }
         }
 
         /// Executes `blits` into the back buffer, copies it to the window and flushes.

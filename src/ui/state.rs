@@ -26,6 +26,8 @@ pub enum Effect {
     Redraw,
     /// Save a screenshot.
     Screenshot,
+    /// Save a snapshot folder.
+    Snapshot,
     /// Quit.
     Quit,
 }
@@ -53,6 +55,8 @@ pub struct ViewState {
     pub help: bool,
     /// HUD shown.
     pub hud: bool,
+    /// Re-render the visible history when parameters or the axis change.
+    pub rerender: bool,
     /// Stream sample rate.
     pub sample_rate_hz: u32,
 }
@@ -145,12 +149,17 @@ impl ViewState {
                 Effect::Redraw
             }
             Action::Screenshot => Effect::Screenshot,
+            Action::Snapshot => Effect::Snapshot,
             Action::ToggleHelp => {
                 self.help = !self.help;
                 Effect::Redraw
             }
             Action::ToggleHud => {
                 self.hud = !self.hud;
+                Effect::Redraw
+            }
+            Action::ToggleRerender => {
+                self.rerender = !self.rerender;
                 Effect::Redraw
             }
             Action::Quit => Effect::Quit,
@@ -180,7 +189,7 @@ impl ViewState {
     pub fn status_line(&self) -> String {
         let p = self.params;
         format!(
-            "n_fft={} win_length={} hop={} window={} scale={} fmin={:.0} fmax={:.0} colormap={} floor={:.0} ceiling={:.0} zoom={} paused={}",
+            "n_fft={} win_length={} hop={} window={} scale={} fmin={:.0} fmax={:.0} colormap={} floor={:.0} ceiling={:.0} zoom={} paused={} rerender={}",
             p.fft_size,
             p.win_length,
             p.hop_size,
@@ -192,7 +201,8 @@ impl ViewState {
             self.range.floor_db,
             self.range.ceiling_db,
             self.zoom,
-            self.paused
+            self.paused,
+            if self.rerender { "on" } else { "off" }
         )
     }
 }

@@ -14,6 +14,7 @@ use crate::dsp::latency;
 use crate::dsp::stft::StftParams;
 use crate::dsp::window::WindowSums;
 use crate::error::{Error, Result};
+use crate::history::{self, RerenderLink, RerenderRequest, Rerendered, SharedHistory};
 use crate::message::Control;
 use crate::music::note_name;
 use crate::render::chrome::{self, Layout, Rect, BACKGROUND, FOREGROUND};
@@ -61,6 +62,8 @@ fn to_minifb(key: Key) -> minifb::Key {
         Key::S => minifb::Key::S,
         Key::H => minifb::Key::H,
         Key::I => minifb::Key::I,
+        Key::R => minifb::Key::R,
+        Key::P => minifb::Key::P,
         Key::Q => minifb::Key::Q,
         Key::Escape => minifb::Key::Escape,
     }
@@ -104,6 +107,14 @@ pub struct LiveInfo<'a> {
     pub deadline: Option<Instant>,
     /// Set by Ctrl-C.
     pub stop: &'a std::sync::atomic::AtomicBool,
+    /// The analysed mono signal's recent past, for re-rendering (`None`: off).
+    pub history: Option<SharedHistory>,
+    /// Where snapshots go.
+    pub snapshot_dir: PathBuf,
+    /// Seconds of audio a snapshot keeps.
+    pub snapshot_s: f64,
+    /// Channel analysed (`None`: the mix), for the snapshot's parameters.
+    pub channel: Option<usize>,
 }
 
 /// Per-frame scratch and history that the loop keeps.
@@ -113,12 +124,14 @@ struct Scene {
     surface: Presenter,
     /// What the server copies this frame (server-side presentation).
     blits: Vec<Blit>,
+    /// Ids handed to re-render requests so far.
+    rerender_ids: u64,
     waterfall: Waterfall,
     map: ColumnMap,
     map_fft_size: usize,
     column: Vec<f32>,
-    acc: Vec<f32>,
-    acc_count: u32,
+    /// Rows folded into the next column while time is compressed.
+    zoom_acc: ZoomAcc,
     view_end: u64,
     /// Everything outside the plot that changes only with layout, axis, colours or range.
     chrome: Vec<u32>,
@@ -145,12 +158,15 @@ impl Scene {
             layout,
             surface: Presenter::new(window, width, height, BACKGROUND),
             blits: Vec::with_capacity(64),
+            rerender_ids: 0,
             waterfall: Waterfall::new(w * HISTORY_SCREENS, h, cmap.lut()[0]),
             map: ColumnMap::new(&state.axis, h, fft_size, state.sample_rate_hz),
             map_fft_size: fft_size,
             column: vec![0.0; h],
-            acc: vec![f32::NEG_INFINITY; h],
-            acc_count: 0,
+            zoom_acc: ZoomAcc {
+                max: vec![f32::NEG_INFINITY; h],
+                count: 0,
+            },
             view_end: 0,
             chrome: vec![BACKGROUND; width * height],
             chrome_key: None,
@@ -164,6 +180,212 @@ impl Scene {
     fn remap(&mut self, axis: &FreqAxis, fft_size: usize, sample_rate_hz: u32) {
         self.map = ColumnMap::new(axis, self.layout.plot.h, fft_size, sample_rate_hz);
         self.map_fft_size = fft_size;
+    }
+}
+
+/// Copies what a snapshot needs (the newest history, the visible columns) and writes it
+/// on a `snapshot` thread, which prints the folder. `None` when there is nothing to save.
+fn start_snapshot(
+    scene: &Scene,
+    state: &ViewState,
+    info: &LiveInfo<'_>,
+    params: &StftParams,
+) -> Option<std::thread::JoinHandle<()>> {
+    let Some(history) = &info.history else {
+        eprintln!("hopscope: snapshot: no history is kept (--history 0)");
+        return None;
+    };
+    let (samples, first_sample) = {
+        let h = history.lock().ok()?;
+        let want = (info.snapshot_s * f64::from(info.sample_rate_hz)).round() as u64;
+        let start = h.total().saturating_sub(want).max(h.oldest());
+        let mut samples = vec![0.0; (h.total() - start) as usize];
+        h.copy(start, &mut samples).then_some((samples, start))?
+    };
+    let wf = &scene.waterfall;
+    let plot = scene.layout.plot;
+    let height = wf.height();
+    let mut display = Vec::with_capacity(plot.w * height);
+    let mut column = vec![0.0; height];
+    for serial in scene.view_end.saturating_sub(plot.w as u64)..scene.view_end {
+        if wf.column(serial, &mut column) {
+            display.extend_from_slice(&column);
+        }
+    }
+    let snap = crate::snapshot::Snapshot {
+        dir: info.snapshot_dir.clone(),
+        samples,
+        first_sample,
+        sample_rate_hz: info.sample_rate_hz,
+        params: *params,
+        channel: info.channel,
+        display,
+        display_height: height,
+        display_axis: format!(
+            "{} {:.0}-{:.0} Hz, {} px",
+            state.axis.scale,
+            state.axis.lo_hz(),
+            state.axis.fmax_hz,
+            height
+        ),
+    };
+    let spawned = std::thread::Builder::new()
+        .name("snapshot".into())
+        .spawn(move || match crate::snapshot::write(&snap) {
+            Ok(path) => println!("snapshot: {}", path.display()),
+            Err(e) => eprintln!("hopscope: snapshot failed: {e}"),
+        });
+    match spawned {
+        Ok(handle) => Some(handle),
+        Err(e) => {
+            eprintln!("hopscope: snapshot failed: {e}");
+            None
+        }
+    }
+}
+
+/// Rows folded into one column while time is compressed (zoom < 0).
+struct ZoomAcc {
+    max: Vec<f32>,
+    count: u32,
+}
+
+/// Pushes one row's column: `2^zoom` copies when stretched, or the maximum of `2^−zoom`
+/// rows when compressed (peaks survive).
+#[allow(clippy::too_many_arguments)]
+fn push_row(
+    waterfall: &mut Waterfall,
+    acc: &mut ZoomAcc,
+    column: &[f32],
+    time_s: f64,
+    zoom: i32,
+    cmap: &Colormap,
+    range: DbRange,
+) {
+    if zoom >= 0 {
+        for _ in 0..(1u32 << zoom) {
+            waterfall.push_column(column, time_s, cmap, range);
+        }
+    } else {
+        for (a, &v) in acc.max.iter_mut().zip(column) {
+            *a = a.max(v);
+        }
+        acc.count += 1;
+        if acc.count >= 1u32 << (-zoom) {
+            waterfall.push_column(&acc.max, time_s, cmap, range);
+            acc.max.fill(f32::NEG_INFINITY);
+            acc.count = 0;
+        }
+    }
+}
+
+/// A re-render in flight: its id and the first waterfall column drawn with the new
+/// parameters (everything before it will be replaced).
+struct PendingRerender {
+    id: u64,
+    cut_serial: u64,
+}
+
+/// Asks the `rerender` thread for the rows before `first_end` under `params` and the
+/// current axis, enough to fill the waterfall's history.
+fn request_rerender(
+    scene: &mut Scene,
+    link: Option<&RerenderLink>,
+    pending: &mut Option<PendingRerender>,
+    params: StftParams,
+    first_end: u64,
+    state: &ViewState,
+) {
+    let Some(link) = link else { return };
+    let id = pending
+        .as_ref()
+        .map_or(1, |p| p.id + 1)
+        .max(scene.rerender_ids + 1);
+    scene.rerender_ids = id;
+    let capacity = scene.waterfall.capacity();
+    let max_rows = if state.zoom >= 0 {
+        capacity >> state.zoom
+    } else {
+        capacity << (-state.zoom)
+    };
+    let request = RerenderRequest {
+        id,
+        params,
+        map: scene.map.clone(),
+        first_end,
+        max_rows,
+        sample_rate_hz: state.sample_rate_hz,
+    };
+    if link.requests.try_send(request).is_ok() {
+        *pending = Some(PendingRerender {
+            id,
+            cut_serial: scene.waterfall.next_serial(),
+        });
+    }
+}
+
+/// Replaces the waterfall with the re-rendered rows followed by the columns drawn since
+/// the change (and their markers); a paused view stays on the same moment.
+fn rebuild_history(
+    scene: &mut Scene,
+    done: &Rerendered,
+    pending: &PendingRerender,
+    state: &ViewState,
+    cmap: &Colormap,
+) {
+    let old = &scene.waterfall;
+    if done.height != old.height() {
+        return; // the window was resized meanwhile
+    }
+    let paused_time = state
+        .paused
+        .then(|| scene.view_end.checked_sub(1).and_then(|s| old.time_s(s)))
+        .flatten();
+    let mut fresh = Waterfall::new(old.capacity(), old.height(), cmap.lut()[0]);
+    let mut acc = ZoomAcc {
+        max: vec![f32::NEG_INFINITY; old.height()],
+        count: 0,
+    };
+    for (column, &t) in done
+        .columns
+        .chunks_exact(done.height.max(1))
+        .zip(&done.times_s)
+    {
+        push_row(
+            &mut fresh,
+            &mut acc,
+            column,
+            t,
+            state.zoom,
+            cmap,
+            state.range,
+        );
+    }
+    let mut column = vec![0.0; old.height()];
+    for serial in pending.cut_serial..old.next_serial() {
+        let Some(t) = old.time_s(serial) else {
+            continue;
+        };
+        if !old.column(serial, &mut column) {
+            continue;
+        }
+        for m in old.markers() {
+            if m.column == serial && serial != pending.cut_serial {
+                fresh.add_marker(m.label.clone());
+            }
+        }
+        fresh.push_column(&column, t, cmap, state.range);
+    }
+    scene.waterfall = fresh;
+    scene.surface.invalidate_waterfall();
+    if let Some(t) = paused_time {
+        // The newest column at or before the moment the paused view ended on.
+        let w = &scene.waterfall;
+        let first = w.next_serial().saturating_sub(w.capacity() as u64);
+        scene.view_end = (first..w.next_serial())
+            .rev()
+            .find(|&s| w.time_s(s).is_some_and(|ts| ts <= t + 1e-9))
+            .map_or(w.next_serial(), |s| s + 1);
     }
 }
 
@@ -240,6 +462,18 @@ pub fn run(
     let mut scene = Scene::new(&window, width, height, &state, state.params.fft_size, &cmap);
     let mut last_params = state.params;
     let mut last_generation = 0;
+    // End sample of the newest row drawn.
+    let mut last_row_end: Option<u64> = None;
+    // History re-rendering (when the live source keeps a history).
+    let (rerender_thread, rerender) = match info.history.clone().map(history::spawn) {
+        Some(Ok((handle, link))) => (Some(handle), Some(link)),
+        Some(Err(e)) => {
+            eprintln!("hopscope: history re-rendering is off: {e}");
+            (None, None)
+        }
+        None => (None, None),
+    };
+    let mut rerender_pending: Option<PendingRerender> = None;
     let mut latency = LatencyWindow {
         samples: VecDeque::with_capacity(4096),
         scratch: Vec::with_capacity(4096),
@@ -281,6 +515,12 @@ pub fn run(
                     screenshot = true;
                     continue;
                 }
+                Effect::Snapshot => {
+                    if let Some(handle) = start_snapshot(&scene, &state, info, &last_params) {
+                        shots.push(handle);
+                    }
+                    continue;
+                }
                 Effect::Params(p) => {
                     let _ = link.control.try_send(Control::SetParams(p));
                 }
@@ -296,6 +536,19 @@ pub fn run(
                         state.axis.lo_hz(),
                         state.axis.fmax_hz
                     ));
+                    if state.rerender {
+                        if let Some(end) = last_row_end {
+                            // The history on the new axis, up to the newest row drawn.
+                            request_rerender(
+                                &mut scene,
+                                rerender.as_ref(),
+                                &mut rerender_pending,
+                                last_params,
+                                end + last_params.hop_size as u64,
+                                &state,
+                            );
+                        }
+                    }
                 }
                 Effect::Redraw => {}
             }
@@ -319,31 +572,35 @@ pub fn run(
                 if row.params.fft_size != scene.map_fft_size {
                     scene.remap(&state.axis, row.params.fft_size, row.sample_rate_hz);
                 }
+                if row.params != last_params && state.rerender {
+                    // Redraw what came before this row as these parameters would have.
+                    request_rerender(
+                        &mut scene,
+                        rerender.as_ref(),
+                        &mut rerender_pending,
+                        row.params,
+                        row.first_sample + row.params.win_length as u64,
+                        &state,
+                    );
+                }
                 last_generation = row.generation;
                 last_params = row.params;
             }
             scene.map.apply(&row.bins, &mut scene.column);
-            let time_s = (row.first_sample + row.params.win_length as u64) as f64
-                / row.sample_rate_hz as f64;
-            if state.zoom >= 0 {
-                for _ in 0..(1u32 << state.zoom) {
-                    scene
-                        .waterfall
-                        .push_column(&scene.column, time_s, &cmap, state.range);
-                }
-            } else {
-                for (a, &v) in scene.acc.iter_mut().zip(&scene.column) {
-                    *a = a.max(v);
-                }
-                scene.acc_count += 1;
-                if scene.acc_count >= 1u32 << (-state.zoom) {
-                    scene
-                        .waterfall
-                        .push_column(&scene.acc, time_s, &cmap, state.range);
-                    scene.acc.fill(f32::NEG_INFINITY);
-                    scene.acc_count = 0;
-                }
-            }
+            let row_end = row.first_sample + row.params.win_length as u64;
+            last_row_end = Some(row_end);
+            let time_s = row_end as f64 / row.sample_rate_hz as f64;
+            let column = std::mem::take(&mut scene.column);
+            push_row(
+                &mut scene.waterfall,
+                &mut scene.zoom_acc,
+                &column,
+                time_s,
+                state.zoom,
+                &cmap,
+                state.range,
+            );
+            scene.column = column;
             if pending.len() < pending.capacity() {
                 pending.push((row.captured_at, row.finished_at.max(frame_start)));
             }
@@ -352,6 +609,13 @@ pub fn run(
             }
             row_times.push_back(row.finished_at);
             link.recycle(row);
+        }
+        if let Some(link) = &rerender {
+            for done in link.results.try_iter() {
+                if let Some(pending) = rerender_pending.take_if(|p| p.id == done.id) {
+                    rebuild_history(&mut scene, &done, &pending, &state, &cmap);
+                }
+            }
         }
         if !state.paused {
             scene.view_end = scene.waterfall.next_serial();
@@ -440,6 +704,10 @@ pub fn run(
     // Never leave a half-written screenshot behind.
     for shot in shots {
         let _ = shot.join();
+    }
+    drop(rerender);
+    if let Some(handle) = rerender_thread {
+        let _ = handle.join();
     }
     report_frame_timing(&beyond_wait_ms, &draw_ms, &capture_ms, &scene.surface);
     result

@@ -1,0 +1,169 @@
+//! Snapshots of the live window (key P): the last seconds of the analysed mono signal as
+//! a WAV, its STFT rows, the displayed columns and the parameters, in a new folder.
+//!
+//! ```text
+//! hopscope-snapshot-YYYYMMDD-HHMMSS[-N]/
+//!   audio.wav        mono float32 at the stream rate: the last --snapshot-seconds
+//!   rows.npy         (frames, bins) float32 dBFS = `hopscope analyze audio.wav` with these parameters
+//!   display.npy      (columns, pixels) float32 dBFS: the visible waterfall, oldest column first, lowest pixel first
+//!   params.json      the export (../shared/DSP.md §8.1) + params.{librosa,torch,tf}.py
+//!   snapshot.json    what was captured: times, sizes, the display axis
+//! ```
+//!
+//! The folder is written under a temporary name and renamed at the end; an existing
+//! folder is never replaced.
+//!
+//! Thread: a `snapshot` thread spawned by the UI (the UI only copies the data).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::dsp::scale::Scale;
+use crate::dsp::stft::StftParams;
+use crate::error::{Error, Result};
+use crate::export::{self, ExportSpec};
+use crate::npy::NpyWriter;
+use crate::render::png_out::utc_stamp;
+
+/// Everything a snapshot writes, copied off the UI thread's state.
+///
+/// Thread: built on UI, moved to `snapshot`.
+pub struct Snapshot {
+    /// Destination directory (the folder is created inside it).
+    pub dir: PathBuf,
+    /// The newest mono samples.
+    pub samples: Vec<f32>,
+    /// Absolute index of `samples[0]` in the stream.
+    pub first_sample: u64,
+    /// Stream sample rate.
+    pub sample_rate_hz: u32,
+    /// Parameters in effect.
+    pub params: StftParams,
+    /// Channel analysed (`None`: the mix).
+    pub channel: Option<usize>,
+    /// Visible columns, oldest first, each `display_height` values bottom-up.
+    pub display: Vec<f32>,
+    /// Pixels per displayed column.
+    pub display_height: usize,
+    /// The display's frequency axis, e.g. `log 20-24000 Hz`.
+    pub display_axis: String,
+}
+
+/// Writes `snap` and returns the folder.
+///
+/// # Errors
+/// The directory is not writable (nothing is left behind).
+pub fn write(snap: &Snapshot) -> Result<PathBuf> {
+    let unix_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let stamp = utc_stamp(unix_s);
+    let tmp = snap.dir.join(format!(
+        ".hopscope-snapshot-{stamp}.tmp-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir(&tmp).map_err(io_err(&tmp))?;
+    let result = fill(&tmp, snap).and_then(|()| publish(&tmp, &snap.dir, &stamp));
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    result
+}
+
+fn fill(tmp: &Path, snap: &Snapshot) -> Result<()> {
+    let p = snap.params;
+    let wav_path = tmp.join("audio.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: snap.sample_rate_hz,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let wav_err = |e: hound::Error| Error::Write {
+        path: wav_path.clone(),
+        source: std::io::Error::other(e.to_string()),
+    };
+    let mut w = hound::WavWriter::create(&wav_path, spec).map_err(wav_err)?;
+    for &s in &snap.samples {
+        w.write_sample(s).map_err(wav_err)?;
+    }
+    w.finalize().map_err(wav_err)?;
+
+    // The rows `hopscope analyze audio.wav` computes: causal frames from its start.
+    let rows = if snap.samples.len() >= p.win_length {
+        1 + (snap.samples.len() - p.win_length) / p.hop_size
+    } else {
+        0
+    };
+    let values = crate::offline::stft_rows(
+        &snap.samples,
+        rows,
+        p,
+        Scale::Db,
+        crate::offline::worker_threads(),
+    );
+    let mut npy = NpyWriter::create(&tmp.join("rows.npy"), rows, p.num_bins())?;
+    npy.write(&values)?;
+    npy.finish()?;
+
+    let h = snap.display_height.max(1);
+    let cols = snap.display.len() / h;
+    let mut npy = NpyWriter::create(&tmp.join("display.npy"), cols, h)?;
+    npy.write(&snap.display[..cols * h])?;
+    npy.finish()?;
+
+    export::write(
+        &tmp.join("params.json"),
+        &ExportSpec {
+            sample_rate_hz: snap.sample_rate_hz,
+            params: p,
+            center: false,
+            scale: Scale::Db,
+            mel: None,
+            channel: snap.channel,
+        },
+    )?;
+    let sr = f64::from(snap.sample_rate_hz);
+    let meta = json!({
+        "generator": format!("hopscope {}", env!("CARGO_PKG_VERSION")),
+        "audio": "audio.wav",
+        "seconds": snap.samples.len() as f64 / sr,
+        "first_sample": snap.first_sample,
+        "start_s": snap.first_sample as f64 / sr,
+        "rows": {"file": "rows.npy", "shape": [rows, p.num_bins()], "meaning": "dBFS, = hopscope analyze audio.wav with params.json (causal frames from the file's start)"},
+        "display": {"file": "display.npy", "shape": [cols, h], "axis": snap.display_axis,
+                    "meaning": "dBFS per display pixel as shown: columns oldest first, pixels lowest frequency first"},
+        "params": "params.json",
+    });
+    let text = serde_json::to_string_pretty(&meta).expect("a JSON value always serialises");
+    let path = tmp.join("snapshot.json");
+    std::fs::write(&path, text).map_err(io_err(&path))?;
+    Ok(())
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.to_path_buf();
+    move |source| Error::Write { path, source }
+}
+
+/// Renames the finished folder to the first free `hopscope-snapshot-STAMP[-N]`.
+fn publish(tmp: &Path, dir: &Path, stamp: &str) -> Result<PathBuf> {
+    for n in 0..1000 {
+        let name = if n == 0 {
+            format!("hopscope-snapshot-{stamp}")
+        } else {
+            format!("hopscope-snapshot-{stamp}-{n}")
+        };
+        let target = dir.join(name);
+        if target.exists() {
+            continue;
+        }
+        std::fs::rename(tmp, &target).map_err(io_err(&target))?;
+        return Ok(std::path::absolute(&target).unwrap_or(target));
+    }
+    Err(Error::Write {
+        path: dir.to_path_buf(),
+        source: std::io::Error::other("1000 snapshots in one second"),
+    })
+}
