@@ -68,6 +68,9 @@ pub fn run(cli: Cli) -> Result<()> {
                 cfg.input.display(),
                 r.elapsed.as_secs_f64()
             );
+            for path in &r.exported {
+                println!("exported {}", path.display());
+            }
             Ok(())
         }
         Some(Command::Suggest(args)) => run_suggest(args),
@@ -307,6 +310,7 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
             help: false,
             hud: true,
             rerender: rerender_on,
+            suggestion: None,
             sample_rate_hz: started.sample_rate_hz,
         };
         let result = crate::ui::window::run(window, &link, &info, state);

@@ -170,6 +170,10 @@ pub struct RenderArgs {
     /// Analyse one channel (0 = first) instead of the mix of all channels.
     #[arg(long, value_name = "N")]
     pub channel: Option<usize>,
+    /// Also write the STFT parameters of the image (dBFS rows) as JSON, with
+    /// PATH.librosa.py, PATH.torch.py and PATH.tf.py beside it.
+    #[arg(long, value_name = "PATH.json")]
+    pub export: Option<PathBuf>,
 }
 
 /// Where live audio comes from and how it is captured.

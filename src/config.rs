@@ -264,6 +264,8 @@ pub struct RenderConfig {
     pub look: Look,
     /// Channel to analyse.
     pub channel: ChannelSelect,
+    /// `--export PATH.json`.
+    pub export: Option<PathBuf>,
 }
 
 impl TryFrom<&RenderArgs> for RenderConfig {
@@ -294,6 +296,7 @@ impl TryFrom<&RenderArgs> for RenderConfig {
             height: args.height,
             look: Look::new(&args.look)?,
             channel: channel_select(args.channel),
+            export: args.export.clone(),
         })
     }
 }

@@ -364,6 +364,8 @@ pub struct RenderReport {
     pub bins: usize,
     /// Wall time of the whole run.
     pub elapsed: Duration,
+    /// Files written by `--export`.
+    pub exported: Vec<std::path::PathBuf>,
 }
 
 /// Time ticks for a plot whose column `x` ends at `(x + 1)·seconds_per_column` s:
@@ -599,7 +601,7 @@ pub fn render(cfg: &crate::config::RenderConfig) -> Result<RenderReport> {
     let started = Instant::now();
     let audio = wav::read_wav(&cfg.input)?;
     cfg.channel.check(audio.channels)?;
-    let sample_rate_hz = audio.sample_rate_hz;
+    let (sample_rate_hz, channels) = (audio.sample_rate_hz, audio.channels);
     let axis = cfg.look.axis(cfg.freq_scale, sample_rate_hz)?;
     let mono = audio.into_mono(cfg.channel);
     let params = cfg.params;
@@ -670,12 +672,30 @@ pub fn render(cfg: &crate::config::RenderConfig) -> Result<RenderReport> {
             source,
         },
     )?;
+    let exported = match &cfg.export {
+        Some(path) => crate::export::write(
+            path,
+            &crate::export::ExportSpec {
+                sample_rate_hz,
+                params,
+                center: false,
+                scale: Scale::Db,
+                mel: None,
+                channel: match cfg.channel {
+                    ChannelSelect::Index(c) if channels > 1 => Some(c),
+                    _ => None,
+                },
+            },
+        )?,
+        None => Vec::new(),
+    };
     Ok(RenderReport {
         width,
         height,
         rows,
         bins,
         elapsed: started.elapsed(),
+        exported,
     })
 }
 

@@ -159,3 +159,95 @@ fn export_json_names_every_parameter() {
     assert!(err.contains("--export"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn render_exports_the_parameters_of_its_image() {
+    // The image's columns are the dBFS rows `analyze --scale db` writes with the same
+    // options, so both exports must describe the same spectrogram.
+    let dir = std::env::temp_dir().join(format!("hopscope-export-render-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let wav = dir.join("a.wav");
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 22050,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&wav, spec).expect("wav");
+    for n in 0..22050 {
+        let v = ((n * 7919) % 20000) as i16 - 10000;
+        w.write_sample(v).expect("left");
+        w.write_sample(-v).expect("right");
+    }
+    w.finalize().expect("finalize");
+    let opts = [
+        "--n-fft",
+        "1024",
+        "--win-length",
+        "900",
+        "--hop",
+        "300",
+        "--window",
+        "blackman",
+        "--channel",
+        "1",
+    ];
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_hopscope"))
+            .args(args)
+            .output()
+            .expect("run hopscope");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let (a, r) = (dir.join("a.json"), dir.join("r.json"));
+    let s = |p: &std::path::Path| p.to_str().expect("utf-8 path").to_string();
+    let mut args = vec![
+        "analyze".to_string(),
+        s(&wav),
+        "-o".into(),
+        s(&dir.join("a.npy")),
+        "--export".into(),
+        s(&a),
+    ];
+    args.extend(opts.iter().map(|o| o.to_string()));
+    run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut args = vec![
+        "render".to_string(),
+        s(&wav),
+        "-o".into(),
+        s(&dir.join("r.png")),
+        "--export".into(),
+        s(&r),
+    ];
+    args.extend(opts.iter().map(|o| o.to_string()));
+    run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let read = |p: &std::path::Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).expect("json")).expect("parse")
+    };
+    let (va, vr) = (read(&a), read(&r));
+    for key in [
+        "sample_rate",
+        "n_fft",
+        "win_length",
+        "hop_length",
+        "window",
+        "center",
+        "power",
+        "scaling",
+        "db",
+        "mel",
+        "channel",
+        "framing",
+    ] {
+        assert_eq!(va[key], vr[key], "{key}");
+    }
+    assert_eq!(vr["n_fft"], 1024);
+    assert_eq!(vr["channel"], 1);
+    assert_eq!(vr["window"]["name"], "blackman");
+    assert!(dir.join("r.librosa.py").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -22,7 +22,7 @@ const SR: u32 = 48_000;
 const NYQ: f64 = 24_000.0;
 
 /// Every key, its label in the help table, and its action without / with Shift.
-const KEY_TABLE: [(Key, &str, Action, Action); 23] = [
+const KEY_TABLE: [(Key, &str, Action, Action); 26] = [
     (Key::Up, "Up", Action::FftUp, Action::FftUp),
     (Key::Down, "Down", Action::FftDown, Action::FftDown),
     (Key::Left, "Left", Action::HopDown, Action::HopDown),
@@ -49,12 +49,20 @@ const KEY_TABLE: [(Key, &str, Action, Action); 23] = [
     (Key::I, "I", Action::ToggleHud, Action::ToggleHud),
     (Key::R, "R", Action::ToggleRerender, Action::ToggleRerender),
     (Key::P, "P", Action::Snapshot, Action::Snapshot),
+    (Key::E, "E", Action::Export, Action::Export),
+    (Key::G, "G", Action::Suggest, Action::Suggest),
+    (
+        Key::A,
+        "A",
+        Action::ApplySuggestion,
+        Action::ApplySuggestion,
+    ),
     (Key::Q, "Q", Action::Quit, Action::Quit),
     (Key::Escape, "Esc", Action::Quit, Action::Quit),
 ];
 
 /// Every action (Quit twice in the key table).
-const ALL_ACTIONS: [Action; 23] = [
+const ALL_ACTIONS: [Action; 26] = [
     Action::FftUp,
     Action::FftDown,
     Action::HopDown,
@@ -77,6 +85,9 @@ const ALL_ACTIONS: [Action; 23] = [
     Action::ToggleHud,
     Action::ToggleRerender,
     Action::Snapshot,
+    Action::Export,
+    Action::Suggest,
+    Action::ApplySuggestion,
     Action::Quit,
 ];
 
@@ -105,6 +116,7 @@ fn state_with(p: StftParams, win_follows: bool) -> ViewState {
         help: false,
         hud: true,
         rerender: true,
+        suggestion: None,
         sample_rate_hz: SR,
     }
 }
@@ -208,6 +220,8 @@ enum Kind {
     Redraw,
     Screenshot,
     Snapshot,
+    Export,
+    Suggest,
     Quit,
     /// Model only: the axis would move by float noise alone (≤ 1e-9 relative); either
     /// `Remap` (to the recomputed edges) or `None` is right.
@@ -223,6 +237,8 @@ fn kind(e: &Effect) -> Kind {
         Effect::Redraw => Kind::Redraw,
         Effect::Screenshot => Kind::Screenshot,
         Effect::Snapshot => Kind::Snapshot,
+        Effect::Export => Kind::Export,
+        Effect::Suggest => Kind::Suggest,
         Effect::Quit => Kind::Quit,
     }
 }
@@ -361,6 +377,10 @@ impl Model {
             }
             Action::Screenshot => Kind::Screenshot,
             Action::Snapshot => Kind::Snapshot,
+            Action::Export => Kind::Export,
+            Action::Suggest => Kind::Suggest,
+            // The random walk never receives a suggestion: nothing to apply.
+            Action::ApplySuggestion => Kind::None,
             Action::Quit => Kind::Quit,
         }
     }
@@ -830,6 +850,13 @@ fn toggles_screenshot_and_quit() {
     let before = s.clone();
     assert_eq!(s.apply(Action::Screenshot), Effect::Screenshot);
     assert_eq!(s.apply(Action::Snapshot), Effect::Snapshot);
+    assert_eq!(s.apply(Action::Export), Effect::Export);
+    assert_eq!(s.apply(Action::Suggest), Effect::Suggest);
+    assert_eq!(
+        s.apply(Action::ApplySuggestion),
+        Effect::None,
+        "no suggestion yet"
+    );
     assert_eq!(s.apply(Action::Quit), Effect::Quit);
     assert_eq!(s, before);
 }
@@ -889,4 +916,18 @@ fn random_walk_agrees_with_the_model_and_keeps_every_bound() {
             );
         }
     }
+}
+
+#[test]
+fn a_applies_the_suggestion_once() {
+    let mut s = default_state();
+    let best = params(1024, 1024, 256);
+    s.suggestion = Some(best);
+    assert_eq!(s.apply(Action::ApplySuggestion), Effect::Params(best));
+    assert_eq!(s.params, best);
+    assert!(s
+        .status_line()
+        .starts_with("n_fft=1024 win_length=1024 hop=256 "));
+    // Already in effect: nothing to send.
+    assert_eq!(s.apply(Action::ApplySuggestion), Effect::None);
 }

@@ -804,6 +804,42 @@ fn p_saves_a_snapshot_whose_rows_equal_analyze_of_its_audio() {
         .filter(|n| n.starts_with('.'))
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    // E: the parameters alone, with their snippets, beside it.
+    x.key(&wid, "e");
+    let line = app.expect_line("E → export: PATH", Duration::from_secs(3), |l| {
+        l.starts_with("export: ")
+    });
+    let json = Path::new(line.trim_start_matches("export: ")).to_path_buf();
+    let text = std::fs::read_to_string(&json).expect("export JSON");
+    assert!(
+        text.contains("\"n_fft\": 1024") && text.contains("\"hop_length\": 256"),
+        "{text:.300}"
+    );
+    assert!(
+        json.with_extension("librosa.py").exists(),
+        "snippet beside {}",
+        json.display()
+    );
+    // G ranks n_fft over the recent history in the background; A applies the best.
+    x.key(&wid, "g");
+    let best = app.expect_line("G → suggest: best", Duration::from_secs(10), |l| {
+        l.starts_with("suggest: best ")
+    });
+    let best_fft: usize = field(&best, "n_fft").parse().expect("n_fft");
+    let best_hop: usize = field(&best, "hop").parse().expect("hop");
+    assert!(
+        best_fft.is_power_of_two() && (256..=16384).contains(&best_fft),
+        "{best}"
+    );
+    assert_eq!(best_hop, best_fft / 4, "hop = n_fft x 256/1024: {best}");
+    if best_fft != 1024 {
+        x.key(&wid, "a");
+        let applied = app.expect_line("A → the suggested n_fft", Duration::from_secs(3), |l| {
+            is_status_line(l) && field(l, "n_fft") == best_fft.to_string()
+        });
+        assert_eq!(field(&applied, "hop"), best_hop.to_string(), "{applied}");
+    }
+    println!("suggest on the demo: {best}");
     quit(&x, &wid, &mut app);
 }
 

@@ -25,12 +25,15 @@ pub enum Key {
     I,
     R,
     P,
+    E,
+    G,
+    A,
     Q,
     Escape,
 }
 
 /// Every key, for polling.
-pub const ALL_KEYS: [Key; 23] = [
+pub const ALL_KEYS: [Key; 26] = [
     Key::Up,
     Key::Down,
     Key::Left,
@@ -52,6 +55,9 @@ pub const ALL_KEYS: [Key; 23] = [
     Key::I,
     Key::R,
     Key::P,
+    Key::E,
+    Key::G,
+    Key::A,
     Key::Q,
     Key::Escape,
 ];
@@ -103,6 +109,12 @@ pub enum Action {
     ToggleRerender,
     /// Save a snapshot folder (audio, rows, display, parameters).
     Snapshot,
+    /// Export the current parameters (JSON + librosa/torch/tf snippets).
+    Export,
+    /// Rank n_fft over the recent history by Rényi entropy (background).
+    Suggest,
+    /// Apply the last suggestion.
+    ApplySuggestion,
     /// Quit.
     Quit,
 }
@@ -132,12 +144,15 @@ pub fn action_for(key: Key, shift: bool) -> Option<Action> {
         Key::I => Action::ToggleHud,
         Key::R => Action::ToggleRerender,
         Key::P => Action::Snapshot,
+        Key::E => Action::Export,
+        Key::G => Action::Suggest,
+        Key::A => Action::ApplySuggestion,
         Key::Q | Key::Escape => Action::Quit,
     })
 }
 
 /// The key table: (keys, what they do). The help overlay and the README show exactly this.
-pub const KEY_HELP: [(&str, &str); 18] = [
+pub const KEY_HELP: [(&str, &str); 21] = [
     ("Up / Down", "n_fft x2 / /2 (win_length follows unless set)"),
     ("Left / Right", "hop /2 / x2"),
     ("W / Shift+W", "next / previous window"),
@@ -153,6 +168,9 @@ pub const KEY_HELP: [(&str, &str); 18] = [
     ("I", "show / hide the HUD"),
     ("R", "re-render the history on changes: on / off"),
     ("P", "snapshot: last seconds as WAV + rows .npy + JSON"),
+    ("E", "export parameters: JSON + librosa/torch/tf snippets"),
+    ("G", "suggest n_fft from the last seconds (Renyi entropy)"),
+    ("A", "apply the suggested n_fft and hop"),
     ("Mouse", "time, frequency, note and level under the cursor"),
     ("Q / Esc", "quit"),
     ("", "every change prints a status line on stdout"),

@@ -28,6 +28,10 @@ pub enum Effect {
     Screenshot,
     /// Save a snapshot folder.
     Snapshot,
+    /// Export the parameters.
+    Export,
+    /// Start a suggestion.
+    Suggest,
     /// Quit.
     Quit,
 }
@@ -57,6 +61,8 @@ pub struct ViewState {
     pub hud: bool,
     /// Re-render the visible history when parameters or the axis change.
     pub rerender: bool,
+    /// The last suggestion (`G`), applied by `A`.
+    pub suggestion: Option<StftParams>,
     /// Stream sample rate.
     pub sample_rate_hz: u32,
 }
@@ -150,6 +156,15 @@ impl ViewState {
             }
             Action::Screenshot => Effect::Screenshot,
             Action::Snapshot => Effect::Snapshot,
+            Action::Export => Effect::Export,
+            Action::Suggest => Effect::Suggest,
+            Action::ApplySuggestion => match self.suggestion {
+                Some(p) if p != self.params && p.validate().is_ok() => {
+                    self.params = p;
+                    Effect::Params(p)
+                }
+                _ => Effect::None,
+            },
             Action::ToggleHelp => {
                 self.help = !self.help;
                 Effect::Redraw

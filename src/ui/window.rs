@@ -64,6 +64,9 @@ fn to_minifb(key: Key) -> minifb::Key {
         Key::I => minifb::Key::I,
         Key::R => minifb::Key::R,
         Key::P => minifb::Key::P,
+        Key::E => minifb::Key::E,
+        Key::G => minifb::Key::G,
+        Key::A => minifb::Key::A,
         Key::Q => minifb::Key::Q,
         Key::Escape => minifb::Key::Escape,
     }
@@ -239,6 +242,112 @@ fn start_snapshot(
         Ok(handle) => Some(handle),
         Err(e) => {
             eprintln!("hopscope: snapshot failed: {e}");
+            None
+        }
+    }
+}
+
+/// Writes `hopscope-params-STAMP[-N].json` (and its snippets) for the rows on screen into
+/// the snapshot directory, never overwriting, and prints the path.
+fn export_params(info: &LiveInfo<'_>, params: &StftParams) {
+    let unix_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let stamp = crate::render::png_out::utc_stamp(unix_s);
+    let Some(path) = (0..1000)
+        .map(|n| {
+            let name = if n == 0 {
+                format!("hopscope-params-{stamp}.json")
+            } else {
+                format!("hopscope-params-{stamp}-{n}.json")
+            };
+            info.snapshot_dir.join(name)
+        })
+        .find(|p| !p.exists())
+    else {
+        eprintln!("hopscope: export: no free file name");
+        return;
+    };
+    let spec = crate::export::ExportSpec {
+        sample_rate_hz: info.sample_rate_hz,
+        params: *params,
+        center: false,
+        scale: crate::dsp::scale::Scale::Db,
+        mel: None,
+        channel: info.channel,
+    };
+    match crate::export::write(&path, &spec) {
+        Ok(_) => println!(
+            "export: {}",
+            std::path::absolute(&path).unwrap_or(path).display()
+        ),
+        Err(e) => eprintln!("hopscope: export failed: {e}"),
+    }
+}
+
+/// Seconds of history a live suggestion (G) ranks over.
+pub const SUGGEST_SECONDS: f64 = 10.0;
+
+/// Ranks n_fft (256..16384, the current window, hop = n_fft × the current hop ratio) by
+/// Rényi entropy over the last [`SUGGEST_SECONDS`] of history on a `suggest` thread,
+/// which prints the table and sends the best parameters back for A.
+fn start_suggest(
+    info: &LiveInfo<'_>,
+    params: &StftParams,
+    results: &crossbeam_channel::Sender<StftParams>,
+) -> Option<std::thread::JoinHandle<()>> {
+    let Some(history) = &info.history else {
+        eprintln!("hopscope: suggest: no history is kept (--history 0)");
+        return None;
+    };
+    let samples = {
+        let h = history.lock().ok()?;
+        let want = (SUGGEST_SECONDS * f64::from(info.sample_rate_hz)) as u64;
+        let start = h.total().saturating_sub(want).max(h.oldest());
+        let mut samples = vec![0.0; (h.total() - start) as usize];
+        h.copy(start, &mut samples).then_some(samples)?
+    };
+    let (params, sr, results) = (*params, info.sample_rate_hz, results.clone());
+    let spawned = std::thread::Builder::new()
+        .name("suggest".into())
+        .spawn(move || {
+            use crate::suggest::{candidates, score, Grid};
+            let grid = Grid::HopRatio(params.hop_size as f64 / params.fft_size as f64);
+            let cands = candidates(&[params.window], grid, 256, 16384, samples.len());
+            if cands.is_empty() {
+                println!("suggest: not enough history yet");
+                return;
+            }
+            let scores = score(&samples, &cands, grid, 1);
+            println!(
+                "suggest: last {:.1} s, window {}, hop = n_fft x {}: n_fft, entropy bits, bin Hz, hop ms, rank",
+                samples.len() as f64 / f64::from(sr),
+                params.window,
+                params.hop_size as f64 / params.fft_size as f64
+            );
+            for s in &scores {
+                println!(
+                    "suggest: {:>6} {:>8.3} {:>8.2} {:>8.3} {:>3}",
+                    s.params.fft_size,
+                    s.bits,
+                    f64::from(sr) / s.params.fft_size as f64,
+                    s.params.hop_size as f64 * 1e3 / f64::from(sr),
+                    s.rank
+                );
+            }
+            if let Some(best) = scores.iter().find(|s| s.rank == 1) {
+                let b = best.params;
+                println!(
+                    "suggest: best n_fft={} win_length={} hop={} window={} (A applies)",
+                    b.fft_size, b.win_length, b.hop_size, b.window
+                );
+                let _ = results.try_send(b);
+            }
+        });
+    match spawned {
+        Ok(handle) => Some(handle),
+        Err(e) => {
+            eprintln!("hopscope: suggest failed: {e}");
             None
         }
     }
@@ -474,6 +583,8 @@ pub fn run(
         None => (None, None),
     };
     let mut rerender_pending: Option<PendingRerender> = None;
+    // Suggestions computed in the background (G), applied with A.
+    let (suggest_tx, suggest_rx) = crossbeam_channel::bounded::<StftParams>(4);
     let mut latency = LatencyWindow {
         samples: VecDeque::with_capacity(4096),
         scratch: Vec::with_capacity(4096),
@@ -517,6 +628,16 @@ pub fn run(
                 }
                 Effect::Snapshot => {
                     if let Some(handle) = start_snapshot(&scene, &state, info, &last_params) {
+                        shots.push(handle);
+                    }
+                    continue;
+                }
+                Effect::Export => {
+                    export_params(info, &last_params);
+                    continue;
+                }
+                Effect::Suggest => {
+                    if let Some(handle) = start_suggest(info, &last_params, &suggest_tx) {
                         shots.push(handle);
                     }
                     continue;
@@ -609,6 +730,9 @@ pub fn run(
             }
             row_times.push_back(row.finished_at);
             link.recycle(row);
+        }
+        for best in suggest_rx.try_iter() {
+            state.suggestion = Some(best);
         }
         if let Some(link) = &rerender {
             for done in link.results.try_iter() {
