@@ -122,6 +122,48 @@ fn stream_push(c: &mut Criterion) {
     g.finish();
 }
 
+/// The analysis cost of compare panes (issue 4 §2): one second of 48 kHz audio pushed
+/// through 4 engines at n_fft 4096 / hop 256 (187.5 dB rows/s each), as a 4-pane
+/// comparison of windows would run on the analysis thread. Real time needs < 1 s.
+fn four_panes(c: &mut Criterion) {
+    let mut g = c.benchmark_group("four_panes_4096_256");
+    let windows = [
+        WindowKind::Hamming,
+        WindowKind::Hann,
+        WindowKind::Blackman,
+        WindowKind::Kaiser { beta: 8.6 },
+    ];
+    let mut engines: Vec<Stft> = windows
+        .iter()
+        .map(|&w| {
+            Stft::new(
+                StftParams {
+                    fft_size: 4096,
+                    win_length: 4096,
+                    hop_size: 256,
+                    window: w,
+                },
+                Scale::Db,
+            )
+        })
+        .collect();
+    let second = noise(48_000);
+    g.throughput(Throughput::Elements(48_000));
+    g.bench_function("one_second_of_audio", |b| {
+        b.iter(|| {
+            let mut rows = 0u32;
+            for stft in &mut engines {
+                stft.push(&second, |_, row| {
+                    rows += 1;
+                    black_box(row);
+                });
+            }
+            black_box(rows)
+        })
+    });
+    g.finish();
+}
+
 fn analyze_600s(c: &mut Criterion) {
     let mut g = c.benchmark_group("analyze_600s");
     g.sample_size(10);
@@ -180,6 +222,6 @@ fn short() -> Criterion {
 criterion_group! {
     name = benches;
     config = short();
-    targets = bare_realfft, row_scale, row, stream_push, analyze_600s
+    targets = bare_realfft, row_scale, row, stream_push, four_panes, analyze_600s
 }
 criterion_main!(benches);
