@@ -10,12 +10,9 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("HOPSCOPE_PYTHON") {
-        return PathBuf::from(p);
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python")
-}
+#[path = "support/python.rs"]
+mod python;
+use python::python;
 
 #[test]
 fn exported_snippets_reproduce_analyze() {
@@ -50,25 +47,38 @@ fn exported_snippets_reproduce_analyze() {
     );
 }
 
+/// Writes an int16 WAV of `frames` frames, `channels` samples each from `sample(n, ch)`.
+fn write_i16_wav(
+    path: &std::path::Path,
+    channels: u16,
+    sample_rate: u32,
+    frames: usize,
+    sample: impl Fn(usize, u16) -> i16,
+) {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).expect("wav");
+    for n in 0..frames {
+        for ch in 0..channels {
+            w.write_sample(sample(n, ch)).expect("sample");
+        }
+    }
+    w.finalize().expect("finalize");
+}
+
 #[test]
 fn export_json_names_every_parameter() {
     // Independent of Python: the JSON a short file produces.
     let dir = std::env::temp_dir().join(format!("hopscope-export-json-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let wav = dir.join("a.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&wav, spec).expect("wav");
-    for n in 0..16000 {
-        let v = (0.25 * (2.0 * std::f64::consts::PI * 440.0 * n as f64 / 16000.0).sin() * 32767.0)
-            as i16;
-        w.write_sample(v).expect("sample");
-    }
-    w.finalize().expect("finalize");
+    write_i16_wav(&wav, 1, 16000, 16000, |n, _| {
+        (0.25 * (2.0 * std::f64::consts::PI * 440.0 * n as f64 / 16000.0).sin() * 32767.0) as i16
+    });
     let json = dir.join("p.json");
     let out = Command::new(env!("CARGO_BIN_EXE_hopscope"))
         .args(["analyze"])
@@ -167,19 +177,14 @@ fn render_exports_the_parameters_of_its_image() {
     let dir = std::env::temp_dir().join(format!("hopscope-export-render-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let wav = dir.join("a.wav");
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 22050,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&wav, spec).expect("wav");
-    for n in 0..22050 {
+    write_i16_wav(&wav, 2, 22050, 22050, |n, ch| {
         let v = ((n * 7919) % 20000) as i16 - 10000;
-        w.write_sample(v).expect("left");
-        w.write_sample(-v).expect("right");
-    }
-    w.finalize().expect("finalize");
+        if ch == 0 {
+            v
+        } else {
+            -v
+        }
+    });
     let opts = [
         "--n-fft",
         "1024",

@@ -6,12 +6,9 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("HOPSCOPE_PYTHON") {
-        return PathBuf::from(p);
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python")
-}
+#[path = "support/python.rs"]
+mod python;
+use python::python;
 
 #[test]
 fn analyze_matches_librosa_within_1e_4() {
