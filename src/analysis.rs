@@ -32,6 +32,15 @@ pub enum ChannelSelect {
 }
 
 impl ChannelSelect {
+    /// The channel index as exported (`None`: the mix, or a mono source where the
+    /// choice makes no difference).
+    pub fn index_in(self, channels: usize) -> Option<usize> {
+        match self {
+            ChannelSelect::Index(c) if channels > 1 => Some(c),
+            _ => None,
+        }
+    }
+
     /// Checks that the selected channel exists in a source of `channels` channels.
     ///
     /// # Errors

@@ -294,10 +294,7 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
                 .clone()
                 .unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| ".".into())),
             snapshot_s: cfg.snapshot_s,
-            channel: match cfg.channel {
-                crate::analysis::ChannelSelect::Index(c) if started.channels > 1 => Some(c),
-                _ => None,
-            },
+            channel: cfg.channel.index_in(started.channels),
         };
         let state = crate::ui::state::ViewState {
             params: cfg.params,

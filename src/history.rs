@@ -81,6 +81,18 @@ impl MonoHistory {
         }
     }
 
+    /// The newest `max_samples` held (fewer if fewer are held) and the absolute index of
+    /// the first.
+    ///
+    /// Allocates: the returned vector.
+    pub fn newest(&self, max_samples: u64) -> (u64, Vec<f32>) {
+        let start = self.total.saturating_sub(max_samples).max(self.oldest());
+        let mut out = vec![0.0; (self.total - start) as usize];
+        let held = self.copy(start, &mut out);
+        debug_assert!(held, "[start, total) is held by construction");
+        (start, out)
+    }
+
     /// Copies samples `[start, start + out.len())` into `out`; `false` (nothing copied)
     /// when any of them is not held.
     ///
@@ -200,6 +212,8 @@ pub struct RerenderLink {
     pub requests: Sender<RerenderRequest>,
     /// Answers.
     pub results: Receiver<Rerendered>,
+    /// Requests sent so far (the id of the newest).
+    pub sent: u64,
 }
 
 /// Spawns the `rerender` thread; it stops when the UI drops the link.
@@ -227,6 +241,7 @@ pub fn spawn(history: SharedHistory) -> std::io::Result<(JoinHandle<()>, Rerende
         RerenderLink {
             requests: req_tx,
             results: res_rx,
+            sent: 0,
         },
     ))
 }

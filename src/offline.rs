@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use realfft::RealFftPlanner;
 
-use crate::analysis::ChannelSelect;
 use crate::config::AnalyzeConfig;
 use crate::dsp::mel::{MelFilterbank, MelSpec};
 use crate::dsp::scale::{power_to_db, Calibration, Scale};
@@ -332,10 +331,7 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<AnalyzeReport> {
                 center: cfg.center,
                 scale: cfg.scale,
                 mel: mel.as_ref().map(|m| &m.filterbank),
-                channel: match cfg.channel {
-                    ChannelSelect::Index(c) if channels > 1 => Some(c),
-                    _ => None,
-                },
+                channel: cfg.channel.index_in(channels),
             },
         )?,
         None => Vec::new(),
@@ -681,10 +677,7 @@ pub fn render(cfg: &crate::config::RenderConfig) -> Result<RenderReport> {
                 center: false,
                 scale: Scale::Db,
                 mel: None,
-                channel: match cfg.channel {
-                    ChannelSelect::Index(c) if channels > 1 => Some(c),
-                    _ => None,
-                },
+                channel: cfg.channel.index_in(channels),
             },
         )?,
         None => Vec::new(),

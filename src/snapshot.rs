@@ -24,7 +24,7 @@ use crate::dsp::stft::StftParams;
 use crate::error::{Error, Result};
 use crate::export::{self, ExportSpec};
 use crate::npy::NpyWriter;
-use crate::render::png_out::utc_stamp;
+use crate::render::png_out::stamped_names;
 
 /// Everything a snapshot writes, copied off the UI thread's state.
 ///
@@ -55,16 +55,14 @@ pub struct Snapshot {
 /// # Errors
 /// The directory is not writable (nothing is left behind).
 pub fn write(snap: &Snapshot) -> Result<PathBuf> {
-    let unix_s = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let stamp = utc_stamp(unix_s);
-    let tmp = snap.dir.join(format!(
-        ".hopscope-snapshot-{stamp}.tmp-{}",
-        std::process::id()
-    ));
+    // Unique per snapshot, so two P presses in a row never share a temporary folder.
+    static MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = snap
+        .dir
+        .join(format!(".hopscope-snapshot.tmp-{}-{n}", std::process::id()));
     std::fs::create_dir(&tmp).map_err(io_err(&tmp))?;
-    let result = fill(&tmp, snap).and_then(|()| publish(&tmp, &snap.dir, &stamp));
+    let result = fill(&tmp, snap).and_then(|()| publish(&tmp, &snap.dir));
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&tmp);
     }
@@ -148,22 +146,16 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error {
 }
 
 /// Renames the finished folder to the first free `hopscope-snapshot-STAMP[-N]`.
-fn publish(tmp: &Path, dir: &Path, stamp: &str) -> Result<PathBuf> {
-    for n in 0..1000 {
-        let name = if n == 0 {
-            format!("hopscope-snapshot-{stamp}")
-        } else {
-            format!("hopscope-snapshot-{stamp}-{n}")
-        };
-        let target = dir.join(name);
-        if target.exists() {
-            continue;
-        }
-        std::fs::rename(tmp, &target).map_err(io_err(&target))?;
-        return Ok(std::path::absolute(&target).unwrap_or(target));
-    }
-    Err(Error::Write {
-        path: dir.to_path_buf(),
-        source: std::io::Error::other("1000 snapshots in one second"),
-    })
+fn publish(tmp: &Path, dir: &Path) -> Result<PathBuf> {
+    let Some(target) = stamped_names("hopscope-snapshot", "")
+        .map(|name| dir.join(name))
+        .find(|p| !p.exists())
+    else {
+        return Err(Error::Write {
+            path: dir.to_path_buf(),
+            source: std::io::Error::other("1000 snapshots in one second"),
+        });
+    };
+    std::fs::rename(tmp, &target).map_err(io_err(&target))?;
+    Ok(std::path::absolute(&target).unwrap_or(target))
 }

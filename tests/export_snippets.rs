@@ -210,26 +210,18 @@ fn render_exports_the_parameters_of_its_image() {
     };
     let (a, r) = (dir.join("a.json"), dir.join("r.json"));
     let s = |p: &std::path::Path| p.to_str().expect("utf-8 path").to_string();
-    let mut args = vec![
-        "analyze".to_string(),
-        s(&wav),
-        "-o".into(),
-        s(&dir.join("a.npy")),
-        "--export".into(),
-        s(&a),
-    ];
-    args.extend(opts.iter().map(|o| o.to_string()));
-    run(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    let mut args = vec![
-        "render".to_string(),
-        s(&wav),
-        "-o".into(),
-        s(&dir.join("r.png")),
-        "--export".into(),
-        s(&r),
-    ];
-    args.extend(opts.iter().map(|o| o.to_string()));
-    run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    for (command, out, json) in [("analyze", "a.npy", &a), ("render", "r.png", &r)] {
+        let mut args = vec![
+            command.to_string(),
+            s(&wav),
+            "-o".into(),
+            s(&dir.join(out)),
+            "--export".into(),
+            s(json),
+        ];
+        args.extend(opts.iter().map(|o| o.to_string()));
+        run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    }
     let read = |p: &std::path::Path| -> serde_json::Value {
         serde_json::from_str(&std::fs::read_to_string(p).expect("json")).expect("parse")
     };

@@ -104,41 +104,24 @@ fn compose(
 #[test]
 fn compose_places_newest_right_pads_wraps_and_shows_paused_views() {
     let (cmap, range) = gray();
-    let (capacity, height) = (5usize, 3usize);
     let (stride, rows, x0, y0) = (12usize, 6usize, 2usize, 1usize);
-    let mut w = Waterfall::new(capacity, height, 0);
-    let mut reference = Reference {
-        columns: vec![],
-        capacity,
-        height,
-    };
     let mut checked = 0;
-    for pushed in 0..=13u64 {
-        if pushed > 0 {
-            let col = column(pushed - 1, height);
-            w.push_column(&col, pushed as f64 * 0.01, &cmap, range);
-            reference.columns.push(col);
-        }
-        assert_eq!(w.next_serial(), pushed);
-        let oldest = pushed.saturating_sub(capacity as u64);
-        for width in [1usize, 3, 5, 7, 10] {
-            // Live (view_end = newest + 1), paused back to the oldest held column, and
-            // beyond the newest (clamped).
-            for view_end in oldest..=pushed + 2 {
-                let got = compose(&w, stride, rows, x0, y0, width, view_end);
-                let want =
-                    reference.frame(stride, rows, x0, y0, width, view_end, cmap.lut(), range);
-                assert_eq!(
-                    got, want,
-                    "pushed {pushed}, width {width}, view_end {view_end}"
-                );
-                checked += 1;
-            }
-        }
-    }
+    // Live (view_end = newest + 1), paused back to the oldest held column, and beyond
+    // the newest (clamped), after every push.
+    each_state(|w, reference, width, view_end, what| {
+        assert_eq!(w.next_serial(), reference.columns.len() as u64, "{what}");
+        let got = compose(w, stride, rows, x0, y0, width, view_end);
+        let want = reference.frame(stride, rows, x0, y0, width, view_end, cmap.lut(), range);
+        assert_eq!(got, want, "{what}");
+        checked += 1;
+    });
     assert!(checked > 200);
     // Spot check in plain words: after 13 pushes into 5 slots, a live 7-wide view shows
     // 2 background columns then serials 8..=12, newest (12) at the right edge.
+    let mut w = Waterfall::new(5, 3, 0);
+    for s in 0..13 {
+        w.push_column(&column(s, 3), s as f64 * 0.01, &cmap, range);
+    }
     let got = compose(&w, 7, 3, 0, 0, 7, 13);
     let top = |serial: u64| {
         let v = column(serial, 3)[2] as u8;
@@ -150,8 +133,6 @@ fn compose_places_newest_right_pads_wraps_and_shows_paused_views() {
     );
 }
 
-/// Paused long enough that the view's last column has been evicted: nothing of the view
-/// is held any more, so the whole plot must be background (and must not panic).
 /// Every (capacity, pushes, width, view_end) the history can be in, with its reference.
 fn each_state(mut check: impl FnMut(&Waterfall, &Reference, usize, u64, &str)) {
     let (cmap, range) = gray();
@@ -323,6 +304,8 @@ fn a_paused_view_stays_put_until_its_columns_are_evicted_then_slides_with_them()
     }
 }
 
+/// Paused long enough that the view's last column has been evicted: nothing of the view
+/// is held any more, so the whole plot must be background (and must not panic).
 #[test]
 fn compose_of_a_view_that_has_scrolled_out_of_the_history_is_background() {
     let (cmap, range) = gray();

@@ -876,6 +876,23 @@ pub fn utc_stamp(unix_s: u64) -> String {
     )
 }
 
+/// The names `PREFIX-YYYYMMDD-HHMMSS` + `ext`, then with `-1`, `-2`, … (1000 in all),
+/// stamped with the current UTC second: the first one free is the output's name.
+pub fn stamped_names(prefix: &str, ext: &str) -> impl Iterator<Item = String> {
+    let unix_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let stamp = utc_stamp(unix_s);
+    let (prefix, ext) = (prefix.to_string(), ext.to_string());
+    (0..1000).map(move |n| {
+        if n == 0 {
+            format!("{prefix}-{stamp}{ext}")
+        } else {
+            format!("{prefix}-{stamp}-{n}{ext}")
+        }
+    })
+}
+
 /// Saves a screenshot as `dir/hopscope-YYYYMMDD-HHMMSS[-N].png`, never overwriting.
 ///
 /// # Errors
@@ -886,16 +903,7 @@ pub fn save_screenshot(
     width: usize,
     height: usize,
 ) -> std::io::Result<PathBuf> {
-    let unix_s = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let stamp = utc_stamp(unix_s);
-    for n in 0..1000 {
-        let name = if n == 0 {
-            format!("hopscope-{stamp}.png")
-        } else {
-            format!("hopscope-{stamp}-{n}.png")
-        };
+    for name in stamped_names("hopscope", ".png") {
         let path = dir.join(name);
         match OpenOptions::new().write(true).create_new(true).open(&path) {
             Ok(file) => {

@@ -127,8 +127,6 @@ struct Scene {
     surface: Presenter,
     /// What the server copies this frame (server-side presentation).
     blits: Vec<Blit>,
-    /// Ids handed to re-render requests so far.
-    rerender_ids: u64,
     waterfall: Waterfall,
     map: ColumnMap,
     map_fft_size: usize,
@@ -161,7 +159,6 @@ impl Scene {
             layout,
             surface: Presenter::new(window, width, height, BACKGROUND),
             blits: Vec::with_capacity(64),
-            rerender_ids: 0,
             waterfall: Waterfall::new(w * HISTORY_SCREENS, h, cmap.lut()[0]),
             map: ColumnMap::new(&state.axis, h, fft_size, state.sample_rate_hz),
             map_fft_size: fft_size,
@@ -198,13 +195,8 @@ fn start_snapshot(
         eprintln!("hopscope: snapshot: no history is kept (--history 0)");
         return None;
     };
-    let (samples, first_sample) = {
-        let h = history.lock().ok()?;
-        let want = (info.snapshot_s * f64::from(info.sample_rate_hz)).round() as u64;
-        let start = h.total().saturating_sub(want).max(h.oldest());
-        let mut samples = vec![0.0; (h.total() - start) as usize];
-        h.copy(start, &mut samples).then_some((samples, start))?
-    };
+    let want = (info.snapshot_s * f64::from(info.sample_rate_hz)).round() as u64;
+    let (first_sample, samples) = history.lock().ok()?.newest(want);
     let wf = &scene.waterfall;
     let plot = scene.layout.plot;
     let height = wf.height();
@@ -250,19 +242,8 @@ fn start_snapshot(
 /// Writes `hopscope-params-STAMP[-N].json` (and its snippets) for the rows on screen into
 /// the snapshot directory, never overwriting, and prints the path.
 fn export_params(info: &LiveInfo<'_>, params: &StftParams) {
-    let unix_s = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let stamp = crate::render::png_out::utc_stamp(unix_s);
-    let Some(path) = (0..1000)
-        .map(|n| {
-            let name = if n == 0 {
-                format!("hopscope-params-{stamp}.json")
-            } else {
-                format!("hopscope-params-{stamp}-{n}.json")
-            };
-            info.snapshot_dir.join(name)
-        })
+    let Some(path) = png_out::stamped_names("hopscope-params", ".json")
+        .map(|name| info.snapshot_dir.join(name))
         .find(|p| !p.exists())
     else {
         eprintln!("hopscope: export: no free file name");
@@ -300,13 +281,8 @@ fn start_suggest(
         eprintln!("hopscope: suggest: no history is kept (--history 0)");
         return None;
     };
-    let samples = {
-        let h = history.lock().ok()?;
-        let want = (SUGGEST_SECONDS * f64::from(info.sample_rate_hz)) as u64;
-        let start = h.total().saturating_sub(want).max(h.oldest());
-        let mut samples = vec![0.0; (h.total() - start) as usize];
-        h.copy(start, &mut samples).then_some(samples)?
-    };
+    let want = (SUGGEST_SECONDS * f64::from(info.sample_rate_hz)) as u64;
+    let (_, samples) = history.lock().ok()?.newest(want);
     let (params, sr, results) = (*params, info.sample_rate_hz, results.clone());
     let spawned = std::thread::Builder::new()
         .name("suggest".into())
@@ -398,19 +374,16 @@ struct PendingRerender {
 /// Asks the `rerender` thread for the rows before `first_end` under `params` and the
 /// current axis, enough to fill the waterfall's history.
 fn request_rerender(
-    scene: &mut Scene,
-    link: Option<&RerenderLink>,
+    scene: &Scene,
+    link: Option<&mut RerenderLink>,
     pending: &mut Option<PendingRerender>,
     params: StftParams,
     first_end: u64,
     state: &ViewState,
 ) {
     let Some(link) = link else { return };
-    let id = pending
-        .as_ref()
-        .map_or(1, |p| p.id + 1)
-        .max(scene.rerender_ids + 1);
-    scene.rerender_ids = id;
+    link.sent += 1;
+    let id = link.sent;
     let capacity = scene.waterfall.capacity();
     let max_rows = if state.zoom >= 0 {
         capacity >> state.zoom
@@ -574,7 +547,7 @@ pub fn run(
     // End sample of the newest row drawn.
     let mut last_row_end: Option<u64> = None;
     // History re-rendering (when the live source keeps a history).
-    let (rerender_thread, rerender) = match info.history.clone().map(history::spawn) {
+    let (rerender_thread, mut rerender) = match info.history.clone().map(history::spawn) {
         Some(Ok((handle, link))) => (Some(handle), Some(link)),
         Some(Err(e)) => {
             eprintln!("hopscope: history re-rendering is off: {e}");
@@ -661,8 +634,8 @@ pub fn run(
                         if let Some(end) = last_row_end {
                             // The history on the new axis, up to the newest row drawn.
                             request_rerender(
-                                &mut scene,
-                                rerender.as_ref(),
+                                &scene,
+                                rerender.as_mut(),
                                 &mut rerender_pending,
                                 last_params,
                                 end + last_params.hop_size as u64,
@@ -696,8 +669,8 @@ pub fn run(
                 if row.params != last_params && state.rerender {
                     // Redraw what came before this row as these parameters would have.
                     request_rerender(
-                        &mut scene,
-                        rerender.as_ref(),
+                        &scene,
+                        rerender.as_mut(),
                         &mut rerender_pending,
                         row.params,
                         row.first_sample + row.params.win_length as u64,
