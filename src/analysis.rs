@@ -12,7 +12,7 @@ use ringbuf::traits::{Consumer, Observer};
 use crate::dsp::scale::Scale;
 use crate::dsp::stft::{Stft, StftParams};
 use crate::history::SharedHistory;
-use crate::message::{Control, Generation, SpectrumRow};
+use crate::message::{Control, Generation, SpectrumRow, MAX_PANES};
 use crate::ring::{Mark, MarkConsumer, SampleConsumer};
 
 /// Frames popped from the ring per pass.
@@ -138,8 +138,11 @@ pub struct AnalysisSetup {
     pub sample_rate_hz: u32,
     /// Maps mark timestamps onto `Instant`s.
     pub timebase: Timebase,
-    /// Initial parameters (validated).
+    /// Initial parameters of pane 0 (validated).
     pub params: StftParams,
+    /// Initial parameters of further compare panes (validated; at most
+    /// [`MAX_PANES`]` - 1`).
+    pub compare: Vec<StftParams>,
     /// Initial scale.
     pub scale: Scale,
     /// Where the analysed mono signal is also kept (for re-rendering), if anywhere.
@@ -178,7 +181,11 @@ pub struct Analysis {
     channel_select: ChannelSelect,
     sample_rate_hz: u32,
     timebase: Timebase,
-    stft: Stft,
+    /// One STFT per pane, all fed the same mono signal.
+    stfts: Vec<Stft>,
+    /// Panes in use (`stfts[..panes]`; the rest keep their buffers for reuse).
+    panes: usize,
+    layout: u64,
     generation: Generation,
     control: Receiver<Control>,
     rows: Sender<SpectrumRow>,
@@ -209,11 +216,19 @@ impl Analysis {
     /// If `setup.params` is invalid or `setup.channels` is 0.
     pub fn new(setup: AnalysisSetup) -> (Analysis, AnalysisLink) {
         assert!(setup.channels > 0, "at least one channel");
+        assert!(setup.compare.len() < MAX_PANES, "at most {MAX_PANES} panes");
         let (control_tx, control_rx) = crossbeam_channel::bounded(64);
         let (row_tx, row_rx) = crossbeam_channel::bounded(ROW_CHANNEL_CAPACITY);
         let (recycle_tx, recycle_rx) = crossbeam_channel::bounded(ROW_BUFFERS);
         let stats = Arc::new(AnalysisStats::default());
-        let num_bins = setup.params.num_bins();
+        let num_bins = std::iter::once(&setup.params)
+            .chain(&setup.compare)
+            .map(StftParams::num_bins)
+            .max()
+            .unwrap_or(0);
+        let mut stfts = Vec::with_capacity(MAX_PANES);
+        stfts.push(Stft::new(setup.params, setup.scale));
+        stfts.extend(setup.compare.iter().map(|p| Stft::new(*p, setup.scale)));
         let pool: Vec<Vec<f32>> = (0..ROW_BUFFERS)
             .map(|_| Vec::with_capacity(num_bins))
             .collect();
@@ -224,7 +239,9 @@ impl Analysis {
             channel_select: setup.channel_select,
             sample_rate_hz: setup.sample_rate_hz,
             timebase: setup.timebase,
-            stft: Stft::new(setup.params, setup.scale),
+            panes: stfts.len(),
+            stfts,
+            layout: 0,
             generation: 0,
             control: control_rx,
             rows: row_tx,
@@ -247,9 +264,19 @@ impl Analysis {
         (analysis, link)
     }
 
-    /// Current parameters.
+    /// Current parameters of pane 0.
     pub fn params(&self) -> StftParams {
-        self.stft.params()
+        self.stfts[0].params()
+    }
+
+    /// Current parameters of every pane.
+    pub fn pane_params(&self) -> impl Iterator<Item = StftParams> + '_ {
+        self.stfts[..self.panes].iter().map(Stft::params)
+    }
+
+    /// The smallest hop of the panes (how often rows come).
+    fn min_hop(&self) -> usize {
+        self.pane_params().map(|p| p.hop_size).min().unwrap_or(1)
     }
 
     /// One unit of work: apply pending controls, take back recycled buffers, pop up
@@ -297,19 +324,46 @@ impl Analysis {
     fn drain_control(&mut self) {
         loop {
             match self.control.try_recv() {
-                Ok(Control::SetParams(params)) => {
-                    if params.validate().is_ok() && params != self.stft.params() {
-                        let scale = self.stft.scale();
-                        self.stft.reconfigure(params, scale);
+                Ok(Control::SetParams(pane, params)) => {
+                    let Some(stft) = self.stfts[..self.panes].get_mut(pane) else {
+                        continue;
+                    };
+                    if params.validate().is_ok() && params != stft.params() {
+                        let scale = stft.scale();
+                        stft.reconfigure(params, scale);
                         self.bump_generation();
                     }
                 }
-                Ok(Control::SetScale(scale)) => {
-                    if scale != self.stft.scale() {
-                        let params = self.stft.params();
-                        self.stft.reconfigure(params, scale);
-                        self.bump_generation();
+                Ok(Control::SetPanes {
+                    layout,
+                    count,
+                    params,
+                }) => {
+                    let count = count.clamp(1, MAX_PANES);
+                    if params[..count].iter().any(|p| p.validate().is_err()) {
+                        continue;
                     }
+                    let scale = self.stfts[0].scale();
+                    for (pane, p) in params[..count].iter().enumerate() {
+                        match self.stfts.get_mut(pane) {
+                            Some(stft) if stft.params() == *p && pane < self.panes => {}
+                            // A pane coming back starts from an empty buffer.
+                            Some(stft) => *stft = Stft::new(*p, scale),
+                            None => self.stfts.push(Stft::new(*p, scale)),
+                        }
+                    }
+                    self.panes = count;
+                    self.layout = layout;
+                    self.bump_generation();
+                }
+                Ok(Control::SetScale(scale)) => {
+                    for stft in &mut self.stfts[..self.panes] {
+                        if scale != stft.scale() {
+                            let params = stft.params();
+                            stft.reconfigure(params, scale);
+                        }
+                    }
+                    self.bump_generation();
                 }
                 Ok(Control::Shutdown) | Err(TryRecvError::Disconnected) => {
                     self.shutdown = true;
@@ -347,7 +401,9 @@ impl Analysis {
 
     fn analyse(&mut self, frames: usize) {
         let Analysis {
-            stft,
+            stfts,
+            panes,
+            layout,
             mono,
             marks,
             current_mark,
@@ -361,66 +417,74 @@ impl Analysis {
             shutdown,
             ..
         } = self;
-        let scale = stft.scale();
-        let mut started = Instant::now();
-        stft.push(&mono[..frames], |info, bins| {
-            let last_sample = info.first_sample + info.params.win_length as u64 - 1;
-            while let Some(next) = marks.try_peek() {
-                if next.frame_index > last_sample {
-                    break;
+        let ns_of = |frames: u64| (frames as u128 * 1_000_000_000 / *sample_rate_hz as u128) as u64;
+        for (pane, stft) in stfts[..*panes].iter_mut().enumerate() {
+            let scale = stft.scale();
+            let mut started = Instant::now();
+            stft.push(&mono[..frames], |info, bins| {
+                let last_sample = info.first_sample + info.params.win_length as u64 - 1;
+                while let Some(next) = marks.try_peek() {
+                    if next.frame_index > last_sample {
+                        break;
+                    }
+                    *current_mark = marks.try_pop();
                 }
-                *current_mark = marks.try_pop();
-            }
-            let finished_at = Instant::now();
-            let captured_at = match current_mark {
-                Some(mark) => {
-                    let offset_frames = last_sample - mark.frame_index;
-                    let offset_ns =
-                        (offset_frames as u128 * 1_000_000_000 / *sample_rate_hz as u128) as u64;
-                    timebase.instant(mark.capture_ns + offset_ns)
+                let finished_at = Instant::now();
+                // An earlier pane may have taken marks past this row's end: its time is then
+                // counted back from the mark.
+                let captured_at = match current_mark {
+                    Some(mark) if last_sample >= mark.frame_index => {
+                        timebase.instant(mark.capture_ns + ns_of(last_sample - mark.frame_index))
+                    }
+                    Some(mark) => timebase.instant(
+                        mark.capture_ns
+                            .saturating_sub(ns_of(mark.frame_index - last_sample)),
+                    ),
+                    None => finished_at,
+                };
+                let row_ns = finished_at.duration_since(started).as_nanos() as u64;
+                started = finished_at;
+                stats.rows_produced.fetch_add(1, Relaxed);
+                stats.row_time_ns_total.fetch_add(row_ns, Relaxed);
+                stats.row_time_ns_max.fetch_max(row_ns, Relaxed);
+                let mut buf = match pool.pop() {
+                    Some(buf) => buf,
+                    None if *buffers_made < ROW_BUFFERS => {
+                        *buffers_made += 1;
+                        Vec::with_capacity(bins.len())
+                    }
+                    None => {
+                        stats.rows_dropped.fetch_add(1, Relaxed);
+                        return;
+                    }
+                };
+                buf.clear();
+                buf.extend_from_slice(bins);
+                let row = SpectrumRow {
+                    pane,
+                    layout: *layout,
+                    generation: *generation,
+                    params: info.params,
+                    scale,
+                    sample_rate_hz: *sample_rate_hz,
+                    first_sample: info.first_sample,
+                    captured_at,
+                    finished_at,
+                    bins: buf,
+                };
+                match rows.try_send(row) {
+                    Ok(()) => {}
+                    Err(TrySendError::Full(row)) => {
+                        stats.rows_dropped.fetch_add(1, Relaxed);
+                        pool.push(row.bins);
+                    }
+                    Err(TrySendError::Disconnected(row)) => {
+                        pool.push(row.bins);
+                        *shutdown = true;
+                    }
                 }
-                None => finished_at,
-            };
-            let row_ns = finished_at.duration_since(started).as_nanos() as u64;
-            started = finished_at;
-            stats.rows_produced.fetch_add(1, Relaxed);
-            stats.row_time_ns_total.fetch_add(row_ns, Relaxed);
-            stats.row_time_ns_max.fetch_max(row_ns, Relaxed);
-            let mut buf = match pool.pop() {
-                Some(buf) => buf,
-                None if *buffers_made < ROW_BUFFERS => {
-                    *buffers_made += 1;
-                    Vec::with_capacity(bins.len())
-                }
-                None => {
-                    stats.rows_dropped.fetch_add(1, Relaxed);
-                    return;
-                }
-            };
-            buf.clear();
-            buf.extend_from_slice(bins);
-            let row = SpectrumRow {
-                generation: *generation,
-                params: info.params,
-                scale,
-                sample_rate_hz: *sample_rate_hz,
-                first_sample: info.first_sample,
-                captured_at,
-                finished_at,
-                bins: buf,
-            };
-            match rows.try_send(row) {
-                Ok(()) => {}
-                Err(TrySendError::Full(row)) => {
-                    stats.rows_dropped.fetch_add(1, Relaxed);
-                    pool.push(row.bins);
-                }
-                Err(TrySendError::Disconnected(row)) => {
-                    pool.push(row.bins);
-                    *shutdown = true;
-                }
-            }
-        });
+            });
+        }
     }
 }
 
@@ -441,7 +505,7 @@ pub fn spawn(setup: AnalysisSetup) -> std::io::Result<(JoinHandle<()>, AnalysisL
                 return;
             }
             if outcome.frames == 0 {
-                let hop = analysis.params().hop_size as u64;
+                let hop = analysis.min_hop() as u64;
                 let quarter_hop_us = hop * 250_000 / analysis.sample_rate_hz.max(1) as u64;
                 std::thread::sleep(Duration::from_micros(quarter_hop_us.clamp(200, 20_000)));
             }

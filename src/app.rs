@@ -13,6 +13,7 @@ use crate::config::{
     AnalyzeConfig, LiveConfig, RenderConfig, SourceChoice, DEFAULT_DEMO_RATE_HZ,
     DEFAULT_PACED_PERIOD,
 };
+use crate::dsp::mel::MelScale;
 use crate::dsp::scale::{bin_to_hz, Scale};
 use crate::dsp::stft::StftParams;
 use crate::error::{Error, Result};
@@ -22,6 +23,7 @@ use crate::ring::{self, MarkConsumer, SampleConsumer};
 use crate::source::demo::DemoSignal;
 use crate::source::file::FileSource;
 use crate::source::{BlockSource, PacedSource};
+use crate::ui::state::{MelView, PaneSettings};
 use crate::{offline, wav};
 
 /// Label shown when live mode fell back to the demo signal.
@@ -74,7 +76,12 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Some(Command::Suggest(args)) => run_suggest(args),
-        None => run_live(&LiveConfig::new(&cli.live, &cli.analysis, &cli.display)?),
+        None => run_live(&LiveConfig::new(
+            &cli.live,
+            &cli.analysis,
+            &cli.display,
+            &cli.mel,
+        )?),
     }
 }
 
@@ -266,6 +273,47 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
     let history = (!cfg.headless && cfg.history_s > 0.0)
         .then(|| MonoHistory::shared(cfg.history_s, started.sample_rate_hz));
     let rerender_on = history.is_some();
+    // The panes: one, or the --compare set over it.
+    let mel_default = cfg.mel.map_or(
+        MelView {
+            n_mels: 128,
+            scale: MelScale::Slaney,
+            norm: None,
+        },
+        |m| MelView {
+            n_mels: m.n_mels,
+            scale: m.scale,
+            norm: Some(m.norm),
+        },
+    );
+    let first = PaneSettings {
+        params: cfg.params,
+        win_follows: !cfg.win_length_set,
+        axis,
+        mel: cfg.mel.map(|_| mel_default),
+    };
+    let panes: Vec<PaneSettings> = if cfg.compare.is_empty() {
+        vec![first]
+    } else {
+        cfg.compare
+            .iter()
+            .map(|spec| spec.resolve(&first, mel_default))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|message| Error::InvalidArgument {
+                flag: "--compare",
+                message,
+            })?
+    };
+    for pane in &panes {
+        if let Some(mel) = pane.mel {
+            mel.spec(&pane.axis)
+                .validate(started.sample_rate_hz)
+                .map_err(|message| Error::InvalidArgument {
+                    flag: "--mel",
+                    message,
+                })?;
+        }
+    }
     let (handle, link) = analysis::spawn(AnalysisSetup {
         history: history.clone(),
         samples: started.samples,
@@ -274,7 +322,8 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
         channel_select: cfg.channel,
         sample_rate_hz: started.sample_rate_hz,
         timebase: started.timebase,
-        params: cfg.params,
+        params: panes[0].params,
+        compare: panes[1..].iter().map(|p| p.params).collect(),
         scale: Scale::Db,
     })?;
     let t0 = Instant::now();
@@ -297,9 +346,14 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
             channel: cfg.channel.index_in(started.channels),
         };
         let state = crate::ui::state::ViewState {
-            params: cfg.params,
-            win_follows: !cfg.win_length_set,
-            axis,
+            params: panes[0].params,
+            win_follows: panes[0].win_follows,
+            axis: panes[0].axis,
+            mel: panes[0].mel,
+            mel_default,
+            panes,
+            focus: 0,
+            compare: cfg.compare.clone(),
             colormap: cfg.display.look.colormap,
             range: cfg.display.look.range,
             zoom: 0,
@@ -315,6 +369,7 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
         return result;
     }
     let mut status = StatusLine::new(started.label.clone(), started.sample_rate_hz, cfg.params);
+    status.panes = panes.len();
     let mut next_status = t0 + Duration::from_secs(1);
     loop {
         match link.rows.recv_timeout(Duration::from_millis(50)) {
@@ -396,6 +451,7 @@ struct StatusLine {
     prev_rows: u64,
     prev_row_ns: u64,
     prev_t: Duration,
+    panes: usize,
 }
 
 impl StatusLine {
@@ -409,18 +465,22 @@ impl StatusLine {
             prev_rows: 0,
             prev_row_ns: 0,
             prev_t: Duration::ZERO,
+            panes: 1,
         }
     }
 
     fn observe(&mut self, row: &SpectrumRow) {
+        let latency = row.finished_at.saturating_duration_since(row.captured_at);
+        self.latencies_ms.push(latency.as_secs_f64() * 1e3);
+        if row.pane != 0 {
+            return; // the line describes pane 0; every pane's rows are counted
+        }
         self.params = row.params;
         let (k, level) = row.peak();
         self.last_peak = Some((
             bin_to_hz(k as f64, row.params.fft_size, row.sample_rate_hz),
             level,
         ));
-        let latency = row.finished_at.saturating_duration_since(row.captured_at);
-        self.latencies_ms.push(latency.as_secs_f64() * 1e3);
     }
 
     fn print(&mut self, t: Duration, stats: &CaptureStats, link: &AnalysisLink) {
@@ -449,7 +509,7 @@ impl StatusLine {
             out,
             "status t={:.1}s src=\"{}\" sr={} n_fft={} win_length={} hop={} window={} rows={} rows_per_s={:.1} \
              peak_hz={:.1} peak_dbfs={:.2} captured={} dropped_samples={} dropped_rows={} stream_errors={} \
-             row_us_mean={:.1} row_us_max={:.1} capture_to_row_ms_p50={:.2}",
+             row_us_mean={:.1} row_us_max={:.1} capture_to_row_ms_p50={:.2} panes={}",
             t.as_secs_f64(),
             self.label,
             self.sample_rate_hz,
@@ -468,6 +528,7 @@ impl StatusLine {
             row_us_mean,
             row_max_ns as f64 / 1e3,
             latency_p50,
+            self.panes,
         );
         let _ = out.flush();
         self.prev_rows = ana.rows_produced;

@@ -26,6 +26,9 @@ pub struct Cli {
     /// Window options.
     #[command(flatten)]
     pub display: DisplayArgs,
+    /// Mel view options (`--mel N` starts the window on N mel bands; M toggles).
+    #[command(flatten)]
+    pub mel: MelArgs,
 }
 
 /// How the live window looks (every setting also has a key).
@@ -227,6 +230,11 @@ pub struct LiveArgs {
         allow_negative_numbers = true
     )]
     pub snapshot_seconds: f64,
+    /// Start with 2-4 stacked compare panes on the same input, each a SPEC of
+    /// key=value pairs (window, n_fft, win_length, hop, scale, mel) over the other flags,
+    /// e.g. "window=hann;window=blackman,n_fft=4096". Tab toggles them.
+    #[arg(long, value_name = "SPEC;SPEC[;…]")]
+    pub compare: Option<String>,
 }
 
 /// STFT parameters shared by live mode and `analyze`.

@@ -11,7 +11,8 @@ use crate::dsp::stft::StftParams;
 use crate::dsp::window::WindowKind;
 use crate::error::{Error, Result};
 use crate::render::colormap::{ColormapKind, DbRange};
-use crate::render::freqmap::FreqScale;
+use crate::render::freqmap::{FreqAxis, FreqScale};
+use crate::ui::state::{MelView, PaneSettings, PaneSpec};
 
 /// Default hop when the window is at least 2048 samples long.
 pub const DEFAULT_HOP: usize = 512;
@@ -108,7 +109,14 @@ pub struct LiveConfig {
     pub win_length_set: bool,
     /// Window settings.
     pub display: DisplayConfig,
+    /// `--compare` panes (empty: none).
+    pub compare: Vec<PaneSpec>,
+    /// `--mel N` and its options: the window starts on the mel view.
+    pub mel: Option<MelOptions>,
 }
+
+/// Most mel bands the window shows.
+pub const MAX_LIVE_MELS: usize = 512;
 
 /// Frequency range, colours and dB range, validated.
 #[derive(Clone, Debug, PartialEq)]
@@ -306,9 +314,64 @@ impl LiveConfig {
     ///
     /// # Errors
     /// Any value out of range or an impossible combination.
-    pub fn new(live: &LiveArgs, analysis: &AnalysisArgs, display: &DisplayArgs) -> Result<Self> {
+    pub fn new(
+        live: &LiveArgs,
+        analysis: &AnalysisArgs,
+        display: &DisplayArgs,
+        mel: &MelArgs,
+    ) -> Result<Self> {
         let params = stft_params(analysis)?;
-        let display = DisplayConfig::new(display)?;
+        let mut display = DisplayConfig::new(display)?;
+        let mel = MelOptions::new(mel)?;
+        if let Some(m) = &mel {
+            if !(1..=MAX_LIVE_MELS).contains(&m.n_mels) {
+                return Err(invalid(
+                    "--mel",
+                    format!("the window shows 1..={MAX_LIVE_MELS} mel bands"),
+                ));
+            }
+            // Live, the bands span the window's frequency range: these set it.
+            display.look.fmin_hz = m.fmin_hz.max(display.look.fmin_hz);
+            if m.fmax_hz.is_some() {
+                display.look.fmax_hz = m.fmax_hz;
+            }
+        }
+        let compare = match &live.compare {
+            None => Vec::new(),
+            Some(text) => {
+                let specs = PaneSpec::parse_list(text).map_err(|m| invalid("--compare", m))?;
+                let base = PaneSettings {
+                    params,
+                    win_follows: analysis.win_length.is_none(),
+                    // Checked against the sample rate once it is known.
+                    axis: FreqAxis {
+                        scale: display.freq_scale,
+                        fmin_hz: 0.0,
+                        fmax_hz: f64::MAX,
+                    },
+                    mel: None,
+                };
+                let mel_default = MelView {
+                    n_mels: 128,
+                    scale: MelScale::Slaney,
+                    norm: None,
+                };
+                for (i, spec) in specs.iter().enumerate() {
+                    spec.resolve(&base, mel_default)
+                        .map_err(|m| invalid("--compare", format!("pane {}: {m}", i + 1)))?;
+                    if spec.mel.is_some_and(|n| n > MAX_LIVE_MELS) {
+                        return Err(invalid(
+                            "--compare",
+                            format!(
+                                "pane {}: mel is out of range: expected 0..={MAX_LIVE_MELS}",
+                                i + 1
+                            ),
+                        ));
+                    }
+                }
+                specs
+            }
+        };
         let source = if live.demo {
             SourceChoice::Demo
         } else if let Some(path) = &live.file {
@@ -380,6 +443,8 @@ impl LiveConfig {
             }
         }
         Ok(LiveConfig {
+            compare,
+            mel,
             history_s: live.history,
             snapshot_dir: live.snapshot_dir.clone(),
             snapshot_s: live.snapshot_seconds.min(live.history.max(0.0)),

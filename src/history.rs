@@ -121,6 +121,8 @@ impl MonoHistory {
 pub struct RerenderRequest {
     /// Echoed in the answer; the UI keeps only the answer to its newest request.
     pub id: u64,
+    /// The pane it is for (echoed; only the newest request of each pane is rendered).
+    pub pane: usize,
     /// Parameters to render with.
     pub params: StftParams,
     /// Bins → display pixels (bottom-up), as the live columns use.
@@ -141,6 +143,8 @@ pub struct RerenderRequest {
 pub struct Rerendered {
     /// The request's id.
     pub id: u64,
+    /// The request's pane.
+    pub pane: usize,
     /// Pixels per column.
     pub height: usize,
     /// `rows × height` dB values, each row bottom-up (the live `ColumnMap` output).
@@ -197,6 +201,7 @@ pub fn render(history: &SharedHistory, req: &RerenderRequest) -> Rerendered {
     }
     Rerendered {
         id: req.id,
+        pane: req.pane,
         height,
         columns,
         times_s,
@@ -226,13 +231,23 @@ pub fn spawn(history: SharedHistory) -> std::io::Result<(JoinHandle<()>, Rerende
     let handle = std::thread::Builder::new()
         .name("rerender".into())
         .spawn(move || {
-            while let Ok(mut req) = req_rx.recv() {
-                // Only the newest request matters.
-                while let Ok(newer) = req_rx.try_recv() {
-                    req = newer;
+            let mut newest: Vec<RerenderRequest> = Vec::new();
+            while let Ok(req) = req_rx.recv() {
+                // Only the newest request of each pane matters.
+                newest.push(req);
+                newest.extend(req_rx.try_iter());
+                let mut i = 0;
+                while i < newest.len() {
+                    if newest[i + 1..].iter().any(|r| r.pane == newest[i].pane) {
+                        newest.remove(i);
+                    } else {
+                        i += 1;
+                    }
                 }
-                if res_tx.send(render(&history, &req)).is_err() {
-                    return;
+                for req in newest.drain(..) {
+                    if res_tx.send(render(&history, &req)).is_err() {
+                        return;
+                    }
                 }
             }
         })?;

@@ -10,13 +10,28 @@ use crate::dsp::stft::StftParams;
 /// Thread: sent by UI/status (main), received by analysis, over a bounded crossbeam channel.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Control {
-    /// New STFT parameters from the next row on (validated by the sender).
-    SetParams(StftParams),
+    /// New STFT parameters for one pane (index) from its next row on (validated by the
+    /// sender; an index past the panes is ignored).
+    SetParams(usize, StftParams),
+    /// A new set of panes (1..=[`MAX_PANES`] STFTs of the same input), stamped `layout`
+    /// on every row from now on. Panes that already exist keep their sample buffers.
+    SetPanes {
+        /// The UI's number for this set; rows of an older set carry an older one.
+        layout: u64,
+        /// Panes in use (`params[..count]`).
+        count: usize,
+        /// Each pane's parameters (validated by the sender).
+        params: [StftParams; MAX_PANES],
+    },
     /// New output scale from the next row on.
     SetScale(Scale),
     /// Stop the analysis thread.
     Shutdown,
 }
+
+/// Most panes the window can compare (STFTs of the same input, each with its own
+/// parameters).
+pub const MAX_PANES: usize = 4;
 
 /// Counts parameter changes; every row carries the generation it was computed with.
 pub type Generation = u64;
@@ -27,6 +42,10 @@ pub type Generation = u64;
 /// on the recycle channel so steady state allocates nothing.
 #[derive(Clone, Debug)]
 pub struct SpectrumRow {
+    /// Which pane's STFT made it (0 without compare panes).
+    pub pane: usize,
+    /// The pane set it belongs to (see [`Control::SetPanes`]; 0 at start).
+    pub layout: u64,
     /// Parameter generation (0 at start, +1 per applied change).
     pub generation: Generation,
     /// Parameters of this row.

@@ -80,6 +80,7 @@ fn a_rerender_equals_the_frames_computed_directly() {
         // The first live row on the new grid ends here; re-rendered rows end before it.
         let first_end = 2 * sr as u64 + 777;
         let req = RerenderRequest {
+            pane: 0,
             id: 5,
             params,
             map: map.clone(),
@@ -117,6 +118,7 @@ fn a_rerender_equals_the_frames_computed_directly() {
         let few = render(
             &shared,
             &RerenderRequest {
+                pane: 0,
                 max_rows: 3,
                 ..req.clone()
             },
@@ -145,6 +147,7 @@ fn nothing_is_rendered_from_samples_not_held() {
     let done = render(
         &shared,
         &RerenderRequest {
+            pane: 0,
             id: 1,
             params,
             map: ColumnMap::new(&axis, 50, 8192, sr),

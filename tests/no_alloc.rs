@@ -183,6 +183,7 @@ fn rig(params: StftParams) -> Rig {
             origin: std::time::Instant::now(),
         },
         params,
+        compare: Vec::new(),
         scale: Scale::Db,
     });
     Rig {
@@ -258,7 +259,7 @@ fn analysis_pass_steady_state_every_window_and_size() {
             };
             rig.link
                 .control
-                .send(Control::SetParams(params))
+                .send(Control::SetParams(0, params))
                 .expect("analysis holds the receiver");
             // Warm-up: the reconfiguration allocates, and every recycled row buffer grows once.
             let warm = run(&mut rig, hop_size * 300, false, &mut t);
@@ -271,4 +272,37 @@ fn analysis_pass_steady_state_every_window_and_size() {
             assert_eq!(rig.analysis.params(), params);
         }
     }
+}
+
+#[test]
+fn analysis_pass_steady_state_with_four_compare_panes() {
+    let base = StftParams {
+        fft_size: 4096,
+        win_length: 4096,
+        hop_size: 256,
+        window: WindowKind::Hann,
+    };
+    let mut rig = rig(base);
+    let windows = [
+        WindowKind::Hamming,
+        WindowKind::Hann,
+        WindowKind::Blackman,
+        WindowKind::Kaiser { beta: 8.6 },
+    ];
+    let params = windows.map(|window| StftParams { window, ..base });
+    rig.link
+        .control
+        .send(Control::SetPanes {
+            layout: 1,
+            count: 4,
+            params,
+        })
+        .expect("analysis holds the receiver");
+    let mut t = 0usize;
+    // Warm-up: new panes allocate their engines; row buffers grow once.
+    let warm = run(&mut rig, 256 * 300, false, &mut t);
+    assert!(warm >= 4 * 280, "warm-up produced {warm} rows");
+    let rows = run(&mut rig, 256 * 40, true, &mut t);
+    assert!(rows >= 4 * 39, "steady state produced only {rows} rows");
+    assert_eq!(rig.analysis.pane_params().collect::<Vec<_>>(), params);
 }

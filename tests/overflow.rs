@@ -111,6 +111,7 @@ fn stalled_ui_makes_analysis_drop_and_count_rows() {
             origin: Instant::now(),
         },
         params,
+        compare: Vec::new(),
         scale: Scale::Db,
     });
     // 600 rows' worth; the UI never drains.

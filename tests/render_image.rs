@@ -216,7 +216,8 @@ fn server_side_blits_rebuild_the_composed_view() {
     each_state(|w, reference, width, view_end, what| {
         let want = reference.frame(stride, rows, x0, y0, width, view_end, cmap.lut(), range);
         let mut blits = Vec::new();
-        waterfall_blits(w, x0, y0, width, view_end, BG, &mut blits);
+        // Image 1 of two (the compare panes' indexing): image 0 must not be read.
+        waterfall_blits(w, 1, x0, y0, width, view_end, BG, &mut blits);
         let runs = blits
             .iter()
             .filter(|b| matches!(b, Blit::Waterfall { .. }))
@@ -224,7 +225,9 @@ fn server_side_blits_rebuild_the_composed_view() {
         runs_seen[runs] += 1;
         let frame = vec![SENTINEL; stride * rows];
         let mut got = vec![SENTINEL; stride * rows];
-        assemble(&blits, &frame, stride, w.pixels(), w.capacity(), &mut got);
+        let decoy = vec![SENTINEL ^ 0x00ff_ffff; w.pixels().len()];
+        let images = [(&decoy[..], w.capacity()), (w.pixels(), w.capacity())];
+        assemble(&blits, &frame, stride, &images, &mut got);
         assert_eq!(got, want, "{what}: {blits:?}");
     });
     // Both the wrapped (two runs) and the padded/unwrapped cases were exercised.
@@ -253,7 +256,6 @@ fn frame_blits_copy_their_rectangle_and_fills_paint_theirs() {
         &frame,
         fw,
         &[],
-        1,
         &mut out,
     );
     for y in 0..fh {

@@ -10,19 +10,22 @@
 
 mod render_common;
 
+use hopscope::dsp::mel::MelScale;
 use hopscope::dsp::stft::StftParams;
 use hopscope::dsp::window::{WindowKind, ALL_WINDOWS};
 use hopscope::render::colormap::{ColormapKind, DbRange, ALL_COLORMAPS};
 use hopscope::render::freqmap::{FreqAxis, FreqScale};
 use hopscope::ui::keys::{action_for, Action, Key, ALL_KEYS, KEY_HELP};
-use hopscope::ui::state::{Effect, ViewState, DB_STEP, ZOOM_RANGE};
+use hopscope::ui::state::{
+    Effect, MelView, PaneSettings, PaneSpec, ViewState, DB_STEP, DEFAULT_COMPARE, ZOOM_RANGE,
+};
 use render_common::{htk, htk_inv, slaney, slaney_inv, unwarp, warp, Rng};
 
 const SR: u32 = 48_000;
 const NYQ: f64 = 24_000.0;
 
 /// Every key, its label in the help table, and its action without / with Shift.
-const KEY_TABLE: [(Key, &str, Action, Action); 26] = [
+const KEY_TABLE: [(Key, &str, Action, Action); 32] = [
     (Key::Up, "Up", Action::FftUp, Action::FftUp),
     (Key::Down, "Down", Action::FftDown, Action::FftDown),
     (Key::Left, "Left", Action::HopDown, Action::HopDown),
@@ -57,6 +60,17 @@ const KEY_TABLE: [(Key, &str, Action, Action); 26] = [
         Action::ApplySuggestion,
         Action::ApplySuggestion,
     ),
+    (Key::M, "M", Action::ToggleMel, Action::ToggleMel),
+    (
+        Key::Tab,
+        "Tab",
+        Action::ToggleCompare,
+        Action::ToggleCompare,
+    ),
+    (Key::Key1, "1 - 4", Action::Focus(0), Action::Focus(0)),
+    (Key::Key2, "1 - 4", Action::Focus(1), Action::Focus(1)),
+    (Key::Key3, "1 - 4", Action::Focus(2), Action::Focus(2)),
+    (Key::Key4, "1 - 4", Action::Focus(3), Action::Focus(3)),
     (Key::Q, "Q", Action::Quit, Action::Quit),
     (Key::Escape, "Esc", Action::Quit, Action::Quit),
 ];
@@ -100,15 +114,32 @@ fn params(fft_size: usize, win_length: usize, hop_size: usize) -> StftParams {
     }
 }
 
+const MEL_DEFAULT: MelView = MelView {
+    n_mels: 128,
+    scale: MelScale::Slaney,
+    norm: None,
+};
+
 fn state_with(p: StftParams, win_follows: bool) -> ViewState {
+    let axis = FreqAxis {
+        scale: FreqScale::Linear,
+        fmin_hz: 0.0,
+        fmax_hz: NYQ,
+    };
     ViewState {
         params: p,
         win_follows,
-        axis: FreqAxis {
-            scale: FreqScale::Linear,
-            fmin_hz: 0.0,
-            fmax_hz: NYQ,
-        },
+        axis,
+        mel: None,
+        mel_default: MEL_DEFAULT,
+        panes: vec![PaneSettings {
+            params: p,
+            win_follows,
+            axis,
+            mel: None,
+        }],
+        focus: 0,
+        compare: Vec::new(),
         colormap: ColormapKind::Magma,
         range: DbRange::DEFAULT,
         zoom: 0,
@@ -172,6 +203,8 @@ fn key_help_lists_exactly_the_keys() {
     let mut expected: Vec<&str> = KEY_TABLE.iter().map(|(_, l, ..)| *l).collect();
     expected.push("Shift+W");
     expected.sort_unstable();
+    // "1 - 4" is one line for four keys.
+    expected.dedup();
     assert_eq!(labels, expected, "KEY_HELP key column vs the key table");
     for (keys, what) in KEY_HELP {
         assert!(
@@ -239,6 +272,7 @@ fn kind(e: &Effect) -> Kind {
         Effect::Snapshot => Kind::Snapshot,
         Effect::Export => Kind::Export,
         Effect::Suggest => Kind::Suggest,
+        Effect::Panes => panic!("the walk has no pane actions"),
         Effect::Quit => Kind::Quit,
     }
 }
@@ -382,6 +416,10 @@ impl Model {
             // The random walk never receives a suggestion: nothing to apply.
             Action::ApplySuggestion => Kind::None,
             Action::Quit => Kind::Quit,
+            // Panes and the mel view have their own tests below.
+            Action::ToggleMel | Action::ToggleCompare | Action::Focus(_) => {
+                panic!("not in the walk: {action:?}")
+            }
         }
     }
 
@@ -485,6 +523,8 @@ fn fft_up_from_2048_doubles_n_fft_and_win_length_and_reports_it() {
         "zoom=0",
         "paused=false",
         "rerender=on",
+        "mel=off",
+        "pane=1/1",
         "fmin=0",
         "fmax=24000",
     ] {
@@ -844,9 +884,9 @@ fn toggles_screenshot_and_quit() {
     assert_eq!(s.apply(Action::ToggleHud), Effect::Redraw);
     assert!(s.hud);
     assert_eq!(s.apply(Action::ToggleRerender), Effect::Redraw);
-    assert!(!s.rerender && s.status_line().ends_with(" rerender=off"));
+    assert!(!s.rerender && s.status_line().contains(" rerender=off "));
     assert_eq!(s.apply(Action::ToggleRerender), Effect::Redraw);
-    assert!(s.rerender && s.status_line().ends_with(" rerender=on"));
+    assert!(s.rerender && s.status_line().contains(" rerender=on "));
     let before = s.clone();
     assert_eq!(s.apply(Action::Screenshot), Effect::Screenshot);
     assert_eq!(s.apply(Action::Snapshot), Effect::Snapshot);
@@ -930,4 +970,180 @@ fn a_applies_the_suggestion_once() {
         .starts_with("n_fft=1024 win_length=1024 hop=256 "));
     // Already in effect: nothing to send.
     assert_eq!(s.apply(Action::ApplySuggestion), Effect::None);
+}
+
+// ---------------------------------------------------------------- compare panes, mel view
+
+fn hann_2048() -> ViewState {
+    state_with(params(2048, 2048, 512), true)
+}
+
+#[test]
+fn tab_splits_into_hamming_hann_blackman_at_the_current_sizes_and_back() {
+    let mut s = hann_2048();
+    s.apply(Action::FftUp); // 4096 / 4096 / 512
+    assert_eq!(s.apply(Action::ToggleCompare), Effect::Panes);
+    assert_eq!(s.pane_count(), 3);
+    let windows: Vec<WindowKind> = (0..3).map(|i| s.pane(i).params.window).collect();
+    assert_eq!(
+        windows,
+        [WindowKind::Hamming, WindowKind::Hann, WindowKind::Blackman]
+    );
+    assert_eq!(DEFAULT_COMPARE.to_vec(), windows);
+    for i in 0..3 {
+        let p = s.pane(i).params;
+        assert_eq!((p.fft_size, p.win_length, p.hop_size), (4096, 4096, 512));
+    }
+    assert_eq!(s.focus, 0);
+    assert!(
+        s.status_line().ends_with(" pane=1/3"),
+        "{}",
+        s.status_line()
+    );
+    // Keys act on the focused pane only.
+    assert_eq!(s.apply(Action::Focus(2)), Effect::Redraw);
+    assert_eq!(s.params.window, WindowKind::Blackman);
+    assert_eq!(
+        s.apply(Action::HopDown),
+        Effect::Params(StftParams {
+            hop_size: 256,
+            ..s.pane(2).params
+        })
+    );
+    assert_eq!(s.pane(2).params.hop_size, 256);
+    assert_eq!(s.pane(0).params.hop_size, 512);
+    assert_eq!(s.pane(1).params.hop_size, 512);
+    assert_eq!(s.apply(Action::FreqScaleNext), Effect::Remap);
+    assert_eq!(s.pane(2).axis.scale, FreqScale::Log);
+    assert_eq!(s.pane(0).axis.scale, FreqScale::Linear);
+    // Focus follows: pane 1 still has its own settings.
+    assert_eq!(s.apply(Action::Focus(0)), Effect::Redraw);
+    assert_eq!(s.params.window, WindowKind::Hamming);
+    assert_eq!(s.params.hop_size, 512);
+    assert_eq!(s.apply(Action::Focus(0)), Effect::None, "already focused");
+    assert_eq!(s.apply(Action::Focus(3)), Effect::None, "no 4th pane");
+    // Tab again: one pane, the focused one's settings.
+    s.apply(Action::Focus(2));
+    assert_eq!(s.apply(Action::ToggleCompare), Effect::Panes);
+    assert_eq!(s.pane_count(), 1);
+    assert_eq!(s.params.window, WindowKind::Blackman);
+    assert_eq!(s.params.hop_size, 256);
+    assert_eq!(s.axis.scale, FreqScale::Log);
+    assert_eq!(s.apply(Action::Focus(1)), Effect::None, "one pane left");
+}
+
+#[test]
+fn compare_specs_parse_resolve_and_refuse_bad_input() {
+    let specs = PaneSpec::parse_list(
+        "window=blackman,n_fft=4096; hop=128 ;window=kaiser=5,mel=64,scale=log",
+    )
+    .expect("valid");
+    assert_eq!(specs.len(), 3);
+    let base = hann_2048().focused();
+    let a = specs[0].resolve(&base, MEL_DEFAULT).expect("resolves");
+    // n_fft alone moves a following win_length with it; the hop stays.
+    assert_eq!(
+        a.params,
+        StftParams {
+            fft_size: 4096,
+            win_length: 4096,
+            hop_size: 512,
+            window: WindowKind::Blackman,
+        }
+    );
+    let b = specs[1].resolve(&base, MEL_DEFAULT).expect("resolves");
+    assert_eq!(
+        b.params,
+        StftParams {
+            hop_size: 128,
+            ..base.params
+        }
+    );
+    let c = specs[2].resolve(&base, MEL_DEFAULT).expect("resolves");
+    assert_eq!(c.params.window, WindowKind::Kaiser { beta: 5.0 });
+    assert_eq!(c.axis.scale, FreqScale::Log);
+    assert_eq!(
+        c.mel,
+        Some(MelView {
+            n_mels: 64,
+            ..MEL_DEFAULT
+        })
+    );
+    // A win_length set on its own does not follow n_fft.
+    let fixed = state_with(params(2048, 1024, 256), false).focused();
+    let d = "n_fft=8192"
+        .parse::<PaneSpec>()
+        .expect("valid")
+        .resolve(&fixed, MEL_DEFAULT);
+    assert_eq!(d.expect("resolves").params.win_length, 1024);
+    for (bad, why) in [
+        ("window=hann", "one pane"),
+        ("a;b;c;d;e", "not key=value"),
+        ("window=hann;window=x", "unknown window"),
+        ("window=hann;colour=red", "unknown key"),
+        ("window=hann;n_fft=big", "not a number"),
+        (
+            "window=hann;;window=hann;window=hann;window=hann;window=hann",
+            "five panes",
+        ),
+    ] {
+        assert!(PaneSpec::parse_list(bad).is_err(), "{bad}: {why}");
+    }
+    let too_long = "win_length=4096".parse::<PaneSpec>().expect("parses");
+    assert!(
+        too_long.resolve(&base, MEL_DEFAULT).is_err(),
+        "win_length > n_fft"
+    );
+    // Tab uses --compare when given.
+    let mut s = hann_2048();
+    s.compare = specs;
+    s.apply(Action::ToggleCompare);
+    assert_eq!(s.pane_count(), 3);
+    assert_eq!(s.pane(1).params.hop_size, 128);
+    assert_eq!(s.pane(2).mel.map(|m| m.n_mels), Some(64));
+}
+
+#[test]
+fn m_toggles_the_mel_view_and_f_then_cycles_its_formula() {
+    let mut s = hann_2048();
+    assert_eq!(s.apply(Action::ToggleMel), Effect::Remap);
+    assert_eq!(s.mel, Some(MEL_DEFAULT));
+    assert!(
+        s.status_line().contains(" mel=128-slaney "),
+        "{}",
+        s.status_line()
+    );
+    let spec = s.mel.expect("on").spec(&s.axis);
+    assert_eq!((spec.fmin_hz, spec.fmax_hz, spec.n_mels), (0.0, NYQ, 128));
+    assert_eq!(
+        spec.norm,
+        hopscope::dsp::mel::MelNorm::Slaney,
+        "librosa's default norm"
+    );
+    for want in [MelScale::Htk, MelScale::Tf, MelScale::Slaney] {
+        assert_eq!(s.apply(Action::FreqScaleNext), Effect::Remap);
+        assert_eq!(s.mel.map(|m| m.scale), Some(want));
+        assert_eq!(
+            s.axis.scale,
+            FreqScale::Linear,
+            "the axis scale is left alone"
+        );
+    }
+    let htk = MelView {
+        scale: MelScale::Htk,
+        ..MEL_DEFAULT
+    }
+    .spec(&s.axis);
+    assert_eq!(
+        htk.norm,
+        hopscope::dsp::mel::MelNorm::None,
+        "torchaudio's default norm"
+    );
+    // Z narrows the bands' range too.
+    assert_eq!(s.apply(Action::RangeNarrow), Effect::Remap);
+    let narrowed = s.mel.expect("on").spec(&s.axis);
+    assert!(narrowed.fmax_hz < NYQ && narrowed.fmax_hz == s.axis.fmax_hz);
+    assert_eq!(s.apply(Action::ToggleMel), Effect::Remap);
+    assert_eq!(s.mel, None);
+    assert!(s.status_line().contains(" mel=off "));
 }

@@ -1,10 +1,12 @@
 //! The frequency axis: linear, log and mel (HTK or Slaney, ../shared/DSP.md §7) scales,
-//! and [`ColumnMap`], which turns one STFT row into one display column.
+//! and [`ColumnMap`], which turns one STFT row into one display column: bins picked per
+//! pixel on a [`FreqAxis`], or mel bands ([`ColumnMap::mel`], drawn against [`mel_axis`]).
 
 use std::fmt;
 use std::str::FromStr;
 
-use crate::dsp::scale::num_bins;
+use crate::dsp::mel::{hz_to_mel, mel_to_hz, MelFilterbank, MelScale, MelSpec};
+use crate::dsp::scale::{num_bins, power_to_db};
 
 /// Lowest frequency a log axis shows (0 Hz has no place on it).
 pub const LOG_FMIN_HZ: f64 = 20.0;
@@ -208,17 +210,66 @@ pub enum Span {
     },
 }
 
-/// Maps an STFT row (`n_fft/2 + 1` bins) onto `height` display pixels on a [`FreqAxis`].
+/// Maps an STFT row (`n_fft/2 + 1` bins) onto `height` display pixels, in one of two modes.
 ///
-/// A pixel that covers bin centres shows their maximum (no peak is lost when bins are
-/// compressed); a pixel between two bin centres interpolates them, so the display
-/// never invents resolution. Pixel 0 is the bottom of the axis.
+/// - **Axis** ([`ColumnMap::new`]): pixels on a [`FreqAxis`]. A pixel that covers bin
+///   centres shows their maximum (no peak is lost when bins are compressed); a pixel
+///   between two bin centres interpolates them, so the display never invents resolution.
+/// - **Mel** ([`ColumnMap::mel`]): `n_mels` bands drawn as equal-height stripes, each the
+///   dB mel value `hopscope analyze --mel N --scale db` writes.
 ///
-/// Thread: UI (built when the axis, size or parameters change). `apply` allocates nothing.
+/// Pixel 0 is the bottom of the axis (the lowest frequency / band 0) in both modes.
+///
+/// Thread: UI (built when the axis, size or parameters change); shared read-only with
+/// offline workers (`Send + Sync`: no interior mutability). `apply` allocates nothing.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ColumnMap {
+    /// One span per pixel, bottom first. In mel mode: the bins the pixel's band draws on
+    /// (see [`ColumnMap::spans`]).
     spans: Vec<Span>,
     num_bins: usize,
+    /// `Some` in mel mode.
+    mel: Option<MelBands>,
+}
+
+/// The mel mode of a [`ColumnMap`]: the filterbank's triangles, stored sparse, and the
+/// stripe of pixels each band fills.
+#[derive(Clone, Debug, PartialEq)]
+struct MelBands {
+    spec: MelSpec,
+    /// Band `i` weighs bins `first[i]..first[i] + len` with `weights[offset[i]..offset[i + 1]]`
+    /// (`len` the length of that slice).
+    first: Vec<usize>,
+    offset: Vec<usize>,
+    /// [`MelFilterbank`]'s f32 weights, so the values equal `offline::MelStage`'s.
+    weights: Vec<f32>,
+    /// Pixels `stripe[i]..stripe[i + 1]` show band `i` (`n_mels + 1` entries).
+    stripe: Vec<usize>,
+}
+
+/// Band shown by pixel `y` of `height` when `n_mels` bands are stacked as equal stripes:
+/// the band under the pixel's centre, `floor((y + ½)·n_mels/height)`.
+fn band_of_pixel(y: usize, height: usize, n_mels: usize) -> usize {
+    ((2 * y as u128 + 1) * n_mels as u128 / (2 * height as u128)) as usize
+}
+
+/// Centre frequency of band `i` of `spec`: the mel edge `i + 1` of
+/// `linspace(mel(fmin), mel(fmax), n_mels + 2)` (DSP.md §7).
+fn band_centre_hz(spec: &MelSpec, i: usize) -> f64 {
+    let (m0, m1) = (
+        hz_to_mel(spec.scale, spec.fmin_hz),
+        hz_to_mel(spec.scale, spec.fmax_hz),
+    );
+    mel_to_hz(
+        spec.scale,
+        m0 + (i + 1) as f64 * (m1 - m0) / (spec.n_mels + 1) as f64,
+    )
+}
+
+/// `10^(db/10)` in f64: the calibrated power of a dBFS value.
+#[inline(always)]
+fn db_to_power(db: f32) -> f64 {
+    (f64::from(db) * (std::f64::consts::LN_10 / 10.0)).exp()
 }
 
 impl ColumnMap {
@@ -251,7 +302,103 @@ impl ColumnMap {
         ColumnMap {
             spans,
             num_bins: bins,
+            mel: None,
         }
+    }
+
+    /// `spec.n_mels` mel bands of `spec` for rows of `fft_size` at `sample_rate_hz`, drawn
+    /// as `n_mels` equal-height stripes over `height` pixels, low bands at the bottom.
+    ///
+    /// **The mel scaling formula.** With `L_k` the row's calibrated dBFS values
+    /// (`Scale::Db`) and `w_ik` the weights of [`MelFilterbank`] for `spec`, band `i` reads
+    ///
+    /// ```text
+    /// M_i = 10·log10(max(Σ_k w_ik · 10^(L_k/10), FLOOR_POWER))   (dsp::scale::power_to_db)
+    /// ```
+    ///
+    /// i.e. the mel-weighted sum of calibrated bin powers, in dBFS: exactly the rows
+    /// `hopscope analyze --mel N --scale db` writes (`offline::MelStage`). A band is
+    /// therefore not normalised unless `spec.norm` is: with `MelNorm::None`, a full-scale
+    /// bin-centred Hann sine at a band centre reads `10·log10(1 + 2·¼) = 1.76 dB`, not 0.
+    /// Bins the row floored at `FLOOR_DB` count as `FLOOR_POWER`, so a band whose bins
+    /// are all below the floor may read a few dB above [`crate::dsp::scale::FLOOR_DB`].
+    ///
+    /// **Stripes.** Pixel `y` (0 = bottom) shows band `floor((y + ½)·n_mels/height)`, the
+    /// band under its centre: each band fills `height/n_mels` pixels (±1); with
+    /// `height < n_mels`, bands under no pixel centre are not shown. Draw it against
+    /// [`mel_axis`]`(spec)`, whose ticks line up with the stripes.
+    ///
+    /// `spec` is validated by the caller ([`MelSpec::validate`]).
+    ///
+    /// # Panics
+    /// If `spec.n_mels == 0`.
+    pub fn mel(spec: &MelSpec, height: usize, fft_size: usize, sample_rate_hz: u32) -> Self {
+        assert!(spec.n_mels > 0, "a mel column map needs at least one band");
+        let n = spec.n_mels;
+        let bins = num_bins(fft_size);
+        let dense = MelFilterbank::new(*spec, sample_rate_hz, fft_size).dense();
+        let mut first = Vec::with_capacity(n);
+        let mut offset = Vec::with_capacity(n + 1);
+        let mut weights = Vec::new();
+        offset.push(0);
+        // What `spans()` reports per band: its non-zero bins, or, for a band no bin centre
+        // falls into, the two bins around its centre.
+        let mut band_spans = Vec::with_capacity(n);
+        let hz_per_bin = f64::from(sample_rate_hz) / fft_size as f64;
+        for (i, row) in dense.chunks_exact(bins).enumerate() {
+            let span = match (
+                row.iter().position(|&w| w != 0.0),
+                row.iter().rposition(|&w| w != 0.0),
+            ) {
+                (Some(lo), Some(hi)) => {
+                    first.push(lo);
+                    weights.extend_from_slice(&row[lo..=hi]);
+                    Span::Max {
+                        lo: lo as u32,
+                        hi: hi as u32,
+                    }
+                }
+                _ => {
+                    first.push(0);
+                    let last = (bins - 1) as f64;
+                    let centre = (band_centre_hz(spec, i) / hz_per_bin).clamp(0.0, last);
+                    let lo = centre.floor().min(last - 1.0).max(0.0);
+                    Span::Interp {
+                        lo: lo as u32,
+                        frac: (centre - lo).clamp(0.0, 1.0) as f32,
+                    }
+                }
+            };
+            band_spans.push(span);
+            offset.push(weights.len());
+        }
+        // Pixels are in band order: stripe[i] = the number of pixels showing bands below i.
+        let mut stripe = vec![0usize; n + 1];
+        for y in 0..height {
+            stripe[band_of_pixel(y, height, n) + 1] += 1;
+        }
+        for i in 1..=n {
+            stripe[i] += stripe[i - 1];
+        }
+        let spans = (0..height)
+            .map(|y| band_spans[band_of_pixel(y, height, n)])
+            .collect();
+        ColumnMap {
+            spans,
+            num_bins: bins,
+            mel: Some(MelBands {
+                spec: *spec,
+                first,
+                offset,
+                weights,
+                stripe,
+            }),
+        }
+    }
+
+    /// The mel spec when in mel mode ([`ColumnMap::mel`]).
+    pub fn mel_spec(&self) -> Option<&MelSpec> {
+        self.mel.as_ref().map(|m| &m.spec)
     }
 
     /// Display height in pixels.
@@ -265,11 +412,18 @@ impl ColumnMap {
     }
 
     /// The spans, bottom pixel first.
+    ///
+    /// In mel mode they only describe which bins each pixel's band draws on (its triangle's
+    /// non-zero bins as `Max`, or for a band that holds no bin centre the two bins around
+    /// its centre as `Interp`); `apply` uses the triangle weights. No bin has weight at
+    /// 0 Hz, so pixel 0 is never `Max { lo: 0, hi: 0 }`: a mel map is never taken for
+    /// the identity map.
     pub fn spans(&self) -> &[Span] {
         &self.spans
     }
 
-    /// Fills `out` (bottom pixel first) from `bins`.
+    /// Fills `out` (bottom pixel first) from `bins` (in mel mode: a calibrated dBFS row,
+    /// see [`ColumnMap::mel`]).
     ///
     /// Thread: UI or offline worker. Allocates: no.
     ///
@@ -282,6 +436,9 @@ impl ColumnMap {
             self.spans.len(),
             "column height must match the map"
         );
+        if let Some(mel) = &self.mel {
+            return mel.apply(bins, out);
+        }
         for (o, span) in out.iter_mut().zip(&self.spans) {
             *o = match *span {
                 Span::Max { lo, hi } => bins[lo as usize..=hi as usize]
@@ -295,5 +452,52 @@ impl ColumnMap {
                 }
             };
         }
+    }
+}
+
+impl MelBands {
+    /// The mel scaling formula of [`ColumnMap::mel`], band by band, each into its stripe
+    /// (bands under no pixel are skipped). Lengths checked by the caller.
+    fn apply(&self, db: &[f32], out: &mut [f32]) {
+        for (i, bounds) in self.stripe.windows(2).enumerate() {
+            let pixels = &mut out[bounds[0]..bounds[1]];
+            if pixels.is_empty() {
+                continue;
+            }
+            let w = &self.weights[self.offset[i]..self.offset[i + 1]];
+            let levels = &db[self.first[i]..self.first[i] + w.len()];
+            let power: f64 = w
+                .iter()
+                .zip(levels)
+                .map(|(&w, &l)| f64::from(w) * db_to_power(l))
+                .sum();
+            pixels.fill(power_to_db(power as f32));
+        }
+    }
+}
+
+/// The frequency axis whose ticks line up with the stripes of
+/// [`ColumnMap::mel`]`(spec, ..)`: band `i`'s centre frequency sits in the middle of
+/// stripe `i`, `hz_to_frac(centre_i) = (i + ½)/n_mels`.
+///
+/// The scale is [`FreqScale::MelHtk`] for HTK and TF (TF's `1127·ln(1 + f/700)` is
+/// the HTK curve times 1.0000011, so fractions are the same) and [`FreqScale::MelSlaney`]
+/// for Slaney. The axis runs from the mel midpoint below band 0's centre to the one above
+/// the last band's centre: `mel(fmin) + ½Δ` to `mel(fmax) − ½Δ`,
+/// `Δ = (mel(fmax) − mel(fmin))/(n_mels + 1)` the spacing of the centres.
+pub fn mel_axis(spec: &MelSpec) -> FreqAxis {
+    let scale = match spec.scale {
+        MelScale::Slaney => FreqScale::MelSlaney,
+        MelScale::Htk | MelScale::Tf => FreqScale::MelHtk,
+    };
+    let (m0, m1) = (
+        hz_to_mel(spec.scale, spec.fmin_hz),
+        hz_to_mel(spec.scale, spec.fmax_hz),
+    );
+    let half_step = 0.5 * (m1 - m0) / (spec.n_mels + 1) as f64;
+    FreqAxis {
+        scale,
+        fmin_hz: mel_to_hz(spec.scale, m0 + half_step),
+        fmax_hz: mel_to_hz(spec.scale, m1 - half_step),
     }
 }

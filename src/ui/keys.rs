@@ -28,12 +28,18 @@ pub enum Key {
     E,
     G,
     A,
+    M,
+    Tab,
+    Key1,
+    Key2,
+    Key3,
+    Key4,
     Q,
     Escape,
 }
 
 /// Every key, for polling.
-pub const ALL_KEYS: [Key; 26] = [
+pub const ALL_KEYS: [Key; 32] = [
     Key::Up,
     Key::Down,
     Key::Left,
@@ -58,6 +64,12 @@ pub const ALL_KEYS: [Key; 26] = [
     Key::E,
     Key::G,
     Key::A,
+    Key::M,
+    Key::Tab,
+    Key::Key1,
+    Key::Key2,
+    Key::Key3,
+    Key::Key4,
     Key::Q,
     Key::Escape,
 ];
@@ -115,6 +127,12 @@ pub enum Action {
     Suggest,
     /// Apply the last suggestion.
     ApplySuggestion,
+    /// Show the focused pane as a mel spectrogram, or back to its frequency axis.
+    ToggleMel,
+    /// Split into compare panes (`--compare`, or hamming / hann / blackman), or back to one.
+    ToggleCompare,
+    /// Focus pane n (0-based): the keys act on it.
+    Focus(usize),
     /// Quit.
     Quit,
 }
@@ -147,16 +165,26 @@ pub fn action_for(key: Key, shift: bool) -> Option<Action> {
         Key::E => Action::Export,
         Key::G => Action::Suggest,
         Key::A => Action::ApplySuggestion,
+        Key::M => Action::ToggleMel,
+        Key::Tab => Action::ToggleCompare,
+        Key::Key1 => Action::Focus(0),
+        Key::Key2 => Action::Focus(1),
+        Key::Key3 => Action::Focus(2),
+        Key::Key4 => Action::Focus(3),
         Key::Q | Key::Escape => Action::Quit,
     })
 }
 
 /// The key table: (keys, what they do). The help overlay and the README show exactly this.
-pub const KEY_HELP: [(&str, &str); 21] = [
+pub const KEY_HELP: [(&str, &str); 24] = [
     ("Up / Down", "n_fft x2 / /2 (win_length follows unless set)"),
     ("Left / Right", "hop /2 / x2"),
     ("W / Shift+W", "next / previous window"),
-    ("F", "frequency scale: linear, log, mel, mel-slaney"),
+    (
+        "F",
+        "frequency scale: linear, log, mel, mel-slaney (mel view: formula)",
+    ),
+    ("M", "mel view: N bands (--mel N), or back to the spectrum"),
     ("C", "colormap"),
     ("[ / ]", "floor -5 / +5 dB"),
     ("- / =", "ceiling -5 / +5 dB"),
@@ -171,6 +199,14 @@ pub const KEY_HELP: [(&str, &str); 21] = [
     ("E", "export parameters: JSON + librosa/torch/tf snippets"),
     ("G", "suggest n_fft from the last seconds (Renyi entropy)"),
     ("A", "apply the suggested n_fft and hop"),
+    (
+        "Tab",
+        "compare panes: hamming/hann/blackman or --compare; again: one",
+    ),
+    (
+        "1 - 4",
+        "focus a pane: the keys above change the focused pane",
+    ),
     ("Mouse", "time, frequency, note and level under the cursor"),
     ("Q / Esc", "quit"),
     ("", "every change prints a status line on stdout"),

@@ -33,9 +33,11 @@ use crate::render::waterfall::Waterfall;
 pub enum Blit {
     /// This rectangle of the frame buffer, to the same place.
     Frame(Rect),
-    /// Columns `[src_col, src_col + w)` and rows `[0, h)` of the waterfall image, to
-    /// (`dst_x`, `dst_y`).
+    /// Columns `[src_col, src_col + w)` and rows `[0, h)` of waterfall image `image`
+    /// (one per pane), to (`dst_x`, `dst_y`).
     Waterfall {
+        /// Which waterfall (pane).
+        image: usize,
         /// First image column.
         src_col: usize,
         /// Columns.
@@ -52,13 +54,12 @@ pub enum Blit {
 }
 
 /// Executes `blits` in software into `out` (`frame_w` pixels per row, like `frame`);
-/// `waterfall` is the circular image with `waterfall_stride` pixels per row.
+/// `images[i]` is waterfall `i`'s circular image and its pixels per row.
 pub fn assemble(
     blits: &[Blit],
     frame: &[u32],
     frame_w: usize,
-    waterfall: &[u32],
-    waterfall_stride: usize,
+    images: &[(&[u32], usize)],
     out: &mut [u32],
 ) {
     for blit in blits {
@@ -70,12 +71,16 @@ pub fn assemble(
                 }
             }
             Blit::Waterfall {
+                image,
                 src_col,
                 w,
                 h,
                 dst_x,
                 dst_y,
             } => {
+                let Some(&(waterfall, waterfall_stride)) = images.get(image) else {
+                    continue;
+                };
                 for row in 0..h {
                     let d = (dst_y + row) * frame_w + dst_x;
                     let s = row * waterfall_stride + src_col;
@@ -93,9 +98,12 @@ pub fn assemble(
 }
 
 /// The blits that show the waterfall's `view_width` columns ending before `view_end` with
-/// the top-left corner at (`x0`, `y0`): what [`Waterfall::compose_into`] draws.
+/// the top-left corner at (`x0`, `y0`): what [`Waterfall::compose_into`] draws. The
+/// waterfall is image `image` of the presenter.
+#[allow(clippy::too_many_arguments)]
 pub fn waterfall_blits(
     waterfall: &Waterfall,
+    image: usize,
     x0: usize,
     y0: usize,
     view_width: usize,
@@ -118,6 +126,7 @@ pub fn waterfall_blits(
     }
     if vis.first_len > 0 {
         out.push(Blit::Waterfall {
+            image,
             src_col: vis.first_col,
             w: vis.first_len,
             h,
@@ -127,6 +136,7 @@ pub fn waterfall_blits(
     }
     if vis.second_len > 0 {
         out.push(Blit::Waterfall {
+            image,
             src_col: 0,
             w: vis.second_len,
             h,
@@ -226,14 +236,14 @@ impl Presenter {
         }
     }
 
-    /// Brings the server's copy of the waterfall image up to date (new columns, or all
-    /// of it after a re-colouring). Does nothing without shared memory.
-    pub fn sync_waterfall(&mut self, waterfall: &Waterfall) {
+    /// Brings the server's copy of waterfall image `image` up to date (new columns, or
+    /// all of it after a re-colouring). Does nothing without shared memory.
+    pub fn sync_waterfall(&mut self, image: usize, waterfall: &Waterfall) {
         match &mut self.kind {
             #[cfg(all(unix, not(target_os = "macos")))]
             Kind::Shm(shm) => {
                 shm.wait_idle();
-                shm.sync_waterfall(waterfall);
+                shm.sync_waterfall(image, waterfall);
             }
             Kind::Minifb(_) => {
                 let _ = waterfall;
@@ -241,11 +251,12 @@ impl Presenter {
         }
     }
 
-    /// The waterfall was replaced (same size): the server's copy must be refreshed whole.
-    pub fn invalidate_waterfall(&mut self) {
+    /// Waterfall `image` was replaced (same size): the server's copy must be refreshed
+    /// whole.
+    pub fn invalidate_waterfall(&mut self, image: usize) {
         match &mut self.kind {
             #[cfg(all(unix, not(target_os = "macos")))]
-            Kind::Shm(shm) => shm.invalidate_waterfall(),
+            Kind::Shm(shm) => shm.invalidate_waterfall(image),
             Kind::Minifb(_) => {}
         }
     }
@@ -452,7 +463,7 @@ mod shm {
         serial: u64,
     }
 
-    /// Frame buffer, waterfall mirror and back buffer of one window size.
+    /// Frame buffer, waterfall mirrors (one per pane) and back buffer of one window size.
     ///
     /// Thread: UI. Must be dropped before the minifb `Window` (it uses its display).
     pub struct ShmPresenter {
@@ -461,7 +472,7 @@ mod shm {
         gc: xlib::GC,
         pixmap: xlib::Pixmap,
         frame: Segment,
-        mirror: Option<Mirror>,
+        mirrors: Vec<Option<Mirror>>,
         width: u32,
         height: u32,
         /// Requests were sent that read shared memory and no round trip has followed.
@@ -503,7 +514,7 @@ mod shm {
                     gc,
                     pixmap,
                     frame,
-                    mirror: None,
+                    mirrors: Vec::new(),
                     width: w,
                     height: h,
                     in_flight: false,
@@ -531,22 +542,25 @@ mod shm {
 
         /// Copies the waterfall's new columns (all of them after a re-colouring or a
         /// size change) into the mirror. Call after [`ShmPresenter::wait_idle`].
-        pub fn sync_waterfall(&mut self, wf: &Waterfall) {
+        pub fn sync_waterfall(&mut self, image: usize, wf: &Waterfall) {
             let (capacity, height) = (wf.capacity(), wf.height());
-            if self
-                .mirror
+            if self.mirrors.len() <= image {
+                self.mirrors.resize_with(image + 1, || None);
+            }
+            let slot = &mut self.mirrors[image];
+            if slot
                 .as_ref()
                 .is_some_and(|m| m.capacity != capacity || m.height != height)
             {
-                if let Some(mut m) = self.mirror.take() {
+                if let Some(mut m) = slot.take() {
                     m.segment.free(&self.c);
                 }
             }
-            if self.mirror.is_none() {
+            if slot.is_none() {
                 let Some(segment) = Segment::new(&self.c, capacity, height) else {
                     return;
                 };
-                self.mirror = Some(Mirror {
+                *slot = Some(Mirror {
                     segment,
                     capacity,
                     height,
@@ -554,7 +568,7 @@ mod shm {
                     serial: 0,
                 });
             }
-            let m = self.mirror.as_mut().expect("created above");
+            let m = slot.as_mut().expect("created above");
             let src = wf.pixels();
             let next = wf.next_serial();
             let dst = m.segment.pixels_mut();
@@ -576,8 +590,8 @@ mod shm {
         }
 
         /// Forces the next [`ShmPresenter::sync_waterfall`] to copy everything.
-        pub fn invalidate_waterfall(&mut self) {
-            if let Some(m) = &mut self.mirror {
+        pub fn invalidate_waterfall(&mut self, image: usize) {
+            if let Some(Some(m)) = self.mirrors.get_mut(image) {
                 m.serial = 0;
                 m.recolors = u64::MAX;
             }
@@ -607,13 +621,16 @@ mod shm {
                             );
                         }
                         Blit::Waterfall {
+                            image,
                             src_col,
                             w,
                             h,
                             dst_x,
                             dst_y,
                         } => {
-                            let Some(m) = &self.mirror else { continue };
+                            let Some(Some(m)) = self.mirrors.get(image) else {
+                                continue;
+                            };
                             (c.xext.XShmPutImage)(
                                 d,
                                 self.pixmap,
@@ -665,7 +682,7 @@ mod shm {
 
     impl Drop for ShmPresenter {
         fn drop(&mut self) {
-            if let Some(mut m) = self.mirror.take() {
+            for mut m in self.mirrors.drain(..).flatten() {
                 m.segment.free(&self.c);
             }
             self.frame.free(&self.c);

@@ -1,8 +1,11 @@
 //! The window's view state and what each action does to it (pure, testable).
 
+use crate::dsp::mel::{MelNorm, MelScale, MelSpec};
 use crate::dsp::stft::{StftParams, MAX_FFT_SIZE, MIN_FFT_SIZE};
+use crate::dsp::window::WindowKind;
+use crate::message::MAX_PANES;
 use crate::render::colormap::{ColormapKind, DbRange};
-use crate::render::freqmap::FreqAxis;
+use crate::render::freqmap::{FreqAxis, FreqScale};
 
 use super::keys::Action;
 
@@ -20,8 +23,11 @@ pub enum Effect {
     Params(StftParams),
     /// Re-colour the history (colormap or dB range).
     Recolor,
-    /// The frequency axis changed: rebuild the column map.
+    /// The frequency axis (or the mel view) of the focused pane changed: rebuild its
+    /// column map.
     Remap,
+    /// The set of panes changed (Tab): rebuild every pane and send the analysis the set.
+    Panes,
     /// Something only the overlay shows changed.
     Redraw,
     /// Save a screenshot.
@@ -36,17 +42,213 @@ pub enum Effect {
     Quit,
 }
 
+/// The mel view of a pane: N bands of the mel-weighted calibrated bin powers, in dB
+/// (what `hopscope analyze --mel N --scale db` writes), between the pane's axis edges.
+///
+/// Thread: UI (plain `Copy` data).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MelView {
+    /// Bands.
+    pub n_mels: usize,
+    /// Formula and filterbank.
+    pub scale: MelScale,
+    /// Band normalisation (`None`: the library's own default for `scale`).
+    pub norm: Option<MelNorm>,
+}
+
+impl MelView {
+    /// The filterbank spec over `axis`'s edges.
+    pub fn spec(&self, axis: &FreqAxis) -> MelSpec {
+        MelSpec {
+            n_mels: self.n_mels,
+            fmin_hz: axis.fmin_hz,
+            fmax_hz: axis.fmax_hz,
+            scale: self.scale,
+            norm: self.norm.unwrap_or(match self.scale {
+                MelScale::Slaney => MelNorm::Slaney,
+                MelScale::Htk | MelScale::Tf => MelNorm::None,
+            }),
+        }
+    }
+
+    /// Short name: `128 slaney`.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.n_mels, self.scale)
+    }
+}
+
+/// One pane's own settings (each compare pane has its own).
+///
+/// Thread: UI (plain `Copy` data).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PaneSettings {
+    /// STFT parameters.
+    pub params: StftParams,
+    /// Whether win_length follows n_fft.
+    pub win_follows: bool,
+    /// Frequency axis (the mel bands' edges in the mel view).
+    pub axis: FreqAxis,
+    /// The mel view, when on.
+    pub mel: Option<MelView>,
+}
+
+/// One `--compare` pane: what it sets; everything else comes from the pane Tab splits
+/// (so `window=blackman` compares windows at the current n_fft and hop).
+///
+/// Thread: UI (plain data).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PaneSpec {
+    /// `window=NAME`.
+    pub window: Option<WindowKind>,
+    /// `n_fft=N`.
+    pub fft_size: Option<usize>,
+    /// `win_length=N` (or `win=N`).
+    pub win_length: Option<usize>,
+    /// `hop=N`.
+    pub hop_size: Option<usize>,
+    /// `scale=linear|log|mel|mel-slaney`.
+    pub freq_scale: Option<FreqScale>,
+    /// `mel=N` (0: off).
+    pub mel: Option<usize>,
+}
+
+/// Tab's panes without `--compare`: these windows at the current n_fft and hop.
+pub const DEFAULT_COMPARE: [WindowKind; 3] =
+    [WindowKind::Hamming, WindowKind::Hann, WindowKind::Blackman];
+
+impl PaneSpec {
+    /// Parses `SPEC;SPEC[;SPEC[;SPEC]]`, each `key=value[,key=value…]` with keys window,
+    /// n_fft, win_length (win), hop, scale, mel.
+    ///
+    /// # Errors
+    /// Fewer than 2 or more than [`MAX_PANES`] panes, an unknown key, a bad value.
+    pub fn parse_list(text: &str) -> Result<Vec<PaneSpec>, String> {
+        let specs = text
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .enumerate()
+            .map(|(i, s)| {
+                s.parse::<PaneSpec>()
+                    .map_err(|e| format!("pane {}: {e}", i + 1))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if !(2..=MAX_PANES).contains(&specs.len()) {
+            return Err(format!(
+                "{} pane(s) given: expected 2 to {MAX_PANES} specs separated by ';'",
+                specs.len()
+            ));
+        }
+        Ok(specs)
+    }
+
+    /// This pane's settings, the unset ones taken from `base` (n_fft alone moves a
+    /// following win_length with it; win_length and hop shrink to fit).
+    ///
+    /// # Errors
+    /// The set values cannot go together (e.g. win_length > n_fft).
+    pub fn resolve(
+        &self,
+        base: &PaneSettings,
+        mel_default: MelView,
+    ) -> Result<PaneSettings, String> {
+        let b = base.params;
+        let fft_size = self.fft_size.unwrap_or(b.fft_size);
+        let win_follows = self.win_length.is_none() && base.win_follows;
+        let win_length = match self.win_length {
+            Some(w) => w,
+            None if win_follows => fft_size,
+            None => b.win_length.min(fft_size),
+        };
+        let hop_size = self.hop_size.unwrap_or(b.hop_size.min(win_length));
+        let params = StftParams {
+            fft_size,
+            win_length,
+            hop_size,
+            window: self.window.unwrap_or(b.window),
+        };
+        params.validate()?;
+        let mut axis = base.axis;
+        if let Some(scale) = self.freq_scale {
+            axis.scale = scale;
+        }
+        let mel = match self.mel {
+            None => base.mel,
+            Some(0) => None,
+            Some(n) => Some(MelView {
+                n_mels: n,
+                ..base.mel.unwrap_or(mel_default)
+            }),
+        };
+        Ok(PaneSettings {
+            params,
+            win_follows,
+            axis,
+            mel,
+        })
+    }
+}
+
+impl std::str::FromStr for PaneSpec {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let mut spec = PaneSpec::default();
+        for field in text.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+            let (key, value) = field
+                .split_once('=')
+                .ok_or_else(|| format!("'{field}' is not key=value"))?;
+            let number = || {
+                value
+                    .trim()
+                    .parse::<usize>()
+                    .map_err(|_| format!("{key}: '{value}' is not a whole number"))
+            };
+            match key.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+                "window" => spec.window = Some(value.trim().parse()?),
+                "n_fft" | "nfft" => spec.fft_size = Some(number()?),
+                "win_length" | "win" => spec.win_length = Some(number()?),
+                "hop" | "hop_length" => spec.hop_size = Some(number()?),
+                "scale" | "freq_scale" => spec.freq_scale = Some(value.trim().parse()?),
+                "mel" => spec.mel = Some(number()?),
+                other => {
+                    return Err(format!(
+                    "unknown key '{other}': expected window, n_fft, win_length, hop, scale or mel"
+                ))
+                }
+            }
+        }
+        if spec == PaneSpec::default() {
+            return Err("an empty pane spec".into());
+        }
+        Ok(spec)
+    }
+}
+
 /// Everything the user can change in the window.
+///
+/// The focused pane's settings live in `params`, `win_follows`, `axis` and `mel`, so every
+/// key acts on it; the other panes' are parked in `panes` (see [`ViewState::pane`]).
 ///
 /// Thread: UI.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ViewState {
-    /// Current STFT parameters (what the analysis was last asked for).
+    /// Current STFT parameters of the focused pane (what the analysis was last asked for).
     pub params: StftParams,
     /// Whether win_length follows n_fft (not set on its own with --win-length).
     pub win_follows: bool,
-    /// Frequency axis.
+    /// Frequency axis of the focused pane.
     pub axis: FreqAxis,
+    /// The focused pane's mel view, when on.
+    pub mel: Option<MelView>,
+    /// What M turns on (`--mel N`, `--mel-scale`, `--mel-norm`).
+    pub mel_default: MelView,
+    /// Every pane's settings (one entry per pane; the focused one's entry is stale).
+    pub panes: Vec<PaneSettings>,
+    /// The focused pane.
+    pub focus: usize,
+    /// Tab's pane set (`--compare`; empty: [`DEFAULT_COMPARE`]).
+    pub compare: Vec<PaneSpec>,
     /// Colormap.
     pub colormap: ColormapKind,
     /// dB range.
@@ -112,8 +314,61 @@ impl ViewState {
                 ..p
             }),
             Action::FreqScaleNext => {
-                self.axis.scale = self.axis.scale.next();
+                match &mut self.mel {
+                    // The mel view: the next formula (each with its library's norm).
+                    Some(mel) => {
+                        mel.scale = match mel.scale {
+                            MelScale::Slaney => MelScale::Htk,
+                            MelScale::Htk => MelScale::Tf,
+                            MelScale::Tf => MelScale::Slaney,
+                        }
+                    }
+                    None => self.axis.scale = self.axis.scale.next(),
+                }
                 Effect::Remap
+            }
+            Action::ToggleMel => {
+                self.mel = match self.mel {
+                    Some(_) => None,
+                    None => Some(self.mel_default),
+                };
+                Effect::Remap
+            }
+            Action::ToggleCompare => {
+                let focused = self.focused();
+                if self.panes.len() > 1 {
+                    self.panes = vec![focused];
+                } else {
+                    let default: Vec<PaneSpec>;
+                    let specs = if self.compare.is_empty() {
+                        default = DEFAULT_COMPARE
+                            .iter()
+                            .map(|w| PaneSpec {
+                                window: Some(*w),
+                                ..PaneSpec::default()
+                            })
+                            .collect();
+                        &default
+                    } else {
+                        &self.compare
+                    };
+                    self.panes = specs
+                        .iter()
+                        .map(|spec| spec.resolve(&focused, self.mel_default).unwrap_or(focused))
+                        .collect();
+                }
+                self.focus = 0;
+                self.load(0);
+                Effect::Panes
+            }
+            Action::Focus(n) => {
+                if n >= self.panes.len() || n == self.focus {
+                    return Effect::None;
+                }
+                self.panes[self.focus] = self.focused();
+                self.focus = n;
+                self.load(n);
+                Effect::Redraw
             }
             Action::ColormapNext => {
                 self.colormap = self.colormap.next();
@@ -181,6 +436,38 @@ impl ViewState {
         }
     }
 
+    /// The focused pane's settings.
+    pub fn focused(&self) -> PaneSettings {
+        PaneSettings {
+            params: self.params,
+            win_follows: self.win_follows,
+            axis: self.axis,
+            mel: self.mel,
+        }
+    }
+
+    /// Pane `i`'s settings (the focused one's are current).
+    pub fn pane(&self, i: usize) -> PaneSettings {
+        if i == self.focus {
+            self.focused()
+        } else {
+            self.panes[i]
+        }
+    }
+
+    /// Number of panes.
+    pub fn pane_count(&self) -> usize {
+        self.panes.len().max(1)
+    }
+
+    fn load(&mut self, i: usize) {
+        let p = self.panes[i];
+        self.params = p.params;
+        self.win_follows = p.win_follows;
+        self.axis = p.axis;
+        self.mel = p.mel;
+    }
+
     fn set_params(&mut self, params: StftParams) -> Effect {
         if params == self.params || params.validate().is_err() {
             return Effect::None;
@@ -204,7 +491,7 @@ impl ViewState {
     pub fn status_line(&self) -> String {
         let p = self.params;
         format!(
-            "n_fft={} win_length={} hop={} window={} scale={} fmin={:.0} fmax={:.0} colormap={} floor={:.0} ceiling={:.0} zoom={} paused={} rerender={}",
+            "n_fft={} win_length={} hop={} window={} scale={} fmin={:.0} fmax={:.0} colormap={} floor={:.0} ceiling={:.0} zoom={} paused={} rerender={} mel={} pane={}/{}",
             p.fft_size,
             p.win_length,
             p.hop_size,
@@ -217,7 +504,11 @@ impl ViewState {
             self.range.ceiling_db,
             self.zoom,
             self.paused,
-            if self.rerender { "on" } else { "off" }
+            if self.rerender { "on" } else { "off" },
+            self.mel
+                .map_or("off".to_string(), |m| m.label().replace(' ', "-")),
+            self.focus + 1,
+            self.pane_count()
         )
     }
 }

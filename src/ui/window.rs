@@ -15,17 +15,17 @@ use crate::dsp::stft::StftParams;
 use crate::dsp::window::WindowSums;
 use crate::error::{Error, Result};
 use crate::history::{self, RerenderLink, RerenderRequest, Rerendered, SharedHistory};
-use crate::message::Control;
+use crate::message::{Control, MAX_PANES};
 use crate::music::note_name;
 use crate::render::chrome::{self, Layout, Rect, BACKGROUND, FOREGROUND};
 use crate::render::colormap::{rgb, Colormap, ColormapKind, DbRange};
-use crate::render::freqmap::{ColumnMap, FreqAxis};
+use crate::render::freqmap::{mel_axis, ColumnMap, FreqAxis};
 use crate::render::png_out;
 use crate::render::text::{text_width, Canvas};
 use crate::render::waterfall::{View, Waterfall};
 use crate::ui::keys::{action_for, Key, ALL_KEYS, KEY_HELP};
 use crate::ui::present::{self, Blit, Presenter};
-use crate::ui::state::{Effect, ViewState};
+use crate::ui::state::{Effect, PaneSettings, ViewState};
 
 /// Window title (what `xdotool search --name hopscope` finds).
 pub const TITLE: &str = "hopscope";
@@ -40,6 +40,8 @@ pub const HUD_REFRESH: Duration = Duration::from_millis(250);
 const BANNER: u32 = rgb(255, 200, 40);
 const HUD_BACKGROUND: u32 = rgb(10, 10, 14);
 const MARKER: u32 = rgb(240, 240, 240);
+/// Arm of the linked cursor's cross, px.
+const CROSS_ARM: usize = 4;
 
 fn to_minifb(key: Key) -> minifb::Key {
     match key {
@@ -67,6 +69,12 @@ fn to_minifb(key: Key) -> minifb::Key {
         Key::E => minifb::Key::E,
         Key::G => minifb::Key::G,
         Key::A => minifb::Key::A,
+        Key::M => minifb::Key::M,
+        Key::Tab => minifb::Key::Tab,
+        Key::Key1 => minifb::Key::Key1,
+        Key::Key2 => minifb::Key::Key2,
+        Key::Key3 => minifb::Key::Key3,
+        Key::Key4 => minifb::Key::Key4,
         Key::Q => minifb::Key::Q,
         Key::Escape => minifb::Key::Escape,
     }
@@ -120,13 +128,39 @@ pub struct LiveInfo<'a> {
     pub channel: Option<usize>,
 }
 
-/// Per-frame scratch and history that the loop keeps.
-struct Scene {
+/// The frequency axis pane settings `s` are drawn on: the mel bands' own axis in the mel
+/// view (band i's centre in the middle of stripe i).
+pub fn display_axis(s: &PaneSettings) -> FreqAxis {
+    match s.mel {
+        Some(mel) => mel_axis(&mel.spec(&s.axis)),
+        None => s.axis,
+    }
+}
+
+/// The bins → pixels map of pane settings `s` for rows of `fft_size`.
+fn column_map(s: &PaneSettings, height: usize, fft_size: usize, sample_rate_hz: u32) -> ColumnMap {
+    match s.mel {
+        Some(mel) => ColumnMap::mel(&mel.spec(&s.axis), height, fft_size, sample_rate_hz),
+        None => ColumnMap::new(&s.axis, height, fft_size, sample_rate_hz),
+    }
+}
+
+/// What a pane's axis and scale text say: `linear`, `mel 128 slaney`.
+fn scale_label(s: &PaneSettings) -> String {
+    match s.mel {
+        Some(mel) => format!("mel {}", mel.label()),
+        None => s.axis.scale.to_string(),
+    }
+}
+
+/// One pane: a full-width band of the frame with its own layout (label line, frequency
+/// axis, plot, time ticks, colour bar), waterfall and column map. Its rows come from its
+/// own STFT in the analysis thread.
+struct Pane {
+    /// First frame row of the band; the band is `layout.height` rows.
+    y0: usize,
+    /// The band's layout, in band coordinates.
     layout: Layout,
-    /// The frame (shared with the X server when MIT-SHM is available).
-    surface: Presenter,
-    /// What the server copies this frame (server-side presentation).
-    blits: Vec<Blit>,
     waterfall: Waterfall,
     map: ColumnMap,
     map_fft_size: usize,
@@ -137,6 +171,68 @@ struct Scene {
     /// Everything outside the plot that changes only with layout, axis, colours or range.
     chrome: Vec<u32>,
     chrome_key: Option<(FreqAxis, ColormapKind, DbRange)>,
+    /// Parameters of the newest row drawn (`None`: none yet).
+    last_params: Option<StftParams>,
+    /// End sample (exclusive) of the newest row drawn.
+    last_row_end: Option<u64>,
+    /// The re-render in flight.
+    rerender: Option<PendingRerender>,
+}
+
+impl Pane {
+    fn new(
+        y0: usize,
+        width: usize,
+        height: usize,
+        settings: &PaneSettings,
+        sample_rate_hz: u32,
+        cmap: &Colormap,
+    ) -> Pane {
+        let layout = Layout::new(width, height);
+        let (w, h) = (layout.plot.w, layout.plot.h);
+        let fft_size = settings.params.fft_size;
+        Pane {
+            y0,
+            layout,
+            waterfall: Waterfall::new(w * HISTORY_SCREENS, h, cmap.lut()[0]),
+            map: column_map(settings, h, fft_size, sample_rate_hz),
+            map_fft_size: fft_size,
+            column: vec![0.0; h],
+            zoom_acc: ZoomAcc {
+                max: vec![f32::NEG_INFINITY; h],
+                count: 0,
+            },
+            view_end: 0,
+            chrome: vec![BACKGROUND; width * height],
+            chrome_key: None,
+            last_params: None,
+            last_row_end: None,
+            rerender: None,
+        }
+    }
+
+    fn remap(&mut self, settings: &PaneSettings, fft_size: usize, sample_rate_hz: u32) {
+        self.map = column_map(settings, self.layout.plot.h, fft_size, sample_rate_hz);
+        self.map_fft_size = fft_size;
+    }
+
+    /// The frame's rows `[y0, y0 + height)`: the band this pane draws into.
+    fn band<'a>(&self, frame: &'a mut [u32]) -> &'a mut [u32] {
+        let w = self.layout.width;
+        &mut frame[self.y0 * w..(self.y0 + self.layout.height) * w]
+    }
+}
+
+/// Per-frame scratch and the panes that the loop keeps.
+struct Scene {
+    width: usize,
+    height: usize,
+    /// The frame (shared with the X server when MIT-SHM is available).
+    surface: Presenter,
+    /// What the server copies this frame (server-side presentation).
+    blits: Vec<Blit>,
+    /// The panes, top to bottom (waterfall image `i` of the presenter is pane `i`'s).
+    panes: Vec<Pane>,
     /// The HUD, rendered at most every [`HUD_REFRESH`] into an opaque box.
     hud: Vec<u32>,
     hud_size: (usize, usize),
@@ -150,44 +246,43 @@ impl Scene {
         width: usize,
         height: usize,
         state: &ViewState,
-        fft_size: usize,
         cmap: &Colormap,
     ) -> Scene {
-        let layout = Layout::new(width, height);
-        let (w, h) = (layout.plot.w, layout.plot.h);
+        let n = state.pane_count();
+        let band = (height / n).max(1);
+        let panes = (0..n)
+            .map(|i| {
+                // The last band takes the rows the division leaves.
+                let h = if i + 1 == n { height - band * i } else { band };
+                Pane::new(
+                    band * i,
+                    width,
+                    h,
+                    &state.pane(i),
+                    state.sample_rate_hz,
+                    cmap,
+                )
+            })
+            .collect();
         Scene {
-            layout,
+            width,
+            height,
             surface: Presenter::new(window, width, height, BACKGROUND),
-            blits: Vec::with_capacity(64),
-            waterfall: Waterfall::new(w * HISTORY_SCREENS, h, cmap.lut()[0]),
-            map: ColumnMap::new(&state.axis, h, fft_size, state.sample_rate_hz),
-            map_fft_size: fft_size,
-            column: vec![0.0; h],
-            zoom_acc: ZoomAcc {
-                max: vec![f32::NEG_INFINITY; h],
-                count: 0,
-            },
-            view_end: 0,
-            chrome: vec![BACKGROUND; width * height],
-            chrome_key: None,
+            blits: Vec::with_capacity(64 * n),
+            panes,
             hud: Vec::new(),
             hud_size: (0, 0),
             hud_at: None,
             help_shown: false,
         }
     }
-
-    fn remap(&mut self, axis: &FreqAxis, fft_size: usize, sample_rate_hz: u32) {
-        self.map = ColumnMap::new(axis, self.layout.plot.h, fft_size, sample_rate_hz);
-        self.map_fft_size = fft_size;
-    }
 }
 
 /// Copies what a snapshot needs (the newest history, the visible columns) and writes it
 /// on a `snapshot` thread, which prints the folder. `None` when there is nothing to save.
 fn start_snapshot(
-    scene: &Scene,
-    state: &ViewState,
+    pane: &Pane,
+    settings: &PaneSettings,
     info: &LiveInfo<'_>,
     params: &StftParams,
 ) -> Option<std::thread::JoinHandle<()>> {
@@ -197,12 +292,12 @@ fn start_snapshot(
     };
     let want = (info.snapshot_s * f64::from(info.sample_rate_hz)).round() as u64;
     let (first_sample, samples) = history.lock().ok()?.newest(want);
-    let wf = &scene.waterfall;
-    let plot = scene.layout.plot;
+    let wf = &pane.waterfall;
+    let plot = pane.layout.plot;
     let height = wf.height();
     let mut display = Vec::with_capacity(plot.w * height);
     let mut column = vec![0.0; height];
-    for serial in scene.view_end.saturating_sub(plot.w as u64)..scene.view_end {
+    for serial in pane.view_end.saturating_sub(plot.w as u64)..pane.view_end {
         if wf.column(serial, &mut column) {
             display.extend_from_slice(&column);
         }
@@ -218,9 +313,9 @@ fn start_snapshot(
         display_height: height,
         display_axis: format!(
             "{} {:.0}-{:.0} Hz, {} px",
-            state.axis.scale,
-            state.axis.lo_hz(),
-            state.axis.fmax_hz,
+            scale_label(settings),
+            settings.axis.lo_hz(),
+            settings.axis.fmax_hz,
             height
         ),
     };
@@ -241,7 +336,7 @@ fn start_snapshot(
 
 /// Writes `hopscope-params-STAMP[-N].json` (and its snippets) for the rows on screen into
 /// the snapshot directory, never overwriting, and prints the path.
-fn export_params(info: &LiveInfo<'_>, params: &StftParams) {
+fn export_params(info: &LiveInfo<'_>, params: &StftParams, settings: &PaneSettings) {
     let Some(path) = png_out::stamped_names("hopscope-params", ".json")
         .map(|name| info.snapshot_dir.join(name))
         .find(|p| !p.exists())
@@ -249,12 +344,20 @@ fn export_params(info: &LiveInfo<'_>, params: &StftParams) {
         eprintln!("hopscope: export: no free file name");
         return;
     };
+    // The mel view exports its filterbank: the rows on screen are those mel rows.
+    let filterbank = settings.mel.map(|mel| {
+        crate::dsp::mel::MelFilterbank::new(
+            mel.spec(&settings.axis),
+            info.sample_rate_hz,
+            params.fft_size,
+        )
+    });
     let spec = crate::export::ExportSpec {
         sample_rate_hz: info.sample_rate_hz,
         params: *params,
         center: false,
         scale: crate::dsp::scale::Scale::Db,
-        mel: None,
+        mel: filterbank.as_ref(),
         channel: info.channel,
     };
     match crate::export::write(&path, &spec) {
@@ -374,9 +477,9 @@ struct PendingRerender {
 /// Asks the `rerender` thread for the rows before `first_end` under `params` and the
 /// current axis, enough to fill the waterfall's history.
 fn request_rerender(
-    scene: &Scene,
+    pane: &mut Pane,
+    index: usize,
     link: Option<&mut RerenderLink>,
-    pending: &mut Option<PendingRerender>,
     params: StftParams,
     first_end: u64,
     state: &ViewState,
@@ -384,7 +487,7 @@ fn request_rerender(
     let Some(link) = link else { return };
     link.sent += 1;
     let id = link.sent;
-    let capacity = scene.waterfall.capacity();
+    let capacity = pane.waterfall.capacity();
     let max_rows = if state.zoom >= 0 {
         capacity >> state.zoom
     } else {
@@ -392,16 +495,17 @@ fn request_rerender(
     };
     let request = RerenderRequest {
         id,
+        pane: index,
         params,
-        map: scene.map.clone(),
+        map: pane.map.clone(),
         first_end,
         max_rows,
         sample_rate_hz: state.sample_rate_hz,
     };
     if link.requests.try_send(request).is_ok() {
-        *pending = Some(PendingRerender {
+        pane.rerender = Some(PendingRerender {
             id,
-            cut_serial: scene.waterfall.next_serial(),
+            cut_serial: pane.waterfall.next_serial(),
         });
     }
 }
@@ -409,19 +513,20 @@ fn request_rerender(
 /// Replaces the waterfall with the re-rendered rows followed by the columns drawn since
 /// the change (and their markers); a paused view stays on the same moment.
 fn rebuild_history(
-    scene: &mut Scene,
+    pane: &mut Pane,
+    surface: &mut Presenter,
     done: &Rerendered,
     pending: &PendingRerender,
     state: &ViewState,
     cmap: &Colormap,
 ) {
-    let old = &scene.waterfall;
+    let old = &pane.waterfall;
     if done.height != old.height() {
         return; // the window was resized meanwhile
     }
     let paused_time = state
         .paused
-        .then(|| scene.view_end.checked_sub(1).and_then(|s| old.time_s(s)))
+        .then(|| pane.view_end.checked_sub(1).and_then(|s| old.time_s(s)))
         .flatten();
     let mut fresh = Waterfall::new(old.capacity(), old.height(), cmap.lut()[0]);
     let mut acc = ZoomAcc {
@@ -458,13 +563,13 @@ fn rebuild_history(
         }
         fresh.push_column(&column, t, cmap, state.range);
     }
-    scene.waterfall = fresh;
-    scene.surface.invalidate_waterfall();
+    pane.waterfall = fresh;
+    surface.invalidate_waterfall(done.pane);
     if let Some(t) = paused_time {
         // The newest column at or before the moment the paused view ended on.
-        let w = &scene.waterfall;
+        let w = &pane.waterfall;
         let first = w.next_serial().saturating_sub(w.capacity() as u64);
-        scene.view_end = (first..w.next_serial())
+        pane.view_end = (first..w.next_serial())
             .rev()
             .find(|&s| w.time_s(s).is_some_and(|ts| ts <= t + 1e-9))
             .map_or(w.next_serial(), |s| s + 1);
@@ -541,11 +646,9 @@ pub fn run(
 ) -> Result<()> {
     let mut cmap = Colormap::new(state.colormap);
     let (mut width, mut height) = window.get_size();
-    let mut scene = Scene::new(&window, width, height, &state, state.params.fft_size, &cmap);
-    let mut last_params = state.params;
-    let mut last_generation = 0;
-    // End sample of the newest row drawn.
-    let mut last_row_end: Option<u64> = None;
+    let mut scene = Scene::new(&window, width, height, &state, &cmap);
+    // The pane set rows must belong to (see `Control::SetPanes`).
+    let mut layout_epoch = 0u64;
     // History re-rendering (when the live source keeps a history).
     let (rerender_thread, mut rerender) = match info.history.clone().map(history::spawn) {
         Some(Ok((handle, link))) => (Some(handle), Some(link)),
@@ -555,7 +658,6 @@ pub fn run(
         }
         None => (None, None),
     };
-    let mut rerender_pending: Option<PendingRerender> = None;
     // Suggestions computed in the background (G), applied with A.
     let (suggest_tx, suggest_rx) = crossbeam_channel::bounded::<StftParams>(4);
     let mut latency = LatencyWindow {
@@ -592,6 +694,7 @@ pub fn run(
                 continue;
             };
             let effect = state.apply(action);
+            let focus = state.focus;
             match effect {
                 Effect::None => continue,
                 Effect::Quit => break 'frames Ok(()),
@@ -600,48 +703,72 @@ pub fn run(
                     continue;
                 }
                 Effect::Snapshot => {
-                    if let Some(handle) = start_snapshot(&scene, &state, info, &last_params) {
+                    let pane = &scene.panes[focus];
+                    let params = pane.last_params.unwrap_or(state.params);
+                    if let Some(handle) = start_snapshot(pane, &state.focused(), info, &params) {
                         shots.push(handle);
                     }
                     continue;
                 }
                 Effect::Export => {
-                    export_params(info, &last_params);
+                    let params = scene.panes[focus].last_params.unwrap_or(state.params);
+                    export_params(info, &params, &state.focused());
                     continue;
                 }
                 Effect::Suggest => {
-                    if let Some(handle) = start_suggest(info, &last_params, &suggest_tx) {
+                    let params = scene.panes[focus].last_params.unwrap_or(state.params);
+                    if let Some(handle) = start_suggest(info, &params, &suggest_tx) {
                         shots.push(handle);
                     }
                     continue;
                 }
                 Effect::Params(p) => {
-                    let _ = link.control.try_send(Control::SetParams(p));
+                    let _ = link.control.try_send(Control::SetParams(focus, p));
+                }
+                Effect::Panes => {
+                    layout_epoch += 1;
+                    let mut params = [state.params; MAX_PANES];
+                    for (i, p) in params.iter_mut().enumerate().take(state.pane_count()) {
+                        *p = state.pane(i).params;
+                    }
+                    let _ = link.control.try_send(Control::SetPanes {
+                        layout: layout_epoch,
+                        count: state.pane_count(),
+                        params,
+                    });
+                    // Fresh panes; each re-renders the history with its first row.
+                    drop(scene);
+                    scene = Scene::new(&window, width, height, &state, &cmap);
                 }
                 Effect::Recolor => {
                     cmap = Colormap::new(state.colormap);
-                    scene.waterfall.recolor(&cmap, state.range);
+                    for pane in &mut scene.panes {
+                        pane.waterfall.recolor(&cmap, state.range);
+                    }
                 }
                 Effect::Remap => {
-                    scene.remap(&state.axis, scene.map_fft_size, state.sample_rate_hz);
-                    scene.waterfall.add_marker(format!(
+                    let settings = state.focused();
+                    let pane = &mut scene.panes[focus];
+                    pane.remap(&settings, pane.map_fft_size, state.sample_rate_hz);
+                    let axis = display_axis(&settings);
+                    pane.waterfall.add_marker(format!(
                         "{} {:.0}-{:.0} Hz",
-                        state.axis.scale,
-                        state.axis.lo_hz(),
-                        state.axis.fmax_hz
+                        scale_label(&settings),
+                        axis.lo_hz(),
+                        axis.fmax_hz
                     ));
-                    if state.rerender {
-                        if let Some(end) = last_row_end {
-                            // The history on the new axis, up to the newest row drawn.
-                            request_rerender(
-                                &scene,
-                                rerender.as_mut(),
-                                &mut rerender_pending,
-                                last_params,
-                                end + last_params.hop_size as u64,
-                                &state,
-                            );
-                        }
+                    if let (true, Some(end), Some(p)) =
+                        (state.rerender, pane.last_row_end, pane.last_params)
+                    {
+                        // The history on the new axis, up to the newest row drawn.
+                        request_rerender(
+                            pane,
+                            focus,
+                            rerender.as_mut(),
+                            p,
+                            end + p.hop_size as u64,
+                            &state,
+                        );
                     }
                 }
                 Effect::Redraw => {}
@@ -649,59 +776,64 @@ pub fn run(
             scene.hud_at = None;
             println!("{}", state.status_line());
         }
-        // Resize: a new layout and an empty history at the new size.
+        // Resize: a new layout and fresh panes at the new size.
         let (w, h) = window.get_size();
         if (w, h) != (width, height) && w > 0 && h > 0 {
             (width, height) = (w, h);
-            scene = Scene::new(&window, width, height, &state, scene.map_fft_size, &cmap);
+            drop(scene);
+            scene = Scene::new(&window, width, height, &state, &cmap);
         }
         // Rows.
         for row in link.rows.try_iter() {
-            if row.generation != last_generation || row.params.fft_size != scene.map_fft_size {
-                if row.params != last_params {
-                    scene
-                        .waterfall
-                        .add_marker(change_label(&last_params, &row.params));
+            if row.layout != layout_epoch || row.pane >= scene.panes.len() {
+                // From a pane set that is gone (its panes re-render their history).
+                link.recycle(row);
+                continue;
+            }
+            let index = row.pane;
+            let pane = &mut scene.panes[index];
+            if pane.last_params != Some(row.params) || row.params.fft_size != pane.map_fft_size {
+                if let Some(old) = pane.last_params.filter(|old| *old != row.params) {
+                    pane.waterfall.add_marker(change_label(&old, &row.params));
                 }
-                if row.params.fft_size != scene.map_fft_size {
-                    scene.remap(&state.axis, row.params.fft_size, row.sample_rate_hz);
+                if row.params.fft_size != pane.map_fft_size {
+                    pane.remap(&state.pane(index), row.params.fft_size, row.sample_rate_hz);
                 }
-                if row.params != last_params && state.rerender {
+                if pane.last_params != Some(row.params) && state.rerender {
                     // Redraw what came before this row as these parameters would have.
                     request_rerender(
-                        &scene,
+                        pane,
+                        index,
                         rerender.as_mut(),
-                        &mut rerender_pending,
                         row.params,
                         row.first_sample + row.params.win_length as u64,
                         &state,
                     );
                 }
-                last_generation = row.generation;
-                last_params = row.params;
+                pane.last_params = Some(row.params);
             }
-            scene.map.apply(&row.bins, &mut scene.column);
+            pane.map.apply(&row.bins, &mut pane.column);
             let row_end = row.first_sample + row.params.win_length as u64;
-            last_row_end = Some(row_end);
+            pane.last_row_end = Some(row_end);
             let time_s = row_end as f64 / row.sample_rate_hz as f64;
-            let column = std::mem::take(&mut scene.column);
             push_row(
-                &mut scene.waterfall,
-                &mut scene.zoom_acc,
-                &column,
+                &mut pane.waterfall,
+                &mut pane.zoom_acc,
+                &pane.column,
                 time_s,
                 state.zoom,
                 &cmap,
                 state.range,
             );
-            scene.column = column;
             if pending.len() < pending.capacity() {
                 pending.push((row.captured_at, row.finished_at.max(frame_start)));
             }
-            if row_times.len() == row_times.capacity() {
-                row_times.pop_front();
+            if index == state.focus {
+                if row_times.len() == row_times.capacity() {
+                    row_times.pop_front();
+                }
+                row_times.push_back(row.finished_at);
             }
-            row_times.push_back(row.finished_at);
             link.recycle(row);
         }
         for best in suggest_rx.try_iter() {
@@ -709,17 +841,21 @@ pub fn run(
         }
         if let Some(link) = &rerender {
             for done in link.results.try_iter() {
-                if let Some(pending) = rerender_pending.take_if(|p| p.id == done.id) {
-                    rebuild_history(&mut scene, &done, &pending, &state, &cmap);
+                let Some(pane) = scene.panes.get_mut(done.pane) else {
+                    continue;
+                };
+                if let Some(pending) = pane.rerender.take_if(|p| p.id == done.id) {
+                    rebuild_history(pane, &mut scene.surface, &done, &pending, &state, &cmap);
                 }
             }
         }
-        if !state.paused {
-            scene.view_end = scene.waterfall.next_serial();
-        } else {
-            scene.view_end = scene
-                .waterfall
-                .paused_view_end(scene.view_end, scene.layout.plot.w);
+        for pane in &mut scene.panes {
+            pane.view_end = if state.paused {
+                pane.waterfall
+                    .paused_view_end(pane.view_end, pane.layout.plot.w)
+            } else {
+                pane.waterfall.next_serial()
+            };
         }
         draw_frame(
             &mut scene,
@@ -773,13 +909,17 @@ pub fn run(
             // Encode off the UI thread: the frame loop never waits for the PNG.
             let mut pixels = scene.surface.pixels().to_vec();
             if scene.surface.server_side() {
-                // The buffer holds all but the waterfall: lay this frame's blits over it.
+                // The buffer holds all but the waterfalls: lay this frame's blits over it.
+                let images: Vec<(&[u32], usize)> = scene
+                    .panes
+                    .iter()
+                    .map(|p| (p.waterfall.pixels(), p.waterfall.capacity()))
+                    .collect();
                 present::assemble(
                     &scene.blits,
                     scene.surface.pixels(),
                     width,
-                    scene.waterfall.pixels(),
-                    scene.waterfall.capacity(),
+                    &images,
                     &mut pixels,
                 );
             }
@@ -962,6 +1102,8 @@ enum Overlay {
     },
     /// The cursor readout text at (x, y).
     Readout { x: usize, y: usize, text: String },
+    /// The linked cursor's point in a pane the pointer is not over (a small cross).
+    Cross { x: usize, y: usize },
     /// The help box at (x, y).
     Help {
         x: i64,
@@ -984,6 +1126,14 @@ impl Overlay {
                 (*x as i64 - 3, *y as i64 - 3, text_width(text, 1) + 6, 14)
             }
             Overlay::Help { x, y, w, h, .. } => (*x, *y, *w, *h),
+            Overlay::Cross { x, y } => {
+                // Kept in the plot: the margins are not redrawn every frame.
+                let x0 = x.saturating_sub(CROSS_ARM).max(plot.x);
+                let y0 = y.saturating_sub(CROSS_ARM).max(plot.y);
+                let x1 = (x + CROSS_ARM + 1).min(plot.x + plot.w);
+                let y1 = (y + CROSS_ARM + 1).min(plot.y + plot.h);
+                (x0 as i64, y0 as i64, x1 - x0, y1 - y0)
+            }
         };
         let x0 = x.clamp(0, width as i64) as usize;
         let y0 = y.clamp(0, height as i64) as usize;
@@ -1013,6 +1163,21 @@ impl Overlay {
                 for r in 0..*h {
                     let d = (y + r) * canvas.width + x;
                     canvas.pixels[d..d + w].copy_from_slice(&hud[r * hud_w..r * hud_w + w]);
+                }
+            }
+            Overlay::Cross { x, y } => {
+                let r = self.rect(plot, canvas.width, canvas.height);
+                for d in 1..=CROSS_ARM as i64 {
+                    for (px, py) in [
+                        (*x as i64 - d, *y as i64),
+                        (*x as i64 + d, *y as i64),
+                        (*x as i64, *y as i64 - d),
+                        (*x as i64, *y as i64 + d),
+                    ] {
+                        if r.contains(px as usize, py as usize) && px >= 0 && py >= 0 {
+                            canvas.put(px, py, MARKER);
+                        }
+                    }
                 }
             }
             Overlay::Readout { x, y, text } => {
@@ -1045,8 +1210,162 @@ impl Overlay {
     }
 }
 
+/// The point the pointer designates, shared by every pane (the linked readout).
+struct Cursor {
+    /// The pane under the pointer.
+    pane: usize,
+    /// Pointer position in that pane's band.
+    x: usize,
+    y: usize,
+    /// Stream time of the column under the pointer, s.
+    time_s: f64,
+    /// That time before the pane's newest visible column, s (≤ 0).
+    before_s: f64,
+    /// Frequency under the pointer, Hz.
+    hz: f64,
+}
+
+/// Where the pointer is, when it is over a held column of a pane's plot.
+fn cursor_target(scene: &Scene, state: &ViewState, window: &Window) -> Option<Cursor> {
+    let (mx, my) = window.get_mouse_pos(MouseMode::Discard)?;
+    let (mx, my) = (mx as usize, my as usize);
+    let (index, pane) = scene
+        .panes
+        .iter()
+        .enumerate()
+        .find(|(_, p)| my >= p.y0 && my < p.y0 + p.layout.height)?;
+    let y = my - pane.y0;
+    let plot = pane.layout.plot;
+    if !plot.contains(mx, y) {
+        return None;
+    }
+    let serial = pane.view_end.checked_sub((plot.x + plot.w - mx) as u64)?;
+    let frac = ((plot.y + plot.h - y) as f64 - 0.5) / plot.h as f64;
+    let time_s = pane.waterfall.time_s(serial)?;
+    let t_end = pane.waterfall.time_s(pane.view_end.checked_sub(1)?)?;
+    Some(Cursor {
+        pane: index,
+        x: mx,
+        y,
+        time_s,
+        before_s: time_s - t_end,
+        hz: display_axis(&state.pane(index)).frac_to_hz(frac),
+    })
+}
+
+/// The readout of `cursor` in pane `index` (the same time and frequency in every pane,
+/// with a cross where the pointer is not): its level there.
+fn pane_readout(
+    pane: &Pane,
+    index: usize,
+    settings: &PaneSettings,
+    cursor: &Cursor,
+    out: &mut Vec<Overlay>,
+) -> Option<()> {
+    let plot = pane.layout.plot;
+    let (x, y, serial) = if index == cursor.pane {
+        let serial = pane
+            .view_end
+            .checked_sub((plot.x + plot.w - cursor.x) as u64)?;
+        (cursor.x, cursor.y, serial)
+    } else {
+        // The visible column nearest in time, if the time is on screen here.
+        let first = pane.view_end.saturating_sub(plot.w as u64);
+        let (serial, t) = (first..pane.view_end)
+            .filter_map(|s| pane.waterfall.time_s(s).map(|t| (s, t)))
+            .min_by(|a, b| {
+                (a.1 - cursor.time_s)
+                    .abs()
+                    .total_cmp(&(b.1 - cursor.time_s).abs())
+            })?;
+        let t_first = pane.waterfall.time_s(first)?;
+        let spacing = (pane.waterfall.time_s(pane.view_end - 1)? - t_first)
+            / (pane.view_end - first).max(2) as f64;
+        if (t - cursor.time_s).abs() > 1.5 * spacing.abs() + 1e-6 {
+            return None;
+        }
+        let frac = display_axis(settings).hz_to_frac(cursor.hz);
+        if !(0.0..=1.0).contains(&frac) {
+            return None;
+        }
+        let row = ((1.0 - frac) * plot.h as f64)
+            .floor()
+            .clamp(0.0, (plot.h - 1) as f64);
+        let x = plot.x + plot.w - (pane.view_end - serial) as usize;
+        let y = plot.y + row as usize;
+        out.push(Overlay::Cross { x, y });
+        (x, y, serial)
+    };
+    let value = pane.waterfall.value(serial, y - plot.y)?;
+    let text = format!(
+        "{:+.3} s  {:.1} Hz  {}  {:.1} {}",
+        cursor.before_s,
+        cursor.hz,
+        note_name(cursor.hz).unwrap_or_default(),
+        value,
+        if settings.mel.is_some() {
+            "dB mel"
+        } else {
+            "dBFS"
+        }
+    );
+    let tw = text_width(&text, 1);
+    let tx = if x + 14 + tw < plot.x + plot.w {
+        x + 14
+    } else {
+        // Never into the side margins, which are not redrawn every frame.
+        x.saturating_sub(tw + 14).max(plot.x + 3)
+    };
+    let ty = if y > plot.y + 16 { y - 14 } else { y + 14 };
+    out.push(Overlay::Readout {
+        x: tx,
+        y: ty.min((plot.y + plot.h).saturating_sub(11)),
+        text,
+    });
+    Some(())
+}
+
+/// The label line of pane `index` of `count`.
+fn pane_title(state: &ViewState, info: &LiveInfo<'_>, index: usize, count: usize) -> String {
+    let s = state.pane(index);
+    let paused = if state.paused { "   [PAUSED]" } else { "" };
+    if count == 1 {
+        return format!(
+            "{}   {} Hz   {}{paused}",
+            info.source_label,
+            info.sample_rate_hz,
+            scale_label(&s)
+        );
+    }
+    let p = s.params;
+    let sr = f64::from(info.sample_rate_hz);
+    format!(
+        "{}{}  {}  n_fft {}  win {}  hop {} ({:.2} ms)  bin {:.1} Hz  {}{paused}",
+        if index == state.focus { "> " } else { "  " },
+        index + 1,
+        p.window,
+        p.fft_size,
+        p.win_length,
+        p.hop_size,
+        p.hop_size as f64 * 1e3 / sr,
+        sr / p.fft_size as f64,
+        scale_label(&s)
+    )
+}
+
+/// Shifts blits made in band coordinates down by `y0` frame rows.
+fn shift_blits(blits: &mut [Blit], y0: usize) {
+    for b in blits {
+        match b {
+            Blit::Frame(r) | Blit::Fill(r, _) => r.y += y0,
+            Blit::Waterfall { dst_y, .. } => *dst_y += y0,
+        }
+    }
+}
+
 /// Draws the frame into the presenter's buffer and lists in `scene.blits` what the
-/// server must copy (server-side mode; the whole buffer is sent otherwise).
+/// server must copy (server-side mode; the whole buffer is sent otherwise). Each pane
+/// draws into its band of the frame exactly as a one-pane frame of that size.
 #[allow(clippy::too_many_arguments)]
 fn draw_frame(
     scene: &mut Scene,
@@ -1059,9 +1378,7 @@ fn draw_frame(
     hud: &mut Vec<String>,
     window: &Window,
 ) {
-    let layout = scene.layout;
-    let plot = layout.plot;
-    let (width, height) = (layout.width, layout.height);
+    let (width, height) = (scene.width, scene.height);
     let background = cmap.lut()[0];
     // HUD: re-rendered every HUD_REFRESH (or, here, right after a change).
     if state.hud && scene.hud_at.is_none() {
@@ -1069,234 +1386,236 @@ fn draw_frame(
         scene.hud_at = Some(now);
         render_hud(scene, state, info, link, latency, row_times, hud, now);
     }
-    let server_side = scene.surface.server_side();
-    scene.blits.clear();
-    let view = View {
-        x0: plot.x,
-        y0: plot.y,
-        width: plot.w,
-        view_end: scene.view_end,
-        background,
-    };
-    // Time ticks from the columns' stream times: newest visible column = 0 s.
-    let newest = scene
-        .view_end
-        .checked_sub(1)
-        .and_then(|s| scene.waterfall.time_s(s));
-    let mut ticks: Vec<(usize, String)> = Vec::new();
-    if let Some(t_end) = newest {
-        let oldest_serial = scene.view_end.saturating_sub(plot.w as u64);
-        let t_start = scene
-            .waterfall
-            .time_s(oldest_serial)
-            .filter(|t| t.is_finite())
-            .unwrap_or(t_end);
-        let span = (t_end - t_start).max(1e-3);
-        // Over the columns actually spanned (fewer than plot.w while history fills).
-        let spanned = scene.view_end.saturating_sub(oldest_serial).max(1);
-        let (step, decimals) = chrome::time_step(span * 110.0 / spanned as f64);
-        let mut next_tick = step;
-        for x in (0..plot.w).rev() {
-            let serial = scene.view_end as i64 - (plot.w - x) as i64;
-            let Some(t) = (serial >= 0)
-                .then(|| scene.waterfall.time_s(serial as u64))
-                .flatten()
-            else {
-                break;
-            };
-            if t_end - t >= next_tick - 1e-9 {
-                ticks.push((x, format!("-{next_tick:.decimals$}s")));
-                next_tick += step;
-            }
-        }
-    }
-    let title = format!(
-        "{}   {} Hz   {}{}",
-        info.source_label,
-        info.sample_rate_hz,
-        state.axis.scale,
-        if state.paused { "   [PAUSED]" } else { "" }
-    );
-    // Overlays, placed before anything is drawn.
-    let mut overlays: Vec<Overlay> = Vec::new();
-    for m in scene.waterfall.markers() {
-        if m.column >= scene.view_end || m.column + plot.w as u64 <= scene.view_end {
-            continue;
-        }
-        // Stagger labels so quick successive changes stay readable.
-        let label_y = (plot.y + plot.h) as i64 - 11 - 12 * i64::from(m.lane);
-        let x = plot.x + plot.w - (scene.view_end - m.column) as usize;
-        let lw = text_width(&m.label, 1);
-        // The shade box is 1 px wider than the text on each side: keep it in the plot.
-        let lx = (x as i64 + 3).min((plot.x + plot.w - lw - 1) as i64);
-        overlays.push(Overlay::MarkerLine { x });
-        overlays.push(Overlay::Label {
-            x: lx,
-            y: label_y,
-            text: m.label.clone(),
-        });
-    }
-    if state.hud {
-        let (hw, hh) = scene.hud_size;
-        let (x, y) = (plot.x + 6, plot.y + 6);
-        overlays.push(Overlay::Hud {
-            x,
-            y,
-            w: hw.min((plot.x + plot.w).saturating_sub(x)),
-            h: hh.min((plot.y + plot.h).saturating_sub(y)),
-        });
-    }
-    if let Some(readout) = cursor_readout(scene, state, window) {
-        overlays.push(readout);
-    }
-    if state.help {
-        let scale = if width >= 1100 && height >= 500 { 2 } else { 1 };
+    let cursor = cursor_target(scene, state, window);
+    // The help box, centred on the frame; each pane draws the part over its band.
+    let help = state.help.then(|| {
         let lines: Vec<String> = KEY_HELP
             .iter()
             .map(|(k, d)| format!("{k:<14} {d}"))
             .collect();
-        let w = lines
-            .iter()
-            .map(|l| text_width(l, scale))
-            .max()
-            .unwrap_or(0)
-            + 24;
-        let h = (lines.len() + 2) * 10 * scale + 12;
-        overlays.push(Overlay::Help {
-            x: (width.saturating_sub(w) / 2) as i64,
-            y: (height.saturating_sub(h) / 2) as i64,
+        let size = |scale: usize| {
+            let w = lines
+                .iter()
+                .map(|l| text_width(l, scale))
+                .max()
+                .unwrap_or(0)
+                + 24;
+            (w, (lines.len() + 2) * 10 * scale + 12)
+        };
+        let (w2, h2) = size(2);
+        let scale = if w2 <= width && h2 <= height { 2 } else { 1 };
+        let (w, h) = size(scale);
+        (
+            (width.saturating_sub(w) / 2) as i64,
+            (height.saturating_sub(h) / 2) as i64,
             w,
             h,
             scale,
             lines,
-        });
-    }
-    let key = (state.axis, state.colormap, state.range);
-    // Side margins change only with the chrome (or under the help overlay); the title
-    // and time-tick strips are redrawn every frame.
-    let full_margins = scene.chrome_key != Some(key) || state.help || scene.help_shown;
+        )
+    });
+    let full_help = state.help || scene.help_shown;
     scene.help_shown = state.help;
-    if scene.chrome_key != Some(key) {
-        scene.chrome.fill(BACKGROUND);
-        let mut c = Canvas {
-            pixels: &mut scene.chrome,
-            width,
-            height,
-        };
-        chrome::draw(&mut c, &layout, &state.axis, cmap, state.range, &[], "");
-        scene.chrome_key = Some(key);
-    }
+    let server_side = scene.surface.server_side();
+    scene.blits.clear();
+    let count = scene.panes.len();
+    let Scene {
+        surface,
+        blits,
+        panes,
+        hud: hud_pixels,
+        hud_size,
+        ..
+    } = scene;
     if server_side {
-        scene.surface.sync_waterfall(&scene.waterfall);
-    }
-    let pixels = scene.surface.pixels_mut();
-    if full_margins {
-        chrome::copy_margins(pixels, &scene.chrome, &layout);
-    } else {
-        chrome::copy_strips(pixels, &scene.chrome, &layout);
-    }
-    let top = Rect {
-        x: 0,
-        y: 0,
-        w: width,
-        h: plot.y,
-    };
-    let bottom = Rect {
-        x: 0,
-        y: plot.y + plot.h,
-        w: width,
-        h: height - (plot.y + plot.h),
-    };
-    if server_side {
-        scene.blits.extend([Blit::Frame(top), Blit::Frame(bottom)]);
-        if full_margins {
-            scene.blits.extend([
-                Blit::Frame(Rect {
-                    x: 0,
-                    y: plot.y,
-                    w: plot.x,
-                    h: plot.h,
-                }),
-                Blit::Frame(Rect {
-                    x: plot.x + plot.w,
-                    y: plot.y,
-                    w: width - (plot.x + plot.w),
-                    h: plot.h,
-                }),
-            ]);
+        for (i, pane) in panes.iter().enumerate() {
+            surface.sync_waterfall(i, &pane.waterfall);
         }
-        // The waterfall comes from the server's mirror; only the pixels under overlays
-        // are composed here, each overlay's rectangle then copied over it.
-        present::waterfall_blits(
-            &scene.waterfall,
-            plot.x,
-            plot.y,
-            plot.w,
-            scene.view_end,
+    }
+    for (index, pane) in panes.iter_mut().enumerate() {
+        let settings = state.pane(index);
+        let axis = display_axis(&settings);
+        let layout = pane.layout;
+        let plot = layout.plot;
+        let band_h = layout.height;
+        let view = View {
+            x0: plot.x,
+            y0: plot.y,
+            width: plot.w,
+            view_end: pane.view_end,
             background,
-            &mut scene.blits,
-        );
-        for o in &overlays {
-            let r = o.rect(plot, width, height);
-            let cols = r.x.saturating_sub(plot.x)..(r.x + r.w).saturating_sub(plot.x);
-            let rows = r.y.saturating_sub(plot.y)..(r.y + r.h).saturating_sub(plot.y);
-            scene
+        };
+        // Time ticks from the columns' stream times: newest visible column = 0 s.
+        let newest = pane
+            .view_end
+            .checked_sub(1)
+            .and_then(|s| pane.waterfall.time_s(s));
+        let mut ticks: Vec<(usize, String)> = Vec::new();
+        if let Some(t_end) = newest {
+            let oldest_serial = pane.view_end.saturating_sub(plot.w as u64);
+            let t_start = pane
                 .waterfall
-                .compose_region(pixels, width, &view, cols, rows);
-            scene.blits.push(Blit::Frame(r));
+                .time_s(oldest_serial)
+                .filter(|t| t.is_finite())
+                .unwrap_or(t_end);
+            let span = (t_end - t_start).max(1e-3);
+            // Over the columns actually spanned (fewer than plot.w while history fills).
+            let spanned = pane.view_end.saturating_sub(oldest_serial).max(1);
+            let (step, decimals) = chrome::time_step(span * 110.0 / spanned as f64);
+            let mut next_tick = step;
+            for x in (0..plot.w).rev() {
+                let serial = pane.view_end as i64 - (plot.w - x) as i64;
+                let Some(t) = (serial >= 0)
+                    .then(|| pane.waterfall.time_s(serial as u64))
+                    .flatten()
+                else {
+                    break;
+                };
+                if t_end - t >= next_tick - 1e-9 {
+                    ticks.push((x, format!("-{next_tick:.decimals$}s")));
+                    next_tick += step;
+                }
+            }
         }
-    } else {
-        scene.waterfall.compose_into(
+        let title = pane_title(state, info, index, count);
+        // Overlays, placed before anything is drawn.
+        let mut overlays: Vec<Overlay> = Vec::new();
+        for m in pane.waterfall.markers() {
+            if m.column >= pane.view_end || m.column + plot.w as u64 <= pane.view_end {
+                continue;
+            }
+            // Stagger labels so quick successive changes stay readable.
+            let label_y = (plot.y + plot.h) as i64 - 11 - 12 * i64::from(m.lane);
+            let x = plot.x + plot.w - (pane.view_end - m.column) as usize;
+            let lw = text_width(&m.label, 1);
+            // The shade box is 1 px wider than the text on each side: keep it in the plot.
+            let lx = (x as i64 + 3).min((plot.x + plot.w - lw - 1) as i64);
+            overlays.push(Overlay::MarkerLine { x });
+            overlays.push(Overlay::Label {
+                x: lx,
+                y: label_y,
+                text: m.label.clone(),
+            });
+        }
+        if state.hud && index == state.focus {
+            let (hw, hh) = *hud_size;
+            let (x, y) = (plot.x + 6, plot.y + 6);
+            overlays.push(Overlay::Hud {
+                x,
+                y,
+                w: hw.min((plot.x + plot.w).saturating_sub(x)),
+                h: hh.min((plot.y + plot.h).saturating_sub(y)),
+            });
+        }
+        if let Some(c) = &cursor {
+            let _ = pane_readout(pane, index, &settings, c, &mut overlays);
+        }
+        if let Some((x, y, w, h, scale, lines)) = &help {
+            overlays.push(Overlay::Help {
+                x: *x,
+                y: y - pane.y0 as i64,
+                w: *w,
+                h: *h,
+                scale: *scale,
+                lines: lines.clone(),
+            });
+        }
+        let key = (axis, state.colormap, state.range);
+        // Side margins change only with the chrome (or under the help overlay); the
+        // label and time-tick strips are redrawn every frame.
+        let full_margins = pane.chrome_key != Some(key) || full_help;
+        if pane.chrome_key != Some(key) {
+            pane.chrome.fill(BACKGROUND);
+            let mut c = Canvas {
+                pixels: &mut pane.chrome,
+                width,
+                height: band_h,
+            };
+            chrome::draw(&mut c, &layout, &axis, cmap, state.range, &[], "");
+            pane.chrome_key = Some(key);
+        }
+        let first_blit = blits.len();
+        let pixels = pane.band(surface.pixels_mut());
+        if full_margins {
+            chrome::copy_margins(pixels, &pane.chrome, &layout);
+        } else {
+            chrome::copy_strips(pixels, &pane.chrome, &layout);
+        }
+        if server_side {
+            blits.push(Blit::Frame(Rect {
+                x: 0,
+                y: 0,
+                w: width,
+                h: plot.y,
+            }));
+            blits.push(Blit::Frame(Rect {
+                x: 0,
+                y: plot.y + plot.h,
+                w: width,
+                h: band_h - (plot.y + plot.h),
+            }));
+            if full_margins {
+                blits.extend([
+                    Blit::Frame(Rect {
+                        x: 0,
+                        y: plot.y,
+                        w: plot.x,
+                        h: plot.h,
+                    }),
+                    Blit::Frame(Rect {
+                        x: plot.x + plot.w,
+                        y: plot.y,
+                        w: width - (plot.x + plot.w),
+                        h: plot.h,
+                    }),
+                ]);
+            }
+            // The waterfall comes from the server's mirror; only the pixels under
+            // overlays are composed here, each overlay's rectangle then copied over it.
+            present::waterfall_blits(
+                &pane.waterfall,
+                index,
+                plot.x,
+                plot.y,
+                plot.w,
+                pane.view_end,
+                background,
+                blits,
+            );
+            for o in &overlays {
+                let r = o.rect(plot, width, band_h);
+                let cols = r.x.saturating_sub(plot.x)..(r.x + r.w).saturating_sub(plot.x);
+                let rows = r.y.saturating_sub(plot.y)..(r.y + r.h).saturating_sub(plot.y);
+                pane.waterfall
+                    .compose_region(pixels, width, &view, cols, rows);
+                blits.push(Blit::Frame(r));
+            }
+            shift_blits(&mut blits[first_blit..], pane.y0);
+        } else {
+            pane.waterfall.compose_into(
+                pixels,
+                width,
+                plot.x,
+                plot.y,
+                plot.w,
+                pane.view_end,
+                background,
+            );
+        }
+        let mut canvas = Canvas {
             pixels,
             width,
-            plot.x,
-            plot.y,
-            plot.w,
-            scene.view_end,
-            background,
-        );
+            height: band_h,
+        };
+        let title_color = if count > 1 && index == state.focus {
+            BANNER
+        } else {
+            FOREGROUND
+        };
+        canvas.text(4, 6, &title, title_color, 1);
+        chrome::draw_time_ticks(&mut canvas, &layout, &ticks);
+        for o in &overlays {
+            o.draw(&mut canvas, plot, hud_pixels);
+        }
     }
-    let mut canvas = Canvas {
-        pixels,
-        width,
-        height,
-    };
-    chrome::draw_title(&mut canvas, &title);
-    chrome::draw_time_ticks(&mut canvas, &layout, &ticks);
-    for o in &overlays {
-        o.draw(&mut canvas, plot, &scene.hud);
-    }
-}
-
-/// The cursor readout (time before now, Hz, note, dBFS) when the pointer is over a held
-/// column of the plot.
-fn cursor_readout(scene: &Scene, state: &ViewState, window: &Window) -> Option<Overlay> {
-    let plot = scene.layout.plot;
-    let (mx, my) = window.get_mouse_pos(MouseMode::Discard)?;
-    let (mx, my) = (mx as usize, my as usize);
-    if !plot.contains(mx, my) {
-        return None;
-    }
-    let serial = scene.view_end.checked_sub((plot.x + plot.w - mx) as u64)?;
-    let frac = ((plot.y + plot.h - my) as f64 - 0.5) / plot.h as f64;
-    let hz = state.axis.frac_to_hz(frac);
-    let value = scene.waterfall.value(serial, my - plot.y)?;
-    let t = scene.waterfall.time_s(serial)?;
-    let t_end = scene.waterfall.time_s(scene.view_end.checked_sub(1)?)?;
-    let text = format!(
-        "{:+.3} s  {:.1} Hz  {}  {:.1} dBFS",
-        t - t_end,
-        hz,
-        note_name(hz).unwrap_or_default(),
-        value
-    );
-    let tw = text_width(&text, 1);
-    let x = if mx + 14 + tw < plot.x + plot.w {
-        mx + 14
-    } else {
-        // Never into the side margins, which are not redrawn every frame.
-        mx.saturating_sub(tw + 14).max(plot.x + 3)
-    };
-    let y = if my > plot.y + 16 { my - 14 } else { my + 14 };
-    Some(Overlay::Readout { x, y, text })
 }
