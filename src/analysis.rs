@@ -345,11 +345,20 @@ impl Analysis {
                     }
                     let scale = self.stfts[0].scale();
                     for (pane, p) in params[..count].iter().enumerate() {
+                        if pane < self.panes {
+                            // A pane that stays keeps its stream (a change takes effect
+                            // at its next row, like SetParams).
+                            let stft = &mut self.stfts[pane];
+                            if stft.params() != *p {
+                                stft.reconfigure(*p, scale);
+                            }
+                            continue;
+                        }
+                        // A new pane starts from pane 0's samples, on its own grid.
+                        let fork = self.stfts[0].fork(*p, scale);
                         match self.stfts.get_mut(pane) {
-                            Some(stft) if stft.params() == *p && pane < self.panes => {}
-                            // A pane coming back starts from an empty buffer.
-                            Some(stft) => *stft = Stft::new(*p, scale),
-                            None => self.stfts.push(Stft::new(*p, scale)),
+                            Some(slot) => *slot = fork,
+                            None => self.stfts.push(fork),
                         }
                     }
                     self.panes = count;

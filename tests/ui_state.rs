@@ -1147,3 +1147,30 @@ fn m_toggles_the_mel_view_and_f_then_cycles_its_formula() {
     assert_eq!(s.mel, None);
     assert!(s.status_line().contains(" mel=off "));
 }
+
+#[test]
+fn panes_of_longer_hops_stretch_time_to_share_the_axis() {
+    let mut s = hann_2048(); // hop 512
+    s.compare = PaneSpec::parse_list("hop=128;hop=512;hop=300").expect("valid");
+    s.apply(Action::ToggleCompare);
+    // Columns per row = 2^zoom: 128 → 1, 512 → 4, 300 → 2 (log2(300/128) = 1.23 → 1).
+    assert_eq!(
+        (0..3).map(|i| s.pane_zoom(i)).collect::<Vec<_>>(),
+        [0, 2, 1]
+    );
+    s.apply(Action::TimeStretch);
+    assert_eq!(
+        (0..3).map(|i| s.pane_zoom(i)).collect::<Vec<_>>(),
+        [1, 3, 2]
+    );
+    // The smallest hop doubles: every other pane's zoom drops by one.
+    s.apply(Action::HopUp);
+    assert_eq!(s.params.hop_size, 256);
+    assert_eq!(
+        (0..3).map(|i| s.pane_zoom(i)).collect::<Vec<_>>(),
+        [1, 2, 1]
+    );
+    // One pane: the plain zoom.
+    s.apply(Action::ToggleCompare);
+    assert_eq!(s.pane_zoom(0), s.zoom);
+}

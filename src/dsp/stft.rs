@@ -235,6 +235,35 @@ impl Stft {
         }
     }
 
+    /// A second engine on the same stream with `params`: it takes this one's sample
+    /// history and position, and its rows fall on the grid a fresh engine started at
+    /// sample 0 would use (ends at `win_length + k·hop`); the first one is the newest
+    /// the history already holds, so it comes with the next push.
+    ///
+    /// Thread: analysis. Allocates: yes (plan and buffers).
+    ///
+    /// # Panics
+    /// If `params` is invalid (callers validate first).
+    pub fn fork(&self, params: StftParams, scale: Scale) -> Stft {
+        let mut planner = RealFftPlanner::new();
+        let transform = FrameTransform::new(params, scale, &mut planner);
+        let (win, hop) = (params.win_length as u64, params.hop_size as u64);
+        let next_end = if self.total >= win {
+            self.total - (self.total - win) % hop
+        } else {
+            win
+        };
+        Stft {
+            planner,
+            transform,
+            history: self.history.clone(),
+            total: self.total,
+            next_end,
+            last_end: None,
+            row: vec![0.0; params.num_bins()],
+        }
+    }
+
     /// Current parameters.
     pub fn params(&self) -> StftParams {
         self.transform.params()

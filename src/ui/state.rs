@@ -13,6 +13,9 @@ use super::keys::Action;
 pub const DB_STEP: f32 = 5.0;
 /// Time zoom range: columns per row = 2^zoom (negative: rows per column = 2^−zoom).
 pub const ZOOM_RANGE: std::ops::RangeInclusive<i32> = -4..=4;
+/// Largest zoom of a pane whose hop is longer than another pane's (columns per row =
+/// 2^this at most).
+pub const MAX_PANE_ZOOM: i32 = 8;
 
 /// What the window must do after an action.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -453,6 +456,19 @@ impl ViewState {
         } else {
             self.panes[i]
         }
+    }
+
+    /// Pane `i`'s time zoom: [`ViewState::zoom`] plus log2 of its hop over the smallest
+    /// hop (rounded), so that panes of different hops share one time axis (exactly when
+    /// the hops are powers of two apart). At most [`MAX_PANE_ZOOM`].
+    pub fn pane_zoom(&self, i: usize) -> i32 {
+        let min_hop = (0..self.pane_count())
+            .map(|j| self.pane(j).params.hop_size)
+            .min()
+            .unwrap_or(1)
+            .max(1);
+        let ratio = self.pane(i).params.hop_size as f64 / min_hop as f64;
+        (self.zoom + ratio.log2().round() as i32).min(MAX_PANE_ZOOM)
     }
 
     /// Number of panes.

@@ -484,14 +484,15 @@ fn request_rerender(
     first_end: u64,
     state: &ViewState,
 ) {
+    let zoom = state.pane_zoom(index);
     let Some(link) = link else { return };
     link.sent += 1;
     let id = link.sent;
     let capacity = pane.waterfall.capacity();
-    let max_rows = if state.zoom >= 0 {
-        capacity >> state.zoom
+    let max_rows = if zoom >= 0 {
+        capacity >> zoom
     } else {
-        capacity << (-state.zoom)
+        capacity << (-zoom)
     };
     let request = RerenderRequest {
         id,
@@ -543,7 +544,7 @@ fn rebuild_history(
             &mut acc,
             column,
             t,
-            state.zoom,
+            state.pane_zoom(done.pane),
             cmap,
             state.range,
         );
@@ -686,6 +687,13 @@ pub fn run(
         // Keys.
         let shift = window.is_key_down(minifb::Key::LeftShift)
             || window.is_key_down(minifb::Key::RightShift);
+        let zooms_before: [i32; MAX_PANES] = std::array::from_fn(|i| {
+            if i < state.pane_count() {
+                state.pane_zoom(i)
+            } else {
+                0
+            }
+        });
         for key in ALL_KEYS {
             if !window.is_key_pressed(to_minifb(key), KeyRepeat::No) {
                 continue;
@@ -776,6 +784,25 @@ pub fn run(
             scene.hud_at = None;
             println!("{}", state.status_line());
         }
+        // A pane whose time zoom changed (`,` `.`, or a hop change that moves the
+        // shared time axis) redraws its history at the new zoom.
+        if state.rerender {
+            for (index, pane) in scene.panes.iter_mut().enumerate() {
+                if state.pane_zoom(index) == zooms_before[index] {
+                    continue;
+                }
+                if let (Some(end), Some(p)) = (pane.last_row_end, pane.last_params) {
+                    request_rerender(
+                        pane,
+                        index,
+                        rerender.as_mut(),
+                        p,
+                        end + p.hop_size as u64,
+                        &state,
+                    );
+                }
+            }
+        }
         // Resize: a new layout and fresh panes at the new size.
         let (w, h) = window.get_size();
         if (w, h) != (width, height) && w > 0 && h > 0 {
@@ -821,7 +848,7 @@ pub fn run(
                 &mut pane.zoom_acc,
                 &pane.column,
                 time_s,
-                state.zoom,
+                state.pane_zoom(index),
                 &cmap,
                 state.range,
             );
