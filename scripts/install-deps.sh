@@ -2,7 +2,8 @@
 # Installs what hopscope needs on a Debian/Ubuntu machine, and says exactly what to
 # install elsewhere.   usage: scripts/install-deps.sh run|test
 #   run   build needs: Rust (cargo), libasound2-dev, pkg-config
-#   test  + Python 3 venv with numpy/scipy/librosa in .venv (tests/python/requirements.txt),
+#   test  + Python 3 venv with numpy/scipy/librosa in .venv (tests/python/requirements.txt)
+#         and torch/tensorflow-cpu (tests/python/requirements-ml.txt; HOPSCOPE_SKIP_ML=1 skips),
 #         + headless X for tests/window_e2e.rs: Xvfb, xauth, xdotool, ImageMagick import, xdpyinfo
 set -euo pipefail
 mode=${1:-run}
@@ -54,5 +55,10 @@ if [ "$mode" = test ]; then
         rm -rf .venv
         python3 -m venv .venv
         .venv/bin/pip install -q --disable-pip-version-check -r tests/python/requirements.txt
+    fi
+    # torch and TensorFlow, to run the exported snippets (measured: 70 s + 22 s, 6.8 GB).
+    if [ "${HOPSCOPE_SKIP_ML:-0}" != 1 ] && ! .venv/bin/python -c 'import torch, tensorflow' >/dev/null 2>&1; then
+        say "adding torch and tensorflow-cpu to .venv (tests/python/requirements-ml.txt; HOPSCOPE_SKIP_ML=1 skips)"
+        .venv/bin/pip install -q --disable-pip-version-check -r tests/python/requirements-ml.txt
     fi
 fi

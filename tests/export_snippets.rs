@@ -3,9 +3,9 @@
 //! binary), and the exported mel matrix equals librosa.filters.mel.
 //!
 //! Needs a Python with numpy, scipy and librosa: `$HOPSCOPE_PYTHON`, else `.venv/bin/python`
-//! (`make test-deps` creates it). A missing interpreter fails the test. torch and
-//! TensorFlow are not installed by `make test-deps`: their snippets are compiled, and run
-//! only where the packages are importable.
+//! (`make test-deps` creates it). A missing interpreter fails the test. `make test-deps`
+//! also installs torch and TensorFlow, whose snippets then run too; without them the test
+//! fails unless HOPSCOPE_SKIP_ML=1, which only compiles those snippets.
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -949,3 +949,245 @@ fn no_display_is_a_clear_error() {
         o.stderr.trim()
     );
 }
+
+// ---------------------------------------------------------------- compare panes, mel view
+
+/// Compare panes at 1280×720: three bands of 240 rows, each laid out like a one-pane
+/// frame of 1280×240 (label line, plot, time ticks).
+const BAND_H: usize = HEIGHT / 3;
+const BAND_PLOT_H: usize = BAND_H - PLOT_Y - 28;
+/// The focused pane's label colour (src/ui/window.rs `BANNER`).
+const BANNER_RGB: [u8; 3] = [255, 200, 40];
+
+/// Label-line pixels of band `b` in `rgb`.
+fn label_pixels(img: &Image, b: usize, rgb: [u8; 3]) -> usize {
+    (b * BAND_H + 4..b * BAND_H + 15)
+        .flat_map(|y| (0..600).map(move |x| (x, y)))
+        .filter(|&(x, y)| img.pixel(x, y) == rgb)
+        .count()
+}
+
+/// Median over `xs` of the brightest luma on band `b`'s rows of `hz` (±1 row).
+fn band_line_luma(img: &Image, b: usize, hz: f64, xs: RangeInclusive<usize>) -> f64 {
+    let r = (BAND_PLOT_H as f64 * (1.0 - hz / FMAX_HZ)) as usize;
+    let y = b * BAND_H + PLOT_Y + r;
+    let mut per_column: Vec<f64> = xs
+        .map(|x| (y - 1..=y + 1).map(|y| img.luma(x, y)).fold(0.0, f64::max))
+        .collect();
+    median(&mut per_column)
+}
+
+/// Whether the linked cursor's cross (arms of 4 px in `MARKER_RGB`) is centred at
+/// (x, y), for some x within ±2 columns (panes may be one row apart in a frame).
+fn cross_near(img: &Image, x: usize, y: usize) -> Option<usize> {
+    (x - 2..=x + 2).find(|&cx| {
+        (1..=4).all(|d| {
+            [(cx - d, y), (cx + d, y), (cx, y - d), (cx, y + d)]
+                .iter()
+                .all(|&(px, py)| img.pixel(px, py) == MARKER_RGB)
+        })
+    })
+}
+
+#[test]
+fn tab_splits_the_demo_into_three_window_panes_with_a_linked_readout() {
+    let dir = TempDir::new("e2e-compare");
+    let x = Xvfb::start(SCREEN.0, SCREEN.1);
+    let (mut app, wid) = start_window(&x, dir.path(), &["--demo"], &[]);
+    let first = app.expect_line(
+        "initial status line",
+        Duration::from_secs(5),
+        is_status_line,
+    );
+    assert_eq!(field(&first, "pane"), "1/1", "{first}");
+    // 4 s of one pane, then Tab: the three panes re-render those 4 s from the history.
+    std::thread::sleep(Duration::from_secs_f64(4.0).saturating_sub(app.elapsed()));
+    x.key(&wid, "Tab");
+    let tab = app.expect_line("Tab → pane=1/3", Duration::from_secs(2), |l| {
+        is_status_line(l) && field(l, "pane") == "1/3"
+    });
+    assert_eq!(field(&tab, "window"), "hamming", "{tab}");
+    assert_eq!(field(&tab, "n_fft"), "2048", "{tab}");
+    assert_eq!(field(&tab, "hop"), "512", "{tab}");
+    std::thread::sleep(Duration::from_millis(1500));
+    let path = dir.join("panes.png");
+    let shot = x.screenshot(&wid, &path);
+    keep_shot(&path, "compare-panes.png");
+    // Newest columns (live) and columns 2.1-3.2 s back (before Tab: re-rendered).
+    let history = NEWEST_X - 300..=NEWEST_X - 200;
+    for b in 0..3 {
+        for (what, xs) in [("live", SAMPLE_COLUMNS), ("history", history.clone())] {
+            let luma = band_line_luma(&shot, b, 1000.0, xs);
+            assert!(
+                luma >= BRIGHT_LUMA,
+                "pane {}: the 1 kHz line in its {what} columns has luma {luma:.0}",
+                b + 1
+            );
+        }
+        let banner = label_pixels(&shot, b, BANNER_RGB);
+        if b == 0 {
+            assert!(
+                banner > 50,
+                "the focused pane's label is highlighted ({banner} px)"
+            );
+        } else {
+            assert_eq!(banner, 0, "pane {} is not focused", b + 1);
+        }
+    }
+    // 2 focuses the second pane: its label is highlighted, and the keys act on it.
+    x.key(&wid, "2");
+    let focus = app.expect_line("2 → pane=2/3", Duration::from_secs(2), |l| {
+        is_status_line(l) && field(l, "pane") == "2/3"
+    });
+    assert_eq!(field(&focus, "window"), "hann", "{focus}");
+    // The pointer on the second pane's plot: the same time and frequency are marked
+    // with a cross in the other two panes (not in the pointed one).
+    let (px, prow) = (900, 100);
+    x.mouse_move_in(&wid, px, BAND_H + PLOT_Y + prow);
+    std::thread::sleep(Duration::from_millis(400));
+    let path = dir.join("linked.png");
+    let linked = x.screenshot(&wid, &path);
+    keep_shot(&path, "compare-linked.png");
+    assert!(
+        label_pixels(&linked, 1, BANNER_RGB) > 50,
+        "pane 2's label is highlighted"
+    );
+    assert_eq!(label_pixels(&linked, 0, BANNER_RGB), 0, "pane 1's is not");
+    for b in [0, 2] {
+        assert!(
+            cross_near(&linked, px, b * BAND_H + PLOT_Y + prow).is_some(),
+            "pane {}: no linked cross at ({px}, {})",
+            b + 1,
+            b * BAND_H + PLOT_Y + prow
+        );
+    }
+    assert!(
+        cross_near(&linked, px, BAND_H + PLOT_Y + prow).is_none(),
+        "the pointed pane shows the pointer, not a cross"
+    );
+    // Paused, HUD off, pointer away: what the X server assembled from the three panes'
+    // shared-memory mirrors equals the S screenshot assembled in software.
+    x.mouse_move(0, 0);
+    x.key(&wid, "i");
+    x.key(&wid, "space");
+    app.expect_line("Space → paused", Duration::from_secs(2), |l| {
+        is_status_line(l) && field(l, "paused") == "true"
+    });
+    std::thread::sleep(Duration::from_millis(400));
+    let still_path = dir.join("still.png");
+    let still = x.screenshot(&wid, &still_path);
+    x.key(&wid, "s");
+    let saved = app.expect_line("S → screenshot: PATH", Duration::from_secs(3), |l| {
+        l.starts_with("screenshot: ")
+    });
+    let png = Image::read_png(Path::new(saved.trim_start_matches("screenshot: ")));
+    let differ = still.diff_count(&png, 0);
+    if differ != 0 {
+        keep_shot(&still_path, "compare-paused-window.png");
+    }
+    assert_eq!(
+        differ, 0,
+        "paused panes and their S screenshot differ at {differ} pixels"
+    );
+    // Right doubles the focused (second) pane's hop only; Tab goes back to that pane.
+    x.key(&wid, "Right");
+    let hop = app.expect_line(
+        "Right → hop=1024 on pane 2",
+        Duration::from_secs(2),
+        |l| is_status_line(l) && field(l, "hop") == "1024",
+    );
+    assert_eq!(field(&hop, "pane"), "2/3", "{hop}");
+    x.key(&wid, "Tab");
+    let one = app.expect_line("Tab → pane=1/1", Duration::from_secs(2), |l| {
+        is_status_line(l) && field(l, "pane") == "1/1"
+    });
+    assert_eq!(
+        (field(&one, "window"), field(&one, "hop")),
+        ("hann", "1024"),
+        "{one}"
+    );
+    quit(&x, &wid, &mut app);
+    assert!(
+        app.stderr().contains("hopscope: window (MIT-SHM)"),
+        "{}",
+        app.dump()
+    );
+}
+
+/// HTK mel of `hz` (DSP.md §7: 2595·log10(1 + f/700)).
+fn htk_mel(hz: f64) -> f64 {
+    2595.0 * (1.0 + hz / 700.0).log10()
+}
+
+#[test]
+fn mel_view_puts_the_1khz_tone_in_its_bands_stripes() {
+    // 40 HTK bands over 0..8 kHz (norm none: a −20 dBFS tone reads about −20 dB).
+    const N: usize = 40;
+    let dir = TempDir::new("e2e-mel");
+    let x = Xvfb::start(SCREEN.0, SCREEN.1);
+    let (mut app, wid) = start_window(
+        &x,
+        dir.path(),
+        &[
+            "--demo",
+            "--mel",
+            "40",
+            "--mel-scale",
+            "htk",
+            "--fmax",
+            "8000",
+        ],
+        &[],
+    );
+    let first = app.expect_line(
+        "initial status line",
+        Duration::from_secs(5),
+        is_status_line,
+    );
+    assert_eq!(field(&first, "mel"), "40-htk", "{first}");
+    std::thread::sleep(Duration::from_secs_f64(3.0).saturating_sub(app.elapsed()));
+    let path = dir.join("mel.png");
+    let shot = x.screenshot(&wid, &path);
+    keep_shot(&path, "mel-view.png");
+    // Band i's centre: mel(0) + (i+1)·Δ, Δ = mel(8000)/(N+1). Pixel row y (0 = bottom)
+    // shows band floor((y + ½)·N/H): the middle row of band i's stripe is the one
+    // nearest (i + ½)·H/N.
+    let delta = htk_mel(8000.0) / (N + 1) as f64;
+    let stripe_y = |i: usize| -> usize {
+        let y_from_bottom = ((i as f64 + 0.5) * PLOT_H as f64 / N as f64) as usize;
+        PLOT_Y + PLOT_H - 1 - y_from_bottom
+    };
+    let stripe_luma = |i: usize| -> f64 {
+        let mut v: Vec<f64> = SAMPLE_COLUMNS.map(|x| shot.luma(x, stripe_y(i))).collect();
+        median(&mut v)
+    };
+    let lumas: Vec<f64> = (0..N).map(stripe_luma).collect();
+    // 1 kHz lies between the centres of bands 13 and 14 (mel 1000 / Δ = 14.4 → i + 1).
+    let below = (htk_mel(1000.0) / delta).floor() as usize - 1;
+    for i in [below, below + 1] {
+        assert!(
+            lumas[i] >= BRIGHT_LUMA,
+            "band {i} (centre {:.0} mel) holds the 1 kHz tone: luma {:.0}; all: {lumas:.0?}",
+            (i + 1) as f64 * delta,
+            lumas[i]
+        );
+    }
+    // Halfway (in mel) between the 1 kHz and 3 kHz tones: no tone, only the noise.
+    let quiet = ((htk_mel(1000.0) + htk_mel(3000.0)) / 2.0 / delta).round() as usize - 1;
+    assert!(
+        lumas[quiet] <= DARK_LUMA,
+        "band {quiet} between the tones: luma {:.0}; all: {lumas:.0?}",
+        lumas[quiet]
+    );
+    // M: back to the spectrum; F in the mel view cycles the formula.
+    x.key(&wid, "m");
+    app.expect_line("M → mel=off", Duration::from_secs(2), |l| {
+        is_status_line(l) && field(l, "mel") == "off"
+    });
+    x.key(&wid, "m");
+    x.key(&wid, "f");
+    app.expect_line("M, F → mel=40-tf", Duration::from_secs(2), |l| {
+        is_status_line(l) && field(l, "mel") == "40-tf"
+    });
+    quit(&x, &wid, &mut app);
+}

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Run the snippets `hopscope analyze --export` writes and compare their rows with the
 .npy hopscope wrote (1e-4 relative; dBFS 1e-3 dB above -100 dBFS), and the exported mel
-matrix with librosa.filters.mel (1e-6). torch and TensorFlow snippets run when those
-packages are importable; otherwise they are only compiled, and the line says so.
+matrix with librosa.filters.mel (1e-6). The torch and TensorFlow snippets run too; with
+HOPSCOPE_SKIP_ML=1 and those packages missing they are only compiled, and the line says so.
 
 usage: export_check.py HOPSCOPE_BIN WORKDIR
 """
@@ -68,7 +68,10 @@ for i, (name, wav, flags) in enumerate(cases):
         script = os.path.join(WORK, f"export{i}.{lib}.py")
         if not have[lib]:
             compile(open(script).read(), script, "exec")
-            print(f"skip {name}: {lib} snippet compiles; {lib} is not installed, so it was not run")
+            # `make test-deps` installs torch and TensorFlow unless HOPSCOPE_SKIP_ML=1.
+            skipped = os.environ.get("HOPSCOPE_SKIP_ML") == "1"
+            report(skipped, f"{name}: {lib} snippet compiles; {lib} is not installed, so it was not run"
+                   + ("" if skipped else " (run make test-deps, or set HOPSCOPE_SKIP_ML=1 to only compile)"))
             continue
         got_path = os.path.join(WORK, f"{lib}{i}.npy")
         r = subprocess.run([sys.executable, script, wav, got_path], capture_output=True, text=True)

@@ -200,6 +200,16 @@ impl Xvfb {
         );
     }
 
+    /// Moves the pointer to (x, y) of window `wid` (relative to the window's origin).
+    pub fn mouse_move_in(&self, wid: &str, x: usize, y: usize) {
+        let out = self.xdotool(&["mousemove", "--window", wid, &x.to_string(), &y.to_string()]);
+        assert!(
+            out.status.success(),
+            "xdotool mousemove --window: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// Screenshot of window `wid` (ImageMagick `import`) saved to `path` and decoded.
     pub fn screenshot(&self, wid: &str, path: &Path) -> Image {
         let mut cmd = self.command("import");
