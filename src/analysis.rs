@@ -366,13 +366,17 @@ impl Analysis {
                     self.bump_generation();
                 }
                 Ok(Control::SetScale(scale)) => {
+                    let mut changed = false;
                     for stft in &mut self.stfts[..self.panes] {
                         if scale != stft.scale() {
                             let params = stft.params();
                             stft.reconfigure(params, scale);
+                            changed = true;
                         }
                     }
-                    self.bump_generation();
+                    if changed {
+                        self.bump_generation();
+                    }
                 }
                 Ok(Control::Shutdown) | Err(TryRecvError::Disconnected) => {
                     self.shutdown = true;

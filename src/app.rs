@@ -343,6 +343,7 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
                 .clone()
                 .unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| ".".into())),
             snapshot_s: cfg.snapshot_s,
+            suggest_s: cfg.suggest_s,
             channel: cfg.channel.index_in(started.channels),
         };
         let state = crate::ui::state::ViewState {

@@ -230,6 +230,14 @@ pub struct LiveArgs {
         allow_negative_numbers = true
     )]
     pub snapshot_seconds: f64,
+    /// Seconds of history G ranks n_fft over (at most --history).
+    #[arg(
+        long = "suggest-seconds",
+        value_name = "SECONDS",
+        default_value_t = 10.0,
+        allow_negative_numbers = true
+    )]
+    pub suggest_seconds: f64,
     /// Start with 2-4 stacked compare panes on the same input, each a SPEC of
     /// key=value pairs (window, n_fft, win_length, hop, scale, mel) over the other flags,
     /// e.g. "window=hann;window=blackman,n_fft=4096". Tab toggles them.

@@ -103,6 +103,8 @@ pub struct LiveConfig {
     pub snapshot_dir: Option<PathBuf>,
     /// Seconds of audio in a snapshot.
     pub snapshot_s: f64,
+    /// Seconds of history a live suggestion (G) ranks over.
+    pub suggest_s: f64,
     /// Status lines instead of a window.
     pub headless: bool,
     /// Whether --win-length was given (then n_fft keys leave it alone).
@@ -425,6 +427,15 @@ impl LiveConfig {
                 ),
             ));
         }
+        if !(live.suggest_seconds.is_finite() && live.suggest_seconds > 0.0) {
+            return Err(invalid(
+                "--suggest-seconds",
+                format!(
+                    "{} is not a positive number of seconds",
+                    live.suggest_seconds
+                ),
+            ));
+        }
         if !(live.snapshot_seconds.is_finite() && live.snapshot_seconds > 0.0) {
             return Err(invalid(
                 "--snapshot-seconds",
@@ -448,6 +459,7 @@ impl LiveConfig {
             history_s: live.history,
             snapshot_dir: live.snapshot_dir.clone(),
             snapshot_s: live.snapshot_seconds.min(live.history.max(0.0)),
+            suggest_s: live.suggest_seconds.min(live.history.max(0.0)),
             source,
             sample_rate_hz: live.sample_rate,
             buffer_frames: live.buffer,

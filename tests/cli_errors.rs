@@ -236,16 +236,37 @@ fn live_mode_rejects_bad_flags_fast() {
         ),
         (&["--unknown-flag"], "--unknown-flag"),
         (&["--demo", "--compare", "window=hann"], "--compare"),
-        (&["--demo", "--compare", "window=hann;window=nosuch"], "--compare"),
-        (&["--demo", "--compare", "window=hann;colour=red"], "--compare"),
+        (
+            &["--demo", "--compare", "window=hann;window=nosuch"],
+            "--compare",
+        ),
+        (
+            &["--demo", "--compare", "window=hann;colour=red"],
+            "--compare",
+        ),
         (&["--demo", "--compare", "a=1;b=2;c=3;d=4;e=5"], "--compare"),
-        (&["--demo", "--compare", "n_fft=1024,win_length=2048;window=hann"], "--compare"),
+        (
+            &[
+                "--demo",
+                "--compare",
+                "n_fft=1024,win_length=2048;window=hann",
+            ],
+            "--compare",
+        ),
         (&["--demo", "--compare", "hop=256;mel=100000"], "--compare"),
         (&["--demo", "--mel", "0"], "--mel"),
+        (&["--demo", "--suggest-seconds", "0"], "--suggest-seconds"),
+        (&["--demo", "--suggest-seconds", "nan"], "--suggest-seconds"),
         (&["--demo", "--mel", "100000"], "--mel"),
-        (&["--demo", "--mel", "64", "--mel-scale", "nosuch"], "--mel-scale"),
+        (
+            &["--demo", "--mel", "64", "--mel-scale", "nosuch"],
+            "--mel-scale",
+        ),
         (&["--demo", "--mel-norm", "none"], "--mel"),
-        (&["--demo", "--mel", "64", "--fmin", "5000", "--fmax", "100"], "--f"),
+        (
+            &["--demo", "--mel", "64", "--fmin", "5000", "--fmax", "100"],
+            "--f",
+        ),
     ];
     for (args, mention) in cases {
         expect_error(&dir, args, mention);

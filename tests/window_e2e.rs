@@ -711,6 +711,8 @@ fn p_saves_a_snapshot_whose_rows_equal_analyze_of_its_audio() {
             "--demo",
             "--snapshot-seconds",
             "3",
+            "--suggest-seconds",
+            "2",
             "--n-fft",
             "1024",
             "--hop",
@@ -822,6 +824,13 @@ fn p_saves_a_snapshot_whose_rows_equal_analyze_of_its_audio() {
     );
     // G ranks n_fft over the recent history in the background; A applies the best.
     x.key(&wid, "g");
+    let head = app.expect_line("G → suggest: last 2.0 s", Duration::from_secs(10), |l| {
+        l.starts_with("suggest: last ")
+    });
+    assert!(
+        head.starts_with("suggest: last 2.0 s,"),
+        "--suggest-seconds 2: {head}"
+    );
     let best = app.expect_line("G → suggest: best", Duration::from_secs(10), |l| {
         l.starts_with("suggest: best ")
     });

@@ -124,6 +124,8 @@ pub struct LiveInfo<'a> {
     pub snapshot_dir: PathBuf,
     /// Seconds of audio a snapshot keeps.
     pub snapshot_s: f64,
+    /// Seconds of history a suggestion (G) ranks over.
+    pub suggest_s: f64,
     /// Channel analysed (`None`: the mix), for the snapshot's parameters.
     pub channel: Option<usize>,
 }
@@ -369,11 +371,8 @@ fn export_params(info: &LiveInfo<'_>, params: &StftParams, settings: &PaneSettin
     }
 }
 
-/// Seconds of history a live suggestion (G) ranks over.
-pub const SUGGEST_SECONDS: f64 = 10.0;
-
 /// Ranks n_fft (256..16384, the current window, hop = n_fft × the current hop ratio) by
-/// Rényi entropy over the last [`SUGGEST_SECONDS`] of history on a `suggest` thread,
+/// Rényi entropy over the last `--suggest-seconds` of history on a `suggest` thread,
 /// which prints the table and sends the best parameters back for A.
 fn start_suggest(
     info: &LiveInfo<'_>,
@@ -384,7 +383,7 @@ fn start_suggest(
         eprintln!("hopscope: suggest: no history is kept (--history 0)");
         return None;
     };
-    let want = (SUGGEST_SECONDS * f64::from(info.sample_rate_hz)) as u64;
+    let want = (info.suggest_s * f64::from(info.sample_rate_hz)) as u64;
     let (_, samples) = history.lock().ok()?.newest(want);
     let (params, sr, results) = (*params, info.sample_rate_hz, results.clone());
     let spawned = std::thread::Builder::new()
