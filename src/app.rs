@@ -13,7 +13,6 @@ use crate::config::{
     AnalyzeConfig, LiveConfig, RenderConfig, SourceChoice, DEFAULT_DEMO_RATE_HZ,
     DEFAULT_PACED_PERIOD,
 };
-use crate::dsp::mel::MelScale;
 use crate::dsp::scale::{bin_to_hz, Scale};
 use crate::dsp::stft::StftParams;
 use crate::error::{Error, Result};
@@ -274,18 +273,11 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
         .then(|| MonoHistory::shared(cfg.history_s, started.sample_rate_hz));
     let rerender_on = history.is_some();
     // The panes: one, or the --compare set over it.
-    let mel_default = cfg.mel.map_or(
-        MelView {
-            n_mels: 128,
-            scale: MelScale::Slaney,
-            norm: None,
-        },
-        |m| MelView {
-            n_mels: m.n_mels,
-            scale: m.scale,
-            norm: Some(m.norm),
-        },
-    );
+    let mel_default = cfg.mel.map_or(MelView::DEFAULT, |m| MelView {
+        n_mels: m.n_mels,
+        scale: m.scale,
+        norm: Some(m.norm),
+    });
     let first = PaneSettings {
         params: cfg.params,
         win_follows: !cfg.win_length_set,

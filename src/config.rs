@@ -353,13 +353,8 @@ impl LiveConfig {
                     },
                     mel: None,
                 };
-                let mel_default = MelView {
-                    n_mels: 128,
-                    scale: MelScale::Slaney,
-                    norm: None,
-                };
                 for (i, spec) in specs.iter().enumerate() {
-                    spec.resolve(&base, mel_default)
+                    spec.resolve(&base, MelView::DEFAULT)
                         .map_err(|m| invalid("--compare", format!("pane {}: {m}", i + 1)))?;
                     if spec.mel.is_some_and(|n| n > MAX_LIVE_MELS) {
                         return Err(invalid(

@@ -60,6 +60,13 @@ pub struct MelView {
 }
 
 impl MelView {
+    /// What M shows without `--mel`: librosa's defaults (128 Slaney bands, Slaney norm).
+    pub const DEFAULT: MelView = MelView {
+        n_mels: 128,
+        scale: MelScale::Slaney,
+        norm: None,
+    };
+
     /// The filterbank spec over `axis`'s edges.
     pub fn spec(&self, axis: &FreqAxis) -> MelSpec {
         MelSpec {
