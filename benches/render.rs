@@ -106,6 +106,7 @@ fn chrome_frame(w: &Workload, layout: &Layout) -> Vec<u32> {
         w.range,
         &ticks,
         title,
+        "dBFS",
     );
     frame
 }

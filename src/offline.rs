@@ -656,7 +656,16 @@ pub fn render(cfg: &crate::config::RenderConfig) -> Result<RenderReport> {
         width,
         height,
     };
-    chrome::draw(&mut canvas, &layout, &axis, &cmap, range, &ticks, &title);
+    chrome::draw(
+        &mut canvas,
+        &layout,
+        &axis,
+        &cmap,
+        range,
+        &ticks,
+        &title,
+        "dBFS",
+    );
 
     // 2. PNG, atomically: each image row is assembled from the chrome's margins and the
     // tiles through the colormap while the encoder compresses bands of rows in parallel.

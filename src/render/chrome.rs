@@ -151,7 +151,9 @@ pub fn freq_ticks(axis: &FreqAxis, plot_h: usize) -> Vec<f64> {
 }
 
 /// Draws everything but the plot: background margins, frequency ticks and labels, time
-/// ticks (`time_ticks` are (plot x, label)), the colour bar with its dB scale, the title.
+/// ticks (`time_ticks` are (plot x, label)), the colour bar with its dB scale labelled
+/// `unit` (`dBFS`; `dB mel` for mel bands), the title.
+#[allow(clippy::too_many_arguments)]
 pub fn draw(
     canvas: &mut Canvas<'_>,
     layout: &Layout,
@@ -160,6 +162,7 @@ pub fn draw(
     range: DbRange,
     time_ticks: &[(usize, String)],
     title: &str,
+    unit: &str,
 ) {
     let p = layout.plot;
     // Margins.
@@ -227,7 +230,7 @@ pub fn draw(
         );
         db += step;
     }
-    canvas.text(cb.x as i64 - 2, (cb.y + cb.h) as i64 + 16, "dBFS", TICK, 1);
+    canvas.text(cb.x as i64 - 2, (cb.y + cb.h) as i64 + 16, unit, TICK, 1);
 }
 
 /// Draws the title line.

@@ -172,7 +172,8 @@ struct Pane {
     view_end: u64,
     /// Everything outside the plot that changes only with layout, axis, colours or range.
     chrome: Vec<u32>,
-    chrome_key: Option<(FreqAxis, ColormapKind, DbRange)>,
+    /// What the chrome was drawn for: axis, colours, range, and whether it shows mel bands.
+    chrome_key: Option<(FreqAxis, ColormapKind, DbRange, bool)>,
     /// Parameters of the newest row drawn (`None`: none yet).
     last_params: Option<StftParams>,
     /// End sample (exclusive) of the newest row drawn.
@@ -1546,7 +1547,7 @@ fn draw_frame(
                 lines: lines.clone(),
             });
         }
-        let key = (axis, state.colormap, state.range);
+        let key = (axis, state.colormap, state.range, settings.mel.is_some());
         // Side margins change only with the chrome (or under the help overlay); the
         // label and time-tick strips are redrawn every frame.
         let full_margins = pane.chrome_key != Some(key) || full_help;
@@ -1557,7 +1558,12 @@ fn draw_frame(
                 width,
                 height: band_h,
             };
-            chrome::draw(&mut c, &layout, &axis, cmap, state.range, &[], "");
+            let unit = if settings.mel.is_some() {
+                "dB mel"
+            } else {
+                "dBFS"
+            };
+            chrome::draw(&mut c, &layout, &axis, cmap, state.range, &[], "", unit);
             pane.chrome_key = Some(key);
         }
         let first_blit = blits.len();
