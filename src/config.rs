@@ -60,6 +60,18 @@ pub fn stft_params(args: &AnalysisArgs) -> Result<StftParams> {
     Ok(params)
 }
 
+/// Checks that `flag`'s value is a finite number of seconds above 0.
+fn positive_seconds(flag: &'static str, seconds: f64) -> Result<()> {
+    if seconds.is_finite() && seconds > 0.0 {
+        Ok(())
+    } else {
+        Err(invalid(
+            flag,
+            format!("{seconds} is not a positive number of seconds"),
+        ))
+    }
+}
+
 fn channel_select(channel: Option<usize>) -> ChannelSelect {
     channel.map_or(ChannelSelect::Mix, ChannelSelect::Index)
 }
@@ -422,24 +434,8 @@ impl LiveConfig {
                 ),
             ));
         }
-        if !(live.suggest_seconds.is_finite() && live.suggest_seconds > 0.0) {
-            return Err(invalid(
-                "--suggest-seconds",
-                format!(
-                    "{} is not a positive number of seconds",
-                    live.suggest_seconds
-                ),
-            ));
-        }
-        if !(live.snapshot_seconds.is_finite() && live.snapshot_seconds > 0.0) {
-            return Err(invalid(
-                "--snapshot-seconds",
-                format!(
-                    "{} is not a positive number of seconds",
-                    live.snapshot_seconds
-                ),
-            ));
-        }
+        positive_seconds("--suggest-seconds", live.suggest_seconds)?;
+        positive_seconds("--snapshot-seconds", live.snapshot_seconds)?;
         if let Some(dir) = &live.snapshot_dir {
             if !dir.is_dir() {
                 return Err(invalid(

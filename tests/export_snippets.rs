@@ -13,6 +13,10 @@ use std::process::Command;
 #[path = "support/python.rs"]
 mod python;
 use python::python;
+#[path = "support/tempdir.rs"]
+#[allow(dead_code)] // shared with the other test crates
+mod tempdir;
+use tempdir::TempDir;
 
 #[test]
 fn exported_snippets_reproduce_analyze() {
@@ -22,19 +26,17 @@ fn exported_snippets_reproduce_analyze() {
         "no Python with librosa at {}: run `make test-deps` or set HOPSCOPE_PYTHON",
         py.display()
     );
-    let work = std::env::temp_dir().join(format!("hopscope-export-{}", std::process::id()));
-    std::fs::create_dir_all(&work).expect("temp dir");
+    let work = TempDir::new("export");
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/export_check.py");
     let out = Command::new(&py)
         .arg(&script)
         .arg(env!("CARGO_BIN_EXE_hopscope"))
-        .arg(&work)
+        .arg(work.path())
         .output()
         .expect("run export_check.py");
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("{stdout}");
     eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-    let _ = std::fs::remove_dir_all(&work);
     assert!(out.status.success(), "export check failed:\n{stdout}");
     assert!(stdout.contains("export: 0 failing case(s)"));
     // 7 cases with the librosa snippet run (the 2 dB cases report power and dB), and 2
@@ -73,8 +75,7 @@ fn write_i16_wav(
 #[test]
 fn export_json_names_every_parameter() {
     // Independent of Python: the JSON a short file produces.
-    let dir = std::env::temp_dir().join(format!("hopscope-export-json-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = TempDir::new("export-json");
     let wav = dir.join("a.wav");
     write_i16_wav(&wav, 1, 16000, 16000, |n, _| {
         (0.25 * (2.0 * std::f64::consts::PI * 440.0 * n as f64 / 16000.0).sin() * 32767.0) as i16
@@ -148,7 +149,7 @@ fn export_json_names_every_parameter() {
         (40, 257)
     );
     for lib in ["librosa", "torch", "tf"] {
-        let snippet = dir.join(format!("p.{lib}.py"));
+        let snippet = dir.join(&format!("p.{lib}.py"));
         let text = std::fs::read_to_string(&snippet).expect("snippet written");
         assert!(text.contains("\"p.json\""), "{lib} snippet reads its JSON");
         assert_eq!(v["snippets"][lib].as_str(), Some(text.as_str()));
@@ -167,15 +168,13 @@ fn export_json_names_every_parameter() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("--export"), "{err}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn render_exports_the_parameters_of_its_image() {
     // The image's columns are the dBFS rows `analyze --scale db` writes with the same
     // options, so both exports must describe the same spectrogram.
-    let dir = std::env::temp_dir().join(format!("hopscope-export-render-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = TempDir::new("export-render");
     let wav = dir.join("a.wav");
     write_i16_wav(&wav, 2, 22050, 22050, |n, ch| {
         let v = ((n * 7919) % 20000) as i16 - 10000;
@@ -246,5 +245,4 @@ fn render_exports_the_parameters_of_its_image() {
     assert_eq!(vr["channel"], 1);
     assert_eq!(vr["window"]["name"], "blackman");
     assert!(dir.join("r.librosa.py").exists());
-    let _ = std::fs::remove_dir_all(&dir);
 }
