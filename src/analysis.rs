@@ -9,11 +9,13 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError};
 use ringbuf::traits::{Consumer, Observer};
 
+use crate::audio::supervisor::InputSwap;
 use crate::dsp::scale::Scale;
 use crate::dsp::stft::{Stft, StftParams};
 use crate::history::SharedHistory;
 use crate::message::{Control, Generation, SpectrumRow, MAX_PANES};
-use crate::ring::{Mark, MarkConsumer, SampleConsumer};
+use crate::ring::{MarkConsumer, SampleConsumer};
+pub use crate::stream::Timebase;
 
 /// Frames popped from the ring per pass.
 pub const CHUNK_FRAMES: usize = 4096;
@@ -59,22 +61,6 @@ impl ChannelSelect {
     }
 }
 
-/// Maps a source's capture timestamps (ns) onto `Instant`s: `origin + ns`.
-///
-/// Thread: any (plain `Copy` data).
-#[derive(Clone, Copy, Debug)]
-pub struct Timebase {
-    /// The `Instant` of timestamp 0.
-    pub origin: Instant,
-}
-
-impl Timebase {
-    /// The instant of `ns` on this timebase.
-    pub fn instant(&self, ns: u64) -> Instant {
-        self.origin + Duration::from_nanos(ns)
-    }
-}
-
 /// Analysis counters.
 ///
 /// Thread: written by analysis, read by UI/status (`Relaxed`).
@@ -86,6 +72,9 @@ pub struct AnalysisStats {
     row_time_ns_total: AtomicU64,
     row_time_ns_max: AtomicU64,
     generation: AtomicU64,
+    nonfinite_samples: AtomicU64,
+    gaps: AtomicU64,
+    gap_samples: AtomicU64,
 }
 
 /// A copy of [`AnalysisStats`] at one instant.
@@ -103,6 +92,12 @@ pub struct AnalysisSnapshot {
     pub row_time_ns_max: u64,
     /// Current parameter generation.
     pub generation: Generation,
+    /// Non-finite input samples (NaN, ±Inf) replaced by 0 before analysis.
+    pub nonfinite_samples: u64,
+    /// Gaps in the input (time with no samples) marked in the rows and the history.
+    pub gaps: u64,
+    /// Their total length in samples.
+    pub gap_samples: u64,
 }
 
 impl AnalysisStats {
@@ -115,6 +110,9 @@ impl AnalysisStats {
             row_time_ns_total: self.row_time_ns_total.load(Relaxed),
             row_time_ns_max: self.row_time_ns_max.load(Relaxed),
             generation: self.generation.load(Relaxed),
+            nonfinite_samples: self.nonfinite_samples.load(Relaxed),
+            gaps: self.gaps.load(Relaxed),
+            gap_samples: self.gap_samples.load(Relaxed),
         }
     }
 
@@ -147,6 +145,8 @@ pub struct AnalysisSetup {
     pub scale: Scale,
     /// Where the analysed mono signal is also kept (for re-rendering), if anywhere.
     pub history: Option<SharedHistory>,
+    /// Rings of reopened streams (a live device's supervisor), if any.
+    pub swaps: Option<Receiver<InputSwap>>,
 }
 
 /// The controller's ends of the analysis thread's channels.
@@ -194,11 +194,36 @@ pub struct Analysis {
     buffers_made: usize,
     interleaved: Vec<f32>,
     mono: Vec<f32>,
-    current_mark: Option<Mark>,
+    /// The newest mark a row has passed: (stream sample index, capture instant).
+    current_mark: Option<(u64, Instant)>,
     stats: Arc<AnalysisStats>,
     shutdown: bool,
     history: Option<SharedHistory>,
+    swaps: Option<Receiver<InputSwap>>,
+    /// A reopened stream waiting for the old ring to drain.
+    next_input: Option<InputSwap>,
+    clock: StreamClock,
+    /// Gap samples each pane's next row follows.
+    pending_gap: [u64; MAX_PANES],
 }
+
+/// Where the current ring's frames stand in the stream and in time, for gap detection.
+///
+/// Thread: analysis.
+#[derive(Clone, Copy, Debug, Default)]
+struct StreamClock {
+    /// Stream sample index of the current ring's frame 0 (gaps and earlier rings
+    /// before it).
+    base: u64,
+    /// Frames popped from the current ring.
+    popped: u64,
+    /// The newest mark checked for a gap: (ring frame index, capture instant).
+    anchor: Option<(u64, Instant)>,
+}
+
+/// A jump in capture time this much larger than the frames between two marks is a
+/// gap (the input delivered nothing for that long); smaller jumps are timestamp jitter.
+pub const GAP_MIN: Duration = Duration::from_millis(100);
 
 /// What one [`Analysis::pass`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -254,6 +279,10 @@ impl Analysis {
             stats: Arc::clone(&stats),
             shutdown: false,
             history: setup.history,
+            swaps: setup.swaps,
+            next_input: None,
+            clock: StreamClock::default(),
+            pending_gap: [0; MAX_PANES],
         };
         let link = AnalysisLink {
             control: control_tx,
@@ -296,16 +325,25 @@ impl Analysis {
                 stop: true,
             };
         }
-        let frames = (self.samples.occupied_len() / self.channels).min(CHUNK_FRAMES);
+        let mut frames = (self.samples.occupied_len() / self.channels).min(CHUNK_FRAMES);
         if frames == 0 {
+            self.take_input();
             return PassOutcome {
                 frames: 0,
                 stop: false,
             };
         }
+        if let Some((before, gap_ns)) = self.find_gap(frames) {
+            if before == 0 {
+                self.mark_gap(gap_ns);
+            } else {
+                frames = before; // up to the gap now, the gap at the next pass
+            }
+        }
         let n = frames * self.channels;
         let popped = self.samples.pop_slice(&mut self.interleaved[..n]);
         debug_assert_eq!(popped, n, "only the analysis thread pops");
+        self.clock.popped += frames as u64;
         self.downmix(frames);
         if let Some(history) = &self.history {
             // One memcpy under the lock; the re-render thread holds it as briefly.
@@ -319,6 +357,104 @@ impl Analysis {
             frames,
             stop: self.shutdown,
         }
+    }
+
+    /// Switches to a reopened stream's rings once the old ring is drained. The time
+    /// between the old stream's last frame and the new one's first is then a gap.
+    ///
+    /// Allocates: when the new stream has more channels.
+    fn take_input(&mut self) {
+        if let Some(rx) = &self.swaps {
+            if let Ok(swap) = rx.try_recv() {
+                self.next_input = Some(swap);
+            }
+        }
+        let Some(swap) = self.next_input.take() else {
+            return;
+        };
+        // The old stream's end on the clock: the instant of the frame after its last.
+        let end = self
+            .clock
+            .anchor
+            .map(|(f, t)| t + self.duration_of(self.clock.popped.saturating_sub(f)));
+        self.clock = StreamClock {
+            base: self.clock.base + self.clock.popped,
+            popped: 0,
+            // The new ring's frame 0 is "expected" right after the old one's end.
+            anchor: end.map(|t| (0, t)),
+        };
+        if swap.channels > self.channels {
+            self.interleaved.resize(CHUNK_FRAMES * swap.channels, 0.0);
+        }
+        self.samples = swap.samples;
+        self.marks = swap.marks;
+        self.channels = swap.channels;
+        self.sample_rate_hz = swap.sample_rate_hz;
+        self.timebase = swap.timebase;
+    }
+
+    fn duration_of(&self, frames: u64) -> Duration {
+        Duration::from_nanos(
+            (frames as u128 * 1_000_000_000 / self.sample_rate_hz.max(1) as u128) as u64,
+        )
+    }
+
+    /// The first gap among the next `frames` frames: frames before it, and its length.
+    /// A gap is a mark whose capture instant is more than [`GAP_MIN`] later than the
+    /// previous mark and the frames between them account for.
+    fn find_gap(&mut self, frames: usize) -> Option<(usize, Duration)> {
+        let end = self.clock.popped + frames as u64;
+        let mut found = None;
+        for mark in self.marks.iter() {
+            if mark.frame_index < self.clock.popped
+                || self.clock.anchor.is_some_and(|(f, _)| mark.frame_index < f)
+            {
+                continue;
+            }
+            if mark.frame_index >= end {
+                break;
+            }
+            let at = self.timebase.instant(mark.capture_ns);
+            if let Some((f, t)) = self.clock.anchor {
+                let expected = t + self.duration_of(mark.frame_index - f);
+                let late = at.saturating_duration_since(expected);
+                if late > GAP_MIN {
+                    found = Some((
+                        (mark.frame_index - self.clock.popped) as usize,
+                        late,
+                        (mark.frame_index, at),
+                    ));
+                    break;
+                }
+            }
+            self.clock.anchor = Some((mark.frame_index, at));
+        }
+        let (before, late, anchor) = found?;
+        if before == 0 {
+            // Applied now: the mark after the gap anchors what follows.
+            self.clock.anchor = Some(anchor);
+        }
+        Some((before, late))
+    }
+
+    /// Marks a gap of `length` before the next frame: every STFT and the history skip
+    /// its samples, and each pane's next row carries it for the display.
+    fn mark_gap(&mut self, length: Duration) {
+        let samples = (length.as_secs_f64() * f64::from(self.sample_rate_hz)).round() as u64;
+        for stft in &mut self.stfts[..self.panes] {
+            stft.skip(samples);
+        }
+        if let Some(history) = &self.history {
+            if let Ok(mut h) = history.lock() {
+                h.push_gap(samples);
+            }
+        }
+        for g in &mut self.pending_gap {
+            *g += samples;
+        }
+        self.clock.base += samples;
+        self.stats.gaps.fetch_add(1, Relaxed);
+        self.stats.gap_samples.fetch_add(samples, Relaxed);
     }
 
     fn drain_control(&mut self) {
@@ -394,6 +530,16 @@ impl Analysis {
 
     fn downmix(&mut self, frames: usize) {
         let ch = self.channels;
+        let mut nonfinite = 0u64;
+        for v in &mut self.interleaved[..frames * ch] {
+            if !v.is_finite() {
+                *v = 0.0;
+                nonfinite += 1;
+            }
+        }
+        if nonfinite > 0 {
+            self.stats.nonfinite_samples.fetch_add(nonfinite, Relaxed);
+        }
         let src = &self.interleaved[..frames * ch];
         let dst = &mut self.mono[..frames];
         match self.channel_select {
@@ -428,31 +574,32 @@ impl Analysis {
             buffers_made,
             stats,
             shutdown,
+            clock,
+            pending_gap,
             ..
         } = self;
-        let ns_of = |frames: u64| (frames as u128 * 1_000_000_000 / *sample_rate_hz as u128) as u64;
+        let ns_of = |frames: u64| {
+            Duration::from_nanos((frames as u128 * 1_000_000_000 / *sample_rate_hz as u128) as u64)
+        };
         for (pane, stft) in stfts[..*panes].iter_mut().enumerate() {
             let scale = stft.scale();
             let mut started = Instant::now();
             stft.push(&mono[..frames], |info, bins| {
                 let last_sample = info.first_sample + info.params.win_length as u64 - 1;
                 while let Some(next) = marks.try_peek() {
-                    if next.frame_index > last_sample {
+                    let at = clock.base + next.frame_index;
+                    if at > last_sample {
                         break;
                     }
-                    *current_mark = marks.try_pop();
+                    *current_mark = Some((at, timebase.instant(next.capture_ns)));
+                    marks.try_pop();
                 }
                 let finished_at = Instant::now();
                 // An earlier pane may have taken marks past this row's end: its time is then
                 // counted back from the mark.
-                let captured_at = match current_mark {
-                    Some(mark) if last_sample >= mark.frame_index => {
-                        timebase.instant(mark.capture_ns + ns_of(last_sample - mark.frame_index))
-                    }
-                    Some(mark) => timebase.instant(
-                        mark.capture_ns
-                            .saturating_sub(ns_of(mark.frame_index - last_sample)),
-                    ),
+                let captured_at = match *current_mark {
+                    Some((at, t)) if last_sample >= at => t + ns_of(last_sample - at),
+                    Some((at, t)) => t.checked_sub(ns_of(at - last_sample)).unwrap_or(t),
                     None => finished_at,
                 };
                 let row_ns = finished_at.duration_since(started).as_nanos() as u64;
@@ -481,6 +628,7 @@ impl Analysis {
                     scale,
                     sample_rate_hz: *sample_rate_hz,
                     first_sample: info.first_sample,
+                    gap_before: std::mem::take(&mut pending_gap[pane]),
                     captured_at,
                     finished_at,
                     bins: buf,

@@ -6,8 +6,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::analysis::{self, AnalysisLink, AnalysisSetup, Timebase};
-use crate::audio::capture::{self, DeviceRequest};
+use crate::audio::capture::{self, DeviceRequest, InputRequest};
+use crate::audio::health::InputHealth;
 use crate::audio::stats::CaptureStats;
+use crate::audio::supervisor::{InputSwap, Supervisor, CLOSE_WAIT};
 use crate::cli::{Cli, Command};
 use crate::config::{
     AnalyzeConfig, LiveConfig, RenderConfig, SourceChoice, DEFAULT_DEMO_RATE_HZ,
@@ -33,6 +35,7 @@ pub const DEMO_FALLBACK_LABEL: &str = "DEMO SIGNAL - no input device";
 /// # Errors
 /// Every failure, as one line.
 pub fn run(cli: Cli) -> Result<()> {
+    crate::audio::quiet::install();
     match &cli.command {
         Some(Command::Devices) => run_devices(),
         Some(Command::Analyze(args)) => {
@@ -98,35 +101,59 @@ pub fn run_suggest(args: &crate::cli::SuggestArgs) -> Result<()> {
 }
 
 fn run_devices() -> Result<()> {
-    let devices = capture::list_input_devices()?;
-    if let Some(default) = capture::default_input_name() {
-        if !devices.iter().any(|d| d.is_default) {
-            println!("default input: {default} (an alias of a device below, or not openable)");
+    let hosts = capture::list_hosts();
+    for host in &hosts {
+        let default = if host.is_default {
+            " (default host)"
+        } else {
+            ""
+        };
+        println!("host {}{default}", host.name);
+        match &host.devices {
+            Err(e) => println!("  {e}"),
+            Ok(devices) => {
+                if let Some(input) = &host.default_input {
+                    if !devices.iter().any(|d| d.is_default) {
+                        println!("  default input: {input} (an alias of a device below, or not openable)");
+                    }
+                }
+                if devices.is_empty() {
+                    println!("  no input devices");
+                }
+                for d in devices {
+                    let default = if d.is_default { " (default)" } else { "" };
+                    println!("  {}{default}  [id {}]", d.name, d.id);
+                    println!("      default: {}", d.default_config);
+                    for s in &d.supported {
+                        println!("      supports: {s}");
+                    }
+                }
+            }
         }
     }
-    if devices.is_empty() {
+    if !hosts
+        .iter()
+        .any(|h| h.devices.as_ref().is_ok_and(|d| !d.is_empty()))
+    {
         println!("no input devices found (live mode will fall back to the demo signal)");
-    }
-    for d in devices {
-        let default = if d.is_default { " (default)" } else { "" };
-        println!("{}{default}  [id {}]", d.name, d.id);
-        println!("    default: {}", d.default_config);
-        for s in &d.supported {
-            println!("    supports: {s}");
-        }
     }
     Ok(())
 }
 
 /// What feeds the ring.
 enum Running {
-    Mic(cpal::Stream),
+    /// A device, watched (and reopened) by its supervisor.
+    Mic(Supervisor),
     Paced(PacedSource),
 }
 
 struct Started {
     running: Running,
     label: String,
+    /// The audio host (`None` for --file and --demo).
+    host: Option<String>,
+    /// The rings of reopened streams.
+    swaps: Option<crossbeam_channel::Receiver<InputSwap>>,
     sample_rate_hz: u32,
     channels: usize,
     samples: SampleConsumer,
@@ -154,6 +181,8 @@ fn start_paced(
     Ok(Started {
         running: Running::Paced(paced),
         label,
+        host: None,
+        swaps: None,
         sample_rate_hz: rate,
         channels,
         samples,
@@ -169,28 +198,42 @@ fn start_demo(cfg: &LiveConfig, label: &str, stats: &Arc<CaptureStats>) -> Resul
 }
 
 fn start_mic(
-    request: DeviceRequest<'_>,
+    device: DeviceRequest,
     cfg: &LiveConfig,
     stats: &Arc<CaptureStats>,
+    health: &Arc<InputHealth>,
 ) -> Result<Started> {
-    let input = capture::open_input(
+    let request = InputRequest {
+        host: capture::resolve_host(cfg.host.as_deref())?,
+        device,
+        sample_rate_hz: cfg.sample_rate_hz,
+        buffer_frames: cfg.buffer_frames,
+    };
+    let input = capture::open_input(&request, Arc::clone(stats), Arc::clone(health))?;
+    let host = capture::host_name(request.host);
+    let name = input.device_name.clone();
+    let (first, stream, label) = InputSwap::split(input);
+    eprintln!("hopscope: capturing from {label} via {host}");
+    let (swap_tx, swaps) = crossbeam_channel::bounded(4);
+    let supervisor = Supervisor::spawn(
         request,
-        cfg.sample_rate_hz,
-        cfg.buffer_frames,
+        stream,
+        first.sample_rate_hz,
+        first.channels,
         Arc::clone(stats),
+        Arc::clone(health),
+        swap_tx,
     )?;
-    eprintln!(
-        "hopscope: capturing from '{}': {}, {} ch, {} Hz, buffer {}",
-        input.device_name, input.sample_format, input.channels, input.sample_rate_hz, input.buffer
-    );
     Ok(Started {
-        label: input.device_name,
-        sample_rate_hz: input.sample_rate_hz,
-        channels: input.channels,
-        samples: input.samples,
-        marks: input.marks,
-        timebase: input.timebase,
-        running: Running::Mic(input.stream),
+        label: name,
+        host: Some(host),
+        swaps: Some(swaps),
+        sample_rate_hz: first.sample_rate_hz,
+        channels: first.channels,
+        samples: first.samples,
+        marks: first.marks,
+        timebase: first.timebase,
+        running: Running::Mic(supervisor),
     })
 }
 
@@ -198,6 +241,7 @@ fn start_source(
     cfg: &LiveConfig,
     preloaded: Option<wav::WavAudio>,
     stats: &Arc<CaptureStats>,
+    health: &Arc<InputHealth>,
 ) -> Result<Started> {
     match &cfg.source {
         SourceChoice::Demo => start_demo(cfg, "DEMO SIGNAL", stats),
@@ -215,18 +259,25 @@ fn start_source(
                 stats,
             )
         }
-        SourceChoice::Device(query) => start_mic(DeviceRequest::Named(query), cfg, stats),
-        SourceChoice::DefaultDevice => match start_mic(DeviceRequest::Default, cfg, stats) {
-            Ok(started) => Ok(started),
-            // Only fall back when the user asked for nothing specific of the device.
-            Err(e @ (Error::NoInputDevice(_) | Error::DeviceConfig { .. } | Error::Audio(_)))
-                if cfg.sample_rate_hz.is_none() && cfg.buffer_frames.is_none() =>
-            {
-                eprintln!("hopscope: no usable input device ({e}); showing the built-in DEMO SIGNAL instead");
-                start_demo(cfg, DEMO_FALLBACK_LABEL, stats)
+        SourceChoice::Device(query) => {
+            start_mic(DeviceRequest::Named(query.clone()), cfg, stats, health)
+        }
+        SourceChoice::DefaultDevice => {
+            match start_mic(DeviceRequest::Default, cfg, stats, health) {
+                Ok(started) => Ok(started),
+                // Only fall back when the user asked for nothing specific of the device.
+                Err(
+                    e @ (Error::NoInputDevice(_) | Error::DeviceConfig { .. } | Error::Audio(_)),
+                ) if cfg.sample_rate_hz.is_none()
+                    && cfg.buffer_frames.is_none()
+                    && cfg.host.is_none() =>
+                {
+                    eprintln!("hopscope: no usable input device ({e}); showing the built-in DEMO SIGNAL instead");
+                    start_demo(cfg, DEMO_FALLBACK_LABEL, stats)
+                }
+                Err(e) => Err(e),
             }
-            Err(e) => Err(e),
-        },
+        }
     }
 }
 
@@ -256,7 +307,8 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
         Some(crate::ui::window::open(&cfg.display)?)
     };
     let stats = Arc::new(CaptureStats::default());
-    let started = start_source(cfg, preloaded, &stats)?;
+    let health = Arc::new(InputHealth::new());
+    let started = start_source(cfg, preloaded, &stats, &health)?;
     cfg.channel.check(started.channels)?;
     let axis = cfg
         .display
@@ -317,7 +369,10 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
         params: panes[0].params,
         compare: panes[1..].iter().map(|p| p.params).collect(),
         scale: Scale::Db,
+        swaps: started.swaps,
     })?;
+    let is_mic = matches!(started.running, Running::Mic(_));
+    let health = is_mic.then_some(health);
     let t0 = Instant::now();
     let running = started.running;
     if let Some(window) = window {
@@ -326,6 +381,7 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
             source_label: started.label.clone(),
             sample_rate_hz: started.sample_rate_hz,
             capture: &stats,
+            health: health.as_deref(),
             screenshot_dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
             deadline: cfg.duration.map(|d| t0 + d),
             stop: &stop,
@@ -358,11 +414,12 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
             sample_rate_hz: started.sample_rate_hz,
         };
         let result = crate::ui::window::run(window, &link, &info, state);
-        shutdown(running, link, handle, &stats, t0);
+        shutdown(running, link, handle, &stats, health.as_deref(), t0);
         return result;
     }
     let mut status = StatusLine::new(started.label.clone(), started.sample_rate_hz, cfg.params);
     status.panes = panes.len();
+    status.host = started.host.clone();
     let mut next_status = t0 + Duration::from_secs(1);
     loop {
         match link.rows.recv_timeout(Duration::from_millis(50)) {
@@ -379,7 +436,7 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
         }
         let now = Instant::now();
         if now >= next_status {
-            status.print(now - t0, &stats, &link);
+            status.print(now - t0, &stats, &link, health.as_deref());
             next_status += Duration::from_secs(1);
         }
         let source_done = match &running {
@@ -398,30 +455,58 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
     }
     // A last line for the partial interval, unless it would measure (almost) nothing.
     if t0.elapsed() >= status.prev_t + Duration::from_millis(250) {
-        status.print(t0.elapsed(), &stats, &link);
+        status.print(t0.elapsed(), &stats, &link, health.as_deref());
     }
-    shutdown(running, link, handle, &stats, t0);
+    shutdown(running, link, handle, &stats, health.as_deref(), t0);
     Ok(())
 }
 
-/// Ordered shutdown: stop the source, then analysis, then report drops on stderr.
+/// How long quitting waits for the input thread before leaving a hung backend behind.
+pub const INPUT_STOP_WAIT: Duration = Duration::from_millis(1000);
+
+/// Ordered shutdown: stop the source, then analysis, then report drops (and the
+/// input's losses) on stderr. Bounded: a hung audio backend is reported and left.
 fn shutdown(
     running: Running,
     link: AnalysisLink,
     handle: std::thread::JoinHandle<()>,
     stats: &CaptureStats,
+    health: Option<&InputHealth>,
     t0: Instant,
 ) {
     match running {
-        Running::Mic(stream) => drop(stream),
+        Running::Mic(supervisor) => {
+            if !supervisor.stop(INPUT_STOP_WAIT.max(CLOSE_WAIT)) {
+                eprintln!(
+                    "hopscope: the audio input did not stop within {} ms (a hung backend); exiting without it",
+                    INPUT_STOP_WAIT.as_millis()
+                );
+            }
+        }
         Running::Paced(mut paced) => paced.stop(),
     }
     let _ = link.control.send(Control::Shutdown);
-    let _ = handle.join();
+    if handle.join().is_err() {
+        eprintln!("hopscope: the analysis thread panicked");
+    }
     let cap = stats.snapshot();
     let ana = link.stats.snapshot();
+    let input = health.map_or_else(String::new, |h| {
+        let s = h.snapshot(Instant::now());
+        format!(
+            "; input down {} time(s) for {:.1} s ({} stall(s), {} loss(es), {} runaway(s)), {} recovery(ies); {} gap(s) marked; {} non-finite samples replaced",
+            s.stalls + s.losses.saturating_sub(s.stalls.min(s.losses)) + s.runaways,
+            s.down.as_secs_f64(),
+            s.stalls,
+            s.losses,
+            s.runaways,
+            s.recoveries,
+            ana.gaps,
+            ana.nonfinite_samples,
+        )
+    });
     eprintln!(
-        "hopscope: stopped after {:.1} s: {} samples captured, {} dropped; {} rows, {} dropped; {} stream errors ({} xruns)",
+        "hopscope: stopped after {:.1} s: {} samples captured, {} dropped; {} rows, {} dropped; {} stream errors ({} xruns){input}",
         t0.elapsed().as_secs_f64(),
         cap.frames_captured,
         cap.frames_dropped,
@@ -445,6 +530,7 @@ struct StatusLine {
     prev_row_ns: u64,
     prev_t: Duration,
     panes: usize,
+    host: Option<String>,
 }
 
 impl StatusLine {
@@ -459,7 +545,30 @@ impl StatusLine {
             prev_row_ns: 0,
             prev_t: Duration::ZERO,
             panes: 1,
+            host: None,
         }
+    }
+
+    /// `state=… host=… stalls=… losses=… recoveries=… down_s=… gaps=… nonfinite=…`
+    /// (a --file or --demo source is always live).
+    fn input_fields(
+        &self,
+        health: Option<&InputHealth>,
+        ana: &crate::analysis::AnalysisSnapshot,
+    ) -> String {
+        let h = health.map(|h| h.snapshot(Instant::now()));
+        format!(
+            "state={} host={} stalls={} losses={} runaways={} recoveries={} down_s={:.2} gaps={} nonfinite={}",
+            h.map_or("live", |h| h.state.name()),
+            self.host.as_deref().unwrap_or("-"),
+            h.map_or(0, |h| h.stalls),
+            h.map_or(0, |h| h.losses),
+            h.map_or(0, |h| h.runaways),
+            h.map_or(0, |h| h.recoveries),
+            h.map_or(0.0, |h| h.down.as_secs_f64()),
+            ana.gaps,
+            ana.nonfinite_samples,
+        )
     }
 
     fn observe(&mut self, row: &SpectrumRow) {
@@ -476,7 +585,13 @@ impl StatusLine {
         ));
     }
 
-    fn print(&mut self, t: Duration, stats: &CaptureStats, link: &AnalysisLink) {
+    fn print(
+        &mut self,
+        t: Duration,
+        stats: &CaptureStats,
+        link: &AnalysisLink,
+        health: Option<&InputHealth>,
+    ) {
         let cap = stats.snapshot();
         let ana = link.stats.snapshot();
         let row_max_ns = link.stats.take_max();
@@ -502,7 +617,7 @@ impl StatusLine {
             out,
             "status t={:.1}s src=\"{}\" sr={} n_fft={} win_length={} hop={} window={} rows={} rows_per_s={:.1} \
              peak_hz={:.1} peak_dbfs={:.2} captured={} dropped_samples={} dropped_rows={} stream_errors={} \
-             row_us_mean={:.1} row_us_max={:.1} capture_to_row_ms_p50={:.2} panes={}",
+             row_us_mean={:.1} row_us_max={:.1} capture_to_row_ms_p50={:.2} panes={} {}",
             t.as_secs_f64(),
             self.label,
             self.sample_rate_hz,
@@ -522,6 +637,7 @@ impl StatusLine {
             row_max_ns as f64 / 1e3,
             latency_p50,
             self.panes,
+            self.input_fields(health, &ana),
         );
         let _ = out.flush();
         self.prev_rows = ana.rows_produced;

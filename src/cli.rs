@@ -183,6 +183,10 @@ pub struct RenderArgs {
 #[derive(Debug, Args)]
 #[group(id = "live")]
 pub struct LiveArgs {
+    /// Audio host: alsa, pulseaudio, pipewire or jack [default: the first that answers
+    /// of pipewire, pulseaudio, alsa].
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
     /// Input device: case-insensitive substring of its name (see `hopscope devices`).
     #[arg(long, value_name = "SUBSTR", group = "source")]
     pub device: Option<String>,

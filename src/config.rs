@@ -99,6 +99,8 @@ pub enum SourceChoice {
 pub struct LiveConfig {
     /// Source.
     pub source: SourceChoice,
+    /// `--host` (`None`: cpal's default order).
+    pub host: Option<String>,
     /// Requested sample rate.
     pub sample_rate_hz: Option<u32>,
     /// Requested buffer size (frames).
@@ -444,7 +446,14 @@ impl LiveConfig {
                 ));
             }
         }
+        if live.host.is_some() && (live.file.is_some() || live.demo) {
+            return Err(invalid(
+                "--host",
+                "chooses the audio host of a device; --file and --demo use none".to_string(),
+            ));
+        }
         Ok(LiveConfig {
+            host: live.host.clone(),
             compare,
             mel,
             history_s: live.history,

@@ -43,6 +43,9 @@ pub enum Error {
         /// What failed and what is supported.
         message: String,
     },
+    /// `--host` names no usable audio host.
+    #[error("{0}")]
+    Host(String),
     /// The audio backend failed.
     #[error("audio backend: {0}")]
     Audio(String),

@@ -81,6 +81,25 @@ impl MonoHistory {
         }
     }
 
+    /// Records `n` samples that never arrived (a gap in the input) as NaN, so what is
+    /// re-rendered or snapshotted over them is marked as a gap, not drawn as silence;
+    /// the indices advance by all `n`.
+    ///
+    /// Thread: analysis. Allocates: no.
+    pub fn push_gap(&mut self, n: u64) {
+        let cap = self.buf.len() as u64;
+        let held = n.min(cap);
+        self.total += n - held;
+        let mut left = held as usize;
+        while left > 0 {
+            let pos = (self.total % cap) as usize;
+            let k = left.min(cap as usize - pos);
+            self.buf[pos..pos + k].fill(f32::NAN);
+            self.total += k as u64;
+            left -= k;
+        }
+    }
+
     /// The newest `max_samples` held (fewer if fewer are held) and the absolute index of
     /// the first.
     ///

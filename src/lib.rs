@@ -18,7 +18,8 @@
 //! `analyze` runs the same [`dsp::stft::FrameTransform`] over a whole file on every core;
 //! `suggest` ranks STFT sizes by the Rényi entropy of that transform's output.
 #![deny(missing_docs)]
-// One module needs FFI: ui::present's shared-memory frames (X11 MIT-SHM via x11-dl).
+// Two modules need FFI: ui::present's shared-memory frames (X11 MIT-SHM via x11-dl), and
+// audio::quiet's libasound/libjack message handlers.
 #![deny(unsafe_code)]
 
 pub mod analysis;
@@ -38,6 +39,7 @@ pub mod render;
 pub mod ring;
 pub mod snapshot;
 pub mod source;
+pub mod stream;
 pub mod suggest;
 pub mod ui;
 pub mod wav;

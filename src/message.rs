@@ -54,8 +54,11 @@ pub struct SpectrumRow {
     pub scale: Scale,
     /// Sample rate of the stream.
     pub sample_rate_hz: u32,
-    /// Stream index of the row's first sample.
+    /// Stream index of the row's first sample (gaps in the input count their samples).
     pub first_sample: u64,
+    /// Samples of a gap in the input (time with no samples) between this pane's
+    /// previous row and this one; 0 almost always.
+    pub gap_before: u64,
     /// When the row's last sample was captured.
     pub captured_at: Instant,
     /// When the analysis thread finished the row.

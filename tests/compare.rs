@@ -61,6 +61,7 @@ fn rig(first: StftParams, compare: Vec<StftParams>) -> Rig {
     let callback = CaptureCallback::<f32>::new(producer, marks_p, stats, 1);
     let (analysis, link) = Analysis::new(AnalysisSetup {
         history: None,
+        swaps: None,
         samples: consumer,
         marks,
         channels: 1,

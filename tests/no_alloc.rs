@@ -174,6 +174,7 @@ fn rig(params: StftParams) -> Rig {
         // The live window's configuration: every analysed sample also goes into the
         // re-render history (a short lock and a memcpy, no allocation).
         history: Some(hopscope::history::MonoHistory::shared(2.0, 48_000)),
+        swaps: None,
         samples: consumer,
         marks,
         channels: 2,

@@ -102,6 +102,7 @@ fn stalled_ui_makes_analysis_drop_and_count_rows() {
     let mut cb = CaptureCallback::<f32>::new(producer, marks_p, stats, 1);
     let (mut analysis, link) = Analysis::new(AnalysisSetup {
         history: None,
+        swaps: None,
         samples: consumer,
         marks: marks_c,
         channels: 1,

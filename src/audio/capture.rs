@@ -16,10 +16,11 @@ use cpal::{
 };
 
 use super::callback::CaptureCallback;
+use super::health::{ErrorKind, InputHealth};
 use super::stats::CaptureStats;
-use crate::analysis::Timebase;
 use crate::error::{Error, Result};
 use crate::ring::{self, MarkConsumer, SampleConsumer};
+use crate::stream::Timebase;
 
 /// One input device as `hopscope devices` shows it.
 #[derive(Clone, Debug)]
@@ -111,26 +112,91 @@ fn summarize_ranges(ranges: &[SupportedStreamConfigRange]) -> Vec<String> {
         .collect()
 }
 
-/// Name and id of the host's default input device, if it has one.
-pub fn default_input_name() -> Option<String> {
-    let device = cpal::default_host().default_input_device()?;
-    Some(format!(
-        "{} [id {}]",
-        device_name(&device),
-        device_id(&device)
-    ))
+/// A host's name as the user types it (`--host`): `alsa`, `pulseaudio`, `pipewire`, `jack`.
+pub fn host_name(id: cpal::HostId) -> String {
+    id.name().to_lowercase()
 }
 
-/// Every input device of the default host.
+/// The host to use: the one named (any case), or cpal's default, the first that
+/// answers of PipeWire > PulseAudio > ALSA.
 ///
 /// # Errors
-/// If the host cannot enumerate devices.
-pub fn list_input_devices() -> Result<Vec<DeviceReport>> {
-    let host = cpal::default_host();
+/// A name that is not a host compiled in and answering here, listing those that are.
+pub fn resolve_host(name: Option<&str>) -> Result<cpal::HostId> {
+    let available = cpal::available_hosts();
+    let Some(name) = name else {
+        return Ok(cpal::default_host().id());
+    };
+    let list = || {
+        available
+            .iter()
+            .map(|&h| host_name(h))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match cpal::ALL_HOSTS
+        .iter()
+        .find(|h| host_name(**h) == name.to_lowercase())
+    {
+        Some(id) if available.contains(id) => Ok(*id),
+        Some(_) => Err(Error::Host(format!(
+            "audio host '{name}' is not available here (no server answers); available: {}",
+            list()
+        ))),
+        None => Err(Error::Host(format!(
+            "unknown audio host '{name}'; available: {}",
+            list()
+        ))),
+    }
+}
+
+fn open_host(id: cpal::HostId) -> Result<cpal::Host> {
+    cpal::host_from_id(id)
+        .map_err(|e| Error::Host(format!("cannot use audio host {}: {e}", host_name(id))))
+}
+
+/// One host as `hopscope devices` shows it.
+#[derive(Clone, Debug)]
+pub struct HostReport {
+    /// `alsa`, `pulseaudio`, ...
+    pub name: String,
+    /// Whether live mode uses it without `--host`.
+    pub is_default: bool,
+    /// Name and id of its default input, if any.
+    pub default_input: Option<String>,
+    /// Its input devices, or why they cannot be listed.
+    pub devices: std::result::Result<Vec<DeviceReport>, String>,
+}
+
+/// Every available host with its input devices.
+pub fn list_hosts() -> Vec<HostReport> {
+    let default = cpal::default_host().id();
+    cpal::available_hosts()
+        .into_iter()
+        .map(|id| {
+            let (default_input, devices) = match open_host(id) {
+                Ok(host) => (
+                    host.default_input_device()
+                        .map(|d| format!("{} [id {}]", device_name(&d), device_id(&d))),
+                    list_input_devices(&host),
+                ),
+                Err(e) => (None, Err(e.to_string())),
+            };
+            HostReport {
+                name: host_name(id),
+                is_default: id == default,
+                default_input,
+                devices,
+            }
+        })
+        .collect()
+}
+
+fn list_input_devices(host: &cpal::Host) -> std::result::Result<Vec<DeviceReport>, String> {
     let default_id = host.default_input_device().map(|d| device_id(&d));
     let devices = host
         .input_devices()
-        .map_err(|e| Error::Audio(format!("cannot list input devices: {e}")))?;
+        .map_err(|e| format!("cannot list input devices: {e}"))?;
     Ok(devices
         .map(|d| {
             let id = device_id(&d);
@@ -151,13 +217,28 @@ pub fn list_input_devices() -> Result<Vec<DeviceReport>> {
         .collect())
 }
 
-/// Which device to open.
-#[derive(Clone, Copy, Debug)]
-pub enum DeviceRequest<'a> {
-    /// The host default input.
+/// Which device to open (and to look for again after a loss).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeviceRequest {
+    /// The host's default input (re-resolved at every reopen).
     Default,
     /// The one device whose name or id contains this, case-insensitive.
-    Named(&'a str),
+    Named(String),
+}
+
+/// Everything needed to open (and reopen) the live input.
+///
+/// Thread: main, then moved to the supervisor.
+#[derive(Clone, Debug)]
+pub struct InputRequest {
+    /// The host.
+    pub host: cpal::HostId,
+    /// The device.
+    pub device: DeviceRequest,
+    /// The sample rate to ask for (`None`: the device default).
+    pub sample_rate_hz: Option<u32>,
+    /// The buffer size to ask for (`None`: the backend default).
+    pub buffer_frames: Option<u32>,
 }
 
 /// A running cpal input stream and the analysis thread's ends of its rings.
@@ -184,8 +265,7 @@ pub struct OpenedInput {
     pub timebase: Timebase,
 }
 
-fn find_device(request: DeviceRequest<'_>) -> Result<Device> {
-    let host = cpal::default_host();
+fn find_device(host: &cpal::Host, request: &DeviceRequest) -> Result<Device> {
     match request {
         DeviceRequest::Default => host
             .default_input_device()
@@ -285,17 +365,18 @@ fn choose_config(
 /// Opens and starts an input stream.
 ///
 /// # Errors
-/// No such device, an unsupported rate or buffer size (naming what is supported),
-/// or a backend failure.
+/// No such host or device, an unsupported rate or buffer size (naming what is
+/// supported), or a backend failure.
 pub fn open_input(
-    request: DeviceRequest<'_>,
-    sample_rate_hz: Option<u32>,
-    buffer_frames: Option<u32>,
+    request: &InputRequest,
     stats: Arc<CaptureStats>,
+    health: Arc<InputHealth>,
 ) -> Result<OpenedInput> {
-    let device = find_device(request)?;
+    let host = open_host(request.host)?;
+    let device = find_device(&host, &request.device)?;
     let name = device_name(&device);
-    let supported = choose_config(&device, &name, sample_rate_hz)?;
+    let supported = choose_config(&device, &name, request.sample_rate_hz)?;
+    let buffer_frames = request.buffer_frames;
     let mut config: StreamConfig = supported.config();
     if let Some(frames) = buffer_frames {
         if let SupportedBufferSize::Range { min, max } = supported.buffer_size() {
@@ -312,18 +393,18 @@ pub fn open_input(
     }
     let format = supported.sample_format();
     let (stream, samples, marks, timebase) = match format {
-        SampleFormat::I8 => build::<i8>(&device, &config, stats),
-        SampleFormat::I16 => build::<i16>(&device, &config, stats),
-        SampleFormat::I24 => build::<cpal::I24>(&device, &config, stats),
-        SampleFormat::I32 => build::<i32>(&device, &config, stats),
-        SampleFormat::I64 => build::<i64>(&device, &config, stats),
-        SampleFormat::U8 => build::<u8>(&device, &config, stats),
-        SampleFormat::U16 => build::<u16>(&device, &config, stats),
-        SampleFormat::U24 => build::<cpal::U24>(&device, &config, stats),
-        SampleFormat::U32 => build::<u32>(&device, &config, stats),
-        SampleFormat::U64 => build::<u64>(&device, &config, stats),
-        SampleFormat::F32 => build::<f32>(&device, &config, stats),
-        SampleFormat::F64 => build::<f64>(&device, &config, stats),
+        SampleFormat::I8 => build::<i8>(&device, &config, stats, health.clone()),
+        SampleFormat::I16 => build::<i16>(&device, &config, stats, health.clone()),
+        SampleFormat::I24 => build::<cpal::I24>(&device, &config, stats, health.clone()),
+        SampleFormat::I32 => build::<i32>(&device, &config, stats, health.clone()),
+        SampleFormat::I64 => build::<i64>(&device, &config, stats, health.clone()),
+        SampleFormat::U8 => build::<u8>(&device, &config, stats, health.clone()),
+        SampleFormat::U16 => build::<u16>(&device, &config, stats, health.clone()),
+        SampleFormat::U24 => build::<cpal::U24>(&device, &config, stats, health.clone()),
+        SampleFormat::U32 => build::<u32>(&device, &config, stats, health.clone()),
+        SampleFormat::U64 => build::<u64>(&device, &config, stats, health.clone()),
+        SampleFormat::F32 => build::<f32>(&device, &config, stats, health.clone()),
+        SampleFormat::F64 => build::<f64>(&device, &config, stats, health.clone()),
         other => Err(format!("unsupported sample format {other:?}")),
     }
     .map_err(|message| Error::DeviceConfig {
@@ -352,6 +433,7 @@ fn build<T>(
     device: &Device,
     config: &StreamConfig,
     stats: Arc<CaptureStats>,
+    health: Arc<InputHealth>,
 ) -> std::result::Result<Built, String>
 where
     T: SizedSample + Send + 'static,
@@ -375,7 +457,9 @@ where
                 callback.on_data(data, capture_ns);
             },
             move |e: cpal::Error| {
-                error_stats.record_stream_error(e.kind() == cpal::ErrorKind::Xrun);
+                let kind = ErrorKind::of(e.kind());
+                error_stats.record_stream_error(kind == ErrorKind::Xrun);
+                health.record_error(kind);
             },
             None,
         )

@@ -1,5 +1,11 @@
-//! Audio input: the real-time callback, its counters, and the cpal device layer.
+//! Audio input: the real-time callback, its counters, the cpal device layer, and the
+//! supervisor that watches the stream and reopens it when it fails.
 
 pub mod callback;
 pub mod capture;
+pub mod health;
+#[allow(unsafe_code)]
+pub mod quiet;
 pub mod stats;
+pub mod supervisor;
+pub mod watchdog;

@@ -198,6 +198,11 @@ pub struct RowInfo {
     pub params: StftParams,
 }
 
+/// The first row end on the grid `win + k·hop` whose window starts at or after `floor`.
+fn grid_end_from(floor: u64, win: u64, hop: u64) -> u64 {
+    win + floor.div_ceil(hop) * hop
+}
+
 /// Sliding STFT over a stream of mono samples.
 ///
 /// Keeps the last [`HISTORY_LEN`] samples, so a parameter change takes effect at the
@@ -211,6 +216,8 @@ pub struct Stft {
     /// window is one contiguous slice.
     history: Vec<f32>,
     total: u64,
+    /// The first sample a row may use (samples before it are across a gap).
+    floor: u64,
     next_end: u64,
     last_end: Option<u64>,
     row: Vec<f32>,
@@ -229,6 +236,7 @@ impl Stft {
             transform,
             history: vec![0.0; 2 * HISTORY_LEN],
             total: 0,
+            floor: 0,
             next_end: params.win_length as u64,
             last_end: None,
             row: vec![0.0; params.num_bins()],
@@ -252,12 +260,14 @@ impl Stft {
             self.total - (self.total - win) % hop
         } else {
             win
-        };
+        }
+        .max(grid_end_from(self.floor, win, hop));
         Stft {
             planner,
             transform,
             history: self.history.clone(),
             total: self.total,
+            floor: self.floor,
             next_end,
             last_end: None,
             row: vec![0.0; params.num_bins()],
@@ -289,8 +299,24 @@ impl Stft {
         let win = params.win_length as u64;
         self.next_end = match self.last_end {
             Some(end) => (end + params.hop_size as u64).max(win),
-            None => win,
+            None => grid_end_from(self.floor, win, params.hop_size as u64),
         };
+    }
+
+    /// Skips `n` samples that never arrived (a gap in the input): the position
+    /// advances by `n`, no row spans the gap, and the next row is the first on the
+    /// grid (`win_length + k·hop`) whose window lies wholly after it.
+    ///
+    /// Thread: analysis. Allocates: no.
+    pub fn skip(&mut self, n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.total += n;
+        self.floor = self.total;
+        self.last_end = None;
+        let p = self.transform.params();
+        self.next_end = grid_end_from(self.floor, p.win_length as u64, p.hop_size as u64);
     }
 
     /// Appends samples; calls `on_row` for every row they complete, in order.

@@ -75,7 +75,25 @@ impl Waterfall {
         self.next_serial
     }
 
-    /// Appends one column: `bottom_up[0]` is the lowest frequency pixel.
+    /// Appends one column of a gap in the input (no samples): drawn as hatching.
+    ///
+    /// Thread: UI. Allocates: no.
+    pub fn push_gap(&mut self, time_s: f64, cmap: &Colormap, range: DbRange) {
+        let col = (self.next_serial % self.capacity as u64) as usize;
+        let lut = cmap.lut();
+        let values = &mut self.values[col * self.height..(col + 1) * self.height];
+        values.fill(f32::NAN);
+        for row in 0..self.height {
+            self.pixels[row * self.capacity + col] = pixel(lut, range, f32::NAN, row, col);
+        }
+        self.times_s[col] = time_s;
+        self.next_serial += 1;
+        let oldest = self.next_serial.saturating_sub(self.capacity as u64);
+        self.markers.retain(|m| m.column >= oldest);
+    }
+
+    /// Appends one column: `bottom_up[0]` is the lowest frequency pixel; NaN values
+    /// (a gap in the input, re-rendered from the history) are drawn as hatching.
     ///
     /// Thread: UI. Allocates: no.
     pub fn push_column(&mut self, bottom_up: &[f32], time_s: f64, cmap: &Colormap, range: DbRange) {
@@ -85,7 +103,7 @@ impl Waterfall {
         let values = &mut self.values[col * self.height..(col + 1) * self.height];
         for (row, (slot, &v)) in values.iter_mut().zip(bottom_up.iter().rev()).enumerate() {
             *slot = v;
-            self.pixels[row * self.capacity + col] = lut[range.index(v)];
+            self.pixels[row * self.capacity + col] = pixel(lut, range, v, row, col);
         }
         self.times_s[col] = time_s;
         self.next_serial += 1;
@@ -116,7 +134,7 @@ impl Waterfall {
         let lut = cmap.lut();
         for (col, values) in self.values.chunks_exact(self.height).enumerate() {
             for (row, &v) in values.iter().enumerate() {
-                self.pixels[row * self.capacity + col] = lut[range.index(v)];
+                self.pixels[row * self.capacity + col] = pixel(lut, range, v, row, col);
             }
         }
         self.recolors += 1;
@@ -294,4 +312,23 @@ pub struct Visible {
     pub first_len: usize,
     /// Columns in the second run (from image column 0).
     pub second_len: usize,
+}
+
+/// Dark stripe of the hatching that marks a gap in the input (no samples).
+pub const GAP_DARK: u32 = 0x2A2A2A;
+/// Light stripe of the gap hatching.
+pub const GAP_LIGHT: u32 = 0x5A5A5A;
+
+/// One pixel: the colormap's colour of `v`, or the gap hatching (diagonal stripes
+/// 4 px wide) where `v` is NaN.
+fn pixel(lut: &[u32], range: DbRange, v: f32, row: usize, col: usize) -> u32 {
+    if v.is_nan() {
+        if (row + col) % 8 < 4 {
+            GAP_DARK
+        } else {
+            GAP_LIGHT
+        }
+    } else {
+        lut[range.index(v)]
+    }
 }

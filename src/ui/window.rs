@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use minifb::{KeyRepeat, MouseMode, Window, WindowOptions};
 
 use crate::analysis::AnalysisLink;
+use crate::audio::health::{InputHealth, InputState};
 use crate::audio::stats::CaptureStats;
 use crate::config::DisplayConfig;
 use crate::dsp::latency;
@@ -15,7 +16,7 @@ use crate::dsp::stft::StftParams;
 use crate::dsp::window::WindowSums;
 use crate::error::{Error, Result};
 use crate::history::{self, RerenderLink, RerenderRequest, Rerendered, SharedHistory};
-use crate::message::{Control, MAX_PANES};
+use crate::message::{Control, SpectrumRow, MAX_PANES};
 use crate::music::note_name;
 use crate::render::chrome::{self, Layout, Rect, BACKGROUND, FOREGROUND};
 use crate::render::colormap::{rgb, Colormap, ColormapKind, DbRange};
@@ -39,6 +40,11 @@ pub const HUD_REFRESH: Duration = Duration::from_millis(250);
 
 const BANNER: u32 = rgb(255, 200, 40);
 const HUD_BACKGROUND: u32 = rgb(10, 10, 14);
+/// The NO INPUT banner's background (white text on it).
+pub const NO_INPUT: u32 = rgb(200, 30, 30);
+const WHITE: u32 = rgb(255, 255, 255);
+/// The NO INPUT banner's height, px.
+const NO_INPUT_H: usize = 24;
 const MARKER: u32 = rgb(240, 240, 240);
 /// Arm of the linked cursor's cross, px.
 const CROSS_ARM: usize = 4;
@@ -112,6 +118,8 @@ pub struct LiveInfo<'a> {
     pub sample_rate_hz: u32,
     /// Capture counters.
     pub capture: &'a CaptureStats,
+    /// The live device's health (`None` for --file and --demo, which cannot fail).
+    pub health: Option<&'a InputHealth>,
     /// Where screenshots go.
     pub screenshot_dir: PathBuf,
     /// Close the window at this instant (`--duration`).
@@ -464,6 +472,31 @@ fn push_row(
             acc.max.fill(f32::NEG_INFINITY);
             acc.count = 0;
         }
+    }
+}
+
+/// Draws the gap in the input before `row` as hatched columns: as many as the rows
+/// the gap's real duration would have made (at the pane's zoom), at most a screenful.
+fn push_gap(
+    waterfall: &mut Waterfall,
+    row: &SpectrumRow,
+    zoom: i32,
+    cmap: &Colormap,
+    range: DbRange,
+) {
+    let hop = row.params.hop_size as u64;
+    let rows = row.gap_before / hop.max(1);
+    let columns = if zoom >= 0 {
+        rows << zoom
+    } else {
+        rows >> (-zoom)
+    }
+    .clamp(1, waterfall.capacity() as u64);
+    let rate = f64::from(row.sample_rate_hz.max(1));
+    let start = row.first_sample.saturating_sub(row.gap_before) as f64;
+    let step = row.gap_before as f64 / columns as f64;
+    for k in 0..columns {
+        waterfall.push_gap((start + (k + 1) as f64 * step) / rate, cmap, range);
     }
 }
 
@@ -839,6 +872,15 @@ pub fn run(
                 }
                 pane.last_params = Some(row.params);
             }
+            if row.gap_before > 0 {
+                push_gap(
+                    &mut pane.waterfall,
+                    &row,
+                    state.pane_zoom(index),
+                    &cmap,
+                    state.range,
+                );
+            }
             pane.map.apply(&row.bins, &mut pane.column);
             let row_end = row.first_sample + row.params.win_length as u64;
             pane.last_row_end = Some(row_end);
@@ -1131,6 +1173,14 @@ enum Overlay {
     Readout { x: usize, y: usize, text: String },
     /// The linked cursor's point in a pane the pointer is not over (a small cross).
     Cross { x: usize, y: usize },
+    /// The NO INPUT banner across the plot's top, `w × h` at (x, y).
+    NoInput {
+        x: usize,
+        y: usize,
+        w: usize,
+        h: usize,
+        text: String,
+    },
     /// The help box at (x, y).
     Help {
         x: i64,
@@ -1153,6 +1203,7 @@ impl Overlay {
                 (*x as i64 - 3, *y as i64 - 3, text_width(text, 1) + 6, 14)
             }
             Overlay::Help { x, y, w, h, .. } => (*x, *y, *w, *h),
+            Overlay::NoInput { x, y, w, h, .. } => (*x as i64, *y as i64, *w, *h),
             Overlay::Cross { x, y } => {
                 // Kept in the plot: the margins are not redrawn every frame.
                 let x0 = x.saturating_sub(CROSS_ARM).max(plot.x);
@@ -1206,6 +1257,15 @@ impl Overlay {
                         }
                     }
                 }
+            }
+            Overlay::NoInput { x, y, w, h, text } => {
+                for r in *y..(*y + *h).min(canvas.height) {
+                    let row = r * canvas.width;
+                    canvas.pixels[row + x..row + (x + w).min(canvas.width)].fill(NO_INPUT);
+                }
+                let scale = if text_width(text, 2) + 16 <= *w { 2 } else { 1 };
+                let ty = *y as i64 + (*h as i64 - 8 * scale as i64) / 2;
+                canvas.text(*x as i64 + 8, ty, text, WHITE, scale);
             }
             Overlay::Readout { x, y, text } => {
                 let tw = text_width(text, 1);
@@ -1414,6 +1474,12 @@ fn draw_frame(
         render_hud(scene, state, info, link, latency, row_times, hud, now);
     }
     let cursor = cursor_target(scene, state, window);
+    // The NO INPUT banner while the device is stalled, lost or reconnecting.
+    let no_input = info
+        .health
+        .map(|h| h.snapshot(Instant::now()))
+        .filter(|h| h.state != InputState::Live)
+        .map(|h| format!("NO INPUT - {}", h.describe()));
     // The help box, centred on the frame; each pane draws the part over its band.
     let help = state.help.then(|| {
         let lines: Vec<String> = KEY_HELP
@@ -1524,9 +1590,19 @@ fn draw_frame(
                 text: m.label.clone(),
             });
         }
+        if let Some(text) = &no_input {
+            overlays.push(Overlay::NoInput {
+                x: plot.x,
+                y: plot.y,
+                w: plot.w,
+                h: NO_INPUT_H.min(plot.h),
+                text: text.clone(),
+            });
+        }
         if state.hud && index == state.focus {
             let (hw, hh) = *hud_size;
-            let (x, y) = (plot.x + 6, plot.y + 6);
+            let below_banner = if no_input.is_some() { NO_INPUT_H } else { 0 };
+            let (x, y) = (plot.x + 6, plot.y + 6 + below_banner);
             overlays.push(Overlay::Hud {
                 x,
                 y,

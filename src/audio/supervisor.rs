@@ -1,0 +1,322 @@
+//! The `input` thread: owns the cpal stream, runs the [`Watchdog`] every tick, and
+//! when the input stalls for good, runs away, or the backend reports the device gone,
+//! closes the stream and reopens the device with backoff. Each reopened stream gets
+//! fresh rings, handed to the analysis thread as an [`InputSwap`].
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Sender;
+
+use super::capture::{self, InputRequest, OpenedInput};
+use super::health::{InputHealth, InputState};
+use super::stats::CaptureStats;
+use super::watchdog::{Verdict, Watchdog};
+use crate::error::Error;
+use crate::ring::{MarkConsumer, SampleConsumer};
+use crate::stream::Timebase;
+
+/// How often the watchdog looks.
+pub const TICK: Duration = Duration::from_millis(50);
+/// The first wait between reopen attempts; it doubles up to [`BACKOFF_MAX`].
+pub const BACKOFF_START: Duration = Duration::from_millis(250);
+/// The longest wait between reopen attempts, so a returning device is back within
+/// this plus one open.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// How long closing a stream may take at exit before we leave it behind.
+pub const CLOSE_WAIT: Duration = Duration::from_millis(500);
+
+/// The analysis thread's ends of a newly opened stream.
+///
+/// Thread: built by the supervisor, moved to analysis over a channel.
+pub struct InputSwap {
+    /// Interleaved samples.
+    pub samples: SampleConsumer,
+    /// Timing marks (frame indices restart at 0 with every stream).
+    pub marks: MarkConsumer,
+    /// Channels per frame.
+    pub channels: usize,
+    /// The stream's rate (it may differ from the last one).
+    pub sample_rate_hz: u32,
+    /// Maps this stream's timestamps onto `Instant`s.
+    pub timebase: Timebase,
+}
+
+impl InputSwap {
+    /// Splits an opened input into the analysis ends, the stream, and a label.
+    pub fn split(o: OpenedInput) -> (InputSwap, cpal::Stream, String) {
+        let label = format!(
+            "'{}' ({}, {} ch, {} Hz, buffer {})",
+            o.device_name, o.sample_format, o.channels, o.sample_rate_hz, o.buffer
+        );
+        (
+            InputSwap {
+                samples: o.samples,
+                marks: o.marks,
+                channels: o.channels,
+                sample_rate_hz: o.sample_rate_hz,
+                timebase: o.timebase,
+            },
+            o.stream,
+            label,
+        )
+    }
+}
+
+/// A running supervisor.
+///
+/// Thread: handle owned by main.
+pub struct Supervisor {
+    handle: Option<JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
+    finished: Arc<AtomicBool>,
+}
+
+/// What the supervisor thread owns.
+struct Watch {
+    request: InputRequest,
+    stream: Option<cpal::Stream>,
+    sample_rate_hz: u32,
+    channels: usize,
+    stats: Arc<CaptureStats>,
+    health: Arc<InputHealth>,
+    swaps: Sender<InputSwap>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Supervisor {
+    /// Starts watching `stream` (opened from `request` at `sample_rate_hz` and
+    /// `channels`); reopened streams' rings go to `swaps`.
+    ///
+    /// # Errors
+    /// If the OS cannot spawn a thread.
+    #[allow(clippy::too_many_arguments)]
+    pub fn spawn(
+        request: InputRequest,
+        stream: cpal::Stream,
+        sample_rate_hz: u32,
+        channels: usize,
+        stats: Arc<CaptureStats>,
+        health: Arc<InputHealth>,
+        swaps: Sender<InputSwap>,
+    ) -> std::io::Result<Supervisor> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let finished = Arc::new(AtomicBool::new(false));
+        let mut watch = Watch {
+            request,
+            stream: Some(stream),
+            sample_rate_hz,
+            channels,
+            stats,
+            health,
+            swaps,
+            stop: Arc::clone(&stop),
+        };
+        let finished_t = Arc::clone(&finished);
+        let handle = std::thread::Builder::new()
+            .name("input".into())
+            .spawn(move || {
+                watch.run();
+                let closed = close(watch.stream.take(), CLOSE_WAIT);
+                if !closed {
+                    eprintln!(
+                        "hopscope: the audio backend did not close its stream within {} ms (a hung driver); exiting anyway",
+                        CLOSE_WAIT.as_millis()
+                    );
+                }
+                finished_t.store(true, Ordering::Release);
+            })?;
+        Ok(Supervisor {
+            handle: Some(handle),
+            stop,
+            finished,
+        })
+    }
+
+    /// Stops the thread and closes the stream, waiting at most `wait`; `false` when
+    /// the backend hung and the thread was left behind.
+    pub fn stop(mut self, wait: Duration) -> bool {
+        self.stop.store(true, Ordering::Relaxed);
+        let deadline = Instant::now() + wait;
+        while !self.finished.load(Ordering::Acquire) {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if let Some(h) = self.handle.take() {
+            if h.join().is_err() {
+                eprintln!("hopscope: the input thread panicked");
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Closes a stream on a thread of its own (a backend blocked in a read can hang the
+/// close forever); `true` if it closed within `wait`.
+fn close(stream: Option<cpal::Stream>, wait: Duration) -> bool {
+    let Some(stream) = stream else {
+        return true;
+    };
+    let (tx, rx) = crossbeam_channel::bounded::<()>(1);
+    let spawned = std::thread::Builder::new()
+        .name("close".into())
+        .spawn(move || {
+            drop(stream);
+            let _ = tx.send(());
+        });
+    match spawned {
+        Ok(_) => rx.recv_timeout(wait).is_ok(),
+        Err(_) => false,
+    }
+}
+
+impl Watch {
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    fn watchdog(&self, now: Instant) -> Watchdog {
+        let cap = self.stats.snapshot();
+        Watchdog::new(self.sample_rate_hz, now, cap.frames_captured, cap.callbacks)
+    }
+
+    fn run(&mut self) {
+        let mut dog = self.watchdog(Instant::now());
+        while !self.stopped() {
+            std::thread::sleep(TICK);
+            let now = Instant::now();
+            let cap = self.stats.snapshot();
+            let verdict = if self.health.take_fatal() {
+                Verdict::Reopen
+            } else {
+                dog.tick(now, cap.frames_captured, cap.callbacks)
+            };
+            let state = self.health.state();
+            match verdict {
+                Verdict::Live if state != InputState::Live => {
+                    let down = self.health.snapshot(now).fault_for;
+                    self.health.set_state(InputState::Live, now);
+                    eprintln!(
+                        "hopscope: input back after {:.1} s (the stream resumed by itself)",
+                        down.as_secs_f64()
+                    );
+                }
+                Verdict::Live => {}
+                Verdict::Stalled => {
+                    if state == InputState::Live {
+                        self.health.set_state(InputState::Stalled, now);
+                        eprintln!(
+                            "hopscope: input stalled: no samples for {:.2} s",
+                            dog.stall_threshold(cap.frames_captured, cap.callbacks)
+                                .as_secs_f64()
+                        );
+                    }
+                }
+                Verdict::Reopen | Verdict::Runaway => {
+                    self.fail(verdict, now);
+                    if !self.reconnect() {
+                        return;
+                    }
+                    dog = self.watchdog(Instant::now());
+                }
+            }
+        }
+    }
+
+    /// Marks the fault, says it once, and closes the stream.
+    fn fail(&mut self, verdict: Verdict, now: Instant) {
+        let errors = self.health.snapshot(now).errors;
+        let why = if verdict == Verdict::Runaway {
+            self.health.set_state(InputState::Runaway, now);
+            "samples arrive far faster than the stream's rate".to_string()
+        } else if errors[0] + errors[1] > 0 && self.health.state() == InputState::Live {
+            "the backend reports the device gone".to_string()
+        } else {
+            "no samples for 1 s".to_string()
+        };
+        self.health.set_state(InputState::Lost, now);
+        eprintln!("hopscope: input lost: {why}; reconnecting");
+        // Leave a hung close behind: the reopen must not wait for it.
+        close(self.stream.take(), Duration::ZERO);
+    }
+
+    /// Reopens with backoff until it works (`true`) or the thread is stopped (`false`).
+    fn reconnect(&mut self) -> bool {
+        let mut backoff = BACKOFF_START;
+        let mut attempts = 0u32;
+        let mut last_error = String::new();
+        self.health
+            .set_state(InputState::Reconnecting, Instant::now());
+        while !self.stopped() {
+            attempts += 1;
+            match self.open() {
+                Ok(opened) => return self.adopt(opened, attempts),
+                Err(e) => {
+                    let message = e.to_string();
+                    if crate::audio::quiet::debug_enabled() || message != last_error {
+                        if crate::audio::quiet::debug_enabled() {
+                            eprintln!("hopscope: debug: reopen attempt {attempts}: {message}");
+                        }
+                        last_error = message;
+                    }
+                }
+            }
+            let until = Instant::now() + backoff;
+            while Instant::now() < until && !self.stopped() {
+                std::thread::sleep(TICK.min(until - Instant::now()));
+            }
+            backoff = (backoff * 2).min(BACKOFF_MAX);
+        }
+        false
+    }
+
+    /// Opens the device again, asking for the rate it had (a reopened stream should
+    /// not change format), or as the user asked if that rate is refused.
+    fn open(&self) -> crate::error::Result<OpenedInput> {
+        let same = InputRequest {
+            sample_rate_hz: Some(self.sample_rate_hz),
+            ..self.request.clone()
+        };
+        let health = Arc::clone(&self.health);
+        match capture::open_input(&same, Arc::clone(&self.stats), Arc::clone(&health)) {
+            Err(Error::DeviceConfig { .. }) if self.request.sample_rate_hz.is_none() => {
+                capture::open_input(&self.request, Arc::clone(&self.stats), health)
+            }
+            other => other,
+        }
+    }
+
+    fn adopt(&mut self, opened: OpenedInput, attempts: u32) -> bool {
+        let (rate, channels) = (opened.sample_rate_hz, opened.channels);
+        let (swap, stream, label) = InputSwap::split(opened);
+        let now = Instant::now();
+        let down = self.health.snapshot(now).fault_for;
+        if self.swaps.send(swap).is_err() {
+            // Analysis is gone: we are shutting down.
+            self.stream = Some(stream);
+            return false;
+        }
+        self.stream = Some(stream);
+        self.health.set_state(InputState::Live, now);
+        let changed = if rate != self.sample_rate_hz || channels != self.channels {
+            format!(
+                "; format changed from {} Hz, {} ch",
+                self.sample_rate_hz, self.channels
+            )
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "hopscope: input back after {:.1} s: reopened {label} (attempt {attempts}){changed}",
+            down.as_secs_f64()
+        );
+        self.sample_rate_hz = rate;
+        self.channels = channels;
+        true
+    }
+}
