@@ -452,6 +452,13 @@ impl Analysis {
         for g in &mut self.pending_gap {
             *g += samples;
         }
+        if crate::audio::quiet::debug_enabled() {
+            eprintln!(
+                "hopscope: debug: gap of {:.1} ms ({samples} samples) at stream sample {}",
+                length.as_secs_f64() * 1e3,
+                self.clock.base + self.clock.popped
+            );
+        }
         self.clock.base += samples;
         self.stats.gaps.fetch_add(1, Relaxed);
         self.stats.gap_samples.fetch_add(samples, Relaxed);

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use cpal::traits::StreamTrait;
 use crossbeam_channel::Sender;
 
 use super::capture::{self, InputRequest, OpenedInput};
@@ -122,7 +123,7 @@ impl Supervisor {
                 let closed = close(watch.stream.take(), CLOSE_WAIT);
                 if !closed {
                     eprintln!(
-                        "hopscope: the audio backend did not close its stream within {} ms (a hung driver); exiting anyway",
+                        "hopscope: the audio backend has not closed its stream after {} ms (a hung driver?); exiting without it",
                         CLOSE_WAIT.as_millis()
                     );
                 }
@@ -156,8 +157,8 @@ impl Supervisor {
     }
 }
 
-/// Closes a stream on a thread of its own (a backend blocked in a read can hang the
-/// close forever); `true` if it closed within `wait`.
+/// Pauses (no more callbacks) and closes a stream on a thread of its own (a backend
+/// blocked in a read can hang the close forever); `true` if it closed within `wait`.
 fn close(stream: Option<cpal::Stream>, wait: Duration) -> bool {
     let Some(stream) = stream else {
         return true;
@@ -166,7 +167,19 @@ fn close(stream: Option<cpal::Stream>, wait: Duration) -> bool {
     let spawned = std::thread::Builder::new()
         .name("close".into())
         .spawn(move || {
+            let t = Instant::now();
+            let paused = stream.pause();
+            let pause_ms = t.elapsed().as_secs_f64() * 1e3;
             drop(stream);
+            if crate::audio::quiet::debug_enabled() {
+                eprintln!("hopscope: debug: stream paused in {pause_ms:.1} ms ({paused:?})");
+            }
+            if crate::audio::quiet::debug_enabled() {
+                eprintln!(
+                    "hopscope: debug: stream closed in {:.1} ms",
+                    t.elapsed().as_secs_f64() * 1e3
+                );
+            }
             let _ = tx.send(());
         });
     match spawned {
