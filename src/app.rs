@@ -202,6 +202,7 @@ fn start_mic(
     cfg: &LiveConfig,
     stats: &Arc<CaptureStats>,
     health: &Arc<InputHealth>,
+    stop: &AtomicBool,
 ) -> Result<Started> {
     let request = InputRequest {
         host: capture::resolve_host(cfg.host.as_deref())?,
@@ -209,21 +210,16 @@ fn start_mic(
         sample_rate_hz: cfg.sample_rate_hz,
         buffer_frames: cfg.buffer_frames,
     };
-    let input = capture::open_input(&request, Arc::clone(stats), Arc::clone(health))?;
     let host = capture::host_name(request.host);
-    let name = input.device_name.clone();
-    let (first, stream, label) = InputSwap::split(input);
-    eprintln!("hopscope: capturing from {label} via {host}");
     let (swap_tx, swaps) = crossbeam_channel::bounded(4);
-    let supervisor = Supervisor::spawn(
+    let (supervisor, first, name, label) = Supervisor::start(
         request,
-        stream,
-        first.sample_rate_hz,
-        first.channels,
         Arc::clone(stats),
         Arc::clone(health),
         swap_tx,
+        stop,
     )?;
+    eprintln!("hopscope: capturing from {label} via {host}");
     Ok(Started {
         label: name,
         host: Some(host),
@@ -242,6 +238,7 @@ fn start_source(
     preloaded: Option<wav::WavAudio>,
     stats: &Arc<CaptureStats>,
     health: &Arc<InputHealth>,
+    stop: &AtomicBool,
 ) -> Result<Started> {
     match &cfg.source {
         SourceChoice::Demo => start_demo(cfg, "DEMO SIGNAL", stats),
@@ -259,11 +256,15 @@ fn start_source(
                 stats,
             )
         }
-        SourceChoice::Device(query) => {
-            start_mic(DeviceRequest::Named(query.clone()), cfg, stats, health)
-        }
+        SourceChoice::Device(query) => start_mic(
+            DeviceRequest::Named(query.clone()),
+            cfg,
+            stats,
+            health,
+            stop,
+        ),
         SourceChoice::DefaultDevice => {
-            match start_mic(DeviceRequest::Default, cfg, stats, health) {
+            match start_mic(DeviceRequest::Default, cfg, stats, health, stop) {
                 Ok(started) => Ok(started),
                 // Only fall back when the user asked for nothing specific of the device.
                 Err(
@@ -308,18 +309,20 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
     };
     let stats = Arc::new(CaptureStats::default());
     let health = Arc::new(InputHealth::new());
-    let started = start_source(cfg, preloaded, &stats, &health)?;
-    cfg.channel.check(started.channels)?;
-    let axis = cfg
-        .display
-        .look
-        .axis(cfg.display.freq_scale, started.sample_rate_hz)?;
+    // Ctrl-C, SIGTERM and SIGHUP (ctrlc's `termination`) all stop the same way, from the
+    // first open of the device on.
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = Arc::clone(&stop);
         // A second handler cannot be installed (tests run several lives): ignore that.
         let _ = ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed));
     }
+    let started = start_source(cfg, preloaded, &stats, &health, &stop)?;
+    cfg.channel.check(started.channels)?;
+    let axis = cfg
+        .display
+        .look
+        .axis(cfg.display.freq_scale, started.sample_rate_hz)?;
     // The window re-renders its history from this; headless mode has no history to redraw.
     let history = (!cfg.headless && cfg.history_s > 0.0)
         .then(|| MonoHistory::shared(cfg.history_s, started.sample_rate_hz));
@@ -495,7 +498,7 @@ fn shutdown(
         let s = h.snapshot(Instant::now());
         format!(
             "; input down {} time(s) for {:.1} s ({} stall(s), {} loss(es), {} runaway(s)), {} recovery(ies); {} gap(s) marked; {} non-finite samples replaced",
-            s.stalls + s.losses.saturating_sub(s.stalls.min(s.losses)) + s.runaways,
+            s.faults,
             s.down.as_secs_f64(),
             s.stalls,
             s.losses,

@@ -46,6 +46,9 @@ pub enum Error {
     /// `--host` names no usable audio host.
     #[error("{0}")]
     Host(String),
+    /// Ctrl-C, SIGTERM or SIGHUP came while something could not be cut short.
+    #[error("interrupted {0}")]
+    Interrupted(String),
     /// The audio backend failed.
     #[error("audio backend: {0}")]
     Audio(String),

@@ -90,6 +90,7 @@ pub struct InputHealth {
     state: AtomicU8,
     /// ns after `origin` when the current fault began (meaningless while live).
     since_ns: AtomicU64,
+    faults: AtomicU64,
     stalls: AtomicU64,
     losses: AtomicU64,
     runaways: AtomicU64,
@@ -108,6 +109,8 @@ pub struct HealthSnapshot {
     pub state: InputState,
     /// How long the current fault has lasted (zero while live).
     pub fault_for: Duration,
+    /// Times the input stopped being live (one fault may be a stall, then a loss).
+    pub faults: u64,
     /// Stalls detected.
     pub stalls: u64,
     /// Losses: the stream had to be closed and reopened (a fatal error, a stall that
@@ -151,6 +154,7 @@ impl InputHealth {
             origin: Instant::now(),
             state: AtomicU8::new(0),
             since_ns: AtomicU64::new(0),
+            faults: AtomicU64::new(0),
             stalls: AtomicU64::new(0),
             losses: AtomicU64::new(0),
             runaways: AtomicU64::new(0),
@@ -204,6 +208,7 @@ impl InputHealth {
         }
         if old == InputState::Live {
             self.since_ns.store(self.ns(now), Relaxed);
+            self.faults.fetch_add(1, Relaxed);
         }
         if state == InputState::Live {
             let since = self.since_ns.load(Relaxed);
@@ -225,6 +230,7 @@ impl InputHealth {
         HealthSnapshot {
             state,
             fault_for,
+            faults: self.faults.load(Relaxed),
             stalls: self.stalls.load(Relaxed),
             losses: self.losses.load(Relaxed),
             runaways: self.runaways.load(Relaxed),

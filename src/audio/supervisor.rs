@@ -78,6 +78,8 @@ pub struct Supervisor {
 /// What the supervisor thread owns.
 struct Watch {
     request: InputRequest,
+    /// What the last reopen opened, for the message when it delivers.
+    label: String,
     stream: Option<cpal::Stream>,
     sample_rate_hz: u32,
     channels: usize,
@@ -87,29 +89,38 @@ struct Watch {
     stop: Arc<AtomicBool>,
 }
 
+/// What the first open answers the caller: the analysis ends, the device name and a
+/// label, or why not.
+type FirstOpen = crate::error::Result<(InputSwap, String, String)>;
+
+/// How often the caller, waiting for the first open, looks at its stop flag.
+const OPEN_POLL: Duration = Duration::from_millis(50);
+
 impl Supervisor {
-    /// Starts watching `stream` (opened from `request` at `sample_rate_hz` and
-    /// `channels`); reopened streams' rings go to `swaps`.
+    /// Opens `request` on the `input` thread and, once it is open, watches it there;
+    /// reopened streams' rings go to `swaps`. Returns the first stream's analysis ends
+    /// its device name and a label. The wait for the first open ends early when `cancel` is set (a
+    /// backend can block in its open forever, e.g. an ALSA FIFO without a writer).
     ///
     /// # Errors
-    /// If the OS cannot spawn a thread.
-    #[allow(clippy::too_many_arguments)]
-    pub fn spawn(
+    /// The open's error (no such device, an unsupported configuration, ...), a thread
+    /// that cannot be spawned, or [`Error::Interrupted`] when `cancel` was set first.
+    pub fn start(
         request: InputRequest,
-        stream: cpal::Stream,
-        sample_rate_hz: u32,
-        channels: usize,
         stats: Arc<CaptureStats>,
         health: Arc<InputHealth>,
         swaps: Sender<InputSwap>,
-    ) -> std::io::Result<Supervisor> {
+        cancel: &AtomicBool,
+    ) -> crate::error::Result<(Supervisor, InputSwap, String, String)> {
         let stop = Arc::new(AtomicBool::new(false));
         let finished = Arc::new(AtomicBool::new(false));
+        let (first_tx, first_rx) = crossbeam_channel::bounded::<FirstOpen>(1);
         let mut watch = Watch {
             request,
-            stream: Some(stream),
-            sample_rate_hz,
-            channels,
+            label: String::new(),
+            stream: None,
+            sample_rate_hz: 0,
+            channels: 0,
             stats,
             health,
             swaps,
@@ -119,7 +130,9 @@ impl Supervisor {
         let handle = std::thread::Builder::new()
             .name("input".into())
             .spawn(move || {
-                watch.run();
+                if watch.open_first(&first_tx) {
+                    watch.run();
+                }
                 let closed = close(watch.stream.take(), CLOSE_WAIT);
                 if !closed {
                     eprintln!(
@@ -129,11 +142,28 @@ impl Supervisor {
                 }
                 finished_t.store(true, Ordering::Release);
             })?;
-        Ok(Supervisor {
+        let supervisor = Supervisor {
             handle: Some(handle),
             stop,
             finished,
-        })
+        };
+        loop {
+            match first_rx.recv_timeout(OPEN_POLL) {
+                Ok(Ok((swap, name, label))) => return Ok((supervisor, swap, name, label)),
+                Ok(Err(e)) => return Err(e),
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                    return Err(Error::Audio("the input thread ended while opening".into()))
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+            }
+            if cancel.load(Ordering::Relaxed) {
+                // The thread stays blocked in the backend's open; the process exits anyway.
+                supervisor.stop.store(true, Ordering::Relaxed);
+                return Err(Error::Interrupted(
+                    "while opening the audio device (its backend did not answer)".into(),
+                ));
+            }
+        }
     }
 
     /// Stops the thread and closes the stream, waiting at most `wait`; `false` when
@@ -189,6 +219,29 @@ fn close(stream: Option<cpal::Stream>, wait: Duration) -> bool {
 }
 
 impl Watch {
+    /// Opens the stream the first time and tells the caller; `false` when it failed
+    /// (or nobody waits any more).
+    fn open_first(&mut self, first: &Sender<FirstOpen>) -> bool {
+        match capture::open_input(
+            &self.request,
+            Arc::clone(&self.stats),
+            Arc::clone(&self.health),
+        ) {
+            Ok(opened) => {
+                self.sample_rate_hz = opened.sample_rate_hz;
+                self.channels = opened.channels;
+                let name = opened.device_name.clone();
+                let (swap, stream, label) = InputSwap::split(opened);
+                self.stream = Some(stream);
+                first.send(Ok((swap, name, label))).is_ok() && !self.stopped()
+            }
+            Err(e) => {
+                let _ = first.send(Err(e));
+                false
+            }
+        }
+    }
+
     fn stopped(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
     }
@@ -211,15 +264,22 @@ impl Watch {
             };
             let state = self.health.state();
             match verdict {
-                Verdict::Live if state != InputState::Live => {
+                // A reopened stream counts as back once it delivers.
+                Verdict::Live if state != InputState::Live && dog.delivered() => {
                     let down = self.health.snapshot(now).fault_for;
                     self.health.set_state(InputState::Live, now);
+                    let how = if state == InputState::Reconnecting {
+                        format!("reopened {}", self.label)
+                    } else {
+                        "the stream resumed by itself".to_string()
+                    };
                     eprintln!(
-                        "hopscope: input back after {:.1} s (the stream resumed by itself)",
+                        "hopscope: input back after {:.1} s: {how}",
                         down.as_secs_f64()
                     );
                 }
                 Verdict::Live => {}
+                Verdict::Stalled if state == InputState::Reconnecting => {}
                 Verdict::Stalled => {
                     if state == InputState::Live {
                         self.health.set_state(InputState::Stalled, now);
@@ -244,6 +304,8 @@ impl Watch {
     /// Marks the fault, says it once, and closes the stream.
     fn fail(&mut self, verdict: Verdict, now: Instant) {
         let errors = self.health.snapshot(now).errors;
+        // A reopened stream that never delivered is the same event, said already.
+        let said = self.health.state() == InputState::Reconnecting;
         let why = if verdict == Verdict::Runaway {
             self.health.set_state(InputState::Runaway, now);
             "samples arrive far faster than the stream's rate".to_string()
@@ -253,7 +315,9 @@ impl Watch {
             "no samples for 1 s".to_string()
         };
         self.health.set_state(InputState::Lost, now);
-        eprintln!("hopscope: input lost: {why}; reconnecting");
+        if !said {
+            eprintln!("hopscope: input lost: {why}; reconnecting");
+        }
         // Leave a hung close behind: the reopen must not wait for it.
         close(self.stream.take(), Duration::ZERO);
     }
@@ -304,30 +368,24 @@ impl Watch {
         }
     }
 
+    /// Hands a reopened stream's rings to analysis; the state stays `reconnecting`
+    /// until the stream delivers (see `run`).
     fn adopt(&mut self, opened: OpenedInput, attempts: u32) -> bool {
         let (rate, channels) = (opened.sample_rate_hz, opened.channels);
         let (swap, stream, label) = InputSwap::split(opened);
-        let now = Instant::now();
-        let down = self.health.snapshot(now).fault_for;
-        if self.swaps.send(swap).is_err() {
-            // Analysis is gone: we are shutting down.
-            self.stream = Some(stream);
-            return false;
-        }
         self.stream = Some(stream);
-        self.health.set_state(InputState::Live, now);
+        if self.swaps.send(swap).is_err() {
+            return false; // analysis is gone: we are shutting down
+        }
         let changed = if rate != self.sample_rate_hz || channels != self.channels {
             format!(
-                "; format changed from {} Hz, {} ch",
+                "; its format changed from {} Hz, {} ch",
                 self.sample_rate_hz, self.channels
             )
         } else {
             String::new()
         };
-        eprintln!(
-            "hopscope: input back after {:.1} s: reopened {label} (attempt {attempts}){changed}",
-            down.as_secs_f64()
-        );
+        self.label = format!("{label} at attempt {attempts}{changed}");
         self.sample_rate_hz = rate;
         self.channels = channels;
         true

@@ -38,6 +38,7 @@ pub struct Watchdog {
     last_progress: Instant,
     window_start: Instant,
     window_frames: u64,
+    start_frames: u64,
 }
 
 impl Watchdog {
@@ -51,6 +52,7 @@ impl Watchdog {
             last_progress: now,
             window_start: now,
             window_frames: frames,
+            start_frames: frames,
         }
     }
 
@@ -61,6 +63,11 @@ impl Watchdog {
         MIN_STALL.max(Duration::from_secs_f64(
             4.0 * buffer_frames / self.sample_rate_hz,
         ))
+    }
+
+    /// Whether the stream has delivered anything since the watchdog was made.
+    pub fn delivered(&self) -> bool {
+        self.last_frames != self.start_frames
     }
 
     /// One tick at `now` with the capture counters (`frames` delivered, `callbacks`).
@@ -119,8 +126,10 @@ mod tests {
     fn steady_input_is_live() {
         let mut t = Instant::now();
         let mut w = Watchdog::new(RATE, t, 0, 0);
+        assert!(!w.delivered());
         let mut frames = 0;
         let v = run(&mut w, &mut t, &mut frames, 1.0, 5000);
+        assert!(w.delivered());
         assert!(v.iter().all(|&v| v == Verdict::Live), "{v:?}");
         // 1.4x is still plausible (a device clock off by a lot, or a catch-up burst).
         let v = run(&mut w, &mut t, &mut frames, 1.4, 3000);

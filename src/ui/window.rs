@@ -1384,17 +1384,21 @@ fn pane_readout(
         (x, y, serial)
     };
     let value = pane.waterfall.value(serial, y - plot.y)?;
-    let text = format!(
-        "{:+.3} s  {:.1} Hz  {}  {:.1} {}",
-        cursor.before_s,
-        cursor.hz,
-        note_name(cursor.hz).unwrap_or_default(),
-        value,
-        if settings.mel.is_some() {
+    let level = if value.is_nan() {
+        "gap: no input".to_string()
+    } else {
+        let unit = if settings.mel.is_some() {
             "dB mel"
         } else {
             "dBFS"
-        }
+        };
+        format!("{value:.1} {unit}")
+    };
+    let text = format!(
+        "{:+.3} s  {:.1} Hz  {}  {level}",
+        cursor.before_s,
+        cursor.hz,
+        note_name(cursor.hz).unwrap_or_default(),
     );
     let tw = text_width(&text, 1);
     let tx = if x + 14 + tw < plot.x + plot.w {
