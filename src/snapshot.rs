@@ -69,8 +69,38 @@ pub fn write(snap: &Snapshot) -> Result<PathBuf> {
     result
 }
 
+/// Runs of NaN in `samples` (gaps in the input, see `MonoHistory::push_gap`) as
+/// (first index, length).
+pub fn gaps_of(samples: &[f32]) -> Vec<(usize, usize)> {
+    let mut gaps: Vec<(usize, usize)> = Vec::new();
+    for (i, v) in samples.iter().enumerate() {
+        if !v.is_nan() {
+            continue;
+        }
+        match gaps.last_mut() {
+            Some((start, len)) if *start + *len == i => *len += 1,
+            _ => gaps.push((i, 1)),
+        }
+    }
+    gaps
+}
+
 fn fill(tmp: &Path, snap: &Snapshot) -> Result<()> {
     let p = snap.params;
+    // Gaps in the input are zeros in audio.wav (and so in rows.npy), listed in
+    // snapshot.json.
+    let gaps = gaps_of(&snap.samples);
+    let cleaned: Vec<f32>;
+    let samples: &[f32] = if gaps.is_empty() {
+        &snap.samples
+    } else {
+        cleaned = snap
+            .samples
+            .iter()
+            .map(|&v| if v.is_nan() { 0.0 } else { v })
+            .collect();
+        &cleaned
+    };
     let wav_path = tmp.join("audio.wav");
     let spec = hound::WavSpec {
         channels: 1,
@@ -83,19 +113,19 @@ fn fill(tmp: &Path, snap: &Snapshot) -> Result<()> {
         source: std::io::Error::other(e.to_string()),
     };
     let mut w = hound::WavWriter::create(&wav_path, spec).map_err(wav_err)?;
-    for &s in &snap.samples {
+    for &s in samples {
         w.write_sample(s).map_err(wav_err)?;
     }
     w.finalize().map_err(wav_err)?;
 
     // The rows `hopscope analyze audio.wav` computes: causal frames from its start.
-    let rows = if snap.samples.len() >= p.win_length {
-        1 + (snap.samples.len() - p.win_length) / p.hop_size
+    let rows = if samples.len() >= p.win_length {
+        1 + (samples.len() - p.win_length) / p.hop_size
     } else {
         0
     };
     let values = crate::offline::stft_rows(
-        &snap.samples,
+        samples,
         rows,
         p,
         Scale::Db,
@@ -133,6 +163,13 @@ fn fill(tmp: &Path, snap: &Snapshot) -> Result<()> {
         "display": {"file": "display.npy", "shape": [cols, h], "axis": snap.display_axis,
                     "meaning": "dBFS per display pixel as shown: columns oldest first, pixels lowest frequency first"},
         "params": "params.json",
+        "gaps": gaps.iter().map(|&(start, len)| json!({
+            "start_s": start as f64 / sr,
+            "seconds": len as f64 / sr,
+            "first_sample": snap.first_sample + start as u64,
+            "samples": len,
+            "meaning": "no input (device stalled or lost): zeros in audio.wav",
+        })).collect::<Vec<_>>(),
     });
     let text = serde_json::to_string_pretty(&meta).expect("a JSON value always serialises");
     let path = tmp.join("snapshot.json");

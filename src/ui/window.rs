@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use crossbeam_channel::Sender;
 use minifb::{KeyRepeat, MouseMode, Window, WindowOptions};
 
 use crate::analysis::AnalysisLink;
@@ -296,9 +297,10 @@ fn start_snapshot(
     settings: &PaneSettings,
     info: &LiveInfo<'_>,
     params: &StftParams,
+    notices: &Sender<String>,
 ) -> Option<std::thread::JoinHandle<()>> {
     let Some(history) = &info.history else {
-        eprintln!("hopscope: snapshot: no history is kept (--history 0)");
+        notify(notices, "snapshot: no history is kept (--history 0)".into());
         return None;
     };
     let want = (info.snapshot_s * f64::from(info.sample_rate_hz)).round() as u64;
@@ -330,29 +332,47 @@ fn start_snapshot(
             height
         ),
     };
+    let done = notices.clone();
     let spawned = std::thread::Builder::new()
         .name("snapshot".into())
         .spawn(move || match crate::snapshot::write(&snap) {
             Ok(path) => println!("snapshot: {}", path.display()),
-            Err(e) => eprintln!("hopscope: snapshot failed: {e}"),
+            Err(e) => notify(&done, format!("snapshot failed: {e}")),
         });
     match spawned {
         Ok(handle) => Some(handle),
         Err(e) => {
-            eprintln!("hopscope: snapshot failed: {e}");
+            notify(notices, format!("snapshot failed: {e}"));
             None
         }
     }
 }
 
+/// Says a failure of a background job (P, E) on stderr and in the window.
+fn notify(notices: &Sender<String>, message: String) {
+    eprintln!("hopscope: {message}");
+    // A full channel means the window has more notices than it can show.
+    let _ = notices.try_send(message);
+}
+
+/// How long a notice stays on screen.
+const NOTICE_FOR: Duration = Duration::from_secs(6);
+/// A notice's background (white text on it).
+const NOTICE: u32 = rgb(150, 40, 20);
+
 /// Writes `hopscope-params-STAMP[-N].json` (and its snippets) for the rows on screen into
 /// the snapshot directory, never overwriting, and prints the path.
-fn export_params(info: &LiveInfo<'_>, params: &StftParams, settings: &PaneSettings) {
+fn export_params(
+    info: &LiveInfo<'_>,
+    params: &StftParams,
+    settings: &PaneSettings,
+    notices: &Sender<String>,
+) {
     let Some(path) = png_out::stamped_names("hopscope-params", ".json")
         .map(|name| info.snapshot_dir.join(name))
         .find(|p| !p.exists())
     else {
-        eprintln!("hopscope: export: no free file name");
+        notify(notices, "export: no free file name".into());
         return;
     };
     // The mel view exports its filterbank: the rows on screen are those mel rows.
@@ -376,7 +396,7 @@ fn export_params(info: &LiveInfo<'_>, params: &StftParams, settings: &PaneSettin
             "export: {}",
             std::path::absolute(&path).unwrap_or(path).display()
         ),
-        Err(e) => eprintln!("hopscope: export failed: {e}"),
+        Err(e) => notify(notices, format!("export failed: {e}")),
     }
 }
 
@@ -694,6 +714,9 @@ pub fn run(
     };
     // Suggestions computed in the background (G), applied with A.
     let (suggest_tx, suggest_rx) = crossbeam_channel::bounded::<StftParams>(4);
+    // Failures of background jobs, shown for NOTICE_FOR.
+    let (notice_tx, notice_rx) = crossbeam_channel::bounded::<String>(8);
+    let mut notice: Option<(String, Instant)> = None;
     let mut latency = LatencyWindow {
         samples: VecDeque::with_capacity(4096),
         scratch: Vec::with_capacity(4096),
@@ -746,14 +769,16 @@ pub fn run(
                 Effect::Snapshot => {
                     let pane = &scene.panes[focus];
                     let params = pane.last_params.unwrap_or(state.params);
-                    if let Some(handle) = start_snapshot(pane, &state.focused(), info, &params) {
+                    if let Some(handle) =
+                        start_snapshot(pane, &state.focused(), info, &params, &notice_tx)
+                    {
                         shots.push(handle);
                     }
                     continue;
                 }
                 Effect::Export => {
                     let params = scene.panes[focus].last_params.unwrap_or(state.params);
-                    export_params(info, &params, &state.focused());
+                    export_params(info, &params, &state.focused(), &notice_tx);
                     continue;
                 }
                 Effect::Suggest => {
@@ -926,6 +951,15 @@ pub fn run(
                 pane.waterfall.next_serial()
             };
         }
+        if let Some(text) = notice_rx.try_iter().last() {
+            notice = Some((text, Instant::now()));
+        }
+        if notice
+            .as_ref()
+            .is_some_and(|(_, at)| at.elapsed() > NOTICE_FOR)
+        {
+            notice = None;
+        }
         draw_frame(
             &mut scene,
             &state,
@@ -936,6 +970,7 @@ pub fn run(
             &row_times,
             &mut hud_lines,
             &window,
+            notice.as_ref().map(|(text, _)| text.as_str()),
         );
         let presented = match scene.surface.present(&mut window, &scene.blits) {
             Ok(at) => at,
@@ -1173,13 +1208,14 @@ enum Overlay {
     Readout { x: usize, y: usize, text: String },
     /// The linked cursor's point in a pane the pointer is not over (a small cross).
     Cross { x: usize, y: usize },
-    /// The NO INPUT banner across the plot's top, `w × h` at (x, y).
-    NoInput {
+    /// A banner `w × h` at (x, y): white text on `color` (NO INPUT, a failed job).
+    Banner {
         x: usize,
         y: usize,
         w: usize,
         h: usize,
         text: String,
+        color: u32,
     },
     /// The help box at (x, y).
     Help {
@@ -1203,7 +1239,7 @@ impl Overlay {
                 (*x as i64 - 3, *y as i64 - 3, text_width(text, 1) + 6, 14)
             }
             Overlay::Help { x, y, w, h, .. } => (*x, *y, *w, *h),
-            Overlay::NoInput { x, y, w, h, .. } => (*x as i64, *y as i64, *w, *h),
+            Overlay::Banner { x, y, w, h, .. } => (*x as i64, *y as i64, *w, *h),
             Overlay::Cross { x, y } => {
                 // Kept in the plot: the margins are not redrawn every frame.
                 let x0 = x.saturating_sub(CROSS_ARM).max(plot.x);
@@ -1258,10 +1294,17 @@ impl Overlay {
                     }
                 }
             }
-            Overlay::NoInput { x, y, w, h, text } => {
+            Overlay::Banner {
+                x,
+                y,
+                w,
+                h,
+                text,
+                color,
+            } => {
                 for r in *y..(*y + *h).min(canvas.height) {
                     let row = r * canvas.width;
-                    canvas.pixels[row + x..row + (x + w).min(canvas.width)].fill(NO_INPUT);
+                    canvas.pixels[row + x..row + (x + w).min(canvas.width)].fill(*color);
                 }
                 let scale = if text_width(text, 2) + 16 <= *w { 2 } else { 1 };
                 let ty = *y as i64 + (*h as i64 - 8 * scale as i64) / 2;
@@ -1468,6 +1511,7 @@ fn draw_frame(
     row_times: &VecDeque<Instant>,
     hud: &mut Vec<String>,
     window: &Window,
+    notice: Option<&str>,
 ) {
     let (width, height) = (scene.width, scene.height);
     let background = cmap.lut()[0];
@@ -1595,12 +1639,24 @@ fn draw_frame(
             });
         }
         if let Some(text) = &no_input {
-            overlays.push(Overlay::NoInput {
+            overlays.push(Overlay::Banner {
                 x: plot.x,
                 y: plot.y,
                 w: plot.w,
                 h: NO_INPUT_H.min(plot.h),
                 text: text.clone(),
+                color: NO_INPUT,
+            });
+        }
+        if let Some(text) = notice.filter(|_| index == state.focus) {
+            let h = NO_INPUT_H.min(plot.h);
+            overlays.push(Overlay::Banner {
+                x: plot.x,
+                y: plot.y + plot.h - h,
+                w: plot.w,
+                h,
+                text: text.to_string(),
+                color: NOTICE,
             });
         }
         if state.hud && index == state.focus {
