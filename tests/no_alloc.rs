@@ -307,3 +307,49 @@ fn analysis_pass_steady_state_with_four_compare_panes() {
     assert!(rows >= 4 * 39, "steady state produced only {rows} rows");
     assert_eq!(rig.analysis.pane_params().collect::<Vec<_>>(), params);
 }
+
+/// Issue 9: a gap in the input (the capture clock jumps) and non-finite samples from a
+/// broken driver are handled inside `pass` without allocating.
+#[test]
+fn analysis_pass_with_gaps_and_non_finite_samples_allocates_nothing() {
+    let mut rig = rig(StftParams {
+        fft_size: 2048,
+        win_length: 2048,
+        hop_size: 512,
+        window: WindowKind::Hann,
+    });
+    let mut t = 0usize;
+    // Warm up: fill the row-buffer pool.
+    run(&mut rig, 48_000, false, &mut t);
+    let mut block = vec![0.0f32; 2 * 480];
+    let mut clock_ns = t as u64 * 20_833;
+    for k in 0..400 {
+        for (i, s) in block.chunks_exact_mut(2).enumerate() {
+            *s.first_mut().expect("2 channels") = (((t + i) as f32) * 0.031).sin() * 0.25;
+            s[1] = 0.1;
+        }
+        if k % 7 == 3 {
+            block[11] = f32::NAN;
+            block[40] = f32::INFINITY;
+        }
+        t += 480;
+        // Every 50th callback comes 0.5 s late: a stall the watchdog would see.
+        clock_ns += 10_000_000 + if k % 50 == 49 { 500_000_000 } else { 0 };
+        rig.callback.on_data(&block, clock_ns);
+        loop {
+            reset_violation_count();
+            let outcome = assert_no_alloc(|| rig.analysis.pass());
+            assert_eq!(violation_count(), 0, "pass allocated with gaps / NaN");
+            if outcome.frames == 0 {
+                break;
+            }
+        }
+        for row in rig.link.rows.try_iter() {
+            rig.link.recycle(row);
+        }
+    }
+    let stats = rig.link.stats.snapshot();
+    assert_eq!(stats.gaps, 8);
+    assert_eq!(stats.gap_samples, 8 * 24_000);
+    assert_eq!(stats.nonfinite_samples, 2 * 57);
+}

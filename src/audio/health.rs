@@ -246,3 +246,54 @@ impl Default for InputHealth {
         InputHealth::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_loss_and_its_recovery_are_counted_once_with_their_duration() {
+        let h = InputHealth::new();
+        let t0 = h.origin + Duration::from_secs(10);
+        assert_eq!(h.snapshot(t0).state, InputState::Live);
+        h.set_state(InputState::Stalled, t0);
+        h.set_state(InputState::Lost, t0 + Duration::from_millis(750));
+        h.set_state(InputState::Reconnecting, t0 + Duration::from_millis(750));
+        // a reopen that did not deliver: lost again, not a new loss
+        h.set_state(InputState::Lost, t0 + Duration::from_secs(2));
+        h.set_state(InputState::Reconnecting, t0 + Duration::from_secs(2));
+        let during = h.snapshot(t0 + Duration::from_secs(3));
+        assert_eq!(during.fault_for, Duration::from_secs(3));
+        assert_eq!(during.describe(), "device lost 3.0 s ago, reconnecting");
+        h.set_state(InputState::Live, t0 + Duration::from_millis(4500));
+        let s = h.snapshot(t0 + Duration::from_secs(9));
+        assert_eq!(
+            (s.faults, s.stalls, s.losses, s.runaways, s.recoveries),
+            (1, 1, 1, 0, 1)
+        );
+        assert_eq!(s.down, Duration::from_millis(4500));
+        assert_eq!(s.fault_for, Duration::ZERO);
+        // a runaway closes the stream: a runaway and a loss, one fault
+        h.set_state(InputState::Runaway, t0 + Duration::from_secs(20));
+        h.set_state(InputState::Lost, t0 + Duration::from_secs(20));
+        h.set_state(InputState::Live, t0 + Duration::from_secs(21));
+        let s = h.snapshot(t0 + Duration::from_secs(30));
+        assert_eq!((s.faults, s.losses, s.runaways, s.recoveries), (2, 2, 1, 2));
+        assert_eq!(s.down, Duration::from_millis(5500));
+    }
+
+    #[test]
+    fn errors_are_counted_by_kind_and_fatal_ones_flagged_once() {
+        let h = InputHealth::new();
+        h.record_error(ErrorKind::of(cpal::ErrorKind::Xrun));
+        h.record_error(ErrorKind::of(cpal::ErrorKind::Xrun));
+        assert!(!h.take_fatal());
+        h.record_error(ErrorKind::of(cpal::ErrorKind::DeviceNotAvailable));
+        h.record_error(ErrorKind::of(cpal::ErrorKind::StreamInvalidated));
+        assert!(h.take_fatal());
+        assert!(!h.take_fatal());
+        let s = h.snapshot(Instant::now());
+        assert_eq!(s.errors, [1, 1, 2, 0]);
+        assert_eq!(s.error_total(), 4);
+    }
+}
