@@ -75,7 +75,7 @@ fn deliver(cb: &mut CaptureCallback<f32>, data: &[f32], channels: usize, t0_s: f
 /// Runs passes until the rings are empty; the rows, their buffers handed back.
 fn drain(analysis: &mut Analysis, link: &AnalysisLink) -> Vec<SpectrumRow> {
     let mut rows = Vec::new();
-    let mut take = |rows: &mut Vec<SpectrumRow>| {
+    let take = |rows: &mut Vec<SpectrumRow>| {
         for row in link.rows.try_iter() {
             rows.push(row.clone());
             link.recycle(row);
