@@ -496,16 +496,21 @@ fn shutdown(
     let ana = link.stats.snapshot();
     let input = health.map_or_else(String::new, |h| {
         let s = h.snapshot(Instant::now());
+        let extra = format!(
+            "{} gap(s) marked; {} non-finite samples replaced",
+            ana.gaps, ana.nonfinite_samples
+        );
+        if s.faults == 0 {
+            return format!("; input never lost; {extra}");
+        }
         format!(
-            "; input down {} time(s) for {:.1} s ({} stall(s), {} loss(es), {} runaway(s)), {} recovery(ies); {} gap(s) marked; {} non-finite samples replaced",
+            "; input down {} time(s) for {:.1} s ({} stall(s), {} loss(es), {} runaway(s)), {} recovery(ies); {extra}",
             s.faults,
             s.down.as_secs_f64(),
             s.stalls,
             s.losses,
             s.runaways,
             s.recoveries,
-            ana.gaps,
-            ana.nonfinite_samples,
         )
     });
     eprintln!(

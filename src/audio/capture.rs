@@ -267,9 +267,16 @@ pub struct OpenedInput {
 
 fn find_device(host: &cpal::Host, request: &DeviceRequest) -> Result<Device> {
     match request {
-        DeviceRequest::Default => host
-            .default_input_device()
-            .ok_or_else(|| Error::NoInputDevice("the host reports no default input".into())),
+        DeviceRequest::Default => host.default_input_device().ok_or_else(|| {
+            let why = match host.id().name() {
+                "JACK" => " (is a JACK server running?)",
+                _ => "",
+            };
+            Error::NoInputDevice(format!(
+                "the {} host reports no default input{why}",
+                host_name(host.id())
+            ))
+        }),
         DeviceRequest::Named(query) => {
             let devices: Vec<Device> = host
                 .input_devices()

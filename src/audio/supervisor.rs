@@ -24,8 +24,9 @@ pub const TICK: Duration = Duration::from_millis(50);
 /// The first wait between reopen attempts; it doubles up to [`BACKOFF_MAX`].
 pub const BACKOFF_START: Duration = Duration::from_millis(250);
 /// The longest wait between reopen attempts, so a returning device is back within
-/// this plus one open.
-pub const BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// this plus one open (a restarted PulseAudio server takes ~1.1 s to create the first
+/// stream). Attempts against a dead server fail at once, so 2 a second cost nothing.
+pub const BACKOFF_MAX: Duration = Duration::from_millis(500);
 /// How long closing a stream may take at exit before we leave it behind.
 pub const CLOSE_WAIT: Duration = Duration::from_millis(500);
 
@@ -386,6 +387,12 @@ impl Watch {
             String::new()
         };
         self.label = format!("{label} at attempt {attempts}{changed}");
+        if crate::audio::quiet::debug_enabled() {
+            eprintln!(
+                "hopscope: debug: reopened {}; waiting for its first samples",
+                self.label
+            );
+        }
         self.sample_rate_hz = rate;
         self.channels = channels;
         true

@@ -8,6 +8,9 @@ pub const MIN_STALL: Duration = Duration::from_millis(250);
 /// A stall this long (from the last sample) is treated as a lost device: the
 /// stream is closed and reopened.
 pub const REOPEN_AFTER: Duration = Duration::from_millis(1000);
+/// A newly opened stream may take this long to deliver its first samples before it
+/// counts as stalled (PulseAudio's ALSA plugin takes 1-2 s to start).
+pub const FIRST_DATA_GRACE: Duration = Duration::from_secs(2);
 /// Input faster than this multiple of the nominal rate, over [`RATE_WINDOW`], runs away.
 pub const RUNAWAY_FACTOR: f64 = 1.5;
 /// The span the delivered rate is measured over.
@@ -88,6 +91,12 @@ impl Watchdog {
             }
         }
         let silent = now.saturating_duration_since(self.last_progress);
+        let grace = if self.delivered() {
+            Duration::ZERO
+        } else {
+            FIRST_DATA_GRACE
+        };
+        let silent = silent.saturating_sub(grace);
         if silent >= REOPEN_AFTER.max(self.stall_threshold(frames, callbacks)) {
             Verdict::Reopen
         } else if silent >= self.stall_threshold(frames, callbacks) {
@@ -151,6 +160,29 @@ mod tests {
         // data again: live at once
         let v = run(&mut w, &mut t, &mut frames, 1.0, 100);
         assert_eq!(v.last(), Some(&Verdict::Live));
+    }
+
+    #[test]
+    fn a_new_stream_has_2_s_to_deliver_its_first_samples() {
+        let mut t = Instant::now();
+        let mut w = Watchdog::new(RATE, t, 0, 0);
+        let mut frames = 0;
+        let v = run(&mut w, &mut t, &mut frames, 0.0, 3000);
+        assert_eq!(
+            v.iter().position(|&v| v != Verdict::Live),
+            Some(44),
+            "{v:?}"
+        );
+        assert_eq!(
+            v.iter().position(|&v| v == Verdict::Reopen),
+            Some(59),
+            "{v:?}"
+        );
+        // once it delivered, silence stalls at 250 ms again
+        let mut w = Watchdog::new(RATE, t, 0, 0);
+        run(&mut w, &mut t, &mut frames, 1.0, 100);
+        let v = run(&mut w, &mut t, &mut frames, 0.0, 300);
+        assert_eq!(v.iter().position(|&v| v != Verdict::Live), Some(4), "{v:?}");
     }
 
     #[test]
