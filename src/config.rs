@@ -166,7 +166,7 @@ impl Look {
                 return Err(invalid(
                     "--fmax",
                     format!(
-                        "{fmax} Hz: expected a frequency above --fmin ({} Hz)",
+                        "{fmax} Hz: expected a frequency at least 1 Hz above --fmin ({} Hz)",
                         args.fmin
                     ),
                 ));
@@ -210,10 +210,16 @@ impl Look {
             ));
         }
         if self.fmin_hz >= fmax - 1.0 {
+            let top = match self.fmax_hz {
+                Some(_) => format!("--fmax, {fmax} Hz"),
+                None => {
+                    format!("{nyquist} Hz, the Nyquist frequency of the {sample_rate_hz} Hz input")
+                }
+            };
             return Err(invalid(
                 "--fmin",
                 format!(
-                    "{} Hz must be below the top of the axis ({fmax} Hz)",
+                    "the frequency axis needs at least 1 Hz between --fmin ({} Hz) and its top ({top})",
                     self.fmin_hz
                 ),
             ));
@@ -421,7 +427,7 @@ impl LiveConfig {
             Some(s) => {
                 return Err(invalid(
                     "--duration",
-                    format!("{s} is not a positive number of seconds"),
+                    format!("{s} s is out of range: expected a number of seconds in (0, 1e9]"),
                 ))
             }
         };
@@ -520,15 +526,36 @@ impl MelOptions {
             None if scale == MelScale::Slaney => MelNorm::Slaney,
             None => MelNorm::None,
         };
+        let fmin_hz = args.mel_fmin.unwrap_or(0.0);
+        for (flag, hz) in [("--mel-fmin", Some(fmin_hz)), ("--mel-fmax", args.mel_fmax)] {
+            if hz.is_some_and(|hz| !(hz.is_finite() && hz >= 0.0)) {
+                return Err(invalid(
+                    flag,
+                    format!("{} Hz: expected a finite frequency >= 0", hz.unwrap_or(0.0)),
+                ));
+            }
+        }
+        if let Some(fmax_hz) = args.mel_fmax.filter(|&f| f <= fmin_hz) {
+            return Err(invalid(
+                "--mel-fmax",
+                format!("{fmax_hz} Hz must be above --mel-fmin ({fmin_hz} Hz)"),
+            ));
+        }
         let opts = MelOptions {
             n_mels,
             scale,
             norm,
-            fmin_hz: args.mel_fmin.unwrap_or(0.0),
+            fmin_hz,
             fmax_hz: args.mel_fmax,
         };
-        // Everything but the Nyquist limit can be checked before the file is read.
-        if let Err(m) = opts.spec(u32::MAX).validate(u32::MAX) {
+        // The band count and the norm, on a range that passes: the range against the
+        // Nyquist frequency is checked once the file's rate is known.
+        let probe = MelSpec {
+            fmin_hz: 0.0,
+            fmax_hz: 1.0,
+            ..opts.spec(2)
+        };
+        if let Err(m) = probe.validate(2) {
             return Err(invalid("--mel", m));
         }
         Ok(Some(opts))
