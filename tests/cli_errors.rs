@@ -688,3 +688,29 @@ fn messages_name_the_real_problem() {
         }
     }
 }
+
+/// `--file` of an 8 Hz WAV: one 480-frame period lasts 60 s, which the source thread used
+/// to sleep in one piece, ignoring `--duration 1` (and Ctrl-C) until it ended. The child
+/// gets a generous 20 s; the old code needed 60.
+#[test]
+fn a_very_low_rate_file_stops_at_its_duration() {
+    let dir = TempDir::new("cli-8hz");
+    write_wav_at_rate(&dir.join("eight_hz.wav"), 8, 800);
+    let o = run(
+        &dir,
+        &[
+            "--headless",
+            "--file",
+            "eight_hz.wav",
+            "--duration",
+            "1",
+            "--n-fft",
+            "16",
+        ],
+    );
+    assert_eq!(o.code(), Some(0), "{}{}", o.stdout, o.stderr);
+    assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+    let status = status_lines(&o.stdout);
+    let last = status.last().expect("at least the final status line");
+    assert_eq!(last.str("sr"), "8", "{}", last.line);
+}
