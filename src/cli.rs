@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::wav::NanPolicy;
+
 /// Real-time microphone spectrogram monitor with calibrated dBFS rows and
 /// ML-ready STFT parameters.
 ///
@@ -153,6 +155,10 @@ pub struct SuggestArgs {
     /// Analyse one channel (0 = first) instead of the mix of all channels.
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub channel: Option<usize>,
+    /// NaN and ±Inf samples: `error` refuses the file, naming how many and the first
+    /// one's time; `zero` analyses it with them set to 0 and says how many.
+    #[arg(long, value_enum, value_name = "POLICY", default_value_t = NanPolicy::Error)]
+    pub nan: NanPolicy,
 }
 
 /// A mel spectrogram instead of linear bins (../shared/DSP.md §7).
@@ -217,6 +223,10 @@ pub struct RenderArgs {
     /// PATH.librosa.py, PATH.torch.py and PATH.tf.py beside it.
     #[arg(long, value_name = "PATH.json")]
     pub export: Option<PathBuf>,
+    /// NaN and ±Inf samples: `error` refuses the file, naming how many and the first
+    /// one's time; `zero` analyses it with them set to 0 and says how many.
+    #[arg(long, value_enum, value_name = "POLICY", default_value_t = NanPolicy::Error)]
+    pub nan: NanPolicy,
 }
 
 /// Where live audio comes from and how it is captured.
@@ -338,4 +348,8 @@ pub struct AnalyzeArgs {
     /// PATH.librosa.py, PATH.torch.py and PATH.tf.py that reproduce these rows.
     #[arg(long, value_name = "PATH.json")]
     pub export: Option<PathBuf>,
+    /// NaN and ±Inf samples: `error` refuses the file, naming how many and the first
+    /// one's time; `zero` analyses it with them set to 0 and says how many.
+    #[arg(long, value_enum, value_name = "POLICY", default_value_t = NanPolicy::Error)]
+    pub nan: NanPolicy,
 }

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::render::colormap::{ColormapKind, DbRange};
 use crate::render::freqmap::{FreqAxis, FreqScale};
 use crate::ui::state::{MelView, PaneSettings, PaneSpec};
+use crate::wav::NanPolicy;
 
 /// Default hop when the window is at least 2048 samples long.
 pub const DEFAULT_HOP: usize = 512;
@@ -294,6 +295,8 @@ pub struct RenderConfig {
     pub channel: ChannelSelect,
     /// `--export PATH.json`.
     pub export: Option<PathBuf>,
+    /// NaN and ±Inf samples: refused, or set to 0.
+    pub nan: NanPolicy,
 }
 
 impl TryFrom<&RenderArgs> for RenderConfig {
@@ -325,6 +328,7 @@ impl TryFrom<&RenderArgs> for RenderConfig {
             look: Look::new(&args.look)?,
             channel: channel_select(args.channel),
             export: args.export.clone(),
+            nan: args.nan,
         })
     }
 }
@@ -489,6 +493,8 @@ pub struct AnalyzeConfig {
     pub mel: Option<MelOptions>,
     /// `--export PATH.json`.
     pub export: Option<PathBuf>,
+    /// NaN and ±Inf samples: refused, or set to 0.
+    pub nan: NanPolicy,
 }
 
 /// `--mel N` and its options, before the sample rate is known.
@@ -598,6 +604,7 @@ impl TryFrom<&AnalyzeArgs> for AnalyzeConfig {
             channel: channel_select(args.channel),
             mel: MelOptions::new(&args.mel)?,
             export: args.export.clone(),
+            nan: args.nan,
         })
     }
 }

@@ -1,6 +1,7 @@
 //! Offline analysis: WAV (hound) → the live engine's [`FrameTransform`] → `.npy`.
 
 use std::borrow::Cow;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use realfft::RealFftPlanner;
@@ -11,8 +12,46 @@ use crate::dsp::scale::{power_to_db, Calibration, Scale};
 use crate::dsp::stft::{FrameTransform, StftParams};
 use crate::dsp::window::WindowSums;
 
+use crate::analysis::ChannelSelect;
 use crate::error::{Error, Result};
+use crate::wav::{NanPolicy, WavAudio};
 use crate::{npy, wav};
+
+/// The mono signal `analyze`, `render` and `suggest` analyse: `audio`'s selected channel
+/// or the mix of all, its non-finite samples refused or set to 0 as `policy` says (then
+/// with a warning on stderr naming how many).
+///
+/// # Errors
+/// A channel that does not exist; NaN or ±Inf samples under [`NanPolicy::Error`].
+pub fn analysed_mono(
+    mut audio: WavAudio,
+    select: ChannelSelect,
+    policy: NanPolicy,
+    path: &Path,
+) -> Result<Vec<f32>> {
+    select.check(audio.channels)?;
+    if let Some(bad) = audio.non_finite(select) {
+        let what = bad.describe(audio.sample_rate_hz);
+        match policy {
+            NanPolicy::Error => {
+                return Err(Error::Wav {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "{what}: pass --nan zero to analyse it with those samples set to 0"
+                    ),
+                })
+            }
+            NanPolicy::Zero => {
+                eprintln!(
+                    "hopscope: warning: '{}': {what}: set to 0 (--nan zero)",
+                    path.display()
+                );
+                audio.zero_non_finite(select);
+            }
+        }
+    }
+    Ok(audio.into_mono(select))
+}
 
 /// A signal prepared for framing: samples plus the number of rows to take.
 #[derive(Clone, Debug, PartialEq)]
@@ -283,9 +322,8 @@ pub fn stream_rows(
 pub fn analyze(cfg: &AnalyzeConfig) -> Result<AnalyzeReport> {
     let started = Instant::now();
     let audio = wav::read_wav(&cfg.input)?;
-    cfg.channel.check(audio.channels)?;
     let (sample_rate_hz, channels) = (audio.sample_rate_hz, audio.channels);
-    let mono = audio.into_mono(cfg.channel);
+    let mono = analysed_mono(audio, cfg.channel, cfg.nan, &cfg.input)?;
     let framed = frame_signal(&mono, &cfg.params, cfg.center);
     if framed.rows == 0 {
         return Err(Error::Wav {
@@ -596,10 +634,9 @@ pub fn render(cfg: &crate::config::RenderConfig) -> Result<RenderReport> {
 
     let started = Instant::now();
     let audio = wav::read_wav(&cfg.input)?;
-    cfg.channel.check(audio.channels)?;
     let (sample_rate_hz, channels) = (audio.sample_rate_hz, audio.channels);
     let axis = cfg.look.axis(cfg.freq_scale, sample_rate_hz)?;
-    let mono = audio.into_mono(cfg.channel);
+    let mono = analysed_mono(audio, cfg.channel, cfg.nan, &cfg.input)?;
     let params = cfg.params;
     let rows = params.rows_for(mono.len() as u64) as usize;
     if rows == 0 {

@@ -52,6 +52,90 @@ impl WavAudio {
     }
 }
 
+/// What `analyze`, `render` and `suggest` do with NaN and ±Inf samples (`--nan`): one
+/// NaN turns every row it touches to NaN (magnitude) or the dB floor, and one Inf reads
+/// hundreds of dB above full scale, so such a file is refused unless asked otherwise.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum NanPolicy {
+    /// Refuse the file: a one-line error with the count and the first one's time.
+    #[default]
+    Error,
+    /// Replace each with 0 and say how many were replaced.
+    Zero,
+}
+
+/// The NaN and ±Inf samples among those a [`ChannelSelect`] analyses.
+///
+/// Thread: any (plain `Copy` data).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NonFinite {
+    /// How many.
+    pub count: usize,
+    /// Frame of the first one.
+    pub first_frame: usize,
+    /// Its channel.
+    pub first_channel: usize,
+}
+
+impl NonFinite {
+    /// `N non-finite sample(s) (NaN or ±Inf), the first at T s (frame F, channel C)`.
+    pub fn describe(&self, sample_rate_hz: u32) -> String {
+        format!(
+            "{} non-finite sample{} (NaN or ±Inf), the first at {:.6} s (frame {}, channel {})",
+            self.count,
+            if self.count == 1 { "" } else { "s" },
+            self.first_frame as f64 / f64::from(sample_rate_hz),
+            self.first_frame,
+            self.first_channel
+        )
+    }
+}
+
+impl WavAudio {
+    /// The non-finite samples among those `select` analyses (every channel of a mix);
+    /// `None` if there are none.
+    pub fn non_finite(&self, select: ChannelSelect) -> Option<NonFinite> {
+        let mut found: Option<NonFinite> = None;
+        for (i, _) in self.selected(select).filter(|(_, v)| !v.is_finite()) {
+            let f = found.get_or_insert(NonFinite {
+                count: 0,
+                first_frame: i / self.channels,
+                first_channel: i % self.channels,
+            });
+            f.count += 1;
+        }
+        found
+    }
+
+    /// Sets the non-finite samples among those `select` analyses to 0.
+    pub fn zero_non_finite(&mut self, select: ChannelSelect) {
+        let ch = self.channels;
+        for (i, v) in self.samples.iter_mut().enumerate() {
+            if is_selected(select, ch, i) && !v.is_finite() {
+                *v = 0.0;
+            }
+        }
+    }
+
+    /// `(index, value)` of every sample `select` analyses.
+    fn selected(&self, select: ChannelSelect) -> impl Iterator<Item = (usize, f32)> + '_ {
+        let ch = self.channels;
+        self.samples
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(move |&(i, _)| is_selected(select, ch, i))
+    }
+}
+
+/// Whether interleaved sample `i` of a `channels`-channel stream is one `select` analyses.
+fn is_selected(select: ChannelSelect, channels: usize, i: usize) -> bool {
+    match select {
+        ChannelSelect::Index(c) if channels > 1 => i % channels == c,
+        _ => true,
+    }
+}
+
 /// Reads and decodes a whole WAV file.
 ///
 /// # Errors
