@@ -73,6 +73,51 @@ fn positive_seconds(flag: &'static str, seconds: f64) -> Result<()> {
     }
 }
 
+/// Most samples the live history (`--history`, kept for re-rendering) may hold at the
+/// stream's rate: 2^28 f32, 1 GiB. 3600 s fits up to 74 kHz.
+pub const MAX_HISTORY_SAMPLES: u64 = 1 << 28;
+/// Highest sample rate of a live stream: `--sample-rate`'s bound, and a `--file`'s.
+pub const MAX_LIVE_RATE_HZ: u32 = 1_536_000;
+/// Most channels of a live `--file`: the capture ring holds at least 2^18 frames (and
+/// 0.5 s) of every channel, so 64 channels at 1.536 MHz take 2^26 f32 (256 MiB).
+pub const MAX_LIVE_FILE_CHANNELS: usize = 64;
+
+/// Checks that `seconds` of history at `sample_rate_hz` fit [`MAX_HISTORY_SAMPLES`], before
+/// anything is allocated. Live mode calls it with the stream's rate.
+///
+/// # Errors
+/// `--history` too long for the rate.
+pub fn check_history(seconds: f64, sample_rate_hz: u32) -> Result<()> {
+    let samples = (seconds.max(0.0) * f64::from(sample_rate_hz)).ceil();
+    if samples <= MAX_HISTORY_SAMPLES as f64 {
+        return Ok(());
+    }
+    Err(invalid(
+        "--history",
+        format!(
+            "{seconds} s at {sample_rate_hz} Hz is {samples} samples ({:.1} GB), over the limit of {MAX_HISTORY_SAMPLES} samples (1 GiB): at most {:.0} s at this rate",
+            samples * 4e-9,
+            MAX_HISTORY_SAMPLES as f64 / f64::from(sample_rate_hz)
+        ),
+    ))
+}
+
+/// Reads a live `--file`'s header: its rate and channels must fit the live stream's
+/// bounds. Returns the rate.
+fn check_live_file(path: &std::path::Path) -> Result<u32> {
+    let (rate, channels) = crate::wav::read_header(path)?;
+    if rate > MAX_LIVE_RATE_HZ || channels > MAX_LIVE_FILE_CHANNELS {
+        return Err(invalid(
+            "--file",
+            format!(
+                "'{}' is {rate} Hz, {channels} ch: live replay takes at most {MAX_LIVE_RATE_HZ} Hz and {MAX_LIVE_FILE_CHANNELS} channels (`hopscope analyze` or `render` take any)",
+                path.display()
+            ),
+        ));
+    }
+    Ok(rate)
+}
+
 fn channel_select(channel: Option<usize>) -> ChannelSelect {
     channel.map_or(ChannelSelect::Mix, ChannelSelect::Index)
 }
@@ -404,10 +449,10 @@ impl LiveConfig {
             SourceChoice::DefaultDevice
         };
         if let Some(rate) = live.sample_rate {
-            if !(1000..=1_536_000).contains(&rate) {
+            if !(1000..=MAX_LIVE_RATE_HZ).contains(&rate) {
                 return Err(invalid(
                     "--sample-rate",
-                    format!("{rate} Hz is out of range: expected 1000..=1536000"),
+                    format!("{rate} Hz is out of range: expected 1000..={MAX_LIVE_RATE_HZ}"),
                 ));
             }
             if matches!(source, SourceChoice::File { .. }) {
@@ -446,6 +491,14 @@ impl LiveConfig {
         }
         positive_seconds("--suggest-seconds", live.suggest_seconds)?;
         positive_seconds("--snapshot-seconds", live.snapshot_seconds)?;
+        let known_rate_hz = match &source {
+            SourceChoice::File { path, .. } => Some(check_live_file(path)?),
+            SourceChoice::Demo => Some(live.sample_rate.unwrap_or(DEFAULT_DEMO_RATE_HZ)),
+            _ => live.sample_rate,
+        };
+        if let Some(rate) = known_rate_hz.filter(|_| !live.headless) {
+            check_history(live.history, rate)?;
+        }
         if let Some(dir) = &live.snapshot_dir {
             if !dir.is_dir() {
                 return Err(invalid(
@@ -579,6 +632,24 @@ impl MelOptions {
     }
 }
 
+/// Largest `n_mels × n_fft` of `analyze --mel`: 2^24, so the filterbank holds at most
+/// 2^23 + n_mels weights (32 MiB as f32), and `--export`, which writes them as JSON text,
+/// peaks near 0.55 GB. E.g. 128 bands up to n_fft 65536 or 4096 bands up to 4096.
+pub const MAX_MEL_BANDS_X_N_FFT: usize = 1 << 24;
+
+fn check_mel_size(n_mels: usize, fft_size: usize) -> Result<()> {
+    if n_mels.saturating_mul(fft_size) <= MAX_MEL_BANDS_X_N_FFT {
+        return Ok(());
+    }
+    Err(invalid(
+        "--mel",
+        format!(
+            "{n_mels} bands at n_fft {fft_size}: the filterbank is limited to n_mels x n_fft <= {MAX_MEL_BANDS_X_N_FFT} (at most {} bands at this n_fft)",
+            MAX_MEL_BANDS_X_N_FFT / fft_size
+        ),
+    ))
+}
+
 impl TryFrom<&AnalyzeArgs> for AnalyzeConfig {
     type Error = Error;
 
@@ -595,6 +666,10 @@ impl TryFrom<&AnalyzeArgs> for AnalyzeConfig {
                 format!("'{}' must end in .npy", args.output.display()),
             ));
         }
+        let mel = MelOptions::new(&args.mel)?;
+        if let Some(m) = &mel {
+            check_mel_size(m.n_mels, params.fft_size)?;
+        }
         Ok(AnalyzeConfig {
             input: args.input.clone(),
             output: args.output.clone(),
@@ -602,7 +677,7 @@ impl TryFrom<&AnalyzeArgs> for AnalyzeConfig {
             scale,
             center: args.center,
             channel: channel_select(args.channel),
-            mel: MelOptions::new(&args.mel)?,
+            mel,
             export: args.export.clone(),
             nan: args.nan,
         })

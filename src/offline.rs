@@ -621,6 +621,27 @@ pub fn plot_row(
     tiles.colour_row(y - plot.y, lut, &mut out[plot.x..plot.x + plot.w]);
 }
 
+/// Most plot pixels (STFT rows × plot height) `render` draws: 2^28, so the colour-index
+/// tiles hold at most 256 MiB and the frame at most 1 GiB of address space (zeroed
+/// lazily: only the margins' pages are touched). E.g. 262 000 columns at the default
+/// 1025-pixel height of n_fft 2048: 23 min of 48 kHz audio at hop 256.
+pub const MAX_RENDER_PLOT_PIXELS: usize = 1 << 28;
+
+/// Refuses a plot of `rows` columns × `plot_h` pixels over [`MAX_RENDER_PLOT_PIXELS`],
+/// before anything of that size is allocated.
+fn check_plot_size(rows: usize, plot_h: usize) -> Result<()> {
+    let pixels = rows.saturating_mul(plot_h);
+    if pixels <= MAX_RENDER_PLOT_PIXELS {
+        return Ok(());
+    }
+    Err(Error::InvalidArgument {
+        flag: "--hop",
+        message: format!(
+            "the plot would be {rows} columns x {plot_h} px = {pixels} pixels, over the limit of {MAX_RENDER_PLOT_PIXELS}: raise --hop, lower --height or --n-fft, or render an excerpt"
+        ),
+    })
+}
+
 /// Runs `hopscope render`: the whole file, one column per row, through the window's
 /// column map, colormap and chrome.
 ///
@@ -651,6 +672,7 @@ pub fn render(cfg: &crate::config::RenderConfig) -> Result<RenderReport> {
     }
     let bins = params.num_bins();
     let plot_h = cfg.height.unwrap_or(bins);
+    check_plot_size(rows, plot_h)?;
     let layout = Layout::for_plot(rows, plot_h);
     let map = ColumnMap::new(&axis, plot_h, params.fft_size, sample_rate_hz);
     let cmap = Colormap::new(cfg.look.colormap);

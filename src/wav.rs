@@ -228,6 +228,19 @@ pub fn read_wav(path: &Path) -> Result<WavAudio> {
     })
 }
 
+/// The sample rate and channel count of a WAV file, from its header alone.
+///
+/// # Errors
+/// A missing, corrupt or unsupported file, as [`read_wav`] words it.
+pub fn read_header(path: &Path) -> Result<(u32, usize)> {
+    let reader = WavReader::open(path).map_err(|e| Error::Wav {
+        path: path.to_path_buf(),
+        message: describe(e),
+    })?;
+    let spec = reader.spec();
+    Ok((spec.sample_rate, usize::from(spec.channels)))
+}
+
 /// `block_align` of the first `fmt ` chunk, found by walking the RIFF chunks.
 fn fmt_block_align(path: &Path) -> Option<u16> {
     use std::io::{Seek, SeekFrom};
