@@ -332,7 +332,7 @@ def spectrogram(x):
     coeffs = P["window"]["coefficients_f64"]
     if P["center"]:
         y = np.pad(x, n_fft // 2)[(n_fft - win) // 2:]
-        frames = 1 + len(x) // hop
+        frames = 1 + (len(x) + 2 * (n_fft // 2) - n_fft) // hop
     else:
         y = x
         frames = 1 + (len(x) - win) // hop

@@ -71,7 +71,8 @@ pub struct Framed<'a> {
 }
 
 /// Frames `signal` causally (librosa `center=False`), or as librosa `center=True`
-/// with `pad_mode="constant"`: `n_fft/2` zeros at both ends, `1 + L/hop` rows.
+/// with `pad_mode="constant"`: `n_fft/2` zeros at both ends, `1 + (L + 2·(n_fft/2) −
+/// n_fft)/hop` rows (`1 + L/hop` for an even n_fft).
 ///
 /// With `win_length < n_fft`, librosa's centred frame `m` windows padded samples
 /// `[m·hop + left, m·hop + left + win_length)`, `left = (n_fft − win_length)/2`; the
@@ -87,8 +88,12 @@ pub fn frame_signal<'a>(signal: &'a [f32], params: &StftParams, center: bool) ->
     let front = half - params.window_offset();
     let mut samples = vec![0.0; front + signal.len() + half];
     samples[front..front + signal.len()].copy_from_slice(signal);
-    let rows =
-        (1 + signal.len() / params.hop_size).min(params.rows_for(samples.len() as u64) as usize);
+    // librosa's count: n_fft-long frames over the signal padded by n_fft/2 each side
+    // (1 + L/hop for an even n_fft, one fewer when L is a multiple of hop for an odd one).
+    let rows = (signal.len() + 2 * half)
+        .checked_sub(params.fft_size)
+        .map_or(0, |n| n / params.hop_size + 1)
+        .min(params.rows_for(samples.len() as u64) as usize);
     Framed {
         samples: Cow::Owned(samples),
         rows,
