@@ -345,11 +345,14 @@ impl<'a> RowBlocks<'a> {
     }
 }
 
-/// `result`, or [`Error::Interrupted`] in its place once a signal has arrived (a failure
-/// then is the signal's doing, e.g. a staged write refused).
+/// `result`; a failure after a signal arrived is reported as [`Error::Interrupted`] (it
+/// is the signal's doing, e.g. a staged write refused). A run that committed its
+/// outputs before the signal was seen succeeded.
 fn unless_interrupted<T>(result: Result<T>) -> Result<T> {
-    interrupt::check()?;
-    result
+    match result {
+        Err(e) => interrupt::check().and(Err(e)),
+        ok => ok,
+    }
 }
 
 /// Checks the names of a run's outputs (the export's must end in `.json`, none may be a
