@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::wav::NanPolicy;
+
 /// Real-time microphone spectrogram monitor with calibrated dBFS rows and
 /// ML-ready STFT parameters.
 ///
@@ -35,10 +37,20 @@ pub struct Cli {
 #[derive(Clone, Debug, Args)]
 pub struct DisplayArgs {
     /// Window width in pixels.
-    #[arg(long, value_name = "PX", default_value_t = 1280)]
+    #[arg(
+        long,
+        value_name = "PX",
+        default_value_t = 1280,
+        allow_negative_numbers = true
+    )]
     pub width: usize,
     /// Window height in pixels.
-    #[arg(long, value_name = "PX", default_value_t = 720)]
+    #[arg(
+        long,
+        value_name = "PX",
+        default_value_t = 720,
+        allow_negative_numbers = true
+    )]
     pub height: usize,
     /// Frequency axis: linear, log, mel (HTK) or mel-slaney.
     #[arg(long = "freq-scale", value_name = "SCALE", default_value = "linear")]
@@ -52,10 +64,15 @@ pub struct DisplayArgs {
 #[derive(Clone, Debug, Args)]
 pub struct LookArgs {
     /// Lowest frequency shown, Hz (a log axis starts at 20 Hz at the lowest).
-    #[arg(long, value_name = "HZ", default_value_t = 0.0)]
+    #[arg(
+        long,
+        value_name = "HZ",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
     pub fmin: f64,
     /// Highest frequency shown, Hz [default: sample_rate/2].
-    #[arg(long, value_name = "HZ")]
+    #[arg(long, value_name = "HZ", allow_negative_numbers = true)]
     pub fmax: Option<f64>,
     /// Colormap: magma, viridis, inferno, grayscale, turbo, cividis.
     #[arg(long, value_name = "NAME", default_value = "magma")]
@@ -112,17 +129,36 @@ pub struct SuggestArgs {
     pub hop_ratio: f64,
     /// One hop in samples for every size instead of --hop-ratio; the ranking then adds
     /// the grid correction log2(hop/n_fft) to each entropy.
-    #[arg(long, value_name = "N", conflicts_with = "hop_ratio")]
+    #[arg(
+        long,
+        value_name = "N",
+        conflicts_with = "hop_ratio",
+        allow_negative_numbers = true
+    )]
     pub hop: Option<usize>,
     /// Smallest n_fft tried (a power of two).
-    #[arg(long = "min-n-fft", value_name = "N", default_value_t = 256)]
+    #[arg(
+        long = "min-n-fft",
+        value_name = "N",
+        default_value_t = 256,
+        allow_negative_numbers = true
+    )]
     pub min_n_fft: usize,
     /// Largest n_fft tried (a power of two; sizes longer than the file are skipped).
-    #[arg(long = "max-n-fft", value_name = "N", default_value_t = 16384)]
+    #[arg(
+        long = "max-n-fft",
+        value_name = "N",
+        default_value_t = 16384,
+        allow_negative_numbers = true
+    )]
     pub max_n_fft: usize,
     /// Analyse one channel (0 = first) instead of the mix of all channels.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub channel: Option<usize>,
+    /// NaN and ±Inf samples: `error` refuses the file, naming how many and the first
+    /// one's time; `zero` analyses it with them set to 0 and says how many.
+    #[arg(long, value_enum, value_name = "POLICY", default_value_t = NanPolicy::Error)]
+    pub nan: NanPolicy,
 }
 
 /// A mel spectrogram instead of linear bins (../shared/DSP.md §7).
@@ -131,7 +167,7 @@ pub struct MelArgs {
     /// Write N mel bands per row: the mel-weighted sum of |X|² (power; librosa
     /// `melspectrogram`), of |X| with `--scale magnitude`, or of calibrated bin powers in
     /// dB with `--scale db`.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub mel: Option<usize>,
     /// Mel formula and filterbank: slaney (librosa default), htk (torchaudio,
     /// librosa htk=True) or tf (tf.signal.linear_to_mel_weight_matrix).
@@ -142,10 +178,20 @@ pub struct MelArgs {
     #[arg(long = "mel-norm", value_name = "NORM", requires = "mel")]
     pub mel_norm: Option<String>,
     /// Lower edge of the first mel band in Hz [default: 0].
-    #[arg(long = "mel-fmin", value_name = "HZ", requires = "mel")]
+    #[arg(
+        long = "mel-fmin",
+        value_name = "HZ",
+        requires = "mel",
+        allow_negative_numbers = true
+    )]
     pub mel_fmin: Option<f64>,
     /// Upper edge of the last mel band in Hz [default: Nyquist].
-    #[arg(long = "mel-fmax", value_name = "HZ", requires = "mel")]
+    #[arg(
+        long = "mel-fmax",
+        value_name = "HZ",
+        requires = "mel",
+        allow_negative_numbers = true
+    )]
     pub mel_fmax: Option<f64>,
 }
 
@@ -165,18 +211,22 @@ pub struct RenderArgs {
     #[arg(long, value_name = "SCALE", default_value = "linear")]
     pub scale: String,
     /// Plot height in pixels [default: one pixel per bin, n_fft/2 + 1].
-    #[arg(long, value_name = "PX")]
+    #[arg(long, value_name = "PX", allow_negative_numbers = true)]
     pub height: Option<usize>,
     /// Frequency range, colours, dB range.
     #[command(flatten)]
     pub look: LookArgs,
     /// Analyse one channel (0 = first) instead of the mix of all channels.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub channel: Option<usize>,
     /// Also write the STFT parameters of the image (dBFS rows) as JSON, with
     /// PATH.librosa.py, PATH.torch.py and PATH.tf.py beside it.
     #[arg(long, value_name = "PATH.json")]
     pub export: Option<PathBuf>,
+    /// NaN and ±Inf samples: `error` refuses the file, naming how many and the first
+    /// one's time; `zero` analyses it with them set to 0 and says how many.
+    #[arg(long, value_enum, value_name = "POLICY", default_value_t = NanPolicy::Error)]
+    pub nan: NanPolicy,
 }
 
 /// Where live audio comes from and how it is captured.
@@ -200,13 +250,13 @@ pub struct LiveArgs {
     #[arg(long, group = "source")]
     pub demo: bool,
     /// Capture sample rate in Hz (device default if omitted; 48000 for --demo).
-    #[arg(long, value_name = "HZ")]
+    #[arg(long, value_name = "HZ", allow_negative_numbers = true)]
     pub sample_rate: Option<u32>,
     /// Audio buffer size in frames (device default if omitted; 480 for --file/--demo).
-    #[arg(long, value_name = "FRAMES")]
+    #[arg(long, value_name = "FRAMES", allow_negative_numbers = true)]
     pub buffer: Option<u32>,
     /// Analyse one input channel (0 = first) instead of the mix of all channels.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub channel: Option<usize>,
     /// No window: print one status line per second on stdout instead.
     #[arg(long)]
@@ -253,14 +303,19 @@ pub struct LiveArgs {
 #[derive(Clone, Debug, Args)]
 pub struct AnalysisArgs {
     /// FFT size n_fft: any length 16..=65536 (powers of two and 2^a·3^b are fastest).
-    #[arg(long = "n-fft", value_name = "N", default_value_t = 2048)]
+    #[arg(
+        long = "n-fft",
+        value_name = "N",
+        default_value_t = 2048,
+        allow_negative_numbers = true
+    )]
     pub n_fft: usize,
     /// Window length ≤ n_fft [default: n_fft]; a shorter window is centred in the
     /// FFT buffer and zero-padded, as librosa and torch do.
-    #[arg(long = "win-length", value_name = "N")]
+    #[arg(long = "win-length", value_name = "N", allow_negative_numbers = true)]
     pub win_length: Option<usize>,
     /// Hop in samples, 1..=win_length [default: 512, or win_length/4 when that is smaller].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub hop: Option<usize>,
     /// Window: rect, hann, hamming, blackman, blackmanharris, flattop,
     /// kaiser[=BETA] (default 8.6), gaussian[=SIGMA as a fraction of the window] (default 0.2).
@@ -288,7 +343,7 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub center: bool,
     /// Analyse one channel (0 = first) instead of the mix of all channels.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub channel: Option<usize>,
     /// Mel options (`--mel N` writes N mel bands instead of the linear bins).
     #[command(flatten)]
@@ -297,4 +352,8 @@ pub struct AnalyzeArgs {
     /// PATH.librosa.py, PATH.torch.py and PATH.tf.py that reproduce these rows.
     #[arg(long, value_name = "PATH.json")]
     pub export: Option<PathBuf>,
+    /// NaN and ±Inf samples: `error` refuses the file, naming how many and the first
+    /// one's time; `zero` analyses it with them set to 0 and says how many.
+    #[arg(long, value_enum, value_name = "POLICY", default_value_t = NanPolicy::Error)]
+    pub nan: NanPolicy,
 }

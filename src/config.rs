@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::render::colormap::{ColormapKind, DbRange};
 use crate::render::freqmap::{FreqAxis, FreqScale};
 use crate::ui::state::{MelView, PaneSettings, PaneSpec};
+use crate::wav::NanPolicy;
 
 /// Default hop when the window is at least 2048 samples long.
 pub const DEFAULT_HOP: usize = 512;
@@ -70,6 +71,51 @@ fn positive_seconds(flag: &'static str, seconds: f64) -> Result<()> {
             format!("{seconds} is not a positive number of seconds"),
         ))
     }
+}
+
+/// Most samples the live history (`--history`, kept for re-rendering) may hold at the
+/// stream's rate: 2^28 f32, 1 GiB. 3600 s fits up to 74 kHz.
+pub const MAX_HISTORY_SAMPLES: u64 = 1 << 28;
+/// Highest sample rate of a live stream: `--sample-rate`'s bound, and a `--file`'s.
+pub const MAX_LIVE_RATE_HZ: u32 = 1_536_000;
+/// Most channels of a live `--file`: the capture ring holds at least 2^18 frames (and
+/// 0.5 s) of every channel, so 64 channels at 1.536 MHz take 2^26 f32 (256 MiB).
+pub const MAX_LIVE_FILE_CHANNELS: usize = 64;
+
+/// Checks that `seconds` of history at `sample_rate_hz` fit [`MAX_HISTORY_SAMPLES`], before
+/// anything is allocated. Live mode calls it with the stream's rate.
+///
+/// # Errors
+/// `--history` too long for the rate.
+pub fn check_history(seconds: f64, sample_rate_hz: u32) -> Result<()> {
+    let samples = (seconds.max(0.0) * f64::from(sample_rate_hz)).ceil();
+    if samples <= MAX_HISTORY_SAMPLES as f64 {
+        return Ok(());
+    }
+    Err(invalid(
+        "--history",
+        format!(
+            "{seconds} s at {sample_rate_hz} Hz is {samples} samples ({:.1} GB), over the limit of {MAX_HISTORY_SAMPLES} samples (1 GiB): at most {:.0} s at this rate",
+            samples * 4e-9,
+            MAX_HISTORY_SAMPLES as f64 / f64::from(sample_rate_hz)
+        ),
+    ))
+}
+
+/// Reads a live `--file`'s header: its rate and channels must fit the live stream's
+/// bounds. Returns the rate.
+fn check_live_file(path: &std::path::Path) -> Result<u32> {
+    let (rate, channels) = crate::wav::read_header(path)?;
+    if rate > MAX_LIVE_RATE_HZ || channels > MAX_LIVE_FILE_CHANNELS {
+        return Err(invalid(
+            "--file",
+            format!(
+                "'{}' is {rate} Hz, {channels} ch: live replay takes at most {MAX_LIVE_RATE_HZ} Hz and {MAX_LIVE_FILE_CHANNELS} channels (`hopscope analyze` or `render` take any)",
+                path.display()
+            ),
+        ));
+    }
+    Ok(rate)
 }
 
 fn channel_select(channel: Option<usize>) -> ChannelSelect {
@@ -168,7 +214,7 @@ impl Look {
                 return Err(invalid(
                     "--fmax",
                     format!(
-                        "{fmax} Hz: expected a frequency above --fmin ({} Hz)",
+                        "{fmax} Hz: expected a frequency at least 1 Hz above --fmin ({} Hz)",
                         args.fmin
                     ),
                 ));
@@ -212,10 +258,16 @@ impl Look {
             ));
         }
         if self.fmin_hz >= fmax - 1.0 {
+            let top = match self.fmax_hz {
+                Some(_) => format!("--fmax, {fmax} Hz"),
+                None => {
+                    format!("{nyquist} Hz, the Nyquist frequency of the {sample_rate_hz} Hz input")
+                }
+            };
             return Err(invalid(
                 "--fmin",
                 format!(
-                    "{} Hz must be below the top of the axis ({fmax} Hz)",
+                    "the frequency axis needs at least 1 Hz between --fmin ({} Hz) and its top ({top})",
                     self.fmin_hz
                 ),
             ));
@@ -290,6 +342,8 @@ pub struct RenderConfig {
     pub channel: ChannelSelect,
     /// `--export PATH.json`.
     pub export: Option<PathBuf>,
+    /// NaN and ±Inf samples: refused, or set to 0.
+    pub nan: NanPolicy,
 }
 
 impl TryFrom<&RenderArgs> for RenderConfig {
@@ -321,6 +375,7 @@ impl TryFrom<&RenderArgs> for RenderConfig {
             look: Look::new(&args.look)?,
             channel: channel_select(args.channel),
             export: args.export.clone(),
+            nan: args.nan,
         })
     }
 }
@@ -396,10 +451,10 @@ impl LiveConfig {
             SourceChoice::DefaultDevice
         };
         if let Some(rate) = live.sample_rate {
-            if !(1000..=1_536_000).contains(&rate) {
+            if !(1000..=MAX_LIVE_RATE_HZ).contains(&rate) {
                 return Err(invalid(
                     "--sample-rate",
-                    format!("{rate} Hz is out of range: expected 1000..=1536000"),
+                    format!("{rate} Hz is out of range: expected 1000..={MAX_LIVE_RATE_HZ}"),
                 ));
             }
             if matches!(source, SourceChoice::File { .. }) {
@@ -423,7 +478,7 @@ impl LiveConfig {
             Some(s) => {
                 return Err(invalid(
                     "--duration",
-                    format!("{s} is not a positive number of seconds"),
+                    format!("{s} s is out of range: expected a number of seconds in (0, 1e9]"),
                 ))
             }
         };
@@ -438,6 +493,14 @@ impl LiveConfig {
         }
         positive_seconds("--suggest-seconds", live.suggest_seconds)?;
         positive_seconds("--snapshot-seconds", live.snapshot_seconds)?;
+        let known_rate_hz = match &source {
+            SourceChoice::File { path, .. } => Some(check_live_file(path)?),
+            SourceChoice::Demo => Some(live.sample_rate.unwrap_or(DEFAULT_DEMO_RATE_HZ)),
+            _ => live.sample_rate,
+        };
+        if let Some(rate) = known_rate_hz.filter(|_| !live.headless) {
+            check_history(live.history, rate)?;
+        }
         if let Some(dir) = &live.snapshot_dir {
             if !dir.is_dir() {
                 return Err(invalid(
@@ -492,6 +555,8 @@ pub struct AnalyzeConfig {
     pub mel: Option<MelOptions>,
     /// `--export PATH.json`.
     pub export: Option<PathBuf>,
+    /// NaN and ±Inf samples: refused, or set to 0.
+    pub nan: NanPolicy,
 }
 
 /// `--mel N` and its options, before the sample rate is known.
@@ -529,15 +594,36 @@ impl MelOptions {
             None if scale == MelScale::Slaney => MelNorm::Slaney,
             None => MelNorm::None,
         };
+        let fmin_hz = args.mel_fmin.unwrap_or(0.0);
+        for (flag, hz) in [("--mel-fmin", Some(fmin_hz)), ("--mel-fmax", args.mel_fmax)] {
+            if hz.is_some_and(|hz| !(hz.is_finite() && hz >= 0.0)) {
+                return Err(invalid(
+                    flag,
+                    format!("{} Hz: expected a finite frequency >= 0", hz.unwrap_or(0.0)),
+                ));
+            }
+        }
+        if let Some(fmax_hz) = args.mel_fmax.filter(|&f| f <= fmin_hz) {
+            return Err(invalid(
+                "--mel-fmax",
+                format!("{fmax_hz} Hz must be above --mel-fmin ({fmin_hz} Hz)"),
+            ));
+        }
         let opts = MelOptions {
             n_mels,
             scale,
             norm,
-            fmin_hz: args.mel_fmin.unwrap_or(0.0),
+            fmin_hz,
             fmax_hz: args.mel_fmax,
         };
-        // Everything but the Nyquist limit can be checked before the file is read.
-        if let Err(m) = opts.spec(u32::MAX).validate(u32::MAX) {
+        // The band count and the norm, on a range that passes: the range against the
+        // Nyquist frequency is checked once the file's rate is known.
+        let probe = MelSpec {
+            fmin_hz: 0.0,
+            fmax_hz: 1.0,
+            ..opts.spec(2)
+        };
+        if let Err(m) = probe.validate(2) {
             return Err(invalid("--mel", m));
         }
         Ok(Some(opts))
@@ -553,6 +639,24 @@ impl MelOptions {
             norm: self.norm,
         }
     }
+}
+
+/// Largest `n_mels × n_fft` of `analyze --mel`: 2^24, so the filterbank holds at most
+/// 2^23 + n_mels weights (32 MiB as f32), and `--export`, which writes them as JSON text,
+/// peaks near 0.55 GB. E.g. 128 bands up to n_fft 65536 or 4096 bands up to 4096.
+pub const MAX_MEL_BANDS_X_N_FFT: usize = 1 << 24;
+
+fn check_mel_size(n_mels: usize, fft_size: usize) -> Result<()> {
+    if n_mels.saturating_mul(fft_size) <= MAX_MEL_BANDS_X_N_FFT {
+        return Ok(());
+    }
+    Err(invalid(
+        "--mel",
+        format!(
+            "{n_mels} bands at n_fft {fft_size}: the filterbank is limited to n_mels x n_fft <= {MAX_MEL_BANDS_X_N_FFT} (at most {} bands at this n_fft)",
+            MAX_MEL_BANDS_X_N_FFT / fft_size
+        ),
+    ))
 }
 
 impl TryFrom<&AnalyzeArgs> for AnalyzeConfig {
@@ -571,6 +675,10 @@ impl TryFrom<&AnalyzeArgs> for AnalyzeConfig {
                 format!("'{}' must end in .npy", args.output.display()),
             ));
         }
+        let mel = MelOptions::new(&args.mel)?;
+        if let Some(m) = &mel {
+            check_mel_size(m.n_mels, params.fft_size)?;
+        }
         Ok(AnalyzeConfig {
             input: args.input.clone(),
             output: args.output.clone(),
@@ -578,8 +686,9 @@ impl TryFrom<&AnalyzeArgs> for AnalyzeConfig {
             scale,
             center: args.center,
             channel: channel_select(args.channel),
-            mel: MelOptions::new(&args.mel)?,
+            mel,
             export: args.export.clone(),
+            nan: args.nan,
         })
     }
 }

@@ -58,6 +58,12 @@ pub enum Error {
     /// The window system failed while running.
     #[error("window: {0}")]
     Display(String),
+    /// `analyze` or `render` received SIGINT, SIGTERM or SIGHUP and stopped.
+    #[error("interrupted by {signal}: stopped, and removed the partial outputs")]
+    Interrupted {
+        /// The signal's name.
+        signal: &'static str,
+    },
     /// A thread could not be started.
     #[error("cannot start thread: {0}")]
     Thread(#[from] std::io::Error),

@@ -23,7 +23,7 @@ use crate::dsp::mel::{MelFilterbank, MelNorm, MelScale};
 use crate::dsp::scale::{Scale, FLOOR_POWER};
 use crate::dsp::stft::StftParams;
 use crate::error::{Error, Result};
-use crate::render::png_out::with_temporary;
+use crate::offline::staged::{commit_all, Staged};
 
 /// What was computed, for the export.
 ///
@@ -137,44 +137,77 @@ pub fn to_json(spec: &ExportSpec<'_>) -> Value {
     v
 }
 
-/// Writes `path` (the JSON) and its three snippets next to it, each atomically.
+/// The JSON file's name, checked: it must end in `.json`.
 ///
 /// # Errors
-/// The path does not end in `.json`, or a file cannot be written.
-pub fn write(path: &Path, spec: &ExportSpec<'_>) -> Result<Vec<PathBuf>> {
-    let json_name = path
-        .file_name()
+/// Any other name.
+pub fn json_name(path: &Path) -> Result<&str> {
+    path.file_name()
         .and_then(|n| n.to_str())
         .filter(|n| n.to_ascii_lowercase().ends_with(".json"))
         .ok_or_else(|| Error::InvalidArgument {
             flag: "--export",
             message: format!("'{}' must end in .json", path.display()),
-        })?;
+        })
+}
+
+/// Every file [`write`] creates for `path`: the JSON, then `STEM.librosa.py`,
+/// `STEM.torch.py` and `STEM.tf.py` beside it.
+///
+/// # Errors
+/// The path does not end in `.json`.
+pub fn paths(path: &Path) -> Result<Vec<PathBuf>> {
+    let json_name = json_name(path)?;
     let stem = &json_name[..json_name.len() - 5];
+    let mut all = vec![path.to_path_buf()];
+    for lib in [Lib::Librosa, Lib::Torch, Lib::Tf] {
+        all.push(path.with_file_name(format!("{stem}.{}.py", lib.key())));
+    }
+    Ok(all)
+}
+
+/// Writes the JSON and its three snippets ([`paths`]) under temporary names, for the
+/// caller to commit with the run's other outputs.
+///
+/// # Errors
+/// The path does not end in `.json`, or a file cannot be written.
+pub fn stage(path: &Path, spec: &ExportSpec<'_>) -> Result<Vec<Staged>> {
+    let json_name = json_name(path)?;
     let mut value = to_json(spec);
     for lib in [Lib::Librosa, Lib::Torch, Lib::Tf] {
         value["snippets"][lib.key()] = json!(snippet(lib, json_name));
     }
     let text = serde_json::to_string_pretty(&value).expect("a JSON value always serialises");
-    let mut written = vec![path.to_path_buf()];
-    write_text(path, &text)?;
-    for lib in [Lib::Librosa, Lib::Torch, Lib::Tf] {
-        let p = path.with_file_name(format!("{stem}.{}.py", lib.key()));
-        write_text(&p, &snippet(lib, json_name))?;
-        written.push(p);
-    }
+    let mut texts = vec![text];
+    texts.extend([Lib::Librosa, Lib::Torch, Lib::Tf].map(|lib| snippet(lib, json_name)));
+    paths(path)?
+        .iter()
+        .zip(texts)
+        .map(|(p, text)| stage_text(p, &text))
+        .collect()
+}
+
+/// Writes `path` (the JSON) and its three snippets next to it, all or none.
+///
+/// # Errors
+/// The path does not end in `.json`, or a file cannot be written.
+pub fn write(path: &Path, spec: &ExportSpec<'_>) -> Result<Vec<PathBuf>> {
+    let staged = stage(path, spec)?;
+    let written = staged.iter().map(|s| s.target().to_path_buf()).collect();
+    commit_all(staged)?;
     Ok(written)
 }
 
-fn write_text(path: &Path, text: &str) -> Result<()> {
-    with_temporary(path, |mut w| {
-        w.write_all(text.as_bytes())?;
-        w.flush()
-    })
-    .map_err(|source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    })
+fn stage_text(path: &Path, text: &str) -> Result<Staged> {
+    let mut staged = Staged::create(path)?;
+    staged
+        .write_all(text.as_bytes())
+        .and_then(|()| staged.flush())
+        .map_err(|source| Error::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(staged)
 }
 
 #[derive(Clone, Copy)]
@@ -299,7 +332,7 @@ def spectrogram(x):
     coeffs = P["window"]["coefficients_f64"]
     if P["center"]:
         y = np.pad(x, n_fft // 2)[(n_fft - win) // 2:]
-        frames = 1 + len(x) // hop
+        frames = 1 + (len(x) + 2 * (n_fft // 2) - n_fft) // hop
     else:
         y = x
         frames = 1 + (len(x) - win) // hop

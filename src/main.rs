@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use hopscope::cli::Cli;
+use hopscope::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -21,6 +21,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // analyze and render stop on SIGINT/SIGTERM/SIGHUP and remove their partial outputs.
+    if matches!(cli.command, Some(Command::Analyze(_) | Command::Render(_))) {
+        if let Err(e) = hopscope::offline::interrupt::install() {
+            eprintln!("hopscope: error: cannot install the signal handlers: {e}");
+            return ExitCode::from(2);
+        }
+    }
     match hopscope::app::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -1,13 +1,13 @@
 //! `.npy` output (NumPy format 1.0): little-endian float32, C order.
 //!
-//! Rows are streamed to a temporary name beside the target and renamed when the last
-//! row is written, so a failed run never leaves a partial output file.
+//! Rows are streamed to a temporary name beside the target ([`Staged`]); the caller
+//! renames it with the run's other outputs, so a failed run never leaves a partial file.
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::offline::staged::Staged;
 
 /// The 1.0 header for a float32 C-order array of `shape`, padded to 64 bytes.
 pub fn header(shape: &[usize]) -> Vec<u8> {
@@ -30,39 +30,34 @@ pub fn header(shape: &[usize]) -> Vec<u8> {
     out
 }
 
-/// A `rows × cols` float32 array written row block by row block.
+/// A `rows × cols` float32 array written row block by row block into a
+/// [`Staged`] file: nothing appears at the target until the caller commits what
+/// [`NpyWriter::finish`] returns, and dropping either removes the temporary file.
 ///
-/// Thread: whoever owns it (the offline writer thread). Dropping it unfinished
-/// removes the temporary file.
+/// Thread: whoever owns it (the offline writer thread).
 pub struct NpyWriter {
     path: PathBuf,
-    tmp: PathBuf,
-    out: Option<BufWriter<File>>,
+    out: BufWriter<Staged>,
     expected: usize,
     written: usize,
-    renamed: bool,
 }
 
 impl NpyWriter {
-    /// Creates the temporary file and writes the header.
+    /// Creates the temporary file beside `path` and writes the header.
     ///
     /// # Errors
     /// The directory is missing or not writable.
     pub fn create(path: &Path, rows: usize, cols: usize) -> Result<Self> {
-        let tmp = temp_path(path);
+        let staged = Staged::create(path)?;
+        let header = header(&[rows, cols]);
+        let bytes = header.len() + rows.saturating_mul(cols).saturating_mul(4);
         let mut w = NpyWriter {
             path: path.to_path_buf(),
-            out: None,
-            tmp,
+            out: BufWriter::with_capacity(bytes.min(1 << 20), staged),
             expected: rows * cols,
             written: 0,
-            renamed: false,
         };
-        let file = File::create(&w.tmp).map_err(|e| w.error(e))?;
-        let mut out = BufWriter::with_capacity(1 << 20, file);
-        out.write_all(&header(&[rows, cols]))
-            .map_err(|e| w.error(e))?;
-        w.out = Some(out);
+        w.out.write_all(&header).map_err(|e| w.error(e))?;
         Ok(w)
     }
 
@@ -78,26 +73,22 @@ impl NpyWriter {
     /// # Errors
     /// Any I/O failure.
     pub fn write(&mut self, values: &[f32]) -> Result<()> {
-        let out = self
-            .out
-            .as_mut()
-            .expect("write after finish is a caller bug");
         #[cfg(target_endian = "little")]
-        let r = out.write_all(bytemuck::cast_slice(values));
+        let r = self.out.write_all(bytemuck::cast_slice(values));
         #[cfg(not(target_endian = "little"))]
         let r = values
             .iter()
-            .try_for_each(|v| out.write_all(&v.to_le_bytes()));
+            .try_for_each(|v| self.out.write_all(&v.to_le_bytes()));
         r.map_err(|e| self.error(e))?;
         self.written += values.len();
         Ok(())
     }
 
-    /// Flushes and renames the file into place.
+    /// Flushes the file and returns it, complete but still under its temporary name.
     ///
     /// # Errors
     /// Fewer values than announced, or an I/O failure.
-    pub fn finish(mut self) -> Result<()> {
+    pub fn finish(self) -> Result<Staged> {
         if self.written != self.expected {
             let e = std::io::Error::other(format!(
                 "internal: wrote {} of {} values",
@@ -105,28 +96,10 @@ impl NpyWriter {
             ));
             return Err(self.error(e));
         }
-        let mut out = self.out.take().expect("finish once");
-        out.flush().map_err(|e| self.error(e))?;
-        drop(out);
-        std::fs::rename(&self.tmp, &self.path).map_err(|e| self.error(e))?;
-        self.renamed = true;
-        Ok(())
+        let path = self.path;
+        self.out.into_inner().map_err(|e| Error::Write {
+            path,
+            source: e.into_error(),
+        })
     }
-}
-
-impl Drop for NpyWriter {
-    fn drop(&mut self) {
-        if !self.renamed {
-            self.out = None;
-            let _ = std::fs::remove_file(&self.tmp);
-        }
-    }
-}
-
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out.npy".into());
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }

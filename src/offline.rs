@@ -1,6 +1,14 @@
 //! Offline analysis: WAV (hound) → the live engine's [`FrameTransform`] → `.npy`.
+//!
+//! Every output of a run (the `.npy` or `.png`, the `--export` files) is written under a
+//! temporary name ([`staged`]) and renamed into place only when all are complete; a
+//! signal stops the run and removes them ([`interrupt`]).
+
+pub mod interrupt;
+pub mod staged;
 
 use std::borrow::Cow;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use realfft::RealFftPlanner;
@@ -11,8 +19,47 @@ use crate::dsp::scale::{power_to_db, Calibration, Scale};
 use crate::dsp::stft::{FrameTransform, StftParams};
 use crate::dsp::window::WindowSums;
 
+use crate::analysis::ChannelSelect;
 use crate::error::{Error, Result};
+use crate::offline::staged::{commit_all, Staged};
+use crate::wav::{NanPolicy, WavAudio};
 use crate::{npy, wav};
+
+/// The mono signal `analyze`, `render` and `suggest` analyse: `audio`'s selected channel
+/// or the mix of all, its non-finite samples refused or set to 0 as `policy` says (then
+/// with a warning on stderr naming how many).
+///
+/// # Errors
+/// A channel that does not exist; NaN or ±Inf samples under [`NanPolicy::Error`].
+pub fn analysed_mono(
+    mut audio: WavAudio,
+    select: ChannelSelect,
+    policy: NanPolicy,
+    path: &Path,
+) -> Result<Vec<f32>> {
+    select.check(audio.channels)?;
+    if let Some(bad) = audio.non_finite(select) {
+        let what = bad.describe(audio.sample_rate_hz);
+        match policy {
+            NanPolicy::Error => {
+                return Err(Error::Wav {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "{what}: pass --nan zero to analyse it with those samples set to 0"
+                    ),
+                })
+            }
+            NanPolicy::Zero => {
+                eprintln!(
+                    "hopscope: warning: '{}': {what}: set to 0 (--nan zero)",
+                    path.display()
+                );
+                audio.zero_non_finite(select);
+            }
+        }
+    }
+    Ok(audio.into_mono(select))
+}
 
 /// A signal prepared for framing: samples plus the number of rows to take.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,7 +71,8 @@ pub struct Framed<'a> {
 }
 
 /// Frames `signal` causally (librosa `center=False`), or as librosa `center=True`
-/// with `pad_mode="constant"`: `n_fft/2` zeros at both ends, `1 + L/hop` rows.
+/// with `pad_mode="constant"`: `n_fft/2` zeros at both ends, `1 + (L + 2·(n_fft/2) −
+/// n_fft)/hop` rows (`1 + L/hop` for an even n_fft).
 ///
 /// With `win_length < n_fft`, librosa's centred frame `m` windows padded samples
 /// `[m·hop + left, m·hop + left + win_length)`, `left = (n_fft − win_length)/2`; the
@@ -40,8 +88,12 @@ pub fn frame_signal<'a>(signal: &'a [f32], params: &StftParams, center: bool) ->
     let front = half - params.window_offset();
     let mut samples = vec![0.0; front + signal.len() + half];
     samples[front..front + signal.len()].copy_from_slice(signal);
-    let rows =
-        (1 + signal.len() / params.hop_size).min(params.rows_for(samples.len() as u64) as usize);
+    // librosa's count: n_fft-long frames over the signal padded by n_fft/2 each side
+    // (1 + L/hop for an even n_fft, one fewer when L is a multiple of hop for an odd one).
+    let rows = (signal.len() + 2 * half)
+        .checked_sub(params.fft_size)
+        .map_or(0, |n| n / params.hop_size + 1)
+        .min(params.rows_for(samples.len() as u64) as usize);
     Framed {
         samples: Cow::Owned(samples),
         rows,
@@ -206,23 +258,18 @@ impl MelStage {
 
 /// Computes every row of `framed` block by block and streams them into `writer`:
 /// the workers fill block k+1 while a writer thread writes block k. With `mel`, rows are
-/// mel bands.
+/// mel bands. Returns the finished file, still under its temporary name.
 ///
 /// # Errors
-/// Any write failure (the temporary file is removed).
+/// Any write failure, or a signal between blocks (the temporary file is removed).
 pub fn stream_rows(
     framed: &Framed<'_>,
     params: StftParams,
     scale: Scale,
     mel: Option<&MelStage>,
     mut writer: npy::NpyWriter,
-) -> Result<()> {
-    let linear_bins = params.num_bins();
-    let bins = mel.map_or(linear_bins, |m| m.filterbank.n_mels());
-    let mut linear = match mel {
-        Some(_) => vec![0.0f32; BLOCK_ROWS * linear_bins],
-        None => Vec::new(),
-    };
+) -> Result<Staged> {
+    let bins = mel.map_or(params.num_bins(), |m| m.filterbank.n_mels());
     let (full_tx, full_rx) = crossbeam_channel::bounded::<(Vec<f32>, usize)>(1);
     let (empty_tx, empty_rx) = crossbeam_channel::bounded::<Vec<f32>>(2);
     for _ in 0..2 {
@@ -230,13 +277,9 @@ pub fn stream_rows(
             .send(vec![0.0; BLOCK_ROWS * bins])
             .expect("receiver alive");
     }
-    let mut workers = transforms(
-        params,
-        mel.map_or(scale, MelStage::input_scale),
-        worker_threads(),
-    );
+    let mut blocks = RowBlocks::new(params, scale, mel);
     std::thread::scope(|scope| {
-        let write = scope.spawn(move || -> Result<()> {
+        let write = scope.spawn(move || -> Result<Staged> {
             for (buf, len) in full_rx {
                 writer.write(&buf[..len])?;
                 let _ = empty_tx.send(buf);
@@ -244,48 +287,111 @@ pub fn stream_rows(
             writer.finish()
         });
         let mut first_row = 0;
-        while first_row < framed.rows {
+        while first_row < framed.rows && interrupt::received().is_none() {
             let n = BLOCK_ROWS.min(framed.rows - first_row);
             let Ok(mut buf) = empty_rx.recv() else { break };
-            match mel {
-                None => compute_rows(
-                    &framed.samples,
-                    first_row,
-                    &mut workers,
-                    &mut buf[..n * bins],
-                ),
-                Some(stage) => {
-                    let lin = &mut linear[..n * linear_bins];
-                    compute_rows(&framed.samples, first_row, &mut workers, lin);
-                    for (spectrum, out) in lin
-                        .chunks_exact_mut(linear_bins)
-                        .zip(buf[..n * bins].chunks_exact_mut(bins))
-                    {
-                        stage.apply(spectrum, out);
-                    }
-                }
-            }
+            blocks.compute(&framed.samples, first_row, &mut buf[..n * bins]);
             if full_tx.send((buf, n * bins)).is_err() {
                 break; // the writer failed; its error is returned below
             }
             first_row += n;
         }
         drop(full_tx);
-        write.join().expect("the writer thread does not panic")
+        let written = write.join().expect("the writer thread does not panic");
+        interrupt::check()?;
+        written
     })
+}
+
+/// The workers' side of [`stream_rows`]: one block of linear or mel rows at a time.
+struct RowBlocks<'a> {
+    workers: Vec<FrameTransform>,
+    mel: Option<&'a MelStage>,
+    /// Linear rows of a block, before the mel stage (empty without one).
+    linear: Vec<f32>,
+}
+
+impl<'a> RowBlocks<'a> {
+    fn new(params: StftParams, scale: Scale, mel: Option<&'a MelStage>) -> Self {
+        let linear = match mel {
+            Some(_) => vec![0.0f32; BLOCK_ROWS * params.num_bins()],
+            None => Vec::new(),
+        };
+        let scale = mel.map_or(scale, MelStage::input_scale);
+        RowBlocks {
+            workers: transforms(params, scale, worker_threads()),
+            mel,
+            linear,
+        }
+    }
+
+    /// Rows `first_row..` of `samples` into `out` (whole rows).
+    fn compute(&mut self, samples: &[f32], first_row: usize, out: &mut [f32]) {
+        let Some(stage) = self.mel else {
+            return compute_rows(samples, first_row, &mut self.workers, out);
+        };
+        let (linear_bins, bins) = (
+            self.workers[0].params().num_bins(),
+            stage.filterbank.n_mels(),
+        );
+        let lin = &mut self.linear[..out.len() / bins * linear_bins];
+        compute_rows(samples, first_row, &mut self.workers, lin);
+        for (spectrum, row) in lin
+            .chunks_exact_mut(linear_bins)
+            .zip(out.chunks_exact_mut(bins))
+        {
+            stage.apply(spectrum, row);
+        }
+    }
+}
+
+/// `result`; a failure after a signal arrived is reported as [`Error::Interrupted`] (it
+/// is the signal's doing, e.g. a staged write refused). A run that committed its
+/// outputs before the signal was seen succeeded.
+fn unless_interrupted<T>(result: Result<T>) -> Result<T> {
+    match result {
+        Err(e) => interrupt::check().and(Err(e)),
+        ok => ok,
+    }
+}
+
+/// Checks the names of a run's outputs (the export's must end in `.json`, none may be a
+/// directory) and removes the temporaries that killed runs left for them.
+///
+/// # Errors
+/// A bad export name, or an output path that is a directory.
+pub fn prepare_outputs(output: &Path, export: Option<&Path>) -> Result<()> {
+    let mut targets = vec![output.to_path_buf()];
+    if let Some(path) = export {
+        targets.extend(crate::export::paths(path)?);
+    }
+    for target in &targets {
+        if target.is_dir() {
+            return Err(Error::Write {
+                path: target.clone(),
+                source: std::io::Error::other("it is a directory"),
+            });
+        }
+        staged::remove_stale(target);
+    }
+    Ok(())
 }
 
 /// Runs `hopscope analyze`.
 ///
 /// # Errors
 /// Unreadable WAV, a channel that does not exist, a file too short for one frame,
-/// or an unwritable output.
+/// an unwritable output, or a signal (nothing is written then).
 pub fn analyze(cfg: &AnalyzeConfig) -> Result<AnalyzeReport> {
+    unless_interrupted(analyze_staged(cfg))
+}
+
+fn analyze_staged(cfg: &AnalyzeConfig) -> Result<AnalyzeReport> {
     let started = Instant::now();
+    prepare_outputs(&cfg.output, cfg.export.as_deref())?;
     let audio = wav::read_wav(&cfg.input)?;
-    cfg.channel.check(audio.channels)?;
     let (sample_rate_hz, channels) = (audio.sample_rate_hz, audio.channels);
-    let mono = audio.into_mono(cfg.channel);
+    let mono = analysed_mono(audio, cfg.channel, cfg.nan, &cfg.input)?;
     let framed = frame_signal(&mono, &cfg.params, cfg.center);
     if framed.rows == 0 {
         return Err(Error::Wav {
@@ -297,45 +403,33 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<AnalyzeReport> {
             ),
         });
     }
-    let mel = match cfg.mel {
-        Some(opts) => {
-            let spec = opts.spec(sample_rate_hz);
-            spec.validate(sample_rate_hz)
-                .map_err(|m| Error::InvalidArgument {
-                    flag: "--mel",
-                    message: m,
-                })?;
-            let stage = MelStage::new(spec, sample_rate_hz, cfg.params, cfg.scale);
-            let dead = stage.filterbank.dead_bands();
-            if dead > 0 {
-                eprintln!(
-                    "hopscope: warning: {dead} of {} mel bands contain no FFT bin at n_fft {} (all zero): use a larger --n-fft or fewer bands",
-                    spec.n_mels, cfg.params.fft_size
-                );
-            }
-            Some(stage)
-        }
-        None => None,
-    };
+    let mel = cfg
+        .mel
+        .map(|opts| mel_stage(opts, sample_rate_hz, cfg))
+        .transpose()?;
     let bins = mel
         .as_ref()
         .map_or(cfg.params.num_bins(), |m| m.filterbank.n_mels());
+    interrupt::check()?;
     let writer = npy::NpyWriter::create(&cfg.output, framed.rows, bins)?;
-    stream_rows(&framed, cfg.params, cfg.scale, mel.as_ref(), writer)?;
-    let exported = match &cfg.export {
-        Some(path) => crate::export::write(
-            path,
-            &crate::export::ExportSpec {
-                sample_rate_hz,
-                params: cfg.params,
-                center: cfg.center,
-                scale: cfg.scale,
-                mel: mel.as_ref().map(|m| &m.filterbank),
-                channel: cfg.channel.index_in(channels),
-            },
-        )?,
-        None => Vec::new(),
+    let mut staged = vec![stream_rows(
+        &framed,
+        cfg.params,
+        cfg.scale,
+        mel.as_ref(),
+        writer,
+    )?];
+    let spec = crate::export::ExportSpec {
+        sample_rate_hz,
+        params: cfg.params,
+        center: cfg.center,
+        scale: cfg.scale,
+        mel: mel.as_ref().map(|m| &m.filterbank),
+        channel: cfg.channel.index_in(channels),
     };
+    let exported = stage_export(cfg.export.as_deref(), &spec, &mut staged)?;
+    interrupt::check()?;
+    commit_all(staged)?;
     Ok(AnalyzeReport {
         rows: framed.rows,
         bins,
@@ -345,6 +439,44 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<AnalyzeReport> {
         elapsed: started.elapsed(),
         exported,
     })
+}
+
+/// Stages the `--export` files (if asked) after `staged`; returns their paths.
+fn stage_export(
+    path: Option<&Path>,
+    spec: &crate::export::ExportSpec<'_>,
+    staged: &mut Vec<Staged>,
+) -> Result<Vec<std::path::PathBuf>> {
+    let Some(path) = path else {
+        return Ok(Vec::new());
+    };
+    let files = crate::export::stage(path, spec)?;
+    let paths = files.iter().map(|f| f.target().to_path_buf()).collect();
+    staged.extend(files);
+    Ok(paths)
+}
+
+/// The mel stage of `analyze --mel`, with a warning for bands that hold no FFT bin.
+fn mel_stage(
+    opts: crate::config::MelOptions,
+    sample_rate_hz: u32,
+    cfg: &AnalyzeConfig,
+) -> Result<MelStage> {
+    let spec = opts.spec(sample_rate_hz);
+    spec.validate(sample_rate_hz)
+        .map_err(|m| Error::InvalidArgument {
+            flag: "--mel",
+            message: m,
+        })?;
+    let stage = MelStage::new(spec, sample_rate_hz, cfg.params, cfg.scale);
+    let dead = stage.filterbank.dead_bands();
+    if dead > 0 {
+        eprintln!(
+            "hopscope: warning: {dead} of {} mel bands contain no FFT bin at n_fft {} (all zero): use a larger --n-fft or fewer bands",
+            spec.n_mels, cfg.params.fft_size
+        );
+    }
+    Ok(stage)
 }
 
 /// What `render` did.
@@ -535,6 +667,9 @@ pub fn index_tiles(
         let mut column = vec![0.0f32; height];
         let mut block = vec![0u8; TILE_BLOCK * height];
         for at in (0..columns).step_by(TILE_BLOCK) {
+            if interrupt::received().is_some() {
+                break; // the caller returns the interruption
+            }
             let n = TILE_BLOCK.min(columns - at);
             for (j, out) in block.chunks_exact_mut(height).take(n).enumerate() {
                 let start = (first + at + j) * params.hop_size;
@@ -583,23 +718,47 @@ pub fn plot_row(
     tiles.colour_row(y - plot.y, lut, &mut out[plot.x..plot.x + plot.w]);
 }
 
+/// Most plot pixels (STFT rows × plot height) `render` draws: 2^28, so the colour-index
+/// tiles hold at most 256 MiB and the frame at most 1 GiB of address space (zeroed
+/// lazily: only the margins' pages are touched). E.g. 262 000 columns at the default
+/// 1025-pixel height of n_fft 2048: 23 min of 48 kHz audio at hop 256.
+pub const MAX_RENDER_PLOT_PIXELS: usize = 1 << 28;
+
+/// Refuses a plot of `rows` columns × `plot_h` pixels over [`MAX_RENDER_PLOT_PIXELS`],
+/// before anything of that size is allocated.
+fn check_plot_size(rows: usize, plot_h: usize) -> Result<()> {
+    let pixels = rows.saturating_mul(plot_h);
+    if pixels <= MAX_RENDER_PLOT_PIXELS {
+        return Ok(());
+    }
+    Err(Error::InvalidArgument {
+        flag: "--hop",
+        message: format!(
+            "the plot would be {rows} columns x {plot_h} px = {pixels} pixels, over the limit of {MAX_RENDER_PLOT_PIXELS}: raise --hop, lower --height or --n-fft, or render an excerpt"
+        ),
+    })
+}
+
 /// Runs `hopscope render`: the whole file, one column per row, through the window's
 /// column map, colormap and chrome.
 ///
 /// # Errors
 /// Unreadable WAV, a bad channel or frequency range, a file too short, an unwritable output.
 pub fn render(cfg: &crate::config::RenderConfig) -> Result<RenderReport> {
-    use crate::render::chrome::{self, Layout};
+    unless_interrupted(render_staged(cfg))
+}
+
+fn render_staged(cfg: &crate::config::RenderConfig) -> Result<RenderReport> {
+    use crate::render::chrome::Layout;
     use crate::render::colormap::Colormap;
     use crate::render::freqmap::ColumnMap;
-    use crate::render::text::Canvas;
 
     let started = Instant::now();
+    prepare_outputs(&cfg.output, cfg.export.as_deref())?;
     let audio = wav::read_wav(&cfg.input)?;
-    cfg.channel.check(audio.channels)?;
     let (sample_rate_hz, channels) = (audio.sample_rate_hz, audio.channels);
     let axis = cfg.look.axis(cfg.freq_scale, sample_rate_hz)?;
-    let mono = audio.into_mono(cfg.channel);
+    let mono = analysed_mono(audio, cfg.channel, cfg.nan, &cfg.input)?;
     let params = cfg.params;
     let rows = params.rows_for(mono.len() as u64) as usize;
     if rows == 0 {
@@ -614,28 +773,86 @@ pub fn render(cfg: &crate::config::RenderConfig) -> Result<RenderReport> {
     }
     let bins = params.num_bins();
     let plot_h = cfg.height.unwrap_or(bins);
+    check_plot_size(rows, plot_h)?;
+    // Staged before the work, so an unwritable output fails at once.
+    let mut png = Staged::create(&cfg.output)?;
     let layout = Layout::for_plot(rows, plot_h);
     let map = ColumnMap::new(&axis, plot_h, params.fft_size, sample_rate_hz);
     let cmap = Colormap::new(cfg.look.colormap);
-    let range = cfg.look.range;
 
-    // 1. STFT rows → column map → colour index, transposed into row-major tiles.
+    // STFT rows → column map → colour index, transposed into row-major tiles.
     let threads = worker_threads();
-    let tiles = index_tiles(&mono, rows, params, &map, range, threads);
+    let tiles = index_tiles(&mono, rows, params, &map, cfg.look.range, threads);
+    interrupt::check()?;
+    let seconds = mono.len() as f64 / f64::from(sample_rate_hz);
+    let frame = chrome_frame(cfg, &layout, &axis, &cmap, sample_rate_hz, seconds);
 
-    // 3. Chrome: the window's axes, ticks, colour bar and a title with the parameters.
-    let seconds_per_column = params.hop_size as f64 / sample_rate_hz as f64;
-    let ticks = time_ticks(
+    // Each image row is assembled from the chrome's margins and the tiles through the
+    // colormap while the encoder compresses bands of rows in parallel.
+    let lut = cmap.lut();
+    let row = |y: usize, out: &mut [u32]| plot_row(&layout, &frame, &tiles, lut, y, out);
+    write_png(&mut png, &layout, threads, &row).map_err(|source| Error::Write {
+        path: cfg.output.clone(),
+        source,
+    })?;
+    let mut staged = vec![png];
+    let spec = crate::export::ExportSpec {
+        sample_rate_hz,
+        params,
+        center: false,
+        scale: Scale::Db,
+        mel: None,
+        channel: cfg.channel.index_in(channels),
+    };
+    let exported = stage_export(cfg.export.as_deref(), &spec, &mut staged)?;
+    interrupt::check()?;
+    commit_all(staged)?;
+    Ok(RenderReport {
+        width: layout.width,
+        height: layout.height,
         rows,
-        seconds_per_column,
-        params.win_length as f64 / sample_rate_hz as f64,
+        bins,
+        elapsed: started.elapsed(),
+        exported,
+    })
+}
+
+/// Encodes the `layout`-sized image whose rows `row` gives into `png`, flushed.
+fn write_png(
+    png: &mut Staged,
+    layout: &crate::render::chrome::Layout,
+    threads: usize,
+    row: &crate::render::png_out::RowSource<'_>,
+) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, png);
+    crate::render::png_out::encode_rows(&mut out, layout.width, layout.height, threads, row)?;
+    std::io::Write::flush(&mut out)
+}
+
+/// The image with everything but the plot painted by `chrome::draw`: the window's axes,
+/// ticks, colour bar and a title with the parameters. A zeroed allocation is mapped
+/// lazily, so only the margins' pages are ever touched; the plot comes from the tiles.
+fn chrome_frame(
+    cfg: &crate::config::RenderConfig,
+    layout: &crate::render::chrome::Layout,
+    axis: &crate::render::freqmap::FreqAxis,
+    cmap: &crate::render::colormap::Colormap,
+    sample_rate_hz: u32,
+    seconds: f64,
+) -> Vec<u32> {
+    let (params, range) = (cfg.params, cfg.look.range);
+    let sr = f64::from(sample_rate_hz);
+    let ticks = time_ticks(
+        layout.plot.w,
+        params.hop_size as f64 / sr,
+        params.win_length as f64 / sr,
     );
     let name = cfg
         .input
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let title = format!(
-        "{name}  {sample_rate_hz} Hz  n_fft {}  win {}  hop {}  {}  {} {:.0}-{:.0} Hz  {:.0}..{:.0} dBFS  {:.1} s",
+        "{name}  {sample_rate_hz} Hz  n_fft {}  win {}  hop {}  {}  {} {:.0}-{:.0} Hz  {:.0}..{:.0} dBFS  {seconds:.1} s",
         params.fft_size,
         params.win_length,
         params.hop_size,
@@ -645,60 +862,25 @@ pub fn render(cfg: &crate::config::RenderConfig) -> Result<RenderReport> {
         axis.fmax_hz,
         range.floor_db,
         range.ceiling_db,
-        mono.len() as f64 / sample_rate_hz as f64
     );
-    // `chrome::draw` paints everything but the plot. A zeroed allocation is mapped
-    // lazily, so only the margins' pages are ever touched; the plot comes from the tiles.
     let (width, height) = (layout.width, layout.height);
     let mut frame = vec![0u32; width * height];
-    let mut canvas = Canvas {
+    let mut canvas = crate::render::text::Canvas {
         pixels: &mut frame,
         width,
         height,
     };
-    chrome::draw(
+    crate::render::chrome::draw(
         &mut canvas,
-        &layout,
-        &axis,
-        &cmap,
+        layout,
+        axis,
+        cmap,
         range,
         &ticks,
         &title,
         "dBFS",
     );
-
-    // 2. PNG, atomically: each image row is assembled from the chrome's margins and the
-    // tiles through the colormap while the encoder compresses bands of rows in parallel.
-    let lut = cmap.lut();
-    let row = |y: usize, out: &mut [u32]| plot_row(&layout, &frame, &tiles, lut, y, out);
-    crate::render::png_out::write_rows_atomic(&cfg.output, width, height, threads, &row).map_err(
-        |source| Error::Write {
-            path: cfg.output.clone(),
-            source,
-        },
-    )?;
-    let exported = match &cfg.export {
-        Some(path) => crate::export::write(
-            path,
-            &crate::export::ExportSpec {
-                sample_rate_hz,
-                params,
-                center: false,
-                scale: Scale::Db,
-                mel: None,
-                channel: cfg.channel.index_in(channels),
-            },
-        )?,
-        None => Vec::new(),
-    };
-    Ok(RenderReport {
-        width,
-        height,
-        rows,
-        bins,
-        elapsed: started.elapsed(),
-        exported,
-    })
+    frame
 }
 
 #[cfg(test)]

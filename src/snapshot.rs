@@ -133,13 +133,13 @@ fn fill(tmp: &Path, snap: &Snapshot) -> Result<()> {
     );
     let mut npy = NpyWriter::create(&tmp.join("rows.npy"), rows, p.num_bins())?;
     npy.write(&values)?;
-    npy.finish()?;
+    npy.finish()?.commit()?;
 
     let h = snap.display_height.max(1);
     let cols = snap.display.len() / h;
     let mut npy = NpyWriter::create(&tmp.join("display.npy"), cols, h)?;
     npy.write(&snap.display[..cols * h])?;
-    npy.finish()?;
+    npy.finish()?.commit()?;
 
     export::write(
         &tmp.join("params.json"),

@@ -45,7 +45,7 @@ use crate::dsp::stft::{FrameTransform, StftParams, MAX_FFT_SIZE, MIN_FFT_SIZE};
 use crate::dsp::window::{WindowKind, ALL_WINDOWS};
 use crate::error::{Error, Result};
 use crate::offline::worker_threads;
-use crate::wav;
+use crate::wav::{self, NanPolicy};
 
 /// Rényi order used throughout (TFTB's default, DSP.md §5).
 pub const RENYI_ORDER: f64 = 3.0;
@@ -167,6 +167,8 @@ pub struct SuggestConfig {
     pub max_fft_size: usize,
     /// Channel to analyse.
     pub channel: ChannelSelect,
+    /// NaN and ±Inf samples: refused, or set to 0.
+    pub nan: NanPolicy,
 }
 
 fn invalid(flag: &'static str, message: impl Into<String>) -> Error {
@@ -251,6 +253,7 @@ impl TryFrom<&SuggestArgs> for SuggestConfig {
             channel: args
                 .channel
                 .map_or(ChannelSelect::Mix, ChannelSelect::Index),
+            nan: args.nan,
         })
     }
 }
@@ -575,9 +578,8 @@ impl SuggestReport {
 pub fn suggest(cfg: &SuggestConfig) -> Result<SuggestReport> {
     let started = Instant::now();
     let audio = wav::read_wav(&cfg.input)?;
-    cfg.channel.check(audio.channels)?;
     let (sample_rate_hz, channels) = (audio.sample_rate_hz, audio.channels);
-    let mono = audio.into_mono(cfg.channel);
+    let mono = crate::offline::analysed_mono(audio, cfg.channel, cfg.nan, &cfg.input)?;
     let wav_error = |message: String| Error::Wav {
         path: cfg.input.clone(),
         message,

@@ -1,9 +1,11 @@
-//! WAV input (hound): 8/16/24/32-bit integer and 32-bit float PCM, any channel count and rate.
+//! WAV input: 8/16/24/32-bit integer and 32-bit float PCM, any channel count and rate.
+//!
+//! The RIFF chunks are walked here rather than by hound, whose reader (3.5) skips an
+//! odd-length chunk without its pad byte, reads `fact` as 4 bytes whatever its length,
+//! and takes 24 valid bits in a 4-byte container as right-justified.
 
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::path::Path;
-
-use hound::{SampleFormat, WavReader};
 
 use crate::analysis::ChannelSelect;
 use crate::error::{Error, Result};
@@ -52,7 +54,120 @@ impl WavAudio {
     }
 }
 
-/// Reads and decodes a whole WAV file.
+/// What `analyze`, `render` and `suggest` do with NaN and ±Inf samples (`--nan`): one
+/// NaN turns every row it touches to NaN (magnitude) or the dB floor, and one Inf reads
+/// hundreds of dB above full scale, so such a file is refused unless asked otherwise.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum NanPolicy {
+    /// Refuse the file: a one-line error with the count and the first one's time.
+    #[default]
+    Error,
+    /// Replace each with 0 and say how many were replaced.
+    Zero,
+}
+
+/// The NaN and ±Inf samples among those a [`ChannelSelect`] analyses.
+///
+/// Thread: any (plain `Copy` data).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NonFinite {
+    /// How many.
+    pub count: usize,
+    /// Frame of the first one.
+    pub first_frame: usize,
+    /// Its channel.
+    pub first_channel: usize,
+}
+
+impl NonFinite {
+    /// `N non-finite sample(s) (NaN or ±Inf), the first at T s (frame F, channel C)`.
+    pub fn describe(&self, sample_rate_hz: u32) -> String {
+        format!(
+            "{} non-finite sample{} (NaN or ±Inf), the first at {:.6} s (frame {}, channel {})",
+            self.count,
+            if self.count == 1 { "" } else { "s" },
+            self.first_frame as f64 / f64::from(sample_rate_hz),
+            self.first_frame,
+            self.first_channel
+        )
+    }
+}
+
+impl WavAudio {
+    /// The non-finite samples among those `select` analyses (every channel of a mix);
+    /// `None` if there are none.
+    pub fn non_finite(&self, select: ChannelSelect) -> Option<NonFinite> {
+        let mut found: Option<NonFinite> = None;
+        for (i, _) in self.selected(select).filter(|(_, v)| !v.is_finite()) {
+            let f = found.get_or_insert(NonFinite {
+                count: 0,
+                first_frame: i / self.channels,
+                first_channel: i % self.channels,
+            });
+            f.count += 1;
+        }
+        found
+    }
+
+    /// Sets the non-finite samples among those `select` analyses to 0.
+    pub fn zero_non_finite(&mut self, select: ChannelSelect) {
+        let ch = self.channels;
+        for (i, v) in self.samples.iter_mut().enumerate() {
+            if is_selected(select, ch, i) && !v.is_finite() {
+                *v = 0.0;
+            }
+        }
+    }
+
+    /// `(index, value)` of every sample `select` analyses.
+    fn selected(&self, select: ChannelSelect) -> impl Iterator<Item = (usize, f32)> + '_ {
+        let ch = self.channels;
+        self.samples
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(move |&(i, _)| is_selected(select, ch, i))
+    }
+}
+
+/// Whether interleaved sample `i` of a `channels`-channel stream is one `select` analyses.
+fn is_selected(select: ChannelSelect, channels: usize, i: usize) -> bool {
+    match select {
+        ChannelSelect::Index(c) if channels > 1 => i % channels == c,
+        _ => true,
+    }
+}
+
+/// How a file's samples are stored, from its header.
+///
+/// Thread: any (plain data).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// Sample rate.
+    pub sample_rate_hz: u32,
+    /// Channels per frame.
+    pub channels: usize,
+    /// IEEE float (else integer PCM).
+    pub float: bool,
+    /// Bytes per stored sample (1–4); the valid bits are left-justified in it.
+    pub container_bytes: usize,
+    /// Offset of the first sample.
+    pub data_offset: u64,
+    /// Bytes the data chunk declares.
+    pub data_bytes: u64,
+}
+
+/// Longest run of bytes read and decoded at once.
+const READ_CHUNK_BYTES: usize = 1 << 20;
+
+/// Reads and decodes a whole WAV file: 8/16/24/32-bit integer PCM (also with fewer
+/// valid bits, left-justified in an extensible container) and 32-bit float, any channel
+/// count and rate. The RIFF chunks are walked as the format defines them (padded to even
+/// lengths, the first `fmt ` before `data`); the RIFF size, byte rate and `fact` chunk are
+/// redundant and ignored.
+///
+/// Memory: the samples (4 bytes each) and one read buffer, both bounded by what the file
+/// holds, never by what its header claims.
 ///
 /// # Errors
 /// A missing, corrupt, truncated or unsupported file, with a one-line reason.
@@ -61,129 +176,254 @@ pub fn read_wav(path: &Path) -> Result<WavAudio> {
         path: path.to_path_buf(),
         message,
     };
-    let mut reader = WavReader::open(path).map_err(|e| err(describe(e)))?;
-    let spec = reader.spec();
-    if spec.channels == 0 {
-        return Err(err("header declares 0 channels".into()));
-    }
-    if spec.sample_rate == 0 {
-        return Err(err("header declares a sample rate of 0 Hz".into()));
-    }
-    let declared = reader.len() as usize;
-    if declared % spec.channels as usize != 0 {
-        return Err(err(format!(
-            "data holds {declared} samples, not a whole number of {}-channel frames",
-            spec.channels
-        )));
-    }
-    let truncated = |got: usize| {
-        err(format!(
-            "truncated: the header declares {declared} samples but the file ends after {got}"
-        ))
-    };
-    if declared == 0 {
-        return Err(err(
-            "contains no audio: the data chunk holds 0 samples".into()
-        ));
-    }
-    // The header's count is untrusted: never reserve more than the file can hold
-    // (a lying header would otherwise abort on allocation failure).
-    let bytes_per_sample = usize::from(spec.bits_per_sample).div_ceil(8).max(1);
-    let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len() as usize);
-    let mut samples = Vec::with_capacity(declared.min(file_bytes / bytes_per_sample));
-    // Bytes per stored sample, from the fmt chunk's block_align (hound 3.5 does not expose it).
-    let container_bytes =
-        fmt_block_align(path).map_or(0, |a| usize::from(a) / usize::from(spec.channels));
-    match (spec.sample_format, spec.bits_per_sample) {
-        // Standard layouts: decode the data chunk straight from its bytes (8× faster
-        // than hound's per-sample iterator); hound has parsed the header and left the
-        // reader at the first sample.
-        (SampleFormat::Float, 32) | (SampleFormat::Int, 8 | 16 | 24 | 32)
-            if container_bytes * 8 == usize::from(spec.bits_per_sample) =>
-        {
-            let mut data = reader.into_inner().take((declared * container_bytes) as u64);
-            let mut chunk = vec![0u8; (1 << 18) * container_bytes];
-            let mut filled = 0;
-            loop {
-                let n = data.read(&mut chunk[filled..]).map_err(|e| err(e.to_string()))?;
-                filled += n;
-                let whole = filled / container_bytes * container_bytes;
-                decode_pcm(&chunk[..whole], spec.sample_format, spec.bits_per_sample, &mut samples);
-                chunk.copy_within(whole..filled, 0);
-                filled -= whole;
-                if n == 0 {
-                    break;
-                }
-            }
-        }
-        (SampleFormat::Float, 32) => {
-            for s in reader.samples::<f32>() {
-                samples.push(s.map_err(|_| truncated(samples.len()))?);
-            }
-        }
-        (SampleFormat::Int, bits @ (8 | 16 | 24 | 32)) => {
-            let scale = 1.0 / (1u64 << (bits - 1)) as f32;
-            for s in reader.samples::<i32>() {
-                samples.push(s.map_err(|_| truncated(samples.len()))? as f32 * scale);
-            }
-        }
-        (format, bits) => {
-            return Err(err(format!(
-                "unsupported sample format: {bits}-bit {} (supported: 8/16/24/32-bit integer, 32-bit float)",
-                if format == SampleFormat::Float { "float" } else { "integer" }
-            )))
-        }
-    }
-    if samples.len() < declared {
-        return Err(truncated(samples.len()));
-    }
+    let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+    let file_bytes = file.metadata().map_err(|e| err(e.to_string()))?.len();
+    let mut reader = std::io::BufReader::with_capacity(4096, file);
+    let layout = read_layout(&mut reader, file_bytes).map_err(err)?;
+    let samples = read_samples(reader, &layout, file_bytes).map_err(|e| match e {
+        ReadError::Interrupted(e) => e,
+        ReadError::Message(m) => err(m),
+    })?;
     Ok(WavAudio {
-        sample_rate_hz: spec.sample_rate,
-        channels: spec.channels as usize,
+        sample_rate_hz: layout.sample_rate_hz,
+        channels: layout.channels,
         samples,
     })
 }
 
-/// `block_align` of the first `fmt ` chunk, found by walking the RIFF chunks.
-fn fmt_block_align(path: &Path) -> Option<u16> {
-    use std::io::{Seek, SeekFrom};
-    let mut f = std::fs::File::open(path).ok()?;
-    let mut riff = [0u8; 12];
-    f.read_exact(&mut riff).ok()?;
-    if &riff[..4] != b"RIFF" || &riff[8..] != b"WAVE" {
-        return None;
-    }
-    for _ in 0..64 {
-        let mut head = [0u8; 8];
-        f.read_exact(&mut head).ok()?;
-        let size = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
-        if &head[..4] == b"fmt " {
-            let mut fmt = [0u8; 14];
-            f.read_exact(&mut fmt).ok()?;
-            return Some(u16::from_le_bytes([fmt[12], fmt[13]]));
-        }
-        f.seek(SeekFrom::Current(i64::from(size) + i64::from(size & 1)))
-            .ok()?;
-    }
-    None
+/// The sample rate and channel count of a WAV file, from its header alone.
+///
+/// # Errors
+/// A missing, corrupt or unsupported file, as [`read_wav`] words it.
+pub fn read_header(path: &Path) -> Result<(u32, usize)> {
+    let err = |message: String| Error::Wav {
+        path: path.to_path_buf(),
+        message,
+    };
+    let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+    let file_bytes = file.metadata().map_err(|e| err(e.to_string()))?.len();
+    let layout = read_layout(&mut std::io::BufReader::new(file), file_bytes).map_err(err)?;
+    Ok((layout.sample_rate_hz, layout.channels))
 }
 
-/// Appends little-endian PCM `bytes` as f32: integers scaled by 2^(bits−1) (8-bit WAV is
-/// unsigned, offset 128), float copied.
-fn decode_pcm(bytes: &[u8], format: SampleFormat, bits: u16, out: &mut Vec<f32>) {
-    match (format, bits) {
-        (SampleFormat::Float, _) => out.extend(
+/// Why the samples could not be read.
+enum ReadError {
+    /// A signal stopped the read.
+    Interrupted(Error),
+    /// Anything else, to be prefixed with the file.
+    Message(String),
+}
+
+/// Decodes the data chunk, which `reader` is positioned at.
+fn read_samples(
+    mut reader: impl Read,
+    layout: &Layout,
+    file_bytes: u64,
+) -> std::result::Result<Vec<f32>, ReadError> {
+    let c = layout.container_bytes;
+    let declared = layout.data_bytes / c as u64;
+    let present = (file_bytes.saturating_sub(layout.data_offset)).min(layout.data_bytes);
+    let mut samples = Vec::with_capacity((present / c as u64) as usize);
+    let mut data = (&mut reader).take(present);
+    let mut chunk = vec![0u8; (present as usize).clamp(c, READ_CHUNK_BYTES / c * c)];
+    let mut filled = 0;
+    loop {
+        crate::offline::interrupt::check().map_err(ReadError::Interrupted)?;
+        let n = data
+            .read(&mut chunk[filled..])
+            .map_err(|e| ReadError::Message(e.to_string()))?;
+        filled += n;
+        let whole = filled / c * c;
+        decode_pcm(&chunk[..whole], layout, &mut samples);
+        chunk.copy_within(whole..filled, 0);
+        filled -= whole;
+        if n == 0 {
+            break;
+        }
+    }
+    if (samples.len() as u64) < declared {
+        return Err(ReadError::Message(format!(
+            "truncated: the header declares {declared} samples but the file ends after {}",
+            samples.len()
+        )));
+    }
+    Ok(samples)
+}
+
+/// Walks the RIFF chunks up to the data chunk and checks the format; leaves `reader`
+/// at the first sample.
+fn read_layout(
+    reader: &mut (impl Read + Seek),
+    file_bytes: u64,
+) -> std::result::Result<Layout, String> {
+    let eof = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => "file is empty or its header is truncated".into(),
+        _ => e.to_string(),
+    };
+    let mut riff = [0u8; 12];
+    reader.read_exact(&mut riff).map_err(eof)?;
+    if &riff[..4] != b"RIFF" || &riff[8..] != b"WAVE" {
+        return Err("not a valid WAV file (no RIFF/WAVE header)".into());
+    }
+    let mut at: u64 = 12;
+    let mut fmt: Option<Format> = None;
+    loop {
+        let mut head = [0u8; 8];
+        reader.read_exact(&mut head).map_err(|e| match e.kind() {
+            std::io::ErrorKind::UnexpectedEof if fmt.is_some() => {
+                "not a valid WAV file (no data chunk)".to_string()
+            }
+            _ => eof(e),
+        })?;
+        let len = u64::from(u32::from_le_bytes([head[4], head[5], head[6], head[7]]));
+        at += 8;
+        match &head[..4] {
+            b"data" => {
+                let format = fmt.ok_or("not a valid WAV file (data chunk before the fmt chunk)")?;
+                return format.layout(at, len);
+            }
+            b"fmt " if fmt.is_none() => fmt = Some(Format::read(reader, len)?),
+            _ => skip(reader, len + (len & 1))?,
+        }
+        at += len + (len & 1);
+        if at > file_bytes {
+            return Err(format!(
+                "truncated: chunk '{}' claims {len} bytes, past the end of the file",
+                head[..4].escape_ascii()
+            ));
+        }
+    }
+}
+
+fn skip(reader: &mut impl Seek, bytes: u64) -> std::result::Result<(), String> {
+    let offset = i64::try_from(bytes).map_err(|e| e.to_string())?;
+    reader.seek_relative(offset).map_err(|e| e.to_string())
+}
+
+/// The fields of a `fmt ` chunk that define the samples.
+#[derive(Clone, Copy, Debug)]
+struct Format {
+    tag: u16,
+    channels: u16,
+    sample_rate_hz: u32,
+    block_align: u16,
+    bits: u16,
+    /// Valid bits (extensible; else `bits`).
+    valid_bits: u16,
+}
+
+/// WAVE_FORMAT_EXTENSIBLE's sub-format GUIDs after their first two bytes (the tag).
+const GUID_TAIL: [u8; 14] = [0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xaa, 0, 0x38, 0x9b, 0x71];
+
+impl Format {
+    /// Reads a `fmt ` chunk of `len` bytes (and its pad byte).
+    fn read(reader: &mut (impl Read + Seek), len: u64) -> std::result::Result<Format, String> {
+        if len < 16 {
+            return Err(format!(
+                "not a valid WAV file (fmt chunk of {len} bytes, expected at least 16)"
+            ));
+        }
+        let mut b = [0u8; 40];
+        let take = len.min(40) as usize;
+        reader
+            .read_exact(&mut b[..take])
+            .map_err(|_| "file is empty or its header is truncated".to_string())?;
+        skip(reader, len - take as u64 + (len & 1))?;
+        let u16_at = |i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
+        let mut f = Format {
+            tag: u16_at(0),
+            channels: u16_at(2),
+            sample_rate_hz: u32::from_le_bytes([b[4], b[5], b[6], b[7]]),
+            block_align: u16_at(12),
+            bits: u16_at(14),
+            valid_bits: u16_at(14),
+        };
+        if f.tag == 0xfffe {
+            if len < 40 || u16_at(16) < 22 || b[26..40] != GUID_TAIL {
+                return Err("unsupported WAV encoding (an extensible format that is neither PCM nor IEEE float)".into());
+            }
+            f.tag = u16_at(24);
+            f.valid_bits = match u16_at(18) {
+                0 => f.bits,
+                v => v,
+            };
+        }
+        Ok(f)
+    }
+
+    /// The layout of a data chunk of `len` bytes at `offset`, or why it cannot be read.
+    fn layout(self, offset: u64, len: u64) -> std::result::Result<Layout, String> {
+        let float = match self.tag {
+            1 => false,
+            3 => true,
+            tag => return Err(format!("unsupported WAV encoding (format tag {tag:#06x}; supported: PCM integer 8/16/24/32-bit, IEEE float 32-bit)")),
+        };
+        if self.channels == 0 {
+            return Err("header declares 0 channels".into());
+        }
+        if self.sample_rate_hz == 0 {
+            return Err("header declares a sample rate of 0 Hz".into());
+        }
+        let container = usize::from(self.bits / 8);
+        let supported = if float {
+            self.bits == 32 && self.valid_bits == 32
+        } else {
+            self.bits % 8 == 0
+                && (1..=4).contains(&container)
+                && (1..=self.bits).contains(&self.valid_bits)
+        };
+        if !supported {
+            return Err(format!(
+                "unsupported sample format: {}-bit {} in {} bits (supported: 8/16/24/32-bit integer, 32-bit float)",
+                self.valid_bits,
+                if float { "float" } else { "integer" },
+                self.bits
+            ));
+        }
+        let frame = usize::from(self.channels) * container;
+        if usize::from(self.block_align) != frame {
+            return Err(format!(
+                "not a valid WAV file (block align {} for {} channels of {} bytes)",
+                self.block_align, self.channels, container
+            ));
+        }
+        if len == 0 {
+            return Err("contains no audio: the data chunk holds 0 samples".into());
+        }
+        if len % frame as u64 != 0 {
+            return Err(format!(
+                "data holds {len} bytes, not a whole number of {}-channel frames",
+                self.channels
+            ));
+        }
+        Ok(Layout {
+            sample_rate_hz: self.sample_rate_hz,
+            channels: usize::from(self.channels),
+            float,
+            container_bytes: container,
+            data_offset: offset,
+            data_bytes: len,
+        })
+    }
+}
+
+/// Appends little-endian samples `bytes` as f32: integers scaled by the container's full
+/// scale 2^(8·bytes−1), so valid bits left-justified in a wider container read right
+/// (8-bit WAV is unsigned, offset 128); float copied.
+fn decode_pcm(bytes: &[u8], layout: &Layout, out: &mut Vec<f32>) {
+    match (layout.float, layout.container_bytes) {
+        (true, _) => out.extend(
             bytes
                 .chunks_exact(4)
                 .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
         ),
-        (_, 8) => out.extend(bytes.iter().map(|&b| (f32::from(b) - 128.0) / 128.0)),
-        (_, 16) => out.extend(
+        (_, 1) => out.extend(bytes.iter().map(|&b| (f32::from(b) - 128.0) / 128.0)),
+        (_, 2) => out.extend(
             bytes
                 .chunks_exact(2)
                 .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32_768.0),
         ),
-        (_, 24) => out.extend(
+        (_, 3) => out.extend(
             bytes
                 .chunks_exact(3)
                 .map(|b| (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 / 8_388_608.0),
@@ -193,24 +433,5 @@ fn decode_pcm(bytes: &[u8], format: SampleFormat, bits: u16, out: &mut Vec<f32>)
                 .chunks_exact(4)
                 .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f32 / 2_147_483_648.0),
         ),
-    }
-}
-
-fn describe(e: hound::Error) -> String {
-    match e {
-        // hound reports a short read of the header as ErrorKind::Other with this text.
-        hound::Error::IoError(io)
-            if io.kind() == std::io::ErrorKind::UnexpectedEof
-                || io.to_string() == "Failed to read enough bytes." =>
-        {
-            "file is empty or its header is truncated".into()
-        }
-        hound::Error::IoError(io) => io.to_string(),
-        hound::Error::FormatError(m) => format!("not a valid WAV file ({m})"),
-        hound::Error::Unsupported => {
-            "unsupported WAV encoding (supported: PCM integer 8/16/24/32-bit, IEEE float 32-bit)"
-                .into()
-        }
-        other => other.to_string(),
     }
 }

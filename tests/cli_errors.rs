@@ -557,3 +557,160 @@ fn live_file_replay_runs_to_the_end() {
     assert_eq!(last.num("dropped_rows"), 0.0);
     assert!(o.elapsed < Duration::from_secs(10), "took {:?}", o.elapsed);
 }
+
+// ---------------------------------------------------------------- messages that said the wrong thing
+
+/// A mono float WAV at `rate` Hz holding `frames` samples of a slow sine.
+fn write_wav_at_rate(path: &Path, rate: u32, frames: usize) {
+    let spec = hound::WavSpec {
+        sample_rate: rate,
+        ..spec(1, 32, true)
+    };
+    let mut w = hound::WavWriter::create(path, spec).expect("create wav");
+    for n in 0..frames {
+        w.write_sample((n as f32 * 0.3).sin() * 0.5)
+            .expect("write sample");
+    }
+    w.finalize().expect("finalize wav");
+}
+
+/// Each message names the real problem: a 1 Hz file's axis is too short (not "0 Hz must be
+/// below 0.5 Hz"), a NaN edge is NaN (not a range up to 2147483647.5 Hz), a negative
+/// frequency is a frequency below 0 (not "unexpected argument '-100'"), and 1e10 s is
+/// out of range (not "not a positive number").
+#[test]
+fn messages_name_the_real_problem() {
+    let dir = bad_inputs();
+    write_wav_at_rate(&dir.join("one_hz.wav"), 1, 100);
+    let cases: &[(&[&str], &[&str], &[&str])] = &[
+        (
+            &["render", "one_hz.wav", "-o", "x.png", "--n-fft", "16"],
+            &[
+                "--fmin",
+                "0.5 Hz, the Nyquist frequency of the 1 Hz input",
+                "at least 1 Hz",
+            ],
+            &["must be below"],
+        ),
+        (
+            &[
+                "render", "good.wav", "-o", "x.png", "--fmin", "300", "--fmax", "300.5",
+            ],
+            &["--fmax", "at least 1 Hz above --fmin (300 Hz)"],
+            &[],
+        ),
+        (
+            &[
+                "analyze",
+                "good.wav",
+                "-o",
+                "x.npy",
+                "--mel",
+                "10",
+                "--mel-fmin",
+                "nan",
+            ],
+            &["--mel-fmin", "NaN Hz", "finite"],
+            &["2147483647"],
+        ),
+        (
+            &[
+                "analyze",
+                "good.wav",
+                "-o",
+                "x.npy",
+                "--mel",
+                "10",
+                "--mel-fmax",
+                "inf",
+            ],
+            &["--mel-fmax", "inf Hz", "finite"],
+            &["2147483647"],
+        ),
+        (
+            &[
+                "analyze",
+                "good.wav",
+                "-o",
+                "x.npy",
+                "--mel",
+                "10",
+                "--mel-fmin",
+                "500",
+                "--mel-fmax",
+                "100",
+            ],
+            &["--mel-fmax", "100 Hz must be above --mel-fmin (500 Hz)"],
+            &["2147483647"],
+        ),
+        (
+            &["render", "good.wav", "-o", "x.png", "--fmin", "-100"],
+            &["--fmin", "-100 Hz", "≥ 0"],
+            &["unexpected argument"],
+        ),
+        (
+            &[
+                "analyze",
+                "good.wav",
+                "-o",
+                "x.npy",
+                "--mel",
+                "10",
+                "--mel-fmin",
+                "-5",
+            ],
+            &["--mel-fmin", "-5 Hz", ">= 0"],
+            &["unexpected argument"],
+        ),
+        (
+            &["analyze", "good.wav", "-o", "x.npy", "--hop", "-1"],
+            &["'-1'", "--hop"],
+            &["unexpected argument"],
+        ),
+        (
+            &["--demo", "--headless", "--duration", "1e10"],
+            &["--duration", "10000000000 s is out of range", "(0, 1e9]"],
+            &["not a positive number"],
+        ),
+    ];
+    for (args, mentions, absent) in cases {
+        let what = args.join(" ");
+        for mention in *mentions {
+            expect_error(&dir, args, mention);
+        }
+        let o = run(&dir, args);
+        for text in *absent {
+            assert!(
+                !o.stderr.contains(text),
+                "{what}: still says {text:?}: {}",
+                o.stderr
+            );
+        }
+    }
+}
+
+/// `--file` of an 8 Hz WAV: one 480-frame period lasts 60 s, which the source thread used
+/// to sleep in one piece, ignoring `--duration 1` (and Ctrl-C) until it ended. The child
+/// gets a generous 20 s; the old code needed 60.
+#[test]
+fn a_very_low_rate_file_stops_at_its_duration() {
+    let dir = TempDir::new("cli-8hz");
+    write_wav_at_rate(&dir.join("eight_hz.wav"), 8, 800);
+    let o = run(
+        &dir,
+        &[
+            "--headless",
+            "--file",
+            "eight_hz.wav",
+            "--duration",
+            "1",
+            "--n-fft",
+            "16",
+        ],
+    );
+    assert_eq!(o.code(), Some(0), "{}{}", o.stdout, o.stderr);
+    assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+    let status = status_lines(&o.stdout);
+    let last = status.last().expect("at least the final status line");
+    assert_eq!(last.str("sr"), "8", "{}", last.line);
+}

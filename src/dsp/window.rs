@@ -94,10 +94,17 @@ impl WindowKind {
 
     /// Coefficient `n` of the periodic window of length `len`, in f64.
     ///
+    /// A window of length 1 is `[1.0]` for every kind, as scipy's
+    /// `get_window(name, 1, fftbins=True)` returns (its `_len_guards`): the periodic
+    /// formula would give Hann the single coefficient 0, hence `S1 = 0`.
+    ///
     /// # Panics
     /// If `n >= len`.
     pub fn coefficient(&self, n: usize, len: usize) -> f64 {
         assert!(n < len, "window index {n} out of range for length {len}");
+        if len == 1 {
+            return 1.0;
+        }
         let big_n = len as f64;
         let x = n as f64;
         if let Some(terms) = self.cosine_terms() {

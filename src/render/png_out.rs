@@ -21,7 +21,7 @@
 //!
 //! Rows are pulled from a callback, so `render` never materialises its frame.
 
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -921,42 +921,6 @@ pub fn save_screenshot(
     Err(std::io::Error::other(
         "1000 screenshots this second already",
     ))
-}
-
-/// [`encode_rows`] into `path`, atomically (temporary name, then rename).
-///
-/// # Errors
-/// Any I/O failure; the temporary file is removed.
-pub fn write_rows_atomic(
-    path: &Path,
-    width: usize,
-    height: usize,
-    threads: usize,
-    row: &RowSource<'_>,
-) -> std::io::Result<()> {
-    with_temporary(path, |out| encode_rows(out, width, height, threads, row))
-}
-
-/// Writes `path` through a temporary file in the same directory, renamed over it only
-/// once `write` succeeded (removed otherwise): readers never see a partial file.
-///
-/// # Errors
-/// Whatever creating, writing or renaming the file returns.
-pub fn with_temporary(
-    path: &Path,
-    write: impl FnOnce(BufWriter<File>) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .map_or_else(|| "out.png".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let result = File::create(&tmp)
-        .and_then(|f| write(BufWriter::with_capacity(1 << 20, f)))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]

@@ -24,6 +24,25 @@ pub trait BlockSource: Send {
     fn fill(&mut self, out: &mut [f32]) -> usize;
 }
 
+/// Longest single sleep of a paced source: a stop request is seen within this, however
+/// long a period lasts (480 frames of an 8 Hz file are 60 s).
+pub const MAX_SLEEP: Duration = Duration::from_millis(50);
+
+/// Sleeps until `due` in slices of at most [`MAX_SLEEP`], checking `stop` before each;
+/// `false` if `stop` was raised first.
+fn sleep_until(due: Instant, stop: &AtomicBool) -> bool {
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        let now = Instant::now();
+        if now >= due {
+            return true;
+        }
+        std::thread::sleep((due - now).min(MAX_SLEEP));
+    }
+}
+
 /// A running paced source thread.
 ///
 /// Thread: handle owned by main; the thread owns the source and the callback.
@@ -64,9 +83,8 @@ impl PacedSource {
                     let end_frame = (frames_done + n as u64) as u128;
                     let due =
                         origin + Duration::from_nanos((end_frame * 1_000_000_000 / rate) as u64);
-                    let now = Instant::now();
-                    if due > now {
-                        std::thread::sleep(due - now);
+                    if !sleep_until(due, &stop_t) {
+                        break;
                     }
                     let capture_ns = (frames_done as u128 * 1_000_000_000 / rate) as u64;
                     callback.on_data(&buf[..n * channels], capture_ns);

@@ -49,6 +49,8 @@ cases = [
     ("mel 128 power (librosa default)", wavf, ["--mel", "128", "--scale", "power"]),
     ("mel 40 htk 50-16000 dB", wav16, ["--mel", "40", "--mel-scale", "htk", "--mel-fmin", "50", "--mel-fmax", "16000", "--scale", "db"]),
     ("mel 64 tf 125-7600 magnitude", wavf, ["--mel", "64", "--mel-scale", "tf", "--mel-fmin", "125", "--mel-fmax", "7600", "--scale", "magnitude"]),
+    # A one-sample window is scipy's [1.] (S1 = 1): the snippet used to divide by S1 = 0.
+    ("db 16/1/1 win_length 1", wavf, ["--n-fft", "16", "--win-length", "1", "--hop", "1", "--scale", "db"]),
 ]
 for i, (name, wav, flags) in enumerate(cases):
     out = os.path.join(WORK, f"hs{i}.npy")

@@ -1,0 +1,165 @@
+//! The output files of one offline run, staged under hidden temporary names beside their
+//! targets (`.NAME.tmp-PID-XXXXXX`, made by `tempfile`) and renamed into place together
+//! by [`commit_all`] once every one is complete: a run that fails, or is interrupted
+//! (see [`super::interrupt`]), leaves none of its outputs, and a staged file dropped
+//! unfinished is removed. A run killed outright (SIGKILL, a second signal) cannot remove
+//! its temporaries; the next run writing the same target does ([`remove_stale`]).
+//!
+//! Thread: whoever owns the file (the offline writer thread, or main).
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
+
+use crate::error::{Error, Result};
+
+/// One output being written under a temporary name.
+pub struct Staged {
+    file: NamedTempFile,
+    target: PathBuf,
+}
+
+impl Staged {
+    /// Creates an empty temporary file beside `target`.
+    ///
+    /// # Errors
+    /// The target's directory is missing or not writable, or the target is a directory.
+    pub fn create(target: &Path) -> Result<Staged> {
+        let err = |source| Error::Write {
+            path: target.to_path_buf(),
+            source,
+        };
+        if target.is_dir() {
+            return Err(err(std::io::Error::other("it is a directory")));
+        }
+        let prefix = format!("{}{}-", temp_prefix(target), std::process::id());
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).rand_bytes(6);
+        // The mode `File::create` uses (0666 less the umask), not tempfile's private 0600.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let file = builder.tempfile_in(directory_of(target)).map_err(err)?;
+        Ok(Staged {
+            file,
+            target: target.to_path_buf(),
+        })
+    }
+
+    /// Where the file goes on [`Staged::commit`].
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// The temporary file's current name.
+    pub fn temporary_path(&self) -> &Path {
+        self.file.path()
+    }
+
+    /// The open file.
+    pub fn file_mut(&mut self) -> &mut File {
+        self.file.as_file_mut()
+    }
+
+    /// Renames the file onto its target.
+    ///
+    /// # Errors
+    /// The rename failed (the temporary file is then removed).
+    pub fn commit(self) -> Result<()> {
+        let target = self.target;
+        self.file
+            .persist(&target)
+            .map(drop)
+            .map_err(|e| Error::Write {
+                path: target,
+                source: e.error,
+            })
+    }
+}
+
+impl Write for Staged {
+    /// Writes to the file, or fails once a termination signal has arrived.
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(signal) = super::interrupt::received() {
+            return Err(std::io::Error::other(format!("interrupted by {signal}")));
+        }
+        self.file.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// Renames every file onto its target, in order, once all are written. If a rename
+/// fails, the targets already renamed by this call are removed again (the files they
+/// replaced are gone: a rename cannot be undone) and the remaining temporaries dropped,
+/// so either every output of the run is in place or none of its new files is.
+///
+/// # Errors
+/// The first rename that failed.
+pub fn commit_all(files: Vec<Staged>) -> Result<()> {
+    let mut done: Vec<PathBuf> = Vec::with_capacity(files.len());
+    for staged in files {
+        let target = staged.target.clone();
+        if let Err(e) = staged.commit() {
+            for path in &done {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(e);
+        }
+        done.push(target);
+    }
+    Ok(())
+}
+
+/// Removes the temporaries of `target` whose process no longer exists (a run killed
+/// before it could remove them). Linux only (`/proc`); elsewhere nothing is removed.
+pub fn remove_stale(target: &Path) {
+    let Ok(entries) = std::fs::read_dir(directory_of(target)) else {
+        return;
+    };
+    let prefix = temp_prefix(target);
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let pid = rest.split('-').next().unwrap_or_default();
+        if pid.parse::<u32>().is_ok_and(|pid| !process_exists(pid)) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether process `pid` exists; `true` where that cannot be told.
+fn process_exists(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
+    }
+}
+
+/// `.NAME.tmp-`: every temporary of `target` starts so (then the PID).
+fn temp_prefix(target: &Path) -> String {
+    let name = target
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    format!(".{name}.tmp-")
+}
+
+/// The directory `target` is in (`.` for a bare file name).
+fn directory_of(target: &Path) -> &Path {
+    match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
