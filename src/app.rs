@@ -323,6 +323,8 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
         .display
         .look
         .axis(cfg.display.freq_scale, started.sample_rate_hz)?;
+    // The history's size is known only now for a device's default rate.
+    crate::config::check_history(cfg.history_s, started.sample_rate_hz)?;
     // The window re-renders its history from this; headless mode has no history to redraw.
     let history = (!cfg.headless && cfg.history_s > 0.0)
         .then(|| MonoHistory::shared(cfg.history_s, started.sample_rate_hz));

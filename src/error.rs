@@ -46,9 +46,10 @@ pub enum Error {
     /// `--host` names no usable audio host.
     #[error("{0}")]
     Host(String),
-    /// Ctrl-C, SIGTERM or SIGHUP came while something could not be cut short.
-    #[error("interrupted {0}")]
-    Interrupted(String),
+    /// Ctrl-C, SIGTERM or SIGHUP came while the audio backend was still opening the
+    /// device (it may never answer).
+    #[error("interrupted while opening the audio device: {0}")]
+    OpenInterrupted(String),
     /// The audio backend failed.
     #[error("audio backend: {0}")]
     Audio(String),

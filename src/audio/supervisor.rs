@@ -105,7 +105,7 @@ impl Supervisor {
     ///
     /// # Errors
     /// The open's error (no such device, an unsupported configuration, ...), a thread
-    /// that cannot be spawned, or [`Error::Interrupted`] when `cancel` was set first.
+    /// that cannot be spawned, or [`Error::OpenInterrupted`] when `cancel` was set first.
     pub fn start(
         request: InputRequest,
         stats: Arc<CaptureStats>,
@@ -160,9 +160,7 @@ impl Supervisor {
             if cancel.load(Ordering::Relaxed) {
                 // The thread stays blocked in the backend's open; the process exits anyway.
                 supervisor.stop.store(true, Ordering::Relaxed);
-                return Err(Error::Interrupted(
-                    "while opening the audio device (its backend did not answer)".into(),
-                ));
+                return Err(Error::OpenInterrupted("its backend did not answer".into()));
             }
         }
     }
