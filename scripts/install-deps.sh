@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what hopscope needs on a Debian/Ubuntu machine, and says exactly what to
 # install elsewhere.   usage: scripts/install-deps.sh run|test
-#   run   build needs: Rust (cargo), libasound2-dev, pkg-config
+#   run   build needs: Rust (cargo), libasound2-dev, pkg-config, libpipewire-0.3-dev, libclang-dev
 #   test  + Python 3 venv with numpy/scipy/librosa in .venv (tests/python/requirements.txt)
 #         and torch/tensorflow-cpu (tests/python/requirements-ml.txt; HOPSCOPE_SKIP_ML=1 skips),
 #         + headless X for tests/window_e2e.rs: Xvfb, xauth, xdotool, ImageMagick import, xdpyinfo
@@ -18,6 +18,10 @@ fi
 pkgs=()
 command -v pkg-config >/dev/null 2>&1 || pkgs+=(pkg-config)
 pkg-config --exists alsa 2>/dev/null || pkgs+=(libasound2-dev)
+# The native PipeWire host (default feature `pipewire`): its -sys crates run bindgen,
+# which needs libclang. Without them: cargo build --no-default-features --features pulseaudio,jack
+pkg-config --exists libpipewire-0.3 2>/dev/null || pkgs+=(libpipewire-0.3-dev)
+ls /usr/lib/llvm-*/lib/libclang.so >/dev/null 2>&1 || pkgs+=(libclang-dev)
 if [ "$mode" = test ]; then
     command -v python3 >/dev/null 2>&1 || pkgs+=(python3)
     python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || pkgs+=(python3-venv)
@@ -43,7 +47,9 @@ if [ ${#pkgs[@]} -gt 0 ]; then
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
     else
         say "missing: ${pkgs[*]} (Debian names). Install the ALSA development headers (alsa-lib-devel on Fedora,"
-        say "alsa-lib on Arch), pkg-config and, for tests, Python 3 with venv, Xvfb, xauth, xdotool,"
+        say "alsa-lib on Arch), the PipeWire ones and libclang (pipewire-devel clang-devel; pipewire clang),"
+        say "or build without PipeWire: cargo build --release --no-default-features --features pulseaudio,jack;"
+        say "pkg-config and, for tests, Python 3 with venv, Xvfb, xauth, xdotool,"
         say "ImageMagick and xdpyinfo; then run this again."
         exit 1
     fi

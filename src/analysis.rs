@@ -386,6 +386,15 @@ impl Analysis {
         if swap.channels > self.channels {
             self.interleaved.resize(CHUNK_FRAMES * swap.channels, 0.0);
         }
+        if swap.sample_rate_hz != self.sample_rate_hz {
+            // The history's samples are at the old rate: none of it can be re-rendered
+            // at the new one. The gap to the new stream is counted at the new rate.
+            if let Some(history) = &self.history {
+                if let Ok(mut h) = history.lock() {
+                    h.forget();
+                }
+            }
+        }
         self.samples = swap.samples;
         self.marks = swap.marks;
         self.channels = swap.channels;

@@ -384,7 +384,6 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
         let info = crate::ui::window::LiveInfo {
             demo_fallback: started.label == DEMO_FALLBACK_LABEL,
             source_label: started.label.clone(),
-            sample_rate_hz: started.sample_rate_hz,
             capture: &stats,
             health: health.as_deref(),
             screenshot_dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),

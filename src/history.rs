@@ -100,6 +100,14 @@ impl MonoHistory {
         }
     }
 
+    /// Marks everything held as a gap (NaN) without moving the indices: what it held
+    /// was sampled at a rate the stream no longer has.
+    ///
+    /// Thread: analysis. Allocates: no.
+    pub fn forget(&mut self) {
+        self.buf.fill(f32::NAN);
+    }
+
     /// The newest `max_samples` held (fewer if fewer are held) and the absolute index of
     /// the first.
     ///

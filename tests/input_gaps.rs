@@ -290,3 +290,62 @@ fn non_finite_samples_are_counted_replaced_and_the_view_recovers() {
         "the history is never poisoned"
     );
 }
+
+#[test]
+fn a_stream_reopened_at_another_rate_is_analysed_at_it_and_the_old_history_forgotten() {
+    let (mut cb, samples, marks) = input(1);
+    let origin = Instant::now();
+    let history = MonoHistory::shared(4.0, RATE);
+    let (swap_tx, swap_rx) = crossbeam_channel::bounded(4);
+    let (mut a, link) = analysis(
+        samples,
+        marks,
+        1,
+        origin,
+        Some(history.clone()),
+        Some(swap_rx),
+    );
+    deliver(&mut cb, &tone(BEFORE_HZ, 0, 4800, 1), 1, 0.0);
+    drain(&mut a, &link);
+    // A headset back in its 16 kHz profile 0.5 s later: 1000 Hz is bin 16 at n_fft 256.
+    let (producer, samples2) = ring::sample_ring(16_000, 1);
+    let (marks_p, marks2) = ring::mark_ring();
+    let mut cb2 =
+        CaptureCallback::<f32>::new(producer, marks_p, Arc::new(CaptureStats::default()), 1);
+    swap_tx
+        .send(InputSwap {
+            samples: samples2,
+            marks: marks2,
+            channels: 1,
+            sample_rate_hz: 16_000,
+            timebase: Timebase { origin },
+        })
+        .expect("analysis holds the receiver");
+    let slow: Vec<f32> = (0..3200)
+        .map(|i| {
+            AMPLITUDE * (2.0 * std::f64::consts::PI * 1000.0 * i as f64 / 16_000.0).sin() as f32
+        })
+        .collect();
+    for (k, chunk) in slow.chunks(160).enumerate() {
+        cb2.on_data(chunk, ns(0.6 + k as f64 * 0.01));
+    }
+    let rows = drain(&mut a, &link);
+    let stats = link.stats.snapshot();
+    assert_eq!(
+        (stats.gaps, stats.gap_samples),
+        (1, 8000),
+        "0.5 s at 16 kHz"
+    );
+    assert!(!rows.is_empty());
+    for r in &rows {
+        assert_eq!(r.sample_rate_hz, 16_000);
+        assert!((r.bins[16] - expected_db()).abs() < 0.01, "{}", r.bins[16]);
+    }
+    let h = history.lock().expect("not poisoned");
+    let mut out = vec![0.0f32; 4800 + 8000];
+    assert!(h.copy(0, &mut out));
+    assert!(
+        out.iter().all(|v| v.is_nan()),
+        "48 kHz samples are forgotten, the gap is a gap"
+    );
+}

@@ -1174,3 +1174,43 @@ fn panes_of_longer_hops_stretch_time_to_share_the_axis() {
     s.apply(Action::ToggleCompare);
     assert_eq!(s.pane_zoom(0), s.zoom);
 }
+
+// ---------------------------------------------------------------- a device back at another rate
+
+#[test]
+fn a_new_sample_rate_moves_axes_that_ended_at_nyquist_and_cuts_those_above_it() {
+    let mut s = default_state();
+    // a second pane narrowed to 6-18 kHz
+    let mut narrow = s.panes[0];
+    narrow.axis.fmin_hz = 6000.0;
+    narrow.axis.fmax_hz = 18000.0;
+    s.panes.push(narrow);
+    assert!(!s.set_sample_rate(SR), "the same rate changes nothing");
+    assert!(s.set_sample_rate(16_000));
+    assert_eq!(s.sample_rate_hz, 16_000);
+    assert_eq!(s.nyquist_hz(), 8000.0);
+    assert_eq!(
+        (s.axis.fmin_hz, s.axis.fmax_hz),
+        (0.0, 8000.0),
+        "followed Nyquist"
+    );
+    assert_eq!(
+        (s.panes[1].axis.fmin_hz, s.panes[1].axis.fmax_hz),
+        (6000.0, 8000.0),
+        "cut to the new Nyquist"
+    );
+    // and back up: both now end at Nyquist, so both follow it
+    assert!(s.set_sample_rate(SR));
+    assert_eq!(s.axis.fmax_hz, NYQ);
+    assert_eq!(s.panes[1].axis.fmax_hz, NYQ);
+    // a pane above the new Nyquist entirely keeps 1 Hz of axis
+    let mut high = s.panes[0];
+    high.axis.fmin_hz = 12_000.0;
+    high.axis.fmax_hz = 20_000.0;
+    s.panes[1] = high;
+    s.set_sample_rate(16_000);
+    assert_eq!(
+        (s.panes[1].axis.fmin_hz, s.panes[1].axis.fmax_hz),
+        (7999.0, 8000.0)
+    );
+}

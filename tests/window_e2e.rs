@@ -887,7 +887,7 @@ fn live_window_on_the_alsa_fifo_path_shows_the_tone() {
     let stderr = app.stderr();
     assert!(
         stderr.contains(
-            "capturing from 'Test microphone (raw file via ALSA file plugin)': F32, 2 ch, 48000 Hz, buffer 240"
+            "capturing from 'Test microphone (raw file via ALSA file plugin)' (F32, 2 ch, 48000 Hz, buffer 240 frames) via alsa"
         ),
         "expected the FIFO test microphone as F32, 2 ch, 48 kHz, 240 frames\n{}",
         app.dump()

@@ -478,6 +478,30 @@ impl ViewState {
         (self.zoom + ratio.log2().round() as i32).min(MAX_PANE_ZOOM)
     }
 
+    /// A reopened device came back at `sample_rate_hz`: every pane's frequency axis
+    /// follows the new Nyquist frequency when it ended at the old one, and is cut to it
+    /// when it ended above it. Returns whether anything changed.
+    pub fn set_sample_rate(&mut self, sample_rate_hz: u32) -> bool {
+        if sample_rate_hz == self.sample_rate_hz || sample_rate_hz == 0 {
+            return false;
+        }
+        let (old, new) = (self.nyquist_hz(), f64::from(sample_rate_hz) / 2.0);
+        let follow = |axis: &mut FreqAxis| {
+            axis.fmax_hz = if (axis.fmax_hz - old).abs() < 1e-9 {
+                new
+            } else {
+                axis.fmax_hz.min(new)
+            };
+            axis.fmin_hz = axis.fmin_hz.min(axis.fmax_hz - 1.0).max(0.0);
+        };
+        follow(&mut self.axis);
+        for pane in &mut self.panes {
+            follow(&mut pane.axis);
+        }
+        self.sample_rate_hz = sample_rate_hz;
+        true
+    }
+
     /// Number of panes.
     pub fn pane_count(&self) -> usize {
         self.panes.len().max(1)

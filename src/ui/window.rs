@@ -115,8 +115,6 @@ pub struct LiveInfo<'a> {
     pub source_label: String,
     /// Whether live mode fell back to the demo for lack of a device.
     pub demo_fallback: bool,
-    /// Stream sample rate.
-    pub sample_rate_hz: u32,
     /// Capture counters.
     pub capture: &'a CaptureStats,
     /// The live device's health (`None` for --file and --demo, which cannot fail).
@@ -297,13 +295,14 @@ fn start_snapshot(
     settings: &PaneSettings,
     info: &LiveInfo<'_>,
     params: &StftParams,
+    sample_rate_hz: u32,
     notices: &Sender<String>,
 ) -> Option<std::thread::JoinHandle<()>> {
     let Some(history) = &info.history else {
         notify(notices, "snapshot: no history is kept (--history 0)".into());
         return None;
     };
-    let want = (info.snapshot_s * f64::from(info.sample_rate_hz)).round() as u64;
+    let want = (info.snapshot_s * f64::from(sample_rate_hz)).round() as u64;
     let (first_sample, samples) = history.lock().ok()?.newest(want);
     let wf = &pane.waterfall;
     let plot = pane.layout.plot;
@@ -319,7 +318,7 @@ fn start_snapshot(
         dir: info.snapshot_dir.clone(),
         samples,
         first_sample,
-        sample_rate_hz: info.sample_rate_hz,
+        sample_rate_hz,
         params: *params,
         channel: info.channel,
         display,
@@ -366,6 +365,7 @@ fn export_params(
     info: &LiveInfo<'_>,
     params: &StftParams,
     settings: &PaneSettings,
+    sample_rate_hz: u32,
     notices: &Sender<String>,
 ) {
     let Some(path) = png_out::stamped_names("hopscope-params", ".json")
@@ -379,12 +379,12 @@ fn export_params(
     let filterbank = settings.mel.map(|mel| {
         crate::dsp::mel::MelFilterbank::new(
             mel.spec(&settings.axis),
-            info.sample_rate_hz,
+            sample_rate_hz,
             params.fft_size,
         )
     });
     let spec = crate::export::ExportSpec {
-        sample_rate_hz: info.sample_rate_hz,
+        sample_rate_hz,
         params: *params,
         center: false,
         scale: crate::dsp::scale::Scale::Db,
@@ -406,15 +406,16 @@ fn export_params(
 fn start_suggest(
     info: &LiveInfo<'_>,
     params: &StftParams,
+    sample_rate_hz: u32,
     results: &crossbeam_channel::Sender<StftParams>,
 ) -> Option<std::thread::JoinHandle<()>> {
     let Some(history) = &info.history else {
         eprintln!("hopscope: suggest: no history is kept (--history 0)");
         return None;
     };
-    let want = (info.suggest_s * f64::from(info.sample_rate_hz)) as u64;
+    let want = (info.suggest_s * f64::from(sample_rate_hz)) as u64;
     let (_, samples) = history.lock().ok()?.newest(want);
-    let (params, sr, results) = (*params, info.sample_rate_hz, results.clone());
+    let (params, sr, results) = (*params, sample_rate_hz, results.clone());
     let spawned = std::thread::Builder::new()
         .name("suggest".into())
         .spawn(move || {
@@ -769,21 +770,34 @@ pub fn run(
                 Effect::Snapshot => {
                     let pane = &scene.panes[focus];
                     let params = pane.last_params.unwrap_or(state.params);
-                    if let Some(handle) =
-                        start_snapshot(pane, &state.focused(), info, &params, &notice_tx)
-                    {
+                    if let Some(handle) = start_snapshot(
+                        pane,
+                        &state.focused(),
+                        info,
+                        &params,
+                        state.sample_rate_hz,
+                        &notice_tx,
+                    ) {
                         shots.push(handle);
                     }
                     continue;
                 }
                 Effect::Export => {
                     let params = scene.panes[focus].last_params.unwrap_or(state.params);
-                    export_params(info, &params, &state.focused(), &notice_tx);
+                    export_params(
+                        info,
+                        &params,
+                        &state.focused(),
+                        state.sample_rate_hz,
+                        &notice_tx,
+                    );
                     continue;
                 }
                 Effect::Suggest => {
                     let params = scene.panes[focus].last_params.unwrap_or(state.params);
-                    if let Some(handle) = start_suggest(info, &params, &suggest_tx) {
+                    if let Some(handle) =
+                        start_suggest(info, &params, state.sample_rate_hz, &suggest_tx)
+                    {
                         shots.push(handle);
                     }
                     continue;
@@ -874,6 +888,14 @@ pub fn run(
                 // From a pane set that is gone (its panes re-render their history).
                 link.recycle(row);
                 continue;
+            }
+            if state.set_sample_rate(row.sample_rate_hz) {
+                // A reopened device came back at another rate: new axes and maps.
+                for (i, pane) in scene.panes.iter_mut().enumerate() {
+                    pane.remap(&state.pane(i), pane.map_fft_size, state.sample_rate_hz);
+                    pane.waterfall
+                        .add_marker(format!("{} Hz", state.sample_rate_hz));
+                }
             }
             let index = row.pane;
             let pane = &mut scene.panes[index];
@@ -1108,12 +1130,12 @@ fn render_hud(
     now: Instant,
 ) {
     let p = state.params;
-    let sr = info.sample_rate_hz as f64;
+    let sr = state.sample_rate_hz as f64;
     let sums = WindowSums::of(p.window, p.win_length);
     let cap = info.capture.snapshot();
     // The audio buffer as delivered: the mean callback length.
     let buffer_frames = cap.frames_captured.checked_div(cap.callbacks).unwrap_or(0) as usize;
-    let model = latency::model(&p, info.sample_rate_hz, buffer_frames);
+    let model = latency::model(&p, state.sample_rate_hz, buffer_frames);
     let ana = link.stats.snapshot();
     let rows_per_s = row_times
         .iter()
@@ -1127,7 +1149,7 @@ fn render_hud(
     hud.clear();
     hud.push(format!(
         "{} Hz  n_fft {}  win {} ({:.1} ms)  hop {} ({:.2} ms)  overlap {:.1}%  {}",
-        info.sample_rate_hz,
+        state.sample_rate_hz,
         p.fft_size,
         p.win_length,
         p.win_length as f64 * 1e3 / sr,
@@ -1467,12 +1489,12 @@ fn pane_title(state: &ViewState, info: &LiveInfo<'_>, index: usize, count: usize
         return format!(
             "{}   {} Hz   {}{paused}",
             info.source_label,
-            info.sample_rate_hz,
+            state.sample_rate_hz,
             scale_label(&s)
         );
     }
     let p = s.params;
-    let sr = f64::from(info.sample_rate_hz);
+    let sr = f64::from(state.sample_rate_hz);
     format!(
         "{}{}  {}  n_fft {}  win {}  hop {} ({:.2} ms)  bin {:.1} Hz  {}{paused}",
         if index == state.focus { "> " } else { "  " },
