@@ -566,8 +566,10 @@ impl StatusLine {
         ana: &crate::analysis::AnalysisSnapshot,
     ) -> String {
         let h = health.map(|h| h.snapshot(Instant::now()));
+        let [lost, invalidated, xruns, backend] = h.map_or([0; 4], |h| h.errors);
         format!(
-            "state={} host={} stalls={} losses={} runaways={} recoveries={} down_s={:.2} gaps={} nonfinite={}",
+            "state={} host={} stalls={} losses={} runaways={} recoveries={} down_s={:.2} gaps={} nonfinite={} \
+             errors_device_lost={lost} errors_invalidated={invalidated} errors_xrun={xruns} errors_backend={backend}",
             h.map_or("live", |h| h.state.name()),
             self.host.as_deref().unwrap_or("-"),
             h.map_or(0, |h| h.stalls),
