@@ -1200,3 +1200,60 @@ fn mel_view_puts_the_1khz_tone_in_its_bands_stripes() {
     });
     quit(&x, &wid, &mut app);
 }
+
+/// Pixels of `rgb` in rows `ys` of the plot.
+fn plot_pixels(img: &Image, ys: std::ops::Range<usize>, rgb: [u8; 3]) -> usize {
+    ys.flat_map(|y| (PLOT_X..PLOT_X + PLOT_W).map(move |x| (x, y)))
+        .filter(|&(x, y)| img.pixel(x, y) == rgb)
+        .count()
+}
+
+/// Issue 9: a snapshot directory that went away (or is full, or read-only) makes P and
+/// E fail; the failure is shown in the window for a few seconds, not only on stderr.
+#[test]
+fn p_and_e_failures_are_shown_in_the_window() {
+    const NOTICE: [u8; 3] = [150, 40, 20];
+    let dir = TempDir::new("e2e-notice");
+    let shots = dir.join("shots");
+    std::fs::create_dir(&shots).expect("mkdir");
+    let x = Xvfb::start(SCREEN.0, SCREEN.1);
+    let (mut app, wid) = start_window(
+        &x,
+        dir.path(),
+        &["--demo", "--snapshot-dir", shots.to_str().expect("utf-8")],
+        &[],
+    );
+    app.expect_line(
+        "initial status line",
+        Duration::from_secs(5),
+        is_status_line,
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    let bottom = PLOT_Y + PLOT_H - 24..PLOT_Y + PLOT_H;
+    let before = x.screenshot(&wid, &dir.join("before.png"));
+    assert_eq!(plot_pixels(&before, bottom.clone(), NOTICE), 0);
+    std::fs::remove_dir_all(&shots).expect("rm the snapshot dir");
+    for (key, what) in [("p", "snapshot failed"), ("e", "export failed")] {
+        x.key(&wid, key);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !app.stderr().contains(what) {
+            assert!(
+                Instant::now() < deadline,
+                "{key}: no '{what}'\n{}",
+                app.dump()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let img = x.screenshot(&wid, &dir.join(&format!("{key}.png")));
+        keep_shot(
+            &dir.join(&format!("{key}.png")),
+            &format!("notice-{key}.png"),
+        );
+        let n = plot_pixels(&img, bottom.clone(), NOTICE);
+        // A 24 px banner across the plot, less its white text.
+        assert!(n > PLOT_W * 12, "{key}: {n} notice pixels\n{}", app.dump());
+    }
+    assert!(!shots.exists(), "nothing was created in its place");
+    quit(&x, &wid, &mut app);
+}
