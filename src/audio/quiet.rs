@@ -26,11 +26,15 @@ pub fn install() {
         DEBUG.store(debug, Ordering::Relaxed);
         #[cfg(target_os = "linux")]
         alsa::install();
+        // Only where libjack is installed: jack-sys resolves its functions on first
+        // use and panics when the library cannot be loaded.
         #[cfg(all(target_os = "linux", feature = "jack"))]
-        jack::set_logger(jack::LoggerType::Custom {
-            info: jack_message,
-            error: jack_message,
-        });
+        if jack::jack_sys::library().is_ok() {
+            jack::set_logger(jack::LoggerType::Custom {
+                info: jack_message,
+                error: jack_message,
+            });
+        }
     });
 }
 
