@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::Status;
+
 /// A spawned child with its stdout lines streamed and its stderr collected.
 pub struct LiveChild {
     what: String,
@@ -86,6 +88,11 @@ impl LiveChild {
         format!("--- {} stdout\n{out}\n--- stderr\n{err}", self.what)
     }
 
+    /// Every stdout line so far.
+    pub fn stdout_lines(&self) -> Vec<String> {
+        self.stdout_log.lock().expect("stdout log").clone()
+    }
+
     /// Everything on stderr so far.
     pub fn stderr(&self) -> String {
         self.stderr_log.lock().expect("stderr log").clone()
@@ -119,6 +126,37 @@ impl LiveChild {
         match self.wait_for_line(timeout, pred) {
             Some(line) => line,
             None => panic!("{what}: no such line within {timeout:?}\n{}", self.dump()),
+        }
+    }
+
+    /// The next `status ...` line (headless mode), waiting at most `timeout`; panics
+    /// with the output so far when none comes.
+    pub fn next_status(&mut self, what: &str, timeout: Duration) -> Status {
+        let line = self.expect_line(what, timeout, |l| l.starts_with("status "));
+        Status::parse(&line).expect("a status line")
+    }
+
+    /// The first `status ...` line within `timeout` satisfying `pred` (earlier ones are
+    /// skipped); panics with the output so far when none comes.
+    pub fn wait_status(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        pred: impl Fn(&Status) -> bool,
+    ) -> Status {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Some(line) = self.wait_for_line(left, |l| l.starts_with("status ")) else {
+                panic!(
+                    "{what}: no such status line within {timeout:?}\n{}",
+                    self.dump()
+                );
+            };
+            let s = Status::parse(&line).expect("a status line");
+            if pred(&s) {
+                return s;
+            }
         }
     }
 
