@@ -273,7 +273,7 @@ run_phase() { # run_phase NAME with_pulse(0|1) hopscope-args...
     if ((with_pulse)); then
         [[ -n $downs ]] || why+=("no-input-down-in-summary")
         ((${downs:-0} >= kills)) || why+=("losses-unnoticed")
-        ((recoveries == ${downs:-0} && recoveries >= kills)) || why+=("not-all-recovered")
+        ((recoveries >= ${downs:-0} && recoveries >= kills)) || why+=("not-all-recovered")
     fi
     if ((${#why[@]})); then
         verdict=$(

@@ -209,7 +209,7 @@ fn loss_and_recovery(test: &str, host: &str) {
         "--hop",
         HOP,
         "--duration",
-        "18",
+        "22",
     ];
     let mut app = LiveChild::spawn("hopscope", headless(&pulse, &args));
     let state = |s: &Status| s.str("state").to_string();
@@ -291,6 +291,20 @@ fn loss_and_recovery(test: &str, host: &str) {
         steady.line
     );
     assert!(toned.num("recoveries") >= 1.0, "{test}: {}", toned.line);
+    // Nothing left spinning on the dead stream (the ALSA pulse plugin, when it does not
+    // deadlock, fails every poll at once: ~1.4 million errors a second).
+    let cpu0 = app.cpu_seconds();
+    std::thread::sleep(Duration::from_secs(2));
+    let cpu1 = app.cpu_seconds();
+    if let (Some(c0), Some(c1)) = (cpu0, cpu1) {
+        let share = (c1 - c0) / 2.0;
+        assert!(
+            share < 0.5,
+            "{test}: {:.0} % of a core after the recovery: something spins\n{}",
+            share * 100.0,
+            app.dump()
+        );
+    }
 
     // --duration ends it, exit code 0.
     let Some(status) = app.wait_exit(Duration::from_secs(30)) else {
@@ -322,9 +336,14 @@ fn loss_and_recovery(test: &str, host: &str) {
         "{test}: the loss is not counted: {}",
         last.line
     );
-    assert_eq!(
-        losses, recoveries,
+    assert!(
+        recoveries >= losses,
         "{test}: every loss recovered: {}",
+        last.line
+    );
+    assert!(
+        last.num("stream_errors") <= 100.0,
+        "{test}: a storm of stream errors: {}",
         last.line
     );
     // Down for at least the time the server was dead minus the detection (≤ 2 lines)

@@ -88,6 +88,23 @@ impl LiveChild {
         format!("--- {} stdout\n{out}\n--- stderr\n{err}", self.what)
     }
 
+    /// CPU time (user + system) the child has used so far, in seconds; `None` once it
+    /// has exited (Linux: /proc/PID/stat).
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
+        // The fields after the command name, which is in parentheses and may hold spaces.
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: f64 =
+            fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+        let out = std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()?;
+        let per_s: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
+        Some(ticks / per_s)
+    }
+
     /// Every stdout line so far.
     pub fn stdout_lines(&self) -> Vec<String> {
         self.stdout_log.lock().expect("stdout log").clone()
