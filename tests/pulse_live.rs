@@ -404,6 +404,60 @@ fn pulseaudio_host_survives_the_server_being_killed_and_restarted() {
     loss_and_recovery("pulseaudio_host_loss_and_recovery", "pulseaudio");
 }
 
+/// Ctrl-C, SIGTERM and SIGHUP while the default input's server is dead (the ALSA pulse
+/// plugin's capture thread is then stuck inside libpulse, so a stream that is joined on
+/// the way out never lets go): each ends the run within 5 s through the ordered
+/// shutdown (its summary line on stderr), without a panic.
+#[test]
+fn signals_end_the_run_promptly_during_a_loss() {
+    let test = "signals_during_a_loss";
+    let Some(mut pulse) = Pulse::start_or_skip(test) else {
+        return;
+    };
+    let (wav, _) = tone_wav(&pulse, 60.0);
+    for (i, signal) in ["INT", "TERM", "HUP"].into_iter().enumerate() {
+        if i > 0 {
+            pulse.restart();
+        }
+        pulse.play(&wav);
+        let mut app = LiveChild::spawn(
+            "hopscope",
+            headless(&pulse, &["--n-fft", N_FFT, "--hop", HOP]),
+        );
+        app.wait_status("rows flowing", Duration::from_secs(10), |s| {
+            s.num("rows_per_s") > 0.0
+        });
+        pulse.kill();
+        app.wait_status("no rows after the kill", Duration::from_secs(5), |s| {
+            s.num("rows_per_s") == 0.0
+        });
+        let sent_at = Instant::now();
+        app.signal(signal);
+        let Some(status) = app.wait_exit(Duration::from_secs(5)) else {
+            panic!(
+                "{test}: SIG{signal} during a loss: still running after 5 s\n{}",
+                app.dump()
+            );
+        };
+        let took = sent_at.elapsed();
+        let stderr = app.stderr();
+        assert!(
+            !stderr.contains("panicked"),
+            "{test}: SIG{signal}\n{}",
+            app.dump()
+        );
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.starts_with("hopscope: stopped after")),
+            "{test}: SIG{signal} ({status:?}) ended the run without the ordered shutdown's \
+             summary\n{}",
+            app.dump()
+        );
+        println!("{test}: SIG{signal} → {status:?} after {took:.2?}");
+    }
+}
+
 /// (f) A device listed by `hopscope devices` whose server dies before it is opened:
 /// asked for by name, one line and exit 2.
 fn vanished_named_device(test: &str, host_args: &[&str], listed_as: &str, query: &str) {

@@ -71,6 +71,20 @@ impl LiveChild {
         }
     }
 
+    /// The child's process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends `signal` (a name for `kill -s`, e.g. `INT`) to the child.
+    pub fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .args(["-s", signal, &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -s {signal} {}", self.child.id());
+    }
+
     /// Time since spawn.
     pub fn elapsed(&self) -> Duration {
         self.started.elapsed()
