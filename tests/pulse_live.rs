@@ -460,7 +460,13 @@ fn signals_end_the_run_promptly_during_a_loss() {
 
 /// (f) A device listed by `hopscope devices` whose server dies before it is opened:
 /// asked for by name, one line and exit 2.
-fn vanished_named_device(test: &str, host_args: &[&str], listed_as: &str, query: &str) {
+fn vanished_named_device(
+    test: &str,
+    host_args: &[&str],
+    hosts_listed: &[&str],
+    listed_as: &str,
+    query: &str,
+) {
     let Some(mut pulse) = Pulse::start_or_skip(test) else {
         return;
     };
@@ -480,6 +486,13 @@ fn vanished_named_device(test: &str, host_args: &[&str], listed_as: &str, query:
         "{test}: `hopscope devices` should list '{listed_as}' while the server runs:\n{}",
         listed.stdout
     );
+    for host in hosts_listed {
+        assert!(
+            listed.stdout.to_lowercase().contains(host),
+            "{test}: `hopscope devices` should list every host, '{host}' too:\n{}",
+            listed.stdout
+        );
+    }
     pulse.kill();
     let mut args = host_args.to_vec();
     args.extend(["--device", query, "--duration", "2"]);
@@ -504,6 +517,7 @@ fn vanished_alsa_device_by_name_is_a_one_line_error() {
     vanished_named_device(
         "vanished_alsa_device",
         &[],
+        &[],
         pulse::ALSA_DEVICE,
         pulse::ALSA_DEVICE,
     );
@@ -516,6 +530,7 @@ fn vanished_pulseaudio_device_by_name_is_a_one_line_error() {
     vanished_named_device(
         "vanished_pulseaudio_device",
         &["--host", "pulseaudio"],
+        &["alsa", "pulseaudio"],
         pulse::SOURCE_DESCRIPTION,
         pulse::SOURCE_DESCRIPTION,
     );
