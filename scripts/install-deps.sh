@@ -5,6 +5,9 @@
 #   test  + Python 3 venv with numpy/scipy/librosa in .venv (tests/python/requirements.txt)
 #         and torch/tensorflow-cpu (tests/python/requirements-ml.txt; HOPSCOPE_SKIP_ML=1 skips),
 #         + headless X for tests/window_e2e.rs: Xvfb, xauth, xdotool, ImageMagick import, xdpyinfo
+#         + a real audio server for tests/pulse_live.rs and scripts/soak.sh: PulseAudio (run
+#           privately per test, never as the desktop's server), its client tools and ALSA's
+#           pulse plugin
 set -euo pipefail
 mode=${1:-run}
 cd "$(dirname "$0")/.."
@@ -33,6 +36,13 @@ if [ "$mode" = test ]; then
     command -v xdotool >/dev/null 2>&1 || pkgs+=(xdotool)
     command -v import >/dev/null 2>&1 || pkgs+=(imagemagick)
     command -v xdpyinfo >/dev/null 2>&1 || pkgs+=(x11-utils)
+    # Live input on a real audio server that tests kill and restart: pulseaudio (the
+    # server), pulseaudio-utils (pactl, pacat, paplay), libasound2-plugins (ALSA -> pulse).
+    command -v pulseaudio >/dev/null 2>&1 || pkgs+=(pulseaudio)
+    command -v paplay >/dev/null 2>&1 || pkgs+=(pulseaudio-utils)
+    compgen -G '/usr/lib*/*/alsa-lib/libasound_module_pcm_pulse.so' >/dev/null ||
+        compgen -G '/usr/lib*/alsa-lib/libasound_module_pcm_pulse.so' >/dev/null ||
+        pkgs+=(libasound2-plugins)
 fi
 
 if [ ${#pkgs[@]} -gt 0 ]; then
@@ -50,7 +60,8 @@ if [ ${#pkgs[@]} -gt 0 ]; then
         say "alsa-lib on Arch), the PipeWire ones and libclang (pipewire-devel clang-devel; pipewire clang),"
         say "or build without PipeWire: cargo build --release --no-default-features --features pulseaudio,jack;"
         say "pkg-config and, for tests, Python 3 with venv, Xvfb, xauth, xdotool,"
-        say "ImageMagick and xdpyinfo; then run this again."
+        say "ImageMagick, xdpyinfo, PulseAudio with pactl/pacat/paplay and the ALSA pulse plugin"
+        say "(alsa-plugins-pulseaudio on Fedora, pulseaudio-alsa on Arch); then run this again."
         exit 1
     fi
 fi

@@ -28,6 +28,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use support::fifo::{AlsaFixture, Feeder, Signal, CHANNELS, RATE};
+use support::live::LiveChild;
 use support::{assert_one_line_error, run_with_timeout, status_lines, Outcome, Status};
 
 /// System ALSA configuration that must precede ours in `ALSA_CONFIG_PATH`.
@@ -284,4 +285,113 @@ fn unknown_device_is_a_one_line_error_listing_devices() {
         o.stderr
     );
     assert!(o.elapsed < Duration::from_secs(5), "took {:?}", o.elapsed);
+}
+
+/// Issue #9: a device that stops delivering (the FIFO's writer pauses, keeping it
+/// open: the capture thread blocks in read()) is reported as `state=stalled` within two
+/// status lines; when the writer resumes, rows flow again (`state=live`) and the tone is
+/// back at −6.02 dBFS, nothing is dropped after that, and the run ends normally.
+#[test]
+fn a_stalled_device_is_reported_and_recovers() {
+    let t0 = std::time::Instant::now();
+    let fx = AlsaFixture::new("alsa-stall");
+    let feeder = Feeder::start(
+        &fx.fifo(),
+        240,
+        Signal {
+            tone_s: 60.0,
+            ..BIN_CENTRED_3000
+        },
+    );
+    let mut cmd = Command::new(support::HOPSCOPE);
+    cmd.current_dir(fx.dir().path())
+        .args([
+            "--headless",
+            "--device",
+            "testmic",
+            "--buffer",
+            "240",
+            "--n-fft",
+            "1024",
+            "--hop",
+            "256",
+            "--duration",
+            "12",
+        ])
+        .env("ALSA_CONFIG_PATH", fx.config_path());
+    let mut app = LiveChild::spawn("hopscope", cmd);
+    let tone = |s: &Status| {
+        s.str("peak_hz") == "3000.0" && (s.num("peak_dbfs") - MINUS_6_DB).abs() <= 0.05
+    };
+    let before = app.wait_status("live with the tone", Duration::from_secs(8), |s| {
+        s.str("state") == "live" && tone(s)
+    });
+    assert_eq!(before.num("stalls"), 0.0, "{}", before.line);
+
+    // Stop writing right after a status line: the next two lines cover the stall.
+    app.next_status("a status line before the stall", Duration::from_secs(3));
+    let paused_at = std::time::Instant::now();
+    feeder.pause();
+    let after: Vec<Status> = (0..2)
+        .map(|_| app.next_status("status during the stall", Duration::from_secs(3)))
+        .collect();
+    let stalled = after.iter().position(|s| s.str("state") == "stalled");
+    assert!(
+        stalled.is_some(),
+        "no state=stalled within two status lines of the stall:\n{}\n{}\n{}",
+        after[0].line,
+        after[1].line,
+        app.dump()
+    );
+    while paused_at.elapsed() < Duration::from_millis(2500) {
+        let s = app.next_status("status during the stall", Duration::from_secs(3));
+        assert_ne!(s.str("state"), "live", "live while stalled: {}", s.line);
+    }
+
+    feeder.resume();
+    let back = app.wait_status("live again", Duration::from_secs(3), |s| {
+        s.str("state") == "live" && s.num("rows_per_s") > 0.0
+    });
+    let toned = app.wait_status("the tone again", Duration::from_secs(3), |s| {
+        s.str("state") == "live" && tone(s)
+    });
+    let Some(status) = app.wait_exit(Duration::from_secs(20)) else {
+        panic!("still running 20 s after the stall ended\n{}", app.dump());
+    };
+    let dump = app.dump();
+    assert_eq!(status.code(), Some(0), "exit {status:?}\n{dump}");
+    assert!(!app.stderr().contains("panicked"), "{dump}");
+    let stdout = app.stdout_lines().join("\n");
+    let lines = status_lines(&stdout);
+    let last = lines.last().expect("status lines");
+    assert!(
+        last.num("stalls") >= 1.0,
+        "the stall is not counted: {}",
+        last.line
+    );
+    for key in ["dropped_samples", "dropped_rows"] {
+        assert_eq!(
+            last.num(key),
+            toned.num(key),
+            "{key} grew after the stall: {} → {}",
+            toned.line,
+            last.line
+        );
+    }
+    assert!(
+        app.stderr()
+            .lines()
+            .any(|l| l.starts_with("hopscope: input ")),
+        "no 'hopscope: input ...' event line for the stall\n{dump}"
+    );
+    println!(
+        "stall: noticed in line {} ({}); back: {}; tone: {}; final: {}; test {:.2?}",
+        stalled.unwrap_or(0) + 1,
+        after[stalled.unwrap_or(0)].line,
+        back.line,
+        toned.line,
+        last.line,
+        t0.elapsed()
+    );
+    drop(feeder);
 }

@@ -77,6 +77,7 @@ pub struct FeedReport {
 /// A real-time FIFO writer thread; stopped (and joined) on drop.
 pub struct Feeder {
     stop: Arc<AtomicBool>,
+    paused: Arc<AtomicBool>,
     handle: Option<JoinHandle<std::io::Result<FeedReport>>>,
 }
 
@@ -86,16 +87,31 @@ impl Feeder {
     /// at `RATE`. Never blocks: the open and the writes are non-blocking.
     pub fn start(fifo: &Path, chunk_frames: usize, signal: Signal) -> Feeder {
         let stop = Arc::new(AtomicBool::new(false));
+        let paused = Arc::new(AtomicBool::new(false));
         let stop_t = Arc::clone(&stop);
+        let paused_t = Arc::clone(&paused);
         let fifo = fifo.to_path_buf();
         let handle = std::thread::Builder::new()
             .name("fifo-feeder".into())
-            .spawn(move || feed(&fifo, chunk_frames, signal, &stop_t))
+            .spawn(move || feed(&fifo, chunk_frames, signal, &stop_t, &paused_t))
             .expect("spawn feeder");
         Feeder {
             stop,
+            paused,
             handle: Some(handle),
         }
+    }
+
+    /// A stalled device: stops writing (keeping the FIFO open, so the reader blocks in
+    /// read() instead of seeing the end of the file) until [`Feeder::resume`].
+    pub fn pause(&self) {
+        self.paused.store(true, Ordering::Relaxed);
+    }
+
+    /// Writes again, in real time from now on (no burst to catch up), continuing the
+    /// signal where it stopped.
+    pub fn resume(&self) {
+        self.paused.store(false, Ordering::Relaxed);
     }
 
     /// Stops the writer and returns what it did (panics on its I/O errors).
@@ -123,6 +139,7 @@ fn feed(
     chunk_frames: usize,
     signal: Signal,
     stop: &AtomicBool,
+    paused: &AtomicBool,
 ) -> std::io::Result<FeedReport> {
     let mut report = FeedReport::default();
     let period = Duration::from_secs_f64(chunk_frames as f64 / f64::from(RATE));
@@ -142,10 +159,14 @@ fn feed(
             Err(e) => return Err(e),
         };
         report.readers += 1;
-        let t0 = Instant::now();
+        let mut due = Instant::now();
         let mut frame: u64 = 0;
-        let mut n: u32 = 0;
         'session: while !stop.load(Ordering::Relaxed) {
+            if paused.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(1));
+                due = Instant::now();
+                continue;
+            }
             buf.clear();
             for i in frame..frame + chunk_frames as u64 {
                 for s in signal.frame(i) {
@@ -169,9 +190,8 @@ fn feed(
                 }
             }
             frame += chunk_frames as u64;
-            n += 1;
             report.chunks += 1;
-            let due = t0 + period * n;
+            due += period;
             let now = Instant::now();
             if due > now {
                 std::thread::sleep(due - now);

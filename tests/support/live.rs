@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::Status;
+
 /// A spawned child with its stdout lines streamed and its stderr collected.
 pub struct LiveChild {
     what: String,
@@ -69,6 +71,20 @@ impl LiveChild {
         }
     }
 
+    /// The child's process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends `signal` (a name for `kill -s`, e.g. `INT`) to the child.
+    pub fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .args(["-s", signal, &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -s {signal} {}", self.child.id());
+    }
+
     /// Time since spawn.
     pub fn elapsed(&self) -> Duration {
         self.started.elapsed()
@@ -84,6 +100,28 @@ impl LiveChild {
         let out = self.stdout_log.lock().expect("stdout log").join("\n");
         let err = self.stderr_log.lock().expect("stderr log").clone();
         format!("--- {} stdout\n{out}\n--- stderr\n{err}", self.what)
+    }
+
+    /// CPU time (user + system) the child has used so far, in seconds; `None` once it
+    /// has exited (Linux: /proc/PID/stat).
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
+        // The fields after the command name, which is in parentheses and may hold spaces.
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: f64 =
+            fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+        let out = std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()?;
+        let per_s: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
+        Some(ticks / per_s)
+    }
+
+    /// Every stdout line so far.
+    pub fn stdout_lines(&self) -> Vec<String> {
+        self.stdout_log.lock().expect("stdout log").clone()
     }
 
     /// Everything on stderr so far.
@@ -119,6 +157,37 @@ impl LiveChild {
         match self.wait_for_line(timeout, pred) {
             Some(line) => line,
             None => panic!("{what}: no such line within {timeout:?}\n{}", self.dump()),
+        }
+    }
+
+    /// The next `status ...` line (headless mode), waiting at most `timeout`; panics
+    /// with the output so far when none comes.
+    pub fn next_status(&mut self, what: &str, timeout: Duration) -> Status {
+        let line = self.expect_line(what, timeout, |l| l.starts_with("status "));
+        Status::parse(&line).expect("a status line")
+    }
+
+    /// The first `status ...` line within `timeout` satisfying `pred` (earlier ones are
+    /// skipped); panics with the output so far when none comes.
+    pub fn wait_status(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        pred: impl Fn(&Status) -> bool,
+    ) -> Status {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Some(line) = self.wait_for_line(left, |l| l.starts_with("status ")) else {
+                panic!(
+                    "{what}: no such status line within {timeout:?}\n{}",
+                    self.dump()
+                );
+            };
+            let s = Status::parse(&line).expect("a status line");
+            if pred(&s) {
+                return s;
+            }
         }
     }
 

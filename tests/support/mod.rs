@@ -2,8 +2,9 @@
 //! (`tests/cli_errors.rs`, `tests/alsa_capture.rs`, `tests/window_e2e.rs`): temp
 //! dirs, a child with a hard timeout, `key=value` status-line parsing and `.npy`
 //! header parsing; in submodules, a running child read line by line ([`live`]), a
-//! private Xvfb with xdotool/import and PNG decoding ([`x11`]) and the FIFO-fed ALSA
-//! test microphone ([`fifo`]).
+//! private Xvfb with xdotool/import and PNG decoding ([`x11`]), the FIFO-fed ALSA
+//! test microphone ([`fifo`]) and a private PulseAudio server that can be killed and
+//! restarted ([`pulse`]).
 //!
 //! Only std and the crate's own dependencies (`png`): no extra dev-dependencies.
 #![allow(dead_code)] // each test crate uses a different subset
@@ -20,6 +21,8 @@
 ))]
 pub mod fifo;
 pub mod live;
+#[cfg(target_os = "linux")]
+pub mod pulse;
 #[cfg(unix)]
 pub mod x11;
 
