@@ -379,17 +379,27 @@ pub fn open_input(
     stats: Arc<CaptureStats>,
     health: Arc<InputHealth>,
 ) -> Result<OpenedInput> {
-    let host = open_host(request.host)?;
+    let host = open_host(request.host).map_err(|e| match &request.device {
+        DeviceRequest::Named(query) => {
+            Error::Host(format!("cannot open input device '{query}': {e}"))
+        }
+        DeviceRequest::Default => e,
+    })?;
     let device = find_device(&host, &request.device)?;
     let name = device_name(&device);
-    let supported = choose_config(&device, &name, request.sample_rate_hz)?;
+    // Errors name the device as `hopscope devices` lists it, id included.
+    let named = match device_id(&device) {
+        id if id.is_empty() => name.clone(),
+        id => format!("{name} [id {id}]"),
+    };
+    let supported = choose_config(&device, &named, request.sample_rate_hz)?;
     let buffer_frames = request.buffer_frames;
     let mut config: StreamConfig = supported.config();
     if let Some(frames) = buffer_frames {
         if let SupportedBufferSize::Range { min, max } = supported.buffer_size() {
             if !(*min..=*max).contains(&frames) {
                 return Err(Error::DeviceConfig {
-                    device: name,
+                    device: named,
                     message: format!(
                         "buffer of {frames} frames is not supported: supported {min}..={max} frames"
                     ),
@@ -415,7 +425,7 @@ pub fn open_input(
         other => Err(format!("unsupported sample format {other:?}")),
     }
     .map_err(|message| Error::DeviceConfig {
-        device: name.clone(),
+        device: named.clone(),
         message,
     })?;
     Ok(OpenedInput {
