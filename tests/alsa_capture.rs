@@ -288,8 +288,8 @@ fn unknown_device_is_a_one_line_error_listing_devices() {
 }
 
 /// Issue #9: a device that stops delivering (the FIFO's writer pauses, keeping it
-/// open: the capture thread blocks in read()) is reported as `state=stalled` within two
-/// status lines; when the writer resumes, rows flow again (`state=live`) and the tone is
+/// open: the capture thread blocks in read()) is reported as `state=stalled` (then `lost`
+/// and `reconnecting`, the stream being reopened after 1 s) within two status lines; when the writer resumes, rows flow again (`state=live`) and the tone is
 /// back at −6.02 dBFS, nothing is dropped after that, and the run ends normally.
 #[test]
 fn a_stalled_device_is_reported_and_recovers() {
@@ -335,10 +335,13 @@ fn a_stalled_device_is_reported_and_recovers() {
     let after: Vec<Status> = (0..2)
         .map(|_| app.next_status("status during the stall", Duration::from_secs(3)))
         .collect();
-    let stalled = after.iter().position(|s| s.str("state") == "stalled");
+    // Stalled at 250 ms; after 1 s the stream is closed and reopened (lost, reconnecting).
+    let stalled = after.iter().position(|s| {
+        ["stalled", "lost", "reconnecting"].contains(&s.str("state")) && s.num("stalls") >= 1.0
+    });
     assert!(
         stalled.is_some(),
-        "no state=stalled within two status lines of the stall:\n{}\n{}\n{}",
+        "no stalled/lost/reconnecting state within two status lines of the stall:\n{}\n{}\n{}",
         after[0].line,
         after[1].line,
         app.dump()
@@ -394,4 +397,69 @@ fn a_stalled_device_is_reported_and_recovers() {
         t0.elapsed()
     );
     drop(feeder);
+}
+
+/// Issue 9 §5: when the FIFO's writer goes away, ALSA's `file` plugin delivers the end
+/// of the file unpaced, thousands of times faster than the stream's rate. That is a
+/// fault shown and counted (`runaway`), the stream is closed (no core burnt on it), its
+/// reopen waits for a writer as `reconnecting`, and the run still ends at --duration
+/// with exit 0.
+#[test]
+fn a_runaway_source_is_counted_and_closed() {
+    let fx = AlsaFixture::new("alsa-runaway");
+    let feeder = Feeder::start(
+        &fx.fifo(),
+        240,
+        Signal {
+            tone_s: 60.0,
+            ..BIN_CENTRED_3000
+        },
+    );
+    let mut cmd = Command::new(support::HOPSCOPE);
+    cmd.current_dir(fx.dir().path())
+        .args([
+            "--headless",
+            "--device",
+            "testmic",
+            "--buffer",
+            "240",
+            "--n-fft",
+            "1024",
+            "--hop",
+            "256",
+            "--duration",
+            "7",
+        ])
+        .env("ALSA_CONFIG_PATH", fx.config_path());
+    let mut app = LiveChild::spawn("hopscope", cmd);
+    app.wait_status("live", Duration::from_secs(8), |s| {
+        s.str("state") == "live" && s.num("rows_per_s") > 0.0
+    });
+    feeder.finish(); // the writer closes the FIFO
+    let ran_away = app.wait_status("runaway counted", Duration::from_secs(4), |s| {
+        s.num("runaways") >= 1.0 && s.str("state") != "live"
+    });
+    // Closed, not burning: nothing more is captured while it waits for a writer.
+    let later = app.next_status("a line later", Duration::from_secs(3));
+    let later2 = app.next_status("two lines later", Duration::from_secs(3));
+    assert_eq!(
+        later.num("captured"),
+        later2.num("captured"),
+        "still capturing after the runaway:\n{}\n{}",
+        later.line,
+        later2.line
+    );
+    assert_eq!(later2.str("state"), "reconnecting", "{}", later2.line);
+    let Some(status) = app.wait_exit(Duration::from_secs(20)) else {
+        panic!("still running after --duration\n{}", app.dump());
+    };
+    assert_eq!(status.code(), Some(0), "{}", app.dump());
+    let stderr = app.stderr();
+    assert!(
+        stderr.contains("input lost: samples arrive far faster than the stream's rate"),
+        "{}",
+        app.dump()
+    );
+    assert!(!stderr.contains("panicked"), "{}", app.dump());
+    println!("{}", ran_away.line);
 }
