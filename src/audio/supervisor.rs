@@ -99,9 +99,10 @@ const OPEN_POLL: Duration = Duration::from_millis(50);
 
 impl Supervisor {
     /// Opens `request` on the `input` thread and, once it is open, watches it there;
-    /// reopened streams' rings go to `swaps`. Returns the first stream's analysis ends
-    /// its device name and a label. The wait for the first open ends early when `cancel` is set (a
-    /// backend can block in its open forever, e.g. an ALSA FIFO without a writer).
+    /// reopened streams' rings go to `swaps`. Returns the first stream's analysis ends,
+    /// its device name and a label. The wait for the first open ends early when
+    /// `cancel` is set (a backend can block in its open forever, e.g. an ALSA FIFO
+    /// without a writer).
     ///
     /// # Errors
     /// The open's error (no such device, an unsupported configuration, ...), a thread
@@ -256,7 +257,8 @@ impl Watch {
             std::thread::sleep(TICK);
             let now = Instant::now();
             let cap = self.stats.snapshot();
-            let verdict = if self.health.take_fatal() {
+            let fatal = self.health.take_fatal();
+            let verdict = if fatal {
                 Verdict::Reopen
             } else {
                 dog.tick(now, cap.frames_captured, cap.callbacks)
@@ -290,7 +292,15 @@ impl Watch {
                     }
                 }
                 Verdict::Reopen | Verdict::Runaway => {
-                    self.fail(verdict, now);
+                    let why = match verdict {
+                        Verdict::Runaway => {
+                            self.health.set_state(InputState::Runaway, now);
+                            "samples arrive far faster than the stream's rate"
+                        }
+                        _ if fatal => "the backend reports the device gone",
+                        _ => "no samples for 1 s",
+                    };
+                    self.fail(why, now);
                     if !self.reconnect() {
                         return;
                     }
@@ -300,19 +310,10 @@ impl Watch {
         }
     }
 
-    /// Marks the fault, says it once, and closes the stream.
-    fn fail(&mut self, verdict: Verdict, now: Instant) {
-        let errors = self.health.snapshot(now).errors;
+    /// Marks the loss, says `why` once, and closes the stream.
+    fn fail(&mut self, why: &str, now: Instant) {
         // A reopened stream that never delivered is the same event, said already.
         let said = self.health.state() == InputState::Reconnecting;
-        let why = if verdict == Verdict::Runaway {
-            self.health.set_state(InputState::Runaway, now);
-            "samples arrive far faster than the stream's rate".to_string()
-        } else if errors[0] + errors[1] > 0 && self.health.state() == InputState::Live {
-            "the backend reports the device gone".to_string()
-        } else {
-            "no samples for 1 s".to_string()
-        };
         self.health.set_state(InputState::Lost, now);
         if !said {
             eprintln!("hopscope: input lost: {why}; reconnecting");
@@ -325,22 +326,17 @@ impl Watch {
     fn reconnect(&mut self) -> bool {
         let mut backoff = BACKOFF_START;
         let mut attempts = 0u32;
-        let mut last_error = String::new();
         self.health
             .set_state(InputState::Reconnecting, Instant::now());
         while !self.stopped() {
             attempts += 1;
             match self.open() {
                 Ok(opened) => return self.adopt(opened, attempts),
-                Err(e) => {
-                    let message = e.to_string();
-                    if crate::audio::quiet::debug_enabled() || message != last_error {
-                        if crate::audio::quiet::debug_enabled() {
-                            eprintln!("hopscope: debug: reopen attempt {attempts}: {message}");
-                        }
-                        last_error = message;
-                    }
+                // Said once when the loss began; each attempt only in the debug log.
+                Err(e) if crate::audio::quiet::debug_enabled() => {
+                    eprintln!("hopscope: debug: reopen attempt {attempts}: {e}");
                 }
+                Err(_) => {}
             }
             let until = Instant::now() + backoff;
             while Instant::now() < until && !self.stopped() {
