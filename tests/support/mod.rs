@@ -3,8 +3,8 @@
 //! dirs, a child with a hard timeout, `key=value` status-line parsing and `.npy`
 //! header parsing; in submodules, a running child read line by line ([`live`]), a
 //! private Xvfb with xdotool/import and PNG decoding ([`x11`]), the FIFO-fed ALSA
-//! test microphone ([`fifo`]) and a private PulseAudio server that can be killed and
-//! restarted ([`pulse`]).
+//! test microphone ([`fifo`]), a private PulseAudio server that can be killed and
+//! restarted ([`pulse`]) and the same for PipeWire and WirePlumber ([`pipewire`]).
 //!
 //! Only std and the crate's own dependencies (`png`): no extra dev-dependencies.
 #![allow(dead_code)] // each test crate uses a different subset
@@ -21,6 +21,8 @@
 ))]
 pub mod fifo;
 pub mod live;
+#[cfg(target_os = "linux")]
+pub mod pipewire;
 #[cfg(target_os = "linux")]
 pub mod pulse;
 #[cfg(unix)]

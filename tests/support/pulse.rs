@@ -97,7 +97,7 @@ fn required() -> bool {
     std::env::var("HOPSCOPE_REQUIRE_PULSE").is_ok_and(|v| v == "1")
 }
 
-fn find_program(name: &str) -> Option<PathBuf> {
+pub fn find_program(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|d| d.join(name))
@@ -121,7 +121,7 @@ fn find_alsa_plugin() -> Option<PathBuf> {
 
 /// Runs a short-lived tool; `None` if it could not start or ran longer than `timeout`
 /// (then it is killed).
-fn run_tool(mut cmd: Command, timeout: Duration) -> Option<Output> {
+pub fn run_tool(mut cmd: Command, timeout: Duration) -> Option<Output> {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -160,7 +160,7 @@ fn run_tool(mut cmd: Command, timeout: Duration) -> Option<Output> {
 }
 
 /// Kills (SIGKILL) and reaps a child of ours; its exit status.
-fn kill_child(child: &mut Child) -> Option<ExitStatus> {
+pub fn kill_child(child: &mut Child) -> Option<ExitStatus> {
     if matches!(child.try_wait(), Ok(None)) {
         let _ = child.kill();
     }
