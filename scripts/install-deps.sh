@@ -8,6 +8,8 @@
 #         + a real audio server for tests/pulse_live.rs and scripts/soak.sh: PulseAudio (run
 #           privately per test, never as the desktop's server), its client tools and ALSA's
 #           pulse plugin
+#         + the same for tests/pipewire_live.rs: PipeWire, WirePlumber, pw-cli/pw-cat/
+#           pw-metadata and dbus-daemon (a private session bus per test)
 set -euo pipefail
 mode=${1:-run}
 cd "$(dirname "$0")/.."
@@ -43,6 +45,16 @@ if [ "$mode" = test ]; then
     compgen -G '/usr/lib*/*/alsa-lib/libasound_module_pcm_pulse.so' >/dev/null ||
         compgen -G '/usr/lib*/alsa-lib/libasound_module_pcm_pulse.so' >/dev/null ||
         pkgs+=(libasound2-plugins)
+    # The native PipeWire host on a real PipeWire that tests kill and restart: pipewire
+    # (pipewire-bin: the pipewire daemon, pw-cli, pw-cat, pw-metadata), wireplumber (the
+    # session manager that makes the test sink the default), dbus (dbus-daemon: its
+    # private session bus; Debian 12 ships the binary in dbus-daemon, pulled in by dbus).
+    command -v pipewire >/dev/null 2>&1 || pkgs+=(pipewire pipewire-bin)
+    for t in pw-cli pw-cat pw-metadata; do
+        command -v $t >/dev/null 2>&1 || { pkgs+=(pipewire-bin); break; }
+    done
+    command -v wireplumber >/dev/null 2>&1 || pkgs+=(wireplumber)
+    command -v dbus-daemon >/dev/null 2>&1 || pkgs+=(dbus)
 fi
 
 if [ ${#pkgs[@]} -gt 0 ]; then
@@ -61,7 +73,8 @@ if [ ${#pkgs[@]} -gt 0 ]; then
         say "or build without PipeWire: cargo build --release --no-default-features --features pulseaudio,jack;"
         say "pkg-config and, for tests, Python 3 with venv, Xvfb, xauth, xdotool,"
         say "ImageMagick, xdpyinfo, PulseAudio with pactl/pacat/paplay and the ALSA pulse plugin"
-        say "(alsa-plugins-pulseaudio on Fedora, pulseaudio-alsa on Arch); then run this again."
+        say "(alsa-plugins-pulseaudio on Fedora, pulseaudio-alsa on Arch), PipeWire with"
+        say "pw-cli/pw-cat/pw-metadata, WirePlumber and dbus-daemon; then run this again."
         exit 1
     fi
 fi
