@@ -287,6 +287,17 @@ fn unknown_device_is_a_one_line_error_listing_devices() {
     assert!(o.elapsed < Duration::from_secs(5), "took {:?}", o.elapsed);
 }
 
+/// hopscope headless on the FIFO microphone for `duration_s`: 240-frame buffers (the
+/// feeder's chunk), n_fft 1024, hop 256.
+fn headless_on_fifo(fx: &AlsaFixture, duration_s: &str) -> LiveChild {
+    let mut cmd = Command::new(support::HOPSCOPE);
+    cmd.current_dir(fx.dir().path())
+        .args(["--headless", "--device", "testmic", "--buffer", "240"])
+        .args(["--n-fft", "1024", "--hop", "256", "--duration", duration_s])
+        .env("ALSA_CONFIG_PATH", fx.config_path());
+    LiveChild::spawn("hopscope", cmd)
+}
+
 /// Issue #9: a device that stops delivering (the FIFO's writer pauses, keeping it
 /// open: the capture thread blocks in read()) is reported as `state=stalled` (then `lost`
 /// and `reconnecting`, the stream being reopened after 1 s) within two status lines; when the writer resumes, rows flow again (`state=live`) and the tone is
@@ -303,23 +314,7 @@ fn a_stalled_device_is_reported_and_recovers() {
             ..BIN_CENTRED_3000
         },
     );
-    let mut cmd = Command::new(support::HOPSCOPE);
-    cmd.current_dir(fx.dir().path())
-        .args([
-            "--headless",
-            "--device",
-            "testmic",
-            "--buffer",
-            "240",
-            "--n-fft",
-            "1024",
-            "--hop",
-            "256",
-            "--duration",
-            "12",
-        ])
-        .env("ALSA_CONFIG_PATH", fx.config_path());
-    let mut app = LiveChild::spawn("hopscope", cmd);
+    let mut app = headless_on_fifo(&fx, "12");
     let tone = |s: &Status| {
         s.str("peak_hz") == "3000.0" && (s.num("peak_dbfs") - MINUS_6_DB).abs() <= 0.05
     };
@@ -415,23 +410,7 @@ fn a_runaway_source_is_counted_and_closed() {
             ..BIN_CENTRED_3000
         },
     );
-    let mut cmd = Command::new(support::HOPSCOPE);
-    cmd.current_dir(fx.dir().path())
-        .args([
-            "--headless",
-            "--device",
-            "testmic",
-            "--buffer",
-            "240",
-            "--n-fft",
-            "1024",
-            "--hop",
-            "256",
-            "--duration",
-            "7",
-        ])
-        .env("ALSA_CONFIG_PATH", fx.config_path());
-    let mut app = LiveChild::spawn("hopscope", cmd);
+    let mut app = headless_on_fifo(&fx, "7");
     app.wait_status("live", Duration::from_secs(8), |s| {
         s.str("state") == "live" && s.num("rows_per_s") > 0.0
     });

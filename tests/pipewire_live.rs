@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 
 use support::live::LiveChild;
 use support::pipewire::{self, PipeWire};
+use support::tone::{hann_gain_db, hann_scalloping_db, input_down, DOWN_STATES};
 use support::{pulse, run_with_timeout, status_lines, Status, HOPSCOPE};
 
 /// 1/3 bin below the centre of bin 43 of n_fft 2048 at 48 kHz.
@@ -38,51 +39,6 @@ const LEVEL_TOL_DB: f64 = 0.1;
 /// Analysis parameters of the headless runs.
 const N_FFT: &str = "2048";
 const HOP: &str = "512";
-/// What a status line may say once the input is gone.
-const DOWN_STATES: [&str; 3] = ["stalled", "lost", "reconnecting"];
-
-/// Gain (dB, 0 at a bin centre) of a periodic Hann window of length `n` for a sine
-/// `delta` bins off a bin centre, in closed form: with w = ½ − ½·cos(2πi/n), the DTFT
-/// is ½·D(δ) − ¼·D(δ−1) − ¼·D(δ+1), D(x) = Σ e^{−2πjxi/n} = e^{−jπx(n−1)/n}·sin(πx) /
-/// sin(πx/n); taking out the common phase leaves A0 = sin(πδ)/sin(πδ/n) and
-/// A± = sin(πδ)·e^{±jπ/n}/sin(π(δ±1)/n), over the window sum n/2. (For large n this is
-/// sinc(δ)/(1 − δ²): −0.6276 dB at δ = 1/3.)
-fn hann_scalloping_db(delta: f64, n: usize) -> f64 {
-    use std::f64::consts::PI;
-    if delta.abs() < 1e-12 {
-        return 0.0;
-    }
-    let n = n as f64;
-    let s = (PI * delta).sin();
-    let a0 = s / (PI * delta / n).sin();
-    // A+ and A−: magnitude, and phase ±π/n.
-    let ap = s / (PI * (delta + 1.0) / n).sin();
-    let am = s / (PI * (delta - 1.0) / n).sin();
-    let (c, sn) = ((PI / n).cos(), (PI / n).sin());
-    let re = 0.5 * a0 - 0.25 * (ap * c + am * c);
-    let im = -0.25 * (ap * sn - am * sn);
-    20.0 * ((re * re + im * im).sqrt() / (n / 2.0)).log10()
-}
-
-/// `Ok` when the status line shows the tone of amplitude `amp` (relative to full
-/// scale) in its bin at its level; otherwise why not.
-fn tone_seen(s: &Status, amp: f64) -> Result<(), String> {
-    let bin_hz = s.num("sr") / s.num("n_fft");
-    let k = (TONE_HZ / bin_hz).round();
-    let expect_hz = k * bin_hz;
-    let expect_db =
-        20.0 * amp.log10() + hann_scalloping_db(TONE_HZ / bin_hz - k, s.num("n_fft") as usize);
-    let (hz, db) = (s.num("peak_hz"), s.num("peak_dbfs"));
-    if (hz - expect_hz).abs() > 0.05 {
-        return Err(format!("peak_hz {hz}, expected {expect_hz:.2}"));
-    }
-    if (db - expect_db).abs().is_nan() || (db - expect_db).abs() > LEVEL_TOL_DB {
-        return Err(format!(
-            "peak_dbfs {db}, expected {expect_db:.3} ± {LEVEL_TOL_DB}"
-        ));
-    }
-    Ok(())
-}
 
 /// A tone WAV in the temp dir (0.5 s of silence first); the tone's amplitude relative
 /// to full scale.
@@ -108,21 +64,6 @@ fn headless(pw: &PipeWire, args: &[&str]) -> Command {
         .args(args);
     pw.apply_env(&mut cmd);
     cmd
-}
-
-/// Parses `input down N time(s) for X s` from the exit summary.
-fn input_down(stderr: &str) -> Option<(u64, f64)> {
-    let summary = stderr
-        .lines()
-        .find(|l| l.starts_with("hopscope: stopped after"))?;
-    let rest = &summary[summary.find("input down ")? + "input down ".len()..];
-    let mut words = rest.split_whitespace();
-    let n = words.next()?.parse().ok()?;
-    if words.next()? != "time(s)" || words.next()? != "for" {
-        return None;
-    }
-    let secs = words.next()?.parse().ok()?;
-    Some((n, secs))
 }
 
 /// When a stderr line starting with `prefix` first shows up (polled every 5 ms, at
@@ -153,17 +94,8 @@ fn signed_secs(a: Instant, b: Instant) -> f64 {
 /// calibration figure of `tests/dsp_calibration.rs` (1 kHz, n_fft 2048: −0.627 dB).
 #[test]
 fn hann_scalloping_closed_form_matches_the_direct_sum() {
-    use std::f64::consts::PI;
     for (delta, n) in [(-1.0 / 3.0, 2048), (0.25, 1024), (0.5, 64), (-0.1, 17)] {
-        let (mut re, mut im, mut sum) = (0.0f64, 0.0f64, 0.0f64);
-        for i in 0..n {
-            let w = 0.5 - 0.5 * (2.0 * PI * i as f64 / n as f64).cos();
-            let ph = 2.0 * PI * delta * i as f64 / n as f64;
-            re += w * ph.cos();
-            im -= w * ph.sin();
-            sum += w;
-        }
-        let direct = 20.0 * ((re * re + im * im).sqrt() / sum).log10();
+        let direct = hann_gain_db(delta, n);
         let closed = hann_scalloping_db(delta, n);
         assert!(
             (closed - direct).abs() < 1e-9,
@@ -208,7 +140,7 @@ fn pipewire_host_reads_the_tone_at_its_level() {
         assert_eq!(s.str("host"), "pipewire", "{test}: {}", s.line);
         assert_eq!(s.str("src"), pipewire::DEVICE_NAME, "{test}: {}", s.line);
         assert_eq!(s.str("state"), "live", "{test}: {}", s.line);
-        if let Err(e) = tone_seen(s, amp) {
+        if let Err(e) = support::tone::tone_seen(s, TONE_HZ, amp, LEVEL_TOL_DB) {
             panic!("{test}: {e}: {}\n{dump}", s.line);
         }
         // The final line covers a partial second: judge full intervals only.
@@ -291,7 +223,7 @@ fn pipewire_host_survives_pipewire_being_killed_and_restarted() {
     let before = app.wait_status(
         "live with the tone before the loss",
         Duration::from_secs(10),
-        |s| state(s) == "live" && tone_seen(s, amp).is_ok(),
+        |s| state(s) == "live" && support::tone::tone_seen(s, TONE_HZ, amp, LEVEL_TOL_DB).is_ok(),
     );
     assert_eq!(before.str("host"), "pipewire", "{}", before.line);
     for key in [
@@ -370,7 +302,7 @@ fn pipewire_host_survives_pipewire_being_killed_and_restarted() {
     let toned = app.wait_status(
         "the tone at its level after the recovery",
         Duration::from_secs(10),
-        |s| state(s) == "live" && tone_seen(s, amp).is_ok(),
+        |s| state(s) == "live" && support::tone::tone_seen(s, TONE_HZ, amp, LEVEL_TOL_DB).is_ok(),
     );
     // A whole second after that: steady rows.
     let steady = app.next_status("steady after the recovery", Duration::from_secs(3));

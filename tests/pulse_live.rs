@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use support::live::LiveChild;
 use support::pulse::{self, Pulse};
+use support::tone::{input_down, DOWN_STATES};
 use support::x11::{Image, Xvfb};
 use support::{assert_one_line_error, run_with_timeout, status_lines, Outcome, Status, HOPSCOPE};
 
@@ -43,42 +44,6 @@ const LEVEL_TOL_DB: f64 = 0.1;
 /// Analysis parameters of the headless runs.
 const N_FFT: &str = "1024";
 const HOP: &str = "256";
-/// What a status line may say once the input is gone.
-const DOWN_STATES: [&str; 3] = ["stalled", "lost", "reconnecting"];
-
-/// Gain of a Hann window for a sine `delta` bins off a bin centre (0 dB at the centre),
-/// from the DTFT of the periodic window of length `n`.
-fn hann_gain_db(delta: f64, n: usize) -> f64 {
-    let (mut re, mut im, mut sum) = (0.0f64, 0.0f64, 0.0f64);
-    for i in 0..n {
-        let w = 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n as f64).cos();
-        let ph = 2.0 * std::f64::consts::PI * delta * i as f64 / n as f64;
-        re += w * ph.cos();
-        im -= w * ph.sin();
-        sum += w;
-    }
-    20.0 * ((re * re + im * im).sqrt() / sum).log10()
-}
-
-/// `Ok` when the status line shows the tone of amplitude `amp` (relative to full
-/// scale) in its bin at its level; otherwise why not.
-fn tone_seen(s: &Status, amp: f64) -> Result<(), String> {
-    let bin_hz = s.num("sr") / s.num("n_fft");
-    let k = (TONE_HZ / bin_hz).round();
-    let expect_hz = k * bin_hz;
-    let expect_db =
-        20.0 * amp.log10() + hann_gain_db(TONE_HZ / bin_hz - k, s.num("n_fft") as usize);
-    let (hz, db) = (s.num("peak_hz"), s.num("peak_dbfs"));
-    if (hz - expect_hz).abs() > 0.05 {
-        return Err(format!("peak_hz {hz}, expected {expect_hz:.1}"));
-    }
-    if (db - expect_db).abs().is_nan() || (db - expect_db).abs() > LEVEL_TOL_DB {
-        return Err(format!(
-            "peak_dbfs {db}, expected {expect_db:.2} ± {LEVEL_TOL_DB}"
-        ));
-    }
-    Ok(())
-}
 
 /// A tone WAV in the server's temp dir; the tone's amplitude relative to full scale.
 fn tone_wav(pulse: &Pulse, tone_s: f64) -> (std::path::PathBuf, f64) {
@@ -96,21 +61,6 @@ fn headless(pulse: &Pulse, args: &[&str]) -> Command {
         .args(args);
     pulse.apply_env(&mut cmd);
     cmd
-}
-
-/// Parses `input down N time(s) for X s` from the exit summary.
-fn input_down(stderr: &str) -> Option<(u64, f64)> {
-    let summary = stderr
-        .lines()
-        .find(|l| l.starts_with("hopscope: stopped after"))?;
-    let rest = &summary[summary.find("input down ")? + "input down ".len()..];
-    let mut words = rest.split_whitespace();
-    let n = words.next()?.parse().ok()?;
-    if words.next()? != "time(s)" || words.next()? != "for" {
-        return None;
-    }
-    let secs = words.next()?.parse().ok()?;
-    Some((n, secs))
 }
 
 /// A tone run of 4 s: the steady status lines show the tone at its level, rows at
@@ -138,7 +88,7 @@ fn tone_at_its_level(test: &str, host_args: &[&str], expect_host: Option<&str>) 
     assert!(settled.len() >= 2, "{test}: too few status lines\n{dump}");
     for s in &settled {
         assert_eq!(s.num("sr"), f64::from(pulse::RATE), "{test}: {}", s.line);
-        if let Err(e) = tone_seen(s, amp) {
+        if let Err(e) = support::tone::tone_seen(s, TONE_HZ, amp, LEVEL_TOL_DB) {
             panic!("{test}: {e}: {}\n{dump}", s.line);
         }
         let rows_per_s = s.num("sr") / s.num("hop");
@@ -218,7 +168,7 @@ fn loss_and_recovery(test: &str, host: &str) {
     let before = app.wait_status(
         "live with the tone before the loss",
         Duration::from_secs(10),
-        |s| state(s) == "live" && tone_seen(s, amp).is_ok(),
+        |s| state(s) == "live" && support::tone::tone_seen(s, TONE_HZ, amp, LEVEL_TOL_DB).is_ok(),
     );
     assert_eq!(before.str("host"), host, "{}", before.line);
     for key in [
@@ -279,7 +229,7 @@ fn loss_and_recovery(test: &str, host: &str) {
     let toned = app.wait_status(
         "the tone at its level after the recovery",
         Duration::from_secs(5),
-        |s| state(s) == "live" && tone_seen(s, amp).is_ok(),
+        |s| state(s) == "live" && support::tone::tone_seen(s, TONE_HZ, amp, LEVEL_TOL_DB).is_ok(),
     );
     // A whole second after that: steady rows.
     let steady = app.next_status("steady after the recovery", Duration::from_secs(3));

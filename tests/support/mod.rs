@@ -25,6 +25,7 @@ pub mod live;
 pub mod pipewire;
 #[cfg(target_os = "linux")]
 pub mod pulse;
+pub mod tone;
 #[cfg(unix)]
 pub mod x11;
 
