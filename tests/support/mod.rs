@@ -63,48 +63,90 @@ impl Outcome {
 
 /// Runs `cmd` with stdin closed and both outputs captured; kills it and panics
 /// (failing the test) if it is still running after `timeout`.
-pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Outcome {
+pub fn run_with_timeout(cmd: Command, timeout: Duration) -> Outcome {
     let started = Instant::now();
+    let args = format!("{:?}", cmd.get_args().collect::<Vec<_>>());
+    match capture(cmd, timeout) {
+        Ok(out) => Outcome {
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            elapsed: started.elapsed(),
+        },
+        Err(Capture::Spawn(e)) => panic!("spawn hopscope: {e}"),
+        Err(Capture::Timeout { stdout, stderr }) => panic!(
+            "hopscope {args} still running after {timeout:?}: killed\n--- stdout\n{}\n--- stderr\n{}",
+            String::from_utf8_lossy(&stdout),
+            String::from_utf8_lossy(&stderr)
+        ),
+    }
+}
+
+/// Why [`capture`] has no exit status.
+pub enum Capture {
+    /// The program could not be started.
+    Spawn(std::io::Error),
+    /// Still running after the timeout: killed; what it wrote until then.
+    Timeout { stdout: Vec<u8>, stderr: Vec<u8> },
+}
+
+/// Runs `cmd` with stdin closed and stdout/stderr captured (drained on threads, so a
+/// chatty child never blocks on a full pipe); kills it if it still runs after `timeout`.
+/// The one child-with-a-deadline primitive behind [`run_with_timeout`],
+/// `x11::run_tool` and `pulse::run_tool`.
+pub fn capture(mut cmd: Command, timeout: Duration) -> Result<std::process::Output, Capture> {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("spawn hopscope");
-    let mut out_pipe = child.stdout.take().expect("stdout pipe");
-    let mut err_pipe = child.stderr.take().expect("stderr pipe");
-    let out_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out_pipe.read_to_string(&mut s);
-        s
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err_pipe.read_to_string(&mut s);
-        s
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for hopscope") {
-            break status;
-        }
-        if started.elapsed() > timeout {
-            let _ = child.kill();
-            let _ = child.wait();
-            let stdout = out_reader.join().unwrap_or_default();
-            let stderr = err_reader.join().unwrap_or_default();
-            panic!(
-                "hopscope {:?} still running after {timeout:?}: killed\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-                cmd.get_args().collect::<Vec<_>>()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(10));
+        .map_err(Capture::Spawn)?;
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut v);
+            }
+            v
+        })
     };
-    let elapsed = started.elapsed();
-    Outcome {
-        status,
-        stdout: out_reader.join().unwrap_or_default(),
-        stderr: err_reader.join().unwrap_or_default(),
-        elapsed,
+    let out_t = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err_t = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if started.elapsed() <= timeout => {
+                std::thread::sleep(Duration::from_millis(5))
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+        }
+    };
+    let (stdout, stderr) = (
+        out_t.join().unwrap_or_default(),
+        err_t.join().unwrap_or_default(),
+    );
+    match status {
+        Some(status) => Ok(std::process::Output {
+            status,
+            stdout,
+            stderr,
+        }),
+        None => Err(Capture::Timeout { stdout, stderr }),
     }
 }
 

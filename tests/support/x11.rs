@@ -16,47 +16,17 @@ use std::time::{Duration, Instant};
 const TOOL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Runs a short-lived tool with a hard timeout (killed and panics after it).
-pub fn run_tool(mut cmd: Command, timeout: Duration) -> Output {
+pub fn run_tool(cmd: Command, timeout: Duration) -> Output {
     let program = cmd.get_program().to_string_lossy().into_owned();
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
+    let args = format!("{:?}", cmd.get_args().collect::<Vec<_>>());
+    match super::capture(cmd, timeout) {
+        Ok(out) => out,
+        Err(super::Capture::Spawn(e)) => {
             panic!("cannot run {program}: {e} (Debian: make test-deps installs the X test tools)")
-        });
-    let mut out = child.stdout.take().expect("stdout pipe");
-    let mut err = child.stderr.take().expect("stderr pipe");
-    let out_t = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let err_t = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("try_wait") {
-            break s;
         }
-        if started.elapsed() > timeout {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "{program} {:?} still running after {timeout:?}: killed",
-                cmd.get_args().collect::<Vec<_>>()
-            );
+        Err(super::Capture::Timeout { .. }) => {
+            panic!("{program} {args} still running after {timeout:?}: killed")
         }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    Output {
-        status,
-        stdout: out_t.join().unwrap_or_default(),
-        stderr: err_t.join().unwrap_or_default(),
     }
 }
 
