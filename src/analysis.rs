@@ -403,9 +403,7 @@ impl Analysis {
     }
 
     fn duration_of(&self, frames: u64) -> Duration {
-        Duration::from_nanos(
-            (frames as u128 * 1_000_000_000 / self.sample_rate_hz.max(1) as u128) as u64,
-        )
+        frames_duration(frames, self.sample_rate_hz)
     }
 
     /// The first gap among the next `frames` frames: frames before it, and its length.
@@ -594,9 +592,7 @@ impl Analysis {
             pending_gap,
             ..
         } = self;
-        let ns_of = |frames: u64| {
-            Duration::from_nanos((frames as u128 * 1_000_000_000 / *sample_rate_hz as u128) as u64)
-        };
+        let ns_of = |frames: u64| frames_duration(frames, *sample_rate_hz);
         for (pane, stft) in stfts[..*panes].iter_mut().enumerate() {
             let scale = stft.scale();
             let mut started = Instant::now();
@@ -663,6 +659,11 @@ impl Analysis {
             });
         }
     }
+}
+
+/// How long `frames` last at `sample_rate_hz` (to the ns, rounded down).
+fn frames_duration(frames: u64, sample_rate_hz: u32) -> Duration {
+    Duration::from_nanos((frames as u128 * 1_000_000_000 / sample_rate_hz.max(1) as u128) as u64)
 }
 
 /// Spawns the analysis thread (`"stft"`).
