@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
-use minifb::{KeyRepeat, MouseMode, Window, WindowOptions};
+use minifb::{MouseMode, Window, WindowOptions};
 
 use crate::analysis::AnalysisLink;
 use crate::audio::health::{InputHealth, InputState};
@@ -25,7 +25,8 @@ use crate::render::freqmap::{mel_axis, ColumnMap, FreqAxis};
 use crate::render::png_out;
 use crate::render::text::{text_width, Canvas};
 use crate::render::waterfall::{View, Waterfall};
-use crate::ui::keys::{action_for, Key, ALL_KEYS, KEY_HELP};
+use crate::ui::input::{KeyEvents, Press};
+use crate::ui::keys::{action_for, KEY_HELP};
 use crate::ui::present::{self, Blit, Presenter};
 use crate::ui::state::{Effect, PaneSettings, ViewState};
 
@@ -49,43 +50,6 @@ const NO_INPUT_H: usize = 24;
 const MARKER: u32 = rgb(240, 240, 240);
 /// Arm of the linked cursor's cross, px.
 const CROSS_ARM: usize = 4;
-
-fn to_minifb(key: Key) -> minifb::Key {
-    match key {
-        Key::Up => minifb::Key::Up,
-        Key::Down => minifb::Key::Down,
-        Key::Left => minifb::Key::Left,
-        Key::Right => minifb::Key::Right,
-        Key::W => minifb::Key::W,
-        Key::F => minifb::Key::F,
-        Key::C => minifb::Key::C,
-        Key::LeftBracket => minifb::Key::LeftBracket,
-        Key::RightBracket => minifb::Key::RightBracket,
-        Key::Minus => minifb::Key::Minus,
-        Key::Equal => minifb::Key::Equal,
-        Key::Z => minifb::Key::Z,
-        Key::X => minifb::Key::X,
-        Key::Comma => minifb::Key::Comma,
-        Key::Period => minifb::Key::Period,
-        Key::Space => minifb::Key::Space,
-        Key::S => minifb::Key::S,
-        Key::H => minifb::Key::H,
-        Key::I => minifb::Key::I,
-        Key::R => minifb::Key::R,
-        Key::P => minifb::Key::P,
-        Key::E => minifb::Key::E,
-        Key::G => minifb::Key::G,
-        Key::A => minifb::Key::A,
-        Key::M => minifb::Key::M,
-        Key::Tab => minifb::Key::Tab,
-        Key::Key1 => minifb::Key::Key1,
-        Key::Key2 => minifb::Key::Key2,
-        Key::Key3 => minifb::Key::Key3,
-        Key::Key4 => minifb::Key::Key4,
-        Key::Q => minifb::Key::Q,
-        Key::Escape => minifb::Key::Escape,
-    }
-}
 
 /// Opens the window (before audio starts, so a missing display fails fast).
 ///
@@ -731,6 +695,7 @@ pub fn run(
     let mut beyond_wait_ms: Vec<f32> = Vec::with_capacity(1 << 16);
     let mut draw_ms: Vec<f32> = Vec::with_capacity(1 << 14);
     let mut capture_ms: Vec<f32> = Vec::with_capacity(1 << 16);
+    let keys = KeyEvents::install(&mut window);
     println!("{}", state.status_line());
     let mut shots: Vec<std::thread::JoinHandle<()>> = Vec::new();
     let result = 'frames: loop {
@@ -741,9 +706,8 @@ pub fn run(
             break Ok(());
         }
         let frame_start = Instant::now();
-        // Keys.
-        let shift = window.is_key_down(minifb::Key::LeftShift)
-            || window.is_key_down(minifb::Key::RightShift);
+        // Keys, every press since the last frame in order (see `ui::input`).
+        let presses = keys.take();
         let zooms_before: [i32; MAX_PANES] = std::array::from_fn(|i| {
             if i < state.pane_count() {
                 state.pane_zoom(i)
@@ -751,10 +715,7 @@ pub fn run(
                 0
             }
         });
-        for key in ALL_KEYS {
-            if !window.is_key_pressed(to_minifb(key), KeyRepeat::No) {
-                continue;
-            }
+        for &Press { key, shift } in presses.as_slice() {
             let Some(action) = action_for(key, shift) else {
                 continue;
             };
@@ -1073,6 +1034,13 @@ pub fn run(
         let _ = handle.join();
     }
     report_frame_timing(&beyond_wait_ms, &draw_ms, &capture_ms, &scene.surface);
+    if keys.dropped() > 0 {
+        eprintln!(
+            "hopscope: {} key presses dropped (more than {} in one frame)",
+            keys.dropped(),
+            crate::ui::input::MAX_PRESSES
+        );
+    }
     result
 }
 
