@@ -8,7 +8,7 @@
 //! - `render_600s/transpose`: that transposition alone, single-threaded: the whole
 //!   column-major index array into image rows, 64 columns at a time.
 //! - `render_600s/png_encode_sink/<threads>`: row assembly (chrome margins + colormap)
-//!   and PNG encoding into `std::io::sink()` ([`png_out::encode_rows`]).
+//!   and PNG encoding into `std::io::sink()` ([`png::encode_rows`]).
 //! - `render_600s/png_crate_fast_sink`: the encoder `render` used before, for comparison:
 //!   the `png` crate's `Compression::Fast` (adaptive filter + fdeflate), single-threaded,
 //!   from the materialised frame.
@@ -22,11 +22,11 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 
 use hopscope::dsp::stft::StftParams;
 use hopscope::dsp::window::WindowKind;
-use hopscope::offline::{self, IndexTiles, TILE_BLOCK};
+use hopscope::io::png as png_out;
+use hopscope::offline::render::{self as offline, IndexTiles, TILE_BLOCK};
 use hopscope::render::chrome::{self, Layout};
 use hopscope::render::colormap::{Colormap, ColormapKind, DbRange};
 use hopscope::render::freqmap::{ColumnMap, FreqAxis, FreqScale};
-use hopscope::render::png_out;
 use hopscope::render::text::Canvas;
 
 const RNG_SEED: u64 = 0x0B5E_55ED;
@@ -113,7 +113,7 @@ fn chrome_frame(w: &Workload, layout: &Layout) -> Vec<u32> {
 
 fn render_600s(c: &mut Criterion) {
     let w = workload();
-    let threads = offline::worker_threads().max(2);
+    let threads = hopscope::offline::worker_threads().max(2);
     let height = w.map.height();
     let mut g = c.benchmark_group("render_600s");
     g.sample_size(10);

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::wav::NanPolicy;
+use crate::io::wav::NanPolicy;
 
 /// Real-time microphone spectrogram monitor with calibrated dBFS rows and
 /// ML-ready STFT parameters.

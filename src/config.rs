@@ -3,17 +3,20 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::analysis::ChannelSelect;
-use crate::cli::{AnalysisArgs, AnalyzeArgs, DisplayArgs, LiveArgs, LookArgs, MelArgs, RenderArgs};
+use crate::cli::{
+    AnalysisArgs, AnalyzeArgs, DisplayArgs, LiveArgs, LookArgs, MelArgs, RenderArgs, SuggestArgs,
+};
+use crate::dsp::entropy::Grid;
 use crate::dsp::mel::{MelNorm, MelScale, MelSpec};
 use crate::dsp::scale::Scale;
-use crate::dsp::stft::StftParams;
-use crate::dsp::window::WindowKind;
+use crate::dsp::stft::{StftParams, MAX_FFT_SIZE, MIN_FFT_SIZE};
+use crate::dsp::window::{WindowKind, ALL_WINDOWS};
 use crate::error::{Error, Result};
+use crate::io::wav::NanPolicy;
 use crate::render::colormap::{ColormapKind, DbRange};
 use crate::render::freqmap::{FreqAxis, FreqScale};
+use crate::stream::ChannelSelect;
 use crate::ui::state::{MelView, PaneSettings, PaneSpec};
-use crate::wav::NanPolicy;
 
 /// Default hop when the window is at least 2048 samples long.
 pub const DEFAULT_HOP: usize = 512;
@@ -105,7 +108,7 @@ pub fn check_history(seconds: f64, sample_rate_hz: u32) -> Result<()> {
 /// Reads a live `--file`'s header: its rate and channels must fit the live stream's
 /// bounds. Returns the rate.
 fn check_live_file(path: &std::path::Path) -> Result<u32> {
-    let (rate, channels) = crate::wav::read_header(path)?;
+    let (rate, channels) = crate::io::wav::read_header(path)?;
     if rate > MAX_LIVE_RATE_HZ || channels > MAX_LIVE_FILE_CHANNELS {
         return Err(invalid(
             "--file",
@@ -688,6 +691,105 @@ impl TryFrom<&AnalyzeArgs> for AnalyzeConfig {
             channel: channel_select(args.channel),
             mel,
             export: args.export.clone(),
+            nan: args.nan,
+        })
+    }
+}
+
+/// Validated `hopscope suggest` configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SuggestConfig {
+    /// Input WAV.
+    pub input: PathBuf,
+    /// Windows to try (one, or every window with `--windows`).
+    pub windows: Vec<WindowKind>,
+    /// How the hop is chosen.
+    pub grid: Grid,
+    /// Smallest candidate `n_fft` (a power of two).
+    pub min_fft_size: usize,
+    /// Largest candidate `n_fft` (a power of two).
+    pub max_fft_size: usize,
+    /// Channel to analyse.
+    pub channel: ChannelSelect,
+    /// NaN and ±Inf samples: refused, or set to 0.
+    pub nan: NanPolicy,
+}
+
+fn check_pow2(flag: &'static str, n: usize) -> Result<()> {
+    if n.is_power_of_two() && (MIN_FFT_SIZE..=MAX_FFT_SIZE).contains(&n) {
+        Ok(())
+    } else {
+        Err(invalid(
+            flag,
+            format!("{n}: expected a power of two in {MIN_FFT_SIZE}..={MAX_FFT_SIZE}"),
+        ))
+    }
+}
+
+impl TryFrom<&SuggestArgs> for SuggestConfig {
+    type Error = Error;
+
+    fn try_from(args: &SuggestArgs) -> Result<Self> {
+        let windows = if args.windows {
+            ALL_WINDOWS.to_vec()
+        } else {
+            vec![args
+                .window
+                .parse::<WindowKind>()
+                .map_err(|m| invalid("--window", m))?]
+        };
+        check_pow2("--min-n-fft", args.min_n_fft)?;
+        check_pow2("--max-n-fft", args.max_n_fft)?;
+        if args.min_n_fft > args.max_n_fft {
+            return Err(invalid(
+                "--min-n-fft",
+                format!(
+                    "{} is above --max-n-fft ({})",
+                    args.min_n_fft, args.max_n_fft
+                ),
+            ));
+        }
+        let grid = match args.hop {
+            Some(0) => return Err(invalid("--hop", "0: expected at least 1 sample")),
+            Some(h) if h > args.min_n_fft => {
+                return Err(invalid(
+                    "--hop",
+                    format!(
+                        "{h} is longer than the smallest candidate n_fft ({}): raise --min-n-fft or lower --hop",
+                        args.min_n_fft
+                    ),
+                ))
+            }
+            Some(h) => Grid::FixedHop(h),
+            None => {
+                let r = args.hop_ratio;
+                if !(r.is_finite() && r > 0.0 && r <= 1.0) {
+                    return Err(invalid(
+                        "--hop-ratio",
+                        format!("{r}: expected a fraction of n_fft in (0, 1]"),
+                    ));
+                }
+                if args.min_n_fft as f64 * r < 1.0 {
+                    return Err(invalid(
+                        "--hop-ratio",
+                        format!(
+                            "{r} gives a hop below one sample at n_fft {}",
+                            args.min_n_fft
+                        ),
+                    ));
+                }
+                Grid::HopRatio(r)
+            }
+        };
+        Ok(SuggestConfig {
+            input: args.input.clone(),
+            windows,
+            grid,
+            min_fft_size: args.min_n_fft,
+            max_fft_size: args.max_n_fft,
+            channel: args
+                .channel
+                .map_or(ChannelSelect::Mix, ChannelSelect::Index),
             nan: args.nan,
         })
     }

@@ -23,7 +23,7 @@ fn main() -> ExitCode {
     };
     // analyze and render stop on SIGINT/SIGTERM/SIGHUP and remove their partial outputs.
     if matches!(cli.command, Some(Command::Analyze(_) | Command::Render(_))) {
-        if let Err(e) = hopscope::offline::interrupt::install() {
+        if let Err(e) = hopscope::io::interrupt::install() {
             eprintln!("hopscope: error: cannot install the signal handlers: {e}");
             return ExitCode::from(2);
         }

@@ -11,14 +11,15 @@ mod dsp_common;
 use std::sync::Arc;
 use std::time::Instant;
 
-use hopscope::analysis::{Analysis, AnalysisLink, AnalysisSetup, ChannelSelect, Timebase};
+use hopscope::analysis::message::{Control, SpectrumRow, MAX_PANES};
+use hopscope::analysis::{Analysis, AnalysisLink, AnalysisSetup};
 use hopscope::audio::callback::CaptureCallback;
+use hopscope::audio::ring;
 use hopscope::audio::stats::CaptureStats;
 use hopscope::dsp::scale::Scale;
 use hopscope::dsp::stft::StftParams;
 use hopscope::dsp::window::WindowKind;
-use hopscope::message::{Control, SpectrumRow, MAX_PANES};
-use hopscope::ring;
+use hopscope::stream::{ChannelSelect, Timebase};
 
 use dsp_common::{naive_dft, ref_window_vec};
 

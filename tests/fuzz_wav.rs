@@ -29,12 +29,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use hopscope::analysis::ChannelSelect;
 use hopscope::config::AnalyzeConfig;
 use hopscope::dsp::scale::Scale;
 use hopscope::dsp::stft::StftParams;
 use hopscope::dsp::window::WindowKind;
-use hopscope::wav::{read_wav, NanPolicy};
+use hopscope::io::wav::{read_wav, NanPolicy};
+use hopscope::stream::ChannelSelect;
 
 #[path = "support/rng.rs"]
 #[allow(dead_code)] // shared with the other test crates
@@ -792,7 +792,7 @@ fn check_analyze(
     read: Option<&Decoded>,
 ) -> Result<(), String> {
     let _ = std::fs::remove_file(&cfg.output);
-    let (got, peak) = measure(|| hopscope::offline::analyze(cfg));
+    let (got, peak) = measure(|| hopscope::offline::analyze::run(cfg));
     record(
         &STATS.analyze_per_byte_milli,
         &STATS.analyze_small_peak,
@@ -1060,7 +1060,7 @@ fn fmt_body(channels: u16, rate: u32, container: u16, valid: Option<u16>) -> Vec
 }
 
 /// Writes `bytes` and reads them back.
-fn read_bytes(bytes: &[u8]) -> hopscope::error::Result<hopscope::wav::WavAudio> {
+fn read_bytes(bytes: &[u8]) -> hopscope::error::Result<hopscope::io::wav::WavAudio> {
     let dir = TempDir::new("fuzz-regression");
     let path = dir.join("r.wav");
     std::fs::write(&path, bytes).expect("write");
@@ -1198,7 +1198,7 @@ fn centred_frames_of_an_odd_n_fft_follow_librosa() {
         export: None,
         nan: NanPolicy::Error,
     };
-    let report = hopscope::offline::analyze(&cfg).expect("analyze");
+    let report = hopscope::offline::analyze::run(&cfg).expect("analyze");
     assert_eq!((report.rows, report.bins), (25, 9));
     assert_eq!(npy_shape(&cfg.output), Ok((25, 9)));
 }

@@ -2,11 +2,12 @@
 //! pushed, and a re-render against the same frames computed directly with the offline
 //! STFT (`offline::stft_rows`) and mapped with the same `ColumnMap`.
 
+use hopscope::analysis::history::MonoHistory;
 use hopscope::dsp::scale::Scale;
 use hopscope::dsp::stft::StftParams;
 use hopscope::dsp::window::WindowKind;
-use hopscope::history::{render, MonoHistory, RerenderRequest};
 use hopscope::render::freqmap::{ColumnMap, FreqAxis, FreqScale};
+use hopscope::ui::rerender::{render, RerenderRequest};
 
 #[path = "support/rng.rs"]
 #[allow(dead_code)] // below, gaussian and below only

@@ -8,16 +8,17 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hopscope::analysis::{Analysis, AnalysisLink, AnalysisSetup, ChannelSelect, Timebase};
+use hopscope::analysis::history::MonoHistory;
+use hopscope::analysis::message::SpectrumRow;
+use hopscope::analysis::{Analysis, AnalysisLink, AnalysisSetup};
 use hopscope::audio::callback::CaptureCallback;
+use hopscope::audio::ring;
 use hopscope::audio::stats::CaptureStats;
 use hopscope::audio::supervisor::InputSwap;
 use hopscope::dsp::scale::Scale;
 use hopscope::dsp::stft::StftParams;
 use hopscope::dsp::window::WindowKind;
-use hopscope::history::MonoHistory;
-use hopscope::message::SpectrumRow;
-use hopscope::ring;
+use hopscope::stream::{ChannelSelect, Timebase};
 
 const RATE: u32 = 48_000;
 const CALLBACK: usize = 480; // 10 ms
@@ -106,7 +107,7 @@ fn analysis(
     marks: ring::MarkConsumer,
     channels: usize,
     origin: Instant,
-    history: Option<hopscope::history::SharedHistory>,
+    history: Option<hopscope::analysis::history::SharedHistory>,
     swaps: Option<crossbeam_channel::Receiver<InputSwap>>,
 ) -> (Analysis, AnalysisLink) {
     Analysis::new(AnalysisSetup {
@@ -191,7 +192,7 @@ fn a_jump_in_capture_time_is_a_gap_of_its_length_that_no_row_spans() {
         .iter()
         .all(|v| v.is_nan()));
     assert!(out[before + gap as usize..].iter().all(|v| v.is_finite()));
-    let gaps = hopscope::snapshot::gaps_of(&out);
+    let gaps = hopscope::offline::snapshot::gaps_of(&out);
     assert_eq!(gaps, vec![(before, gap as usize)]);
 }
 

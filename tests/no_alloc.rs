@@ -10,14 +10,15 @@ use assert_no_alloc::{assert_no_alloc, reset_violation_count, violation_count, A
 use cpal::{FromSample, Sample};
 use ringbuf::traits::Consumer;
 
-use hopscope::analysis::{Analysis, AnalysisLink, AnalysisSetup, ChannelSelect, Timebase};
+use hopscope::analysis::message::Control;
+use hopscope::analysis::{Analysis, AnalysisLink, AnalysisSetup};
 use hopscope::audio::callback::CaptureCallback;
+use hopscope::audio::ring::{self, MarkProducer, SampleProducer};
 use hopscope::audio::stats::CaptureStats;
 use hopscope::dsp::scale::Scale;
 use hopscope::dsp::stft::{Stft, StftParams};
 use hopscope::dsp::window::{WindowKind, ALL_WINDOWS};
-use hopscope::message::Control;
-use hopscope::ring::{self, MarkProducer, SampleProducer};
+use hopscope::stream::{ChannelSelect, Timebase};
 
 #[global_allocator]
 static A: AllocDisabler = AllocDisabler;
@@ -173,7 +174,9 @@ fn rig(params: StftParams) -> Rig {
     let (analysis, link) = Analysis::new(AnalysisSetup {
         // The live window's configuration: every analysed sample also goes into the
         // re-render history (a short lock and a memcpy, no allocation).
-        history: Some(hopscope::history::MonoHistory::shared(2.0, 48_000)),
+        history: Some(hopscope::analysis::history::MonoHistory::shared(
+            2.0, 48_000,
+        )),
         swaps: None,
         samples: consumer,
         marks,

@@ -6,15 +6,14 @@ use std::time::{Duration, Instant};
 
 use ringbuf::traits::{Consumer, Observer};
 
-use hopscope::analysis::{
-    Analysis, AnalysisSetup, ChannelSelect, Timebase, ROW_BUFFERS, ROW_CHANNEL_CAPACITY,
-};
+use hopscope::analysis::{Analysis, AnalysisSetup, ROW_BUFFERS, ROW_CHANNEL_CAPACITY};
 use hopscope::audio::callback::CaptureCallback;
+use hopscope::audio::ring;
 use hopscope::audio::stats::CaptureStats;
 use hopscope::dsp::scale::Scale;
 use hopscope::dsp::stft::StftParams;
 use hopscope::dsp::window::WindowKind;
-use hopscope::ring;
+use hopscope::stream::{ChannelSelect, Timebase};
 
 #[test]
 fn stalled_consumer_drops_exactly_the_overflow_newest_first() {

@@ -13,12 +13,10 @@
 
 mod render_common;
 
-use hopscope::music::note_name;
+use hopscope::dsp::mel::{hz_to_mel_htk, hz_to_mel_slaney, mel_htk_to_hz, mel_slaney_to_hz};
+use hopscope::dsp::music::note_name;
 use hopscope::render::colormap::{rgb, Colormap, ColormapKind, DbRange, ALL_COLORMAPS};
-use hopscope::render::freqmap::{
-    hz_to_mel_htk, hz_to_mel_slaney, mel_htk_to_hz, mel_slaney_to_hz, ColumnMap, FreqAxis,
-    FreqScale, Span, LOG_FMIN_HZ,
-};
+use hopscope::render::freqmap::{ColumnMap, FreqAxis, FreqScale, Span, LOG_FMIN_HZ};
 use render_common::{htk, htk_inv, slaney, slaney_inv, unwarp, warp, Rng};
 
 const SCALES: [FreqScale; 4] = [

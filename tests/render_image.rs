@@ -13,10 +13,11 @@ mod render_common;
 use std::path::Path;
 use std::process::{Command, Output};
 
+use hopscope::io::atomic::utc_stamp;
+use hopscope::io::png::{encode, save_screenshot};
 use hopscope::render::chrome::Rect;
 use hopscope::render::chrome::{MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP};
 use hopscope::render::colormap::{rgb, Colormap, ColormapKind, DbRange};
-use hopscope::render::png_out::{encode, save_screenshot, utc_stamp};
 use hopscope::render::waterfall::{View, Waterfall};
 use hopscope::ui::present::{assemble, waterfall_blits, Blit};
 use render_common::{decode_png, htk, slaney, Rng, TempDir};

@@ -12,9 +12,10 @@ use std::f64::consts::PI;
 use std::path::Path;
 use std::time::Duration;
 
+use hopscope::dsp::entropy::{self, Grid, Renyi3};
 use hopscope::dsp::stft::StftParams;
 use hopscope::dsp::window::WindowKind;
-use hopscope::suggest::{self, Grid, Renyi3};
+use hopscope::offline::suggest;
 use support::{assert_one_line_error, hopscope_in, run_with_timeout, Outcome, TempDir};
 
 const SR: u32 = 48_000;
@@ -90,7 +91,7 @@ fn best_of(scores: &[suggest::Score]) -> usize {
 #[test]
 fn renyi3_of_uniform_is_log2_k() {
     for k in [1usize, 2, 3, 7, 64, 1000, 65_536] {
-        let bits = suggest::renyi3_bits(&vec![1.0; k]).expect("defined");
+        let bits = entropy::renyi3_bits(&vec![1.0; k]).expect("defined");
         assert!(
             (bits - (k as f64).log2()).abs() < 1e-12,
             "K={k}: {bits} vs {}",
@@ -100,7 +101,7 @@ fn renyi3_of_uniform_is_log2_k() {
     // Zero cells do not count: uniform over the K non-zero cells.
     let mut p = vec![0.0; 100];
     p[3..19].fill(2.5);
-    let bits = suggest::renyi3_bits(&p).expect("defined");
+    let bits = entropy::renyi3_bits(&p).expect("defined");
     assert!((bits - 4.0).abs() < 1e-12, "{bits}");
 }
 
@@ -108,17 +109,17 @@ fn renyi3_of_uniform_is_log2_k() {
 fn renyi3_of_two_points_matches_closed_form() {
     for q in [0.5f64, 0.1, 0.01, 0.3, 0.999] {
         let expected = (q * q * q + (1.0 - q) * (1.0 - q) * (1.0 - q)).log2() / (1.0 - 3.0);
-        let bits = suggest::renyi3_bits(&[q, 1.0 - q]).expect("defined");
+        let bits = entropy::renyi3_bits(&[q, 1.0 - q]).expect("defined");
         assert!(
             (bits - expected).abs() < 1e-12,
             "q={q}: {bits} vs {expected}"
         );
         // Padding with empty cells changes nothing.
-        let bits = suggest::renyi3_bits(&[0.0, q, 0.0, 0.0, 1.0 - q]).expect("defined");
+        let bits = entropy::renyi3_bits(&[0.0, q, 0.0, 0.0, 1.0 - q]).expect("defined");
         assert!((bits - expected).abs() < 1e-12, "q={q} padded: {bits}");
     }
     // q = 1/2 is the uniform over 2 cells: exactly 1 bit.
-    let bits = suggest::renyi3_bits(&[0.5, 0.5]).expect("defined");
+    let bits = entropy::renyi3_bits(&[0.5, 0.5]).expect("defined");
     assert!((bits - 1.0).abs() < 1e-15);
 }
 
@@ -126,10 +127,10 @@ fn renyi3_of_two_points_matches_closed_form() {
 fn renyi3_is_invariant_to_scaling() {
     let mut rng = rng::Rng::new(0x5_0661);
     let p: Vec<f64> = (0..4096).map(|_| rng.uniform().powi(4)).collect();
-    let base = suggest::renyi3_bits(&p).expect("defined");
+    let base = entropy::renyi3_bits(&p).expect("defined");
     for scale in [1e-12, 1e-3, 0.5, 7.0, 1e9, 1e30] {
         let scaled: Vec<f64> = p.iter().map(|x| x * scale).collect();
-        let bits = suggest::renyi3_bits(&scaled).expect("defined");
+        let bits = entropy::renyi3_bits(&scaled).expect("defined");
         assert!(
             (bits - base).abs() < 1e-9,
             "scale {scale}: {bits} vs {base}"
@@ -144,8 +145,8 @@ fn renyi3_is_invariant_to_scaling() {
     let bits = acc.bits().expect("defined");
     assert!((bits - base).abs() < 1e-5, "{bits} vs {base}");
     // Undefined without energy.
-    assert_eq!(suggest::renyi3_bits(&[0.0; 16]), None);
-    assert_eq!(suggest::renyi3_bits(&[]), None);
+    assert_eq!(entropy::renyi3_bits(&[0.0; 16]), None);
+    assert_eq!(entropy::renyi3_bits(&[]), None);
 }
 
 #[path = "support/rng.rs"]

@@ -7,7 +7,7 @@ use cpal::{FromSample, Sample};
 use ringbuf::traits::{Observer, Producer};
 
 use super::stats::CaptureStats;
-use crate::ring::{Mark, MarkProducer, SampleProducer};
+use crate::audio::ring::{Mark, MarkProducer, SampleProducer};
 
 /// The capture callback's state, moved into the audio thread.
 ///

@@ -18,8 +18,8 @@ use cpal::{
 use super::callback::CaptureCallback;
 use super::health::{ErrorKind, InputHealth};
 use super::stats::CaptureStats;
+use crate::audio::ring::{self, MarkConsumer, SampleConsumer};
 use crate::error::{Error, Result};
-use crate::ring::{self, MarkConsumer, SampleConsumer};
 use crate::stream::Timebase;
 
 /// One input device as `hopscope devices` shows it.

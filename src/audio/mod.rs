@@ -6,6 +6,8 @@ pub mod capture;
 pub mod health;
 #[allow(unsafe_code)]
 pub mod quiet;
+pub mod ring;
+pub mod source;
 pub mod stats;
 pub mod supervisor;
 pub mod watchdog;

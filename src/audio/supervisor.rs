@@ -15,8 +15,8 @@ use super::capture::{self, InputRequest, OpenedInput};
 use super::health::{InputHealth, InputState};
 use super::stats::CaptureStats;
 use super::watchdog::{Verdict, Watchdog};
+use crate::audio::ring::{MarkConsumer, SampleConsumer};
 use crate::error::Error;
-use crate::ring::{MarkConsumer, SampleConsumer};
 use crate::stream::Timebase;
 
 /// How often the watchdog looks.

@@ -17,7 +17,41 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::render::freqmap::{hz_to_mel_htk, hz_to_mel_slaney, mel_htk_to_hz, mel_slaney_to_hz};
+/// HTK mel of `hz`: `2595·log10(1 + hz/700)`.
+pub fn hz_to_mel_htk(hz: f64) -> f64 {
+    2595.0 * (1.0 + hz / 700.0).log10()
+}
+
+/// Inverse of [`hz_to_mel_htk`].
+pub fn mel_htk_to_hz(mel: f64) -> f64 {
+    700.0 * (10f64.powf(mel / 2595.0) - 1.0)
+}
+
+const SLANEY_F_SP: f64 = 200.0 / 3.0;
+const SLANEY_MIN_LOG_HZ: f64 = 1000.0;
+const SLANEY_MIN_LOG_MEL: f64 = SLANEY_MIN_LOG_HZ / SLANEY_F_SP;
+
+fn slaney_logstep() -> f64 {
+    6.4f64.ln() / 27.0
+}
+
+/// Slaney mel of `hz` (librosa `hz_to_mel(htk=False)`).
+pub fn hz_to_mel_slaney(hz: f64) -> f64 {
+    if hz < SLANEY_MIN_LOG_HZ {
+        hz / SLANEY_F_SP
+    } else {
+        SLANEY_MIN_LOG_MEL + (hz / SLANEY_MIN_LOG_HZ).ln() / slaney_logstep()
+    }
+}
+
+/// Inverse of [`hz_to_mel_slaney`].
+pub fn mel_slaney_to_hz(mel: f64) -> f64 {
+    if mel < SLANEY_MIN_LOG_MEL {
+        mel * SLANEY_F_SP
+    } else {
+        SLANEY_MIN_LOG_HZ * (slaney_logstep() * (mel - SLANEY_MIN_LOG_MEL)).exp()
+    }
+}
 
 /// Which mel formula and filterbank construction.
 ///

@@ -1,7 +1,9 @@
 //! Signal processing shared by live and offline paths.
 
+pub mod entropy;
 pub mod latency;
 pub mod mel;
+pub mod music;
 pub mod scale;
 pub mod stft;
 pub mod window;

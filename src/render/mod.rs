@@ -5,6 +5,5 @@
 pub mod chrome;
 pub mod colormap;
 pub mod freqmap;
-pub mod png_out;
 pub mod text;
 pub mod waterfall;

@@ -3,5 +3,6 @@
 pub mod input;
 pub mod keys;
 pub mod present;
+pub mod rerender;
 pub mod state;
 pub mod window;

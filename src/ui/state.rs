@@ -1,9 +1,9 @@
 //! The window's view state and what each action does to it (pure, testable).
 
+use crate::analysis::message::MAX_PANES;
 use crate::dsp::mel::{MelNorm, MelScale, MelSpec};
 use crate::dsp::stft::{StftParams, MAX_FFT_SIZE, MIN_FFT_SIZE};
 use crate::dsp::window::WindowKind;
-use crate::message::MAX_PANES;
 use crate::render::colormap::{ColormapKind, DbRange};
 use crate::render::freqmap::{FreqAxis, FreqScale};
 

@@ -8,26 +8,27 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::Sender;
 use minifb::{MouseMode, Window, WindowOptions};
 
+use crate::analysis::history::SharedHistory;
+use crate::analysis::message::{Control, SpectrumRow, MAX_PANES};
 use crate::analysis::AnalysisLink;
 use crate::audio::health::{InputHealth, InputState};
 use crate::audio::stats::CaptureStats;
 use crate::config::DisplayConfig;
 use crate::dsp::latency;
+use crate::dsp::music::note_name;
 use crate::dsp::stft::StftParams;
 use crate::dsp::window::WindowSums;
 use crate::error::{Error, Result};
-use crate::history::{self, RerenderLink, RerenderRequest, Rerendered, SharedHistory};
-use crate::message::{Control, SpectrumRow, MAX_PANES};
-use crate::music::note_name;
+use crate::io::{atomic, png};
 use crate::render::chrome::{self, Layout, Rect, BACKGROUND, FOREGROUND};
 use crate::render::colormap::{rgb, Colormap, ColormapKind, DbRange};
 use crate::render::freqmap::{mel_axis, ColumnMap, FreqAxis};
-use crate::render::png_out;
 use crate::render::text::{text_width, Canvas};
 use crate::render::waterfall::{View, Waterfall};
 use crate::ui::input::{KeyEvents, Press};
 use crate::ui::keys::{action_for, KEY_HELP};
 use crate::ui::present::{self, Blit, Presenter};
+use crate::ui::rerender::{self, RerenderLink, RerenderRequest, Rerendered};
 use crate::ui::state::{Effect, PaneSettings, ViewState};
 
 /// Window title (what `xdotool search --name hopscope` finds).
@@ -278,7 +279,7 @@ fn start_snapshot(
             display.extend_from_slice(&column);
         }
     }
-    let snap = crate::snapshot::Snapshot {
+    let snap = crate::offline::snapshot::Snapshot {
         dir: info.snapshot_dir.clone(),
         samples,
         first_sample,
@@ -298,7 +299,7 @@ fn start_snapshot(
     let done = notices.clone();
     let spawned = std::thread::Builder::new()
         .name("snapshot".into())
-        .spawn(move || match crate::snapshot::write(&snap) {
+        .spawn(move || match crate::offline::snapshot::write(&snap) {
             Ok(path) => println!("snapshot: {}", path.display()),
             Err(e) => notify(&done, format!("snapshot failed: {e}")),
         });
@@ -332,7 +333,7 @@ fn export_params(
     sample_rate_hz: u32,
     notices: &Sender<String>,
 ) {
-    let Some(path) = png_out::stamped_names("hopscope-params", ".json")
+    let Some(path) = atomic::stamped_names("hopscope-params", ".json")
         .map(|name| info.snapshot_dir.join(name))
         .find(|p| !p.exists())
     else {
@@ -347,7 +348,7 @@ fn export_params(
             params.fft_size,
         )
     });
-    let spec = crate::export::ExportSpec {
+    let spec = crate::offline::export::ExportSpec {
         sample_rate_hz,
         params: *params,
         center: false,
@@ -355,7 +356,7 @@ fn export_params(
         mel: filterbank.as_ref(),
         channel: info.channel,
     };
-    match crate::export::write(&path, &spec) {
+    match crate::offline::export::write(&path, &spec) {
         Ok(_) => println!(
             "export: {}",
             std::path::absolute(&path).unwrap_or(path).display()
@@ -383,7 +384,8 @@ fn start_suggest(
     let spawned = std::thread::Builder::new()
         .name("suggest".into())
         .spawn(move || {
-            use crate::suggest::{candidates, score, Grid};
+            use crate::dsp::entropy::Grid;
+            use crate::offline::suggest::{candidates, score};
             let grid = Grid::HopRatio(params.hop_size as f64 / params.fft_size as f64);
             let cands = candidates(&[params.window], grid, 256, 16384, samples.len());
             if cands.is_empty() {
@@ -669,7 +671,7 @@ pub fn run(
     // The pane set rows must belong to (see `Control::SetPanes`).
     let mut layout_epoch = 0u64;
     // History re-rendering (when the live source keeps a history).
-    let (rerender_thread, mut rerender) = match info.history.clone().map(history::spawn) {
+    let (rerender_thread, mut rerender) = match info.history.clone().map(rerender::spawn) {
         Some(Ok((handle, link))) => (Some(handle), Some(link)),
         Some(Err(e)) => {
             eprintln!("hopscope: history re-rendering is off: {e}");
@@ -1014,7 +1016,7 @@ pub fn run(
             let spawned = std::thread::Builder::new()
                 .name("screenshot".into())
                 .spawn(
-                    move || match png_out::save_screenshot(&dir, &pixels, width, height) {
+                    move || match png::save_screenshot(&dir, &pixels, width, height) {
                         Ok(path) => println!("screenshot: {}", path.display()),
                         Err(e) => eprintln!("hopscope: screenshot failed: {e}"),
                     },

@@ -1,6 +1,9 @@
 //! The analysis thread: drain `Control`, pop the ring, downmix, slide the STFT,
 //! stamp and send rows.
 
+pub mod history;
+pub mod message;
+
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -9,13 +12,13 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError};
 use ringbuf::traits::{Consumer, Observer};
 
+use crate::analysis::history::SharedHistory;
+use crate::analysis::message::{Control, Generation, SpectrumRow, MAX_PANES};
+use crate::audio::ring::{MarkConsumer, SampleConsumer};
 use crate::audio::supervisor::InputSwap;
 use crate::dsp::scale::Scale;
 use crate::dsp::stft::{Stft, StftParams};
-use crate::history::SharedHistory;
-use crate::message::{Control, Generation, SpectrumRow, MAX_PANES};
-use crate::ring::{MarkConsumer, SampleConsumer};
-pub use crate::stream::Timebase;
+use crate::stream::{ChannelSelect, Timebase};
 
 /// Frames popped from the ring per pass.
 pub const CHUNK_FRAMES: usize = 4096;
@@ -23,43 +26,6 @@ pub const CHUNK_FRAMES: usize = 4096;
 pub const ROW_CHANNEL_CAPACITY: usize = 256;
 /// Row buffers in circulation: the row channel plus what the UI may hold at once.
 pub const ROW_BUFFERS: usize = ROW_CHANNEL_CAPACITY + 16;
-
-/// Which input channel feeds the STFT.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ChannelSelect {
-    /// Mean of all channels.
-    Mix,
-    /// One channel, 0-based.
-    Index(usize),
-}
-
-impl ChannelSelect {
-    /// The channel index as exported (`None`: the mix, or a mono source where the
-    /// choice makes no difference).
-    pub fn index_in(self, channels: usize) -> Option<usize> {
-        match self {
-            ChannelSelect::Index(c) if channels > 1 => Some(c),
-            _ => None,
-        }
-    }
-
-    /// Checks that the selected channel exists in a source of `channels` channels.
-    ///
-    /// # Errors
-    /// `--channel` out of range, naming the valid range.
-    pub fn check(self, channels: usize) -> crate::error::Result<()> {
-        match self {
-            ChannelSelect::Index(c) if c >= channels => Err(crate::error::Error::InvalidArgument {
-                flag: "--channel",
-                message: format!(
-                    "channel {c} does not exist: the source has {channels} channel(s) (0..={})",
-                    channels.saturating_sub(1)
-                ),
-            }),
-            _ => Ok(()),
-        }
-    }
-}
 
 /// Analysis counters.
 ///

@@ -5,9 +5,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::analysis::{self, AnalysisLink, AnalysisSetup, Timebase};
+use crate::analysis::history::MonoHistory;
+use crate::analysis::message::{Control, SpectrumRow};
+use crate::analysis::{self, AnalysisLink, AnalysisSetup};
 use crate::audio::capture::{self, DeviceRequest, InputRequest};
 use crate::audio::health::InputHealth;
+use crate::audio::ring::{self, MarkConsumer, SampleConsumer};
+use crate::audio::source::demo::DemoSignal;
+use crate::audio::source::file::FileSource;
+use crate::audio::source::{BlockSource, PacedSource};
 use crate::audio::stats::CaptureStats;
 use crate::audio::supervisor::{InputSwap, Supervisor, CLOSE_WAIT};
 use crate::cli::{Cli, Command};
@@ -18,14 +24,10 @@ use crate::config::{
 use crate::dsp::scale::{bin_to_hz, Scale};
 use crate::dsp::stft::StftParams;
 use crate::error::{Error, Result};
-use crate::history::MonoHistory;
-use crate::message::{Control, SpectrumRow};
-use crate::ring::{self, MarkConsumer, SampleConsumer};
-use crate::source::demo::DemoSignal;
-use crate::source::file::FileSource;
-use crate::source::{BlockSource, PacedSource};
+use crate::io::wav;
+use crate::offline;
+use crate::stream::Timebase;
 use crate::ui::state::{MelView, PaneSettings};
-use crate::{offline, wav};
 
 /// Label shown when live mode fell back to the demo signal.
 pub const DEMO_FALLBACK_LABEL: &str = "DEMO SIGNAL - no input device";
@@ -40,7 +42,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Devices) => run_devices(),
         Some(Command::Analyze(args)) => {
             let cfg = AnalyzeConfig::try_from(args)?;
-            let r = offline::analyze(&cfg)?;
+            let r = offline::analyze::run(&cfg)?;
             println!(
                 "wrote {}: {} rows x {} bins float32 ({}) from {} ({} Hz, {} ch, {:.3} s) in {:.3} s",
                 cfg.output.display(),
@@ -60,7 +62,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Some(Command::Render(args)) => {
             let cfg = RenderConfig::try_from(args)?;
-            let r = offline::render(&cfg)?;
+            let r = offline::render::run(&cfg)?;
             println!(
                 "wrote {}: {} x {} px ({} rows x {} bins, {} scale) from {} in {:.3} s",
                 cfg.output.display(),
@@ -92,8 +94,8 @@ pub fn run(cli: Cli) -> Result<()> {
 /// # Errors
 /// Invalid flags, an unreadable or too short WAV.
 pub fn run_suggest(args: &crate::cli::SuggestArgs) -> Result<()> {
-    let cfg = crate::suggest::SuggestConfig::try_from(args)?;
-    let report = crate::suggest::suggest(&cfg)?;
+    let cfg = crate::config::SuggestConfig::try_from(args)?;
+    let report = crate::offline::suggest::suggest(&cfg)?;
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(report.to_text().as_bytes());
     let _ = out.flush();

@@ -24,6 +24,8 @@
 use std::fs::OpenOptions;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+
+use crate::io::atomic::stamped_names;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Encodes `pixels` (`width × height`, row-major) as 8-bit RGB PNG into `out`.
@@ -852,45 +854,6 @@ mod deflate {
             raw_len: ((end - first) * (3 * width + 1)) as u64,
         }
     }
-}
-
-/// `YYYYMMDD-HHMMSS` in UTC for `unix_s` seconds since 1970.
-pub fn utc_stamp(unix_s: u64) -> String {
-    let days = (unix_s / 86_400) as i64;
-    let secs = unix_s % 86_400;
-    // Howard Hinnant's days → civil date.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
-        secs / 3600,
-        (secs / 60) % 60,
-        secs % 60
-    )
-}
-
-/// The names `PREFIX-YYYYMMDD-HHMMSS` + `ext`, then with `-1`, `-2`, … (1000 in all),
-/// stamped with the current UTC second: the first one free is the output's name.
-pub fn stamped_names(prefix: &str, ext: &str) -> impl Iterator<Item = String> {
-    let unix_s = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let stamp = utc_stamp(unix_s);
-    let (prefix, ext) = (prefix.to_string(), ext.to_string());
-    (0..1000).map(move |n| {
-        if n == 0 {
-            format!("{prefix}-{stamp}{ext}")
-        } else {
-            format!("{prefix}-{stamp}-{n}{ext}")
-        }
-    })
 }
 
 /// Saves a screenshot as `dir/hopscope-YYYYMMDD-HHMMSS[-N].png`, never overwriting.

@@ -23,7 +23,7 @@ use crate::dsp::mel::{MelFilterbank, MelNorm, MelScale};
 use crate::dsp::scale::{Scale, FLOOR_POWER};
 use crate::dsp::stft::StftParams;
 use crate::error::{Error, Result};
-use crate::offline::staged::{commit_all, Staged};
+use crate::io::atomic::{commit_all, Staged};
 
 /// What was computed, for the export.
 ///

@@ -22,9 +22,9 @@ use serde_json::json;
 use crate::dsp::scale::Scale;
 use crate::dsp::stft::StftParams;
 use crate::error::{Error, Result};
-use crate::export::{self, ExportSpec};
-use crate::npy::NpyWriter;
-use crate::render::png_out::stamped_names;
+use crate::io::atomic::stamped_names;
+use crate::io::npy::NpyWriter;
+use crate::offline::export::{self, ExportSpec};
 
 /// Everything a snapshot writes, copied off the UI thread's state.
 ///

@@ -38,17 +38,15 @@ use std::time::{Duration, Instant};
 
 use realfft::RealFftPlanner;
 
-use crate::analysis::ChannelSelect;
-use crate::cli::SuggestArgs;
+use crate::config::SuggestConfig;
+use crate::dsp::entropy::{Grid, Renyi3};
 use crate::dsp::scale::Scale;
-use crate::dsp::stft::{FrameTransform, StftParams, MAX_FFT_SIZE, MIN_FFT_SIZE};
-use crate::dsp::window::{WindowKind, ALL_WINDOWS};
+use crate::dsp::stft::{FrameTransform, StftParams};
+use crate::dsp::window::WindowKind;
 use crate::error::{Error, Result};
+use crate::io::wav;
 use crate::offline::worker_threads;
-use crate::wav::{self, NanPolicy};
 
-/// Rényi order used throughout (TFTB's default, DSP.md §5).
-pub const RENYI_ORDER: f64 = 3.0;
 /// Smallest candidate `n_fft` by default.
 pub const DEFAULT_MIN_N_FFT: usize = 256;
 /// Largest candidate `n_fft` by default.
@@ -57,206 +55,6 @@ pub const DEFAULT_MAX_N_FFT: usize = 16384;
 pub const DEFAULT_HOP_RATIO: f64 = 0.25;
 /// Row ranges each candidate is split into (fixed, so sums are summed in one order).
 pub const CHUNKS_PER_CANDIDATE: usize = 8;
-
-/// Running sums `ΣP` and `ΣP³` of a power distribution, for the order-3 Rényi entropy.
-///
-/// Thread: any (plain `Copy` data). Allocates: no.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Renyi3 {
-    /// `ΣP`.
-    pub sum: f64,
-    /// `ΣP³`.
-    pub sum_cubes: f64,
-}
-
-impl Renyi3 {
-    /// Adds the cells of one power row.
-    ///
-    /// Thread: any. Allocates: no.
-    pub fn add_row(&mut self, power: &[f32]) {
-        let (mut s1, mut s3) = (0.0f64, 0.0f64);
-        for &v in power {
-            let p = f64::from(v);
-            s1 += p;
-            s3 += p * p * p;
-        }
-        self.sum += s1;
-        self.sum_cubes += s3;
-    }
-
-    /// Adds cells given in f64.
-    pub fn add_f64(&mut self, power: &[f64]) {
-        for &p in power {
-            self.sum += p;
-            self.sum_cubes += p * p * p;
-        }
-    }
-
-    /// Adds another partial sum.
-    pub fn merge(&mut self, other: Renyi3) {
-        self.sum += other.sum;
-        self.sum_cubes += other.sum_cubes;
-    }
-
-    /// `R3 = (1/(1−3))·log2 Σp³` of `p = P/ΣP`, in bits; `None` when the total
-    /// power is zero (the distribution is undefined) or not finite.
-    pub fn bits(&self) -> Option<f64> {
-        if !(self.sum > 0.0 && self.sum.is_finite() && self.sum_cubes.is_finite()) {
-            return None;
-        }
-        // Σp³ = ΣP³/(ΣP)³, divided step by step so (ΣP)³ cannot overflow.
-        let sum_p3 = self.sum_cubes / self.sum / self.sum / self.sum;
-        Some(sum_p3.log2() / (1.0 - RENYI_ORDER))
-    }
-}
-
-/// Order-3 Rényi entropy in bits of the distribution `power / Σpower`; `None` if
-/// `Σpower` is zero or not finite.
-pub fn renyi3_bits(power: &[f64]) -> Option<f64> {
-    let mut acc = Renyi3::default();
-    acc.add_f64(power);
-    acc.bits()
-}
-
-/// The grid correction `log2((hop/sr)·(sr/n_fft)) = log2(hop/n_fft)`, bits.
-pub fn grid_correction_bits(hop_size: usize, fft_size: usize) -> f64 {
-    (hop_size as f64 / fft_size as f64).log2()
-}
-
-/// How the hop follows the candidate size.
-///
-/// Thread: any (plain `Copy` data).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Grid {
-    /// `hop = n_fft·ratio`: constant cell area, raw R3 compares.
-    HopRatio(f64),
-    /// The same hop for every candidate: R3 is corrected by `log2(hop/n_fft)`.
-    FixedHop(usize),
-}
-
-impl Grid {
-    /// The hop for a candidate of size `fft_size` (at least 1).
-    pub fn hop_for(&self, fft_size: usize) -> usize {
-        match *self {
-            Grid::HopRatio(r) => ((fft_size as f64 * r).round() as usize).max(1),
-            Grid::FixedHop(h) => h,
-        }
-    }
-
-    /// The correction added to raw R3 before ranking (0 for [`Grid::HopRatio`]).
-    pub fn correction_bits(&self, params: &StftParams) -> f64 {
-        match self {
-            Grid::HopRatio(_) => 0.0,
-            Grid::FixedHop(_) => grid_correction_bits(params.hop_size, params.fft_size),
-        }
-    }
-}
-
-/// Validated `hopscope suggest` configuration.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SuggestConfig {
-    /// Input WAV.
-    pub input: PathBuf,
-    /// Windows to try (one, or every window with `--windows`).
-    pub windows: Vec<WindowKind>,
-    /// How the hop is chosen.
-    pub grid: Grid,
-    /// Smallest candidate `n_fft` (a power of two).
-    pub min_fft_size: usize,
-    /// Largest candidate `n_fft` (a power of two).
-    pub max_fft_size: usize,
-    /// Channel to analyse.
-    pub channel: ChannelSelect,
-    /// NaN and ±Inf samples: refused, or set to 0.
-    pub nan: NanPolicy,
-}
-
-fn invalid(flag: &'static str, message: impl Into<String>) -> Error {
-    Error::InvalidArgument {
-        flag,
-        message: message.into(),
-    }
-}
-
-fn check_pow2(flag: &'static str, n: usize) -> Result<()> {
-    if n.is_power_of_two() && (MIN_FFT_SIZE..=MAX_FFT_SIZE).contains(&n) {
-        Ok(())
-    } else {
-        Err(invalid(
-            flag,
-            format!("{n}: expected a power of two in {MIN_FFT_SIZE}..={MAX_FFT_SIZE}"),
-        ))
-    }
-}
-
-impl TryFrom<&SuggestArgs> for SuggestConfig {
-    type Error = Error;
-
-    fn try_from(args: &SuggestArgs) -> Result<Self> {
-        let windows = if args.windows {
-            ALL_WINDOWS.to_vec()
-        } else {
-            vec![args
-                .window
-                .parse::<WindowKind>()
-                .map_err(|m| invalid("--window", m))?]
-        };
-        check_pow2("--min-n-fft", args.min_n_fft)?;
-        check_pow2("--max-n-fft", args.max_n_fft)?;
-        if args.min_n_fft > args.max_n_fft {
-            return Err(invalid(
-                "--min-n-fft",
-                format!(
-                    "{} is above --max-n-fft ({})",
-                    args.min_n_fft, args.max_n_fft
-                ),
-            ));
-        }
-        let grid = match args.hop {
-            Some(0) => return Err(invalid("--hop", "0: expected at least 1 sample")),
-            Some(h) if h > args.min_n_fft => {
-                return Err(invalid(
-                    "--hop",
-                    format!(
-                        "{h} is longer than the smallest candidate n_fft ({}): raise --min-n-fft or lower --hop",
-                        args.min_n_fft
-                    ),
-                ))
-            }
-            Some(h) => Grid::FixedHop(h),
-            None => {
-                let r = args.hop_ratio;
-                if !(r.is_finite() && r > 0.0 && r <= 1.0) {
-                    return Err(invalid(
-                        "--hop-ratio",
-                        format!("{r}: expected a fraction of n_fft in (0, 1]"),
-                    ));
-                }
-                if args.min_n_fft as f64 * r < 1.0 {
-                    return Err(invalid(
-                        "--hop-ratio",
-                        format!(
-                            "{r} gives a hop below one sample at n_fft {}",
-                            args.min_n_fft
-                        ),
-                    ));
-                }
-                Grid::HopRatio(r)
-            }
-        };
-        Ok(SuggestConfig {
-            input: args.input.clone(),
-            windows,
-            grid,
-            min_fft_size: args.min_n_fft,
-            max_fft_size: args.max_n_fft,
-            channel: args
-                .channel
-                .map_or(ChannelSelect::Mix, ChannelSelect::Index),
-            nan: args.nan,
-        })
-    }
-}
 
 /// Every (window, n_fft) candidate: powers of two from `min_fft_size` to
 /// `max_fft_size` no longer than `signal_len`, `win_length = n_fft`, ordered by

@@ -7,7 +7,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::offline::staged::Staged;
+use crate::io::atomic::Staged;
 
 /// The 1.0 header for a float32 C-order array of `shape`, padded to 64 bytes.
 pub fn header(shape: &[usize]) -> Vec<u8> {

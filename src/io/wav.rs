@@ -7,8 +7,8 @@
 use std::io::{Read, Seek};
 use std::path::Path;
 
-use crate::analysis::ChannelSelect;
 use crate::error::{Error, Result};
+use crate::stream::ChannelSelect;
 
 /// Decoded audio, interleaved f32 in [−1, 1).
 ///
@@ -228,7 +228,7 @@ fn read_samples(
     let mut chunk = vec![0u8; (present as usize).clamp(c, READ_CHUNK_BYTES / c * c)];
     let mut filled = 0;
     loop {
-        crate::offline::interrupt::check().map_err(ReadError::Interrupted)?;
+        crate::io::interrupt::check().map_err(ReadError::Interrupted)?;
         let n = data
             .read(&mut chunk[filled..])
             .map_err(|e| ReadError::Message(e.to_string()))?;

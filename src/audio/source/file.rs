@@ -1,7 +1,7 @@
 //! WAV replay as a live source (`--file PATH.wav [--loop]`).
 
 use super::BlockSource;
-use crate::wav::WavAudio;
+use crate::io::wav::WavAudio;
 
 /// Replays decoded WAV frames, optionally looping.
 ///

@@ -1,0 +1,109 @@
+//! `hopscope analyze`: a WAV → STFT (or mel) rows → `.npy`, streamed block by block.
+
+use super::*;
+
+/// What `analyze` did.
+#[derive(Clone, Debug)]
+pub struct AnalyzeReport {
+    /// Rows written.
+    pub rows: usize,
+    /// Bins per row.
+    pub bins: usize,
+    /// Input sample rate.
+    pub sample_rate_hz: u32,
+    /// Input channels.
+    pub channels: usize,
+    /// Input duration in seconds.
+    pub seconds: f64,
+    /// Wall time of the whole run.
+    pub elapsed: Duration,
+    /// Files written by `--export` (the JSON, then the snippets).
+    pub exported: Vec<std::path::PathBuf>,
+}
+
+/// Runs `hopscope analyze`.
+///
+/// # Errors
+/// Unreadable WAV, a channel that does not exist, a file too short for one frame,
+/// an unwritable output, or a signal (nothing is written then).
+pub fn run(cfg: &AnalyzeConfig) -> Result<AnalyzeReport> {
+    unless_interrupted(analyze_staged(cfg))
+}
+
+fn analyze_staged(cfg: &AnalyzeConfig) -> Result<AnalyzeReport> {
+    let started = Instant::now();
+    prepare_outputs(&cfg.output, cfg.export.as_deref())?;
+    let audio = wav::read_wav(&cfg.input)?;
+    let (sample_rate_hz, channels) = (audio.sample_rate_hz, audio.channels);
+    let mono = analysed_mono(audio, cfg.channel, cfg.nan, &cfg.input)?;
+    let framed = frame_signal(&mono, &cfg.params, cfg.center);
+    if framed.rows == 0 {
+        return Err(Error::Wav {
+            path: cfg.input.clone(),
+            message: format!(
+                "too short: {} samples, fewer than one window of {} (use --center or a smaller --win-length)",
+                mono.len(),
+                cfg.params.win_length
+            ),
+        });
+    }
+    let mel = cfg
+        .mel
+        .map(|opts| mel_stage(opts, sample_rate_hz, cfg))
+        .transpose()?;
+    let bins = mel
+        .as_ref()
+        .map_or(cfg.params.num_bins(), |m| m.filterbank.n_mels());
+    interrupt::check()?;
+    let writer = npy::NpyWriter::create(&cfg.output, framed.rows, bins)?;
+    let mut staged = vec![stream_rows(
+        &framed,
+        cfg.params,
+        cfg.scale,
+        mel.as_ref(),
+        writer,
+    )?];
+    let spec = crate::offline::export::ExportSpec {
+        sample_rate_hz,
+        params: cfg.params,
+        center: cfg.center,
+        scale: cfg.scale,
+        mel: mel.as_ref().map(|m| &m.filterbank),
+        channel: cfg.channel.index_in(channels),
+    };
+    let exported = stage_export(cfg.export.as_deref(), &spec, &mut staged)?;
+    interrupt::check()?;
+    commit_all(staged)?;
+    Ok(AnalyzeReport {
+        rows: framed.rows,
+        bins,
+        sample_rate_hz,
+        channels,
+        seconds: mono.len() as f64 / sample_rate_hz as f64,
+        elapsed: started.elapsed(),
+        exported,
+    })
+}
+
+/// The mel stage of `analyze --mel`, with a warning for bands that hold no FFT bin.
+fn mel_stage(
+    opts: crate::config::MelOptions,
+    sample_rate_hz: u32,
+    cfg: &AnalyzeConfig,
+) -> Result<MelStage> {
+    let spec = opts.spec(sample_rate_hz);
+    spec.validate(sample_rate_hz)
+        .map_err(|m| Error::InvalidArgument {
+            flag: "--mel",
+            message: m,
+        })?;
+    let stage = MelStage::new(spec, sample_rate_hz, cfg.params, cfg.scale);
+    let dead = stage.filterbank.dead_bands();
+    if dead > 0 {
+        eprintln!(
+            "hopscope: warning: {dead} of {} mel bands contain no FFT bin at n_fft {} (all zero): use a larger --n-fft or fewer bands",
+            spec.n_mels, cfg.params.fft_size
+        );
+    }
+    Ok(stage)
+}

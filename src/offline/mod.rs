@@ -1,0 +1,377 @@
+//! Offline analysis: WAV (hound) → the live engine's [`FrameTransform`] → `.npy`.
+//!
+//! Every output of a run (the `.npy` or `.png`, the `--export` files) is written under a
+//! temporary name ([`staged`]) and renamed into place only when all are complete; a
+//! signal stops the run and removes them ([`interrupt`]).
+
+pub mod analyze;
+pub mod export;
+pub mod render;
+pub mod snapshot;
+pub mod suggest;
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use realfft::RealFftPlanner;
+
+use crate::config::AnalyzeConfig;
+use crate::dsp::mel::{MelFilterbank, MelSpec};
+use crate::dsp::scale::{power_to_db, Calibration, Scale};
+use crate::dsp::stft::{FrameTransform, StftParams};
+use crate::dsp::window::WindowSums;
+
+use crate::error::{Error, Result};
+use crate::io::atomic::{commit_all, Staged};
+use crate::io::wav::{NanPolicy, WavAudio};
+use crate::io::{atomic, interrupt, npy, wav};
+use crate::stream::ChannelSelect;
+
+/// The mono signal `analyze`, `render` and `suggest` analyse: `audio`'s selected channel
+/// or the mix of all, its non-finite samples refused or set to 0 as `policy` says (then
+/// with a warning on stderr naming how many).
+///
+/// # Errors
+/// A channel that does not exist; NaN or ±Inf samples under [`NanPolicy::Error`].
+pub fn analysed_mono(
+    mut audio: WavAudio,
+    select: ChannelSelect,
+    policy: NanPolicy,
+    path: &Path,
+) -> Result<Vec<f32>> {
+    select.check(audio.channels)?;
+    if let Some(bad) = audio.non_finite(select) {
+        let what = bad.describe(audio.sample_rate_hz);
+        match policy {
+            NanPolicy::Error => {
+                return Err(Error::Wav {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "{what}: pass --nan zero to analyse it with those samples set to 0"
+                    ),
+                })
+            }
+            NanPolicy::Zero => {
+                eprintln!(
+                    "hopscope: warning: '{}': {what}: set to 0 (--nan zero)",
+                    path.display()
+                );
+                audio.zero_non_finite(select);
+            }
+        }
+    }
+    Ok(audio.into_mono(select))
+}
+
+/// A signal prepared for framing: samples plus the number of rows to take.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Framed<'a> {
+    /// Samples; row `m` uses `[m·hop, m·hop + win_length)`.
+    pub samples: Cow<'a, [f32]>,
+    /// Rows.
+    pub rows: usize,
+}
+
+/// Frames `signal` causally (librosa `center=False`), or as librosa `center=True`
+/// with `pad_mode="constant"`: `n_fft/2` zeros at both ends, `1 + (L + 2·(n_fft/2) −
+/// n_fft)/hop` rows (`1 + L/hop` for an even n_fft).
+///
+/// With `win_length < n_fft`, librosa's centred frame `m` windows padded samples
+/// `[m·hop + left, m·hop + left + win_length)`, `left = (n_fft − win_length)/2`; the
+/// front padding is therefore `n_fft/2 − left` so that the causal frames line up.
+pub fn frame_signal<'a>(signal: &'a [f32], params: &StftParams, center: bool) -> Framed<'a> {
+    if !center {
+        return Framed {
+            samples: Cow::Borrowed(signal),
+            rows: params.rows_for(signal.len() as u64) as usize,
+        };
+    }
+    let half = params.fft_size / 2;
+    let front = half - params.window_offset();
+    let mut samples = vec![0.0; front + signal.len() + half];
+    samples[front..front + signal.len()].copy_from_slice(signal);
+    // librosa's count: n_fft-long frames over the signal padded by n_fft/2 each side
+    // (1 + L/hop for an even n_fft, one fewer when L is a multiple of hop for an odd one).
+    let rows = (signal.len() + 2 * half)
+        .checked_sub(params.fft_size)
+        .map_or(0, |n| n / params.hop_size + 1)
+        .min(params.rows_for(samples.len() as u64) as usize);
+    Framed {
+        samples: Cow::Owned(samples),
+        rows,
+    }
+}
+
+/// Rows per block of the streaming `analyze` pipeline: 2 MB at n_fft 2048, so a block
+/// stays in L2 between the workers that fill it and the writer that drains it.
+pub const BLOCK_ROWS: usize = 512;
+
+/// One [`FrameTransform`] per worker thread, built once.
+pub fn transforms(params: StftParams, scale: Scale, threads: usize) -> Vec<FrameTransform> {
+    (0..threads.max(1))
+        .map(|_| FrameTransform::new(params, scale, &mut RealFftPlanner::new()))
+        .collect()
+}
+
+/// Computes rows `first_row..first_row + out.len()/num_bins` of `samples` into `out`
+/// (row-major), splitting them over the given transforms, one thread each.
+///
+/// Thread: caller plus `transforms.len() − 1` scoped workers. Allocates: no.
+pub fn compute_rows(
+    samples: &[f32],
+    first_row: usize,
+    transforms: &mut [FrameTransform],
+    out: &mut [f32],
+) {
+    let Some(params) = transforms.first().map(FrameTransform::params) else {
+        return;
+    };
+    let bins = params.num_bins();
+    let rows = out.len() / bins;
+    if rows == 0 {
+        return;
+    }
+    let per = rows.div_ceil(transforms.len());
+    let work = |t: usize, chunk: &mut [f32], tf: &mut FrameTransform| {
+        for (i, row) in chunk.chunks_exact_mut(bins).enumerate() {
+            let start = (first_row + t * per + i) * params.hop_size;
+            tf.process(&samples[start..start + params.win_length], row);
+        }
+    };
+    if transforms.len() == 1 || rows < 64 {
+        return work(0, out, &mut transforms[0]);
+    }
+    std::thread::scope(|scope| {
+        let mut jobs = out
+            .chunks_mut(per * bins)
+            .zip(transforms.iter_mut())
+            .enumerate();
+        let first = jobs.next();
+        for (t, (chunk, tf)) in jobs {
+            scope.spawn(move || work(t, chunk, tf));
+        }
+        if let Some((t, (chunk, tf))) = first {
+            work(t, chunk, tf);
+        }
+    });
+}
+
+/// Computes `rows` rows of `samples` into a new row-major `rows × num_bins` array.
+pub fn stft_rows(
+    samples: &[f32],
+    rows: usize,
+    params: StftParams,
+    scale: Scale,
+    threads: usize,
+) -> Vec<f32> {
+    let mut out = vec![0.0f32; rows * params.num_bins()];
+    compute_rows(
+        samples,
+        0,
+        &mut transforms(params, scale, threads),
+        &mut out,
+    );
+    out
+}
+
+/// Threads for offline work: every available core.
+pub fn worker_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Turns linear spectrum rows into mel rows (../shared/DSP.md §7): the mel-weighted sum
+/// of `|X|²` (power), of `|X|` (magnitude), or of calibrated bin powers then in dBFS
+/// (`10·log10`, the one formula of `dsp::scale` applied per bin before the sum).
+///
+/// Thread: offline workers (read-only). Allocates: in `new` only.
+pub struct MelStage {
+    /// The filterbank.
+    pub filterbank: MelFilterbank,
+    /// What the output rows hold.
+    pub scale: Scale,
+    /// Per-bin calibration gain (dB output only).
+    bin_gain: Vec<f32>,
+}
+
+impl MelStage {
+    /// The stage for `params` at `sample_rate_hz`, writing `scale` values.
+    pub fn new(spec: MelSpec, sample_rate_hz: u32, params: StftParams, scale: Scale) -> MelStage {
+        let bins = params.num_bins();
+        let cal = Calibration::new(
+            WindowSums::of(params.window, params.win_length).s1,
+            params.fft_size,
+        );
+        let mut bin_gain = vec![cal.gain; bins];
+        bin_gain[0] = cal.edge_gain;
+        if cal.has_nyquist {
+            bin_gain[bins - 1] = cal.edge_gain;
+        }
+        MelStage {
+            filterbank: MelFilterbank::new(spec, sample_rate_hz, params.fft_size),
+            scale,
+            bin_gain,
+        }
+    }
+
+    /// The linear scale the transforms must produce.
+    pub fn input_scale(&self) -> Scale {
+        match self.scale {
+            Scale::Magnitude => Scale::Magnitude,
+            Scale::Power | Scale::Db => Scale::Power,
+        }
+    }
+
+    /// One row: `spectrum` (in [`MelStage::input_scale`], modified for dB) → `out`.
+    ///
+    /// Allocates: no.
+    pub fn apply(&self, spectrum: &mut [f32], out: &mut [f32]) {
+        if self.scale == Scale::Db {
+            for (p, g) in spectrum.iter_mut().zip(&self.bin_gain) {
+                *p *= g;
+            }
+        }
+        self.filterbank.apply(spectrum, out);
+        if self.scale == Scale::Db {
+            for v in out.iter_mut() {
+                *v = power_to_db(*v);
+            }
+        }
+    }
+}
+
+/// Computes every row of `framed` block by block and streams them into `writer`:
+/// the workers fill block k+1 while a writer thread writes block k. With `mel`, rows are
+/// mel bands. Returns the finished file, still under its temporary name.
+///
+/// # Errors
+/// Any write failure, or a signal between blocks (the temporary file is removed).
+pub fn stream_rows(
+    framed: &Framed<'_>,
+    params: StftParams,
+    scale: Scale,
+    mel: Option<&MelStage>,
+    mut writer: npy::NpyWriter,
+) -> Result<Staged> {
+    let bins = mel.map_or(params.num_bins(), |m| m.filterbank.n_mels());
+    let (full_tx, full_rx) = crossbeam_channel::bounded::<(Vec<f32>, usize)>(1);
+    let (empty_tx, empty_rx) = crossbeam_channel::bounded::<Vec<f32>>(2);
+    for _ in 0..2 {
+        empty_tx
+            .send(vec![0.0; BLOCK_ROWS * bins])
+            .expect("receiver alive");
+    }
+    let mut blocks = RowBlocks::new(params, scale, mel);
+    std::thread::scope(|scope| {
+        let write = scope.spawn(move || -> Result<Staged> {
+            for (buf, len) in full_rx {
+                writer.write(&buf[..len])?;
+                let _ = empty_tx.send(buf);
+            }
+            writer.finish()
+        });
+        let mut first_row = 0;
+        while first_row < framed.rows && interrupt::received().is_none() {
+            let n = BLOCK_ROWS.min(framed.rows - first_row);
+            let Ok(mut buf) = empty_rx.recv() else { break };
+            blocks.compute(&framed.samples, first_row, &mut buf[..n * bins]);
+            if full_tx.send((buf, n * bins)).is_err() {
+                break; // the writer failed; its error is returned below
+            }
+            first_row += n;
+        }
+        drop(full_tx);
+        let written = write.join().expect("the writer thread does not panic");
+        interrupt::check()?;
+        written
+    })
+}
+
+/// The workers' side of [`stream_rows`]: one block of linear or mel rows at a time.
+struct RowBlocks<'a> {
+    workers: Vec<FrameTransform>,
+    mel: Option<&'a MelStage>,
+    /// Linear rows of a block, before the mel stage (empty without one).
+    linear: Vec<f32>,
+}
+
+impl<'a> RowBlocks<'a> {
+    fn new(params: StftParams, scale: Scale, mel: Option<&'a MelStage>) -> Self {
+        let linear = match mel {
+            Some(_) => vec![0.0f32; BLOCK_ROWS * params.num_bins()],
+            None => Vec::new(),
+        };
+        let scale = mel.map_or(scale, MelStage::input_scale);
+        RowBlocks {
+            workers: transforms(params, scale, worker_threads()),
+            mel,
+            linear,
+        }
+    }
+
+    /// Rows `first_row..` of `samples` into `out` (whole rows).
+    fn compute(&mut self, samples: &[f32], first_row: usize, out: &mut [f32]) {
+        let Some(stage) = self.mel else {
+            return compute_rows(samples, first_row, &mut self.workers, out);
+        };
+        let (linear_bins, bins) = (
+            self.workers[0].params().num_bins(),
+            stage.filterbank.n_mels(),
+        );
+        let lin = &mut self.linear[..out.len() / bins * linear_bins];
+        compute_rows(samples, first_row, &mut self.workers, lin);
+        for (spectrum, row) in lin
+            .chunks_exact_mut(linear_bins)
+            .zip(out.chunks_exact_mut(bins))
+        {
+            stage.apply(spectrum, row);
+        }
+    }
+}
+
+/// `result`; a failure after a signal arrived is reported as [`Error::Interrupted`] (it
+/// is the signal's doing, e.g. a staged write refused). A run that committed its
+/// outputs before the signal was seen succeeded.
+fn unless_interrupted<T>(result: Result<T>) -> Result<T> {
+    match result {
+        Err(e) => interrupt::check().and(Err(e)),
+        ok => ok,
+    }
+}
+
+/// Checks the names of a run's outputs (the export's must end in `.json`, none may be a
+/// directory) and removes the temporaries that killed runs left for them.
+///
+/// # Errors
+/// A bad export name, or an output path that is a directory.
+pub fn prepare_outputs(output: &Path, export: Option<&Path>) -> Result<()> {
+    let mut targets = vec![output.to_path_buf()];
+    if let Some(path) = export {
+        targets.extend(crate::offline::export::paths(path)?);
+    }
+    for target in &targets {
+        if target.is_dir() {
+            return Err(Error::Write {
+                path: target.clone(),
+                source: std::io::Error::other("it is a directory"),
+            });
+        }
+        atomic::remove_stale(target);
+    }
+    Ok(())
+}
+
+/// Stages the `--export` files (if asked) after `staged`; returns their paths.
+pub(crate) fn stage_export(
+    path: Option<&Path>,
+    spec: &crate::offline::export::ExportSpec<'_>,
+    staged: &mut Vec<Staged>,
+) -> Result<Vec<std::path::PathBuf>> {
+    let Some(path) = path else {
+        return Ok(Vec::new());
+    };
+    let files = crate::offline::export::stage(path, spec)?;
+    let paths = files.iter().map(|f| f.target().to_path_buf()).collect();
+    staged.extend(files);
+    Ok(paths)
+}
