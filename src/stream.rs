@@ -55,3 +55,49 @@ impl ChannelSelect {
         }
     }
 }
+
+/// The mono signal every stage analyses: channel `select` of the interleaved `src`
+/// (`channels` per frame), or the mean of all channels, written into `dst` (one value
+/// per frame; `dst.len()` frames). The one downmix of live and offline paths alike.
+///
+/// Thread: any. Allocates: no.
+pub fn downmix_into(src: &[f32], channels: usize, select: ChannelSelect, dst: &mut [f32]) {
+    debug_assert_eq!(src.len(), dst.len() * channels, "whole frames");
+    match select {
+        _ if channels == 1 => dst.copy_from_slice(src),
+        ChannelSelect::Index(c) => {
+            for (d, frame) in dst.iter_mut().zip(src.chunks_exact(channels)) {
+                *d = frame[c];
+            }
+        }
+        ChannelSelect::Mix => {
+            let scale = 1.0 / channels as f32;
+            for (d, frame) in dst.iter_mut().zip(src.chunks_exact(channels)) {
+                *d = frame.iter().sum::<f32>() * scale;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn downmix_picks_a_channel_or_takes_the_mean() {
+        let src = [1.0, -3.0, 0.5, 2.0, 4.0, 8.0];
+        let mut dst = [0.0f32; 2];
+        downmix_into(&src, 3, ChannelSelect::Index(1), &mut dst);
+        assert_eq!(dst, [-3.0, 4.0]);
+        downmix_into(&src, 3, ChannelSelect::Mix, &mut dst);
+        for (got, want) in dst
+            .iter()
+            .zip([(1.0 - 3.0 + 0.5) / 3.0, (2.0 + 4.0 + 8.0) / 3.0])
+        {
+            assert!((got - want).abs() <= 1e-6 * want.abs(), "{got} vs {want}");
+        }
+        let mut mono = [0.0f32; 6];
+        downmix_into(&src, 1, ChannelSelect::Index(5), &mut mono);
+        assert_eq!(mono, src);
+    }
+}

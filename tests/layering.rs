@@ -127,10 +127,7 @@ fn violations() -> Vec<String> {
     let mut files = Vec::new();
     rust_files(&src, &mut files);
     files.sort();
-    let top_level: BTreeSet<String> = files
-        .iter()
-        .filter_map(|f| top_module(&src, f))
-        .collect();
+    let top_level: BTreeSet<String> = files.iter().filter_map(|f| top_module(&src, f)).collect();
     let mut found = Vec::new();
     for file in &files {
         let Some(module) = top_module(&src, file) else {
@@ -142,11 +139,18 @@ fn violations() -> Vec<String> {
             .map(|(_, a)| *a)
             .unwrap_or_else(|| panic!("src/{module}: not in the layering table"));
         let text = std::fs::read_to_string(file).expect("read source");
-        let depth = file.strip_prefix(&src).expect("under src").components().count();
+        let depth = file
+            .strip_prefix(&src)
+            .expect("under src")
+            .components()
+            .count();
         // `super::super::…` from depth d climbs d−1 levels to the crate root and then
         // names a top-level module.
         if depth >= 2 && text.contains(&"super::".repeat(depth)) {
-            found.push(format!("{}: super:: climbs out of src/{module}", file.display()));
+            found.push(format!(
+                "{}: super:: climbs out of src/{module}",
+                file.display()
+            ));
         }
         for used in crate_uses(&text) {
             if used == module || !top_level.contains(&used) {
@@ -163,7 +167,11 @@ fn violations() -> Vec<String> {
 #[test]
 fn every_module_uses_only_the_layers_below_it() {
     let found = violations();
-    assert!(found.is_empty(), "layering violations:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "layering violations:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]

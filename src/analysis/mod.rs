@@ -18,7 +18,7 @@ use crate::audio::ring::{MarkConsumer, SampleConsumer};
 use crate::audio::supervisor::InputSwap;
 use crate::dsp::scale::Scale;
 use crate::dsp::stft::{Stft, StftParams};
-use crate::stream::{ChannelSelect, Timebase};
+use crate::stream::{downmix_into, ChannelSelect, Timebase};
 
 /// Frames popped from the ring per pass.
 pub const CHUNK_FRAMES: usize = 4096;
@@ -520,22 +520,12 @@ impl Analysis {
         if nonfinite > 0 {
             self.stats.nonfinite_samples.fetch_add(nonfinite, Relaxed);
         }
-        let src = &self.interleaved[..frames * ch];
-        let dst = &mut self.mono[..frames];
-        match self.channel_select {
-            _ if ch == 1 => dst.copy_from_slice(src),
-            ChannelSelect::Index(c) => {
-                for (d, frame) in dst.iter_mut().zip(src.chunks_exact(ch)) {
-                    *d = frame[c];
-                }
-            }
-            ChannelSelect::Mix => {
-                let scale = 1.0 / ch as f32;
-                for (d, frame) in dst.iter_mut().zip(src.chunks_exact(ch)) {
-                    *d = frame.iter().sum::<f32>() * scale;
-                }
-            }
-        }
+        downmix_into(
+            &self.interleaved[..frames * ch],
+            ch,
+            self.channel_select,
+            &mut self.mono[..frames],
+        );
     }
 
     fn analyse(&mut self, frames: usize) {

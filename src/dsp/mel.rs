@@ -17,6 +17,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::dsp::scale::power_to_db;
+
 /// HTK mel of `hz`: `2595·log10(1 + hz/700)`.
 pub fn hz_to_mel_htk(hz: f64) -> f64 {
     2595.0 * (1.0 + hz / 700.0).log10()
@@ -269,6 +271,30 @@ impl MelFilterbank {
                     .all(|&w| w == 0.0)
             })
             .count()
+    }
+
+    /// Band `i`'s non-zero stretch: `(first bin, weights of bins first..first + len)`
+    /// (empty for a band no bin centre falls into).
+    pub fn band(&self, i: usize) -> (usize, &[f32]) {
+        (
+            self.first[i],
+            &self.weights[self.offset[i]..self.offset[i + 1]],
+        )
+    }
+
+    /// The one mel-in-dB formula (DSP.md §7), for band `i` of calibrated bin powers
+    /// `power(k)`: `10·log10(max(Σ_k w_ik·P_k, FLOOR_POWER))` ([`power_to_db`]),
+    /// accumulated in f64. `analyze --mel --scale db` and the live mel view both use it.
+    ///
+    /// Thread: any. Allocates: no.
+    pub fn band_db(&self, i: usize, power: impl Fn(usize) -> f64) -> f32 {
+        let (first, w) = self.band(i);
+        let sum: f64 = w
+            .iter()
+            .enumerate()
+            .map(|(j, &w)| f64::from(w) * power(first + j))
+            .sum();
+        power_to_db(sum as f32)
     }
 
     /// `out[i] = Σ_k W[i][k]·spectrum[k]`, accumulated in f64.

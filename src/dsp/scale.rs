@@ -83,6 +83,16 @@ impl Calibration {
         }
     }
 
+    /// The gain of bin `k` of a row of `bins` bins: [`Calibration::edge_gain`] for DC
+    /// and an even `n_fft`'s Nyquist bin, [`Calibration::gain`] for the others.
+    pub fn bin_gain(&self, k: usize, bins: usize) -> f32 {
+        if k == 0 || (self.has_nyquist && k + 1 == bins) {
+            self.edge_gain
+        } else {
+            self.gain
+        }
+    }
+
     /// Turns raw powers `|X[k]|²` into calibrated dBFS in place (the one formula above).
     ///
     /// Thread: analysis. Allocates: no.

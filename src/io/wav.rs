@@ -8,7 +8,7 @@ use std::io::{Read, Seek};
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::stream::ChannelSelect;
+use crate::stream::{downmix_into, ChannelSelect};
 
 /// Decoded audio, interleaved f32 in [−1, 1).
 ///
@@ -39,18 +39,9 @@ impl WavAudio {
 
     /// One channel, or the mean of all channels.
     pub fn to_mono(&self, select: ChannelSelect) -> Vec<f32> {
-        let ch = self.channels;
-        match select {
-            _ if ch == 1 => self.samples.clone(),
-            ChannelSelect::Index(c) => self.samples.chunks_exact(ch).map(|f| f[c]).collect(),
-            ChannelSelect::Mix => {
-                let k = 1.0 / ch as f32;
-                self.samples
-                    .chunks_exact(ch)
-                    .map(|f| f.iter().sum::<f32>() * k)
-                    .collect()
-            }
-        }
+        let mut mono = vec![0.0; self.frames()];
+        downmix_into(&self.samples, self.channels, select, &mut mono);
+        mono
     }
 }
 

@@ -18,7 +18,7 @@ use realfft::RealFftPlanner;
 
 use crate::config::AnalyzeConfig;
 use crate::dsp::mel::{MelFilterbank, MelSpec};
-use crate::dsp::scale::{power_to_db, Calibration, Scale};
+use crate::dsp::scale::{Calibration, Scale};
 use crate::dsp::stft::{FrameTransform, StftParams};
 use crate::dsp::window::WindowSums;
 
@@ -190,27 +190,21 @@ pub struct MelStage {
     pub filterbank: MelFilterbank,
     /// What the output rows hold.
     pub scale: Scale,
-    /// Per-bin calibration gain (dB output only).
-    bin_gain: Vec<f32>,
+    /// Calibration of the bin powers (dB output only).
+    calibration: Calibration,
 }
 
 impl MelStage {
     /// The stage for `params` at `sample_rate_hz`, writing `scale` values.
     pub fn new(spec: MelSpec, sample_rate_hz: u32, params: StftParams, scale: Scale) -> MelStage {
-        let bins = params.num_bins();
-        let cal = Calibration::new(
+        let calibration = Calibration::new(
             WindowSums::of(params.window, params.win_length).s1,
             params.fft_size,
         );
-        let mut bin_gain = vec![cal.gain; bins];
-        bin_gain[0] = cal.edge_gain;
-        if cal.has_nyquist {
-            bin_gain[bins - 1] = cal.edge_gain;
-        }
         MelStage {
             filterbank: MelFilterbank::new(spec, sample_rate_hz, params.fft_size),
             scale,
-            bin_gain,
+            calibration,
         }
     }
 
@@ -222,20 +216,18 @@ impl MelStage {
         }
     }
 
-    /// One row: `spectrum` (in [`MelStage::input_scale`], modified for dB) → `out`.
+    /// One row: `spectrum` (in [`MelStage::input_scale`]) → `out`.
     ///
     /// Allocates: no.
-    pub fn apply(&self, spectrum: &mut [f32], out: &mut [f32]) {
-        if self.scale == Scale::Db {
-            for (p, g) in spectrum.iter_mut().zip(&self.bin_gain) {
-                *p *= g;
-            }
+    pub fn apply(&self, spectrum: &[f32], out: &mut [f32]) {
+        if self.scale != Scale::Db {
+            return self.filterbank.apply(spectrum, out);
         }
-        self.filterbank.apply(spectrum, out);
-        if self.scale == Scale::Db {
-            for v in out.iter_mut() {
-                *v = power_to_db(*v);
-            }
+        let (cal, bins) = (&self.calibration, spectrum.len());
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = self.filterbank.band_db(i, |k| {
+                f64::from(spectrum[k]) * f64::from(cal.bin_gain(k, bins))
+            });
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::dsp::mel::{
     hz_to_mel, hz_to_mel_htk, hz_to_mel_slaney, mel_htk_to_hz, mel_slaney_to_hz, mel_to_hz,
     MelFilterbank, MelScale, MelSpec,
 };
-use crate::dsp::scale::{num_bins, power_to_db};
+use crate::dsp::scale::num_bins;
 
 /// Lowest frequency a log axis shows (0 Hz has no place on it).
 pub const LOG_FMIN_HZ: f64 = 20.0;
@@ -199,17 +199,11 @@ pub struct ColumnMap {
     mel: Option<MelBands>,
 }
 
-/// The mel mode of a [`ColumnMap`]: the filterbank's triangles, stored sparse, and the
-/// stripe of pixels each band fills.
+/// The mel mode of a [`ColumnMap`]: the filterbank, and the stripe of pixels each band
+/// fills.
 #[derive(Clone, Debug, PartialEq)]
 struct MelBands {
-    spec: MelSpec,
-    /// Band `i` weighs bins `first[i]..first[i] + len` with `weights[offset[i]..offset[i + 1]]`
-    /// (`len` the length of that slice).
-    first: Vec<usize>,
-    offset: Vec<usize>,
-    /// [`MelFilterbank`]'s f32 weights, so the values equal `offline::MelStage`'s.
-    weights: Vec<f32>,
+    filterbank: MelFilterbank,
     /// Pixels `stripe[i]..stripe[i + 1]` show band `i` (`n_mels + 1` entries).
     stripe: Vec<usize>,
 }
@@ -303,30 +297,17 @@ impl ColumnMap {
         assert!(spec.n_mels > 0, "a mel column map needs at least one band");
         let n = spec.n_mels;
         let bins = num_bins(fft_size);
-        let dense = MelFilterbank::new(*spec, sample_rate_hz, fft_size).dense();
-        let mut first = Vec::with_capacity(n);
-        let mut offset = Vec::with_capacity(n + 1);
-        let mut weights = Vec::new();
-        offset.push(0);
+        let filterbank = MelFilterbank::new(*spec, sample_rate_hz, fft_size);
         // What `spans()` reports per band: its non-zero bins, or, for a band no bin centre
         // falls into, the two bins around its centre.
-        let mut band_spans = Vec::with_capacity(n);
         let hz_per_bin = f64::from(sample_rate_hz) / fft_size as f64;
-        for (i, row) in dense.chunks_exact(bins).enumerate() {
-            let span = match (
-                row.iter().position(|&w| w != 0.0),
-                row.iter().rposition(|&w| w != 0.0),
-            ) {
-                (Some(lo), Some(hi)) => {
-                    first.push(lo);
-                    weights.extend_from_slice(&row[lo..=hi]);
-                    Span::Max {
-                        lo: lo as u32,
-                        hi: hi as u32,
-                    }
-                }
+        let band_spans: Vec<Span> = (0..n)
+            .map(|i| match filterbank.band(i) {
+                (lo, w) if !w.is_empty() => Span::Max {
+                    lo: lo as u32,
+                    hi: (lo + w.len() - 1) as u32,
+                },
                 _ => {
-                    first.push(0);
                     let last = (bins - 1) as f64;
                     let centre = (band_centre_hz(spec, i) / hz_per_bin).clamp(0.0, last);
                     let lo = centre.floor().min(last - 1.0).max(0.0);
@@ -335,10 +316,8 @@ impl ColumnMap {
                         frac: (centre - lo).clamp(0.0, 1.0) as f32,
                     }
                 }
-            };
-            band_spans.push(span);
-            offset.push(weights.len());
-        }
+            })
+            .collect();
         // Pixels are in band order: stripe[i] = the number of pixels showing bands below i.
         let mut stripe = vec![0usize; n + 1];
         for y in 0..height {
@@ -353,19 +332,13 @@ impl ColumnMap {
         ColumnMap {
             spans,
             num_bins: bins,
-            mel: Some(MelBands {
-                spec: *spec,
-                first,
-                offset,
-                weights,
-                stripe,
-            }),
+            mel: Some(MelBands { filterbank, stripe }),
         }
     }
 
     /// The mel spec when in mel mode ([`ColumnMap::mel`]).
     pub fn mel_spec(&self) -> Option<&MelSpec> {
-        self.mel.as_ref().map(|m| &m.spec)
+        self.mel.as_ref().map(|m| m.filterbank.spec())
     }
 
     /// Display height in pixels.
@@ -431,14 +404,7 @@ impl MelBands {
             if pixels.is_empty() {
                 continue;
             }
-            let w = &self.weights[self.offset[i]..self.offset[i + 1]];
-            let levels = &db[self.first[i]..self.first[i] + w.len()];
-            let power: f64 = w
-                .iter()
-                .zip(levels)
-                .map(|(&w, &l)| f64::from(w) * db_to_power(l))
-                .sum();
-            pixels.fill(power_to_db(power as f32));
+            pixels.fill(self.filterbank.band_db(i, |k| db_to_power(db[k])));
         }
     }
 }
