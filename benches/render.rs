@@ -98,16 +98,15 @@ fn chrome_frame(w: &Workload, layout: &Layout) -> Vec<u32> {
         height: layout.height,
     };
     let title = "bench.wav  48000 Hz  n_fft 2048  win 2048  hop 512  hann  linear 0-24000 Hz";
-    chrome::draw(
-        &mut canvas,
-        layout,
-        &w.axis,
-        &w.cmap,
-        w.range,
-        &ticks,
+    let spec = chrome::Chrome {
+        axis: &w.axis,
+        cmap: &w.cmap,
+        range: w.range,
+        time_ticks: &ticks,
         title,
-        "dBFS",
-    );
+        unit: "dBFS",
+    };
+    chrome::draw(&mut canvas, layout, &spec);
     frame
 }
 

@@ -98,7 +98,14 @@ fn compose(
     view_end: u64,
 ) -> Vec<u32> {
     let mut dst = vec![SENTINEL; stride * rows];
-    w.compose_into(&mut dst, stride, x0, y0, width, view_end, BG);
+    let view = View {
+        x0,
+        y0,
+        width,
+        view_end,
+        background: BG,
+    };
+    w.compose_into(&mut dst, stride, &view);
     dst
 }
 

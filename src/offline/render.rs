@@ -393,16 +393,15 @@ fn chrome_frame(
         width,
         height,
     };
-    crate::render::chrome::draw(
-        &mut canvas,
-        layout,
+    let chrome = crate::render::chrome::Chrome {
         axis,
         cmap,
         range,
-        &ticks,
-        &title,
-        "dBFS",
-    );
+        time_ticks: &ticks,
+        title: &title,
+        unit: "dBFS",
+    };
+    crate::render::chrome::draw(&mut canvas, layout, &chrome);
     frame
 }
 

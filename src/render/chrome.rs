@@ -150,22 +150,40 @@ pub fn freq_ticks(axis: &FreqAxis, plot_h: usize) -> Vec<f64> {
     ticks
 }
 
+/// What the chrome shows besides the layout: the frequency axis, the colours and their
+/// dB range, time ticks (plot x, label), the title and the colour bar's unit (`dBFS`;
+/// `dB mel` for mel bands).
+///
+/// Thread: the caller's (borrowed, read-only).
+#[derive(Clone, Copy, Debug)]
+pub struct Chrome<'a> {
+    /// The frequency axis of the plot.
+    pub axis: &'a FreqAxis,
+    /// The colormap of the plot and colour bar.
+    pub cmap: &'a Colormap,
+    /// The dB range the colours span.
+    pub range: DbRange,
+    /// Time ticks: (plot x, label).
+    pub time_ticks: &'a [(usize, String)],
+    /// The title line.
+    pub title: &'a str,
+    /// The colour bar's unit.
+    pub unit: &'a str,
+}
+
 /// Draws everything but the plot: background margins, frequency ticks and labels, time
-/// ticks (`time_ticks` are (plot x, label)), the colour bar with its dB scale labelled
-/// `unit` (`dBFS`; `dB mel` for mel bands), the title.
-#[allow(clippy::too_many_arguments)]
-pub fn draw(
-    canvas: &mut Canvas<'_>,
-    layout: &Layout,
-    axis: &FreqAxis,
-    cmap: &Colormap,
-    range: DbRange,
-    time_ticks: &[(usize, String)],
-    title: &str,
-    unit: &str,
-) {
+/// ticks, the colour bar with its dB scale, the title.
+pub fn draw(canvas: &mut Canvas<'_>, layout: &Layout, chrome: &Chrome<'_>) {
+    draw_margins(canvas, layout);
+    draw_title(canvas, chrome.title);
+    draw_freq_ticks(canvas, layout, chrome.axis);
+    draw_time_ticks(canvas, layout, chrome.time_ticks);
+    draw_colorbar(canvas, layout, chrome);
+}
+
+/// The background around the plot.
+fn draw_margins(canvas: &mut Canvas<'_>, layout: &Layout) {
     let p = layout.plot;
-    // Margins.
     canvas.fill_rect(0, 0, layout.width, p.y, BACKGROUND);
     canvas.fill_rect(
         0,
@@ -182,8 +200,11 @@ pub fn draw(
         p.h,
         BACKGROUND,
     );
-    draw_title(canvas, title);
-    // Frequency axis.
+}
+
+/// Frequency ticks and labels left of the plot, and the `Hz` unit.
+fn draw_freq_ticks(canvas: &mut Canvas<'_>, layout: &Layout, axis: &FreqAxis) {
+    let p = layout.plot;
     for f in freq_ticks(axis, p.h) {
         let y = layout.freq_frac_to_y(axis.hz_to_frac(f)).round() as i64;
         canvas.fill_rect(p.x as i64 - 5, y, 5, 1, TICK);
@@ -192,10 +213,12 @@ pub fn draw(
         canvas.text(p.x as i64 - 8 - lw, y - 4, &label, FOREGROUND, 1);
     }
     canvas.text(4, (p.y + p.h) as i64 + 16, "Hz", TICK, 1);
-    draw_time_ticks(canvas, layout, time_ticks);
-    // Colour bar: top = ceiling.
-    let cb = layout.colorbar;
-    let lut = cmap.lut();
+}
+
+/// The colour bar (top = ceiling), its dB ticks and its unit.
+fn draw_colorbar(canvas: &mut Canvas<'_>, layout: &Layout, chrome: &Chrome<'_>) {
+    let (cb, range) = (layout.colorbar, chrome.range);
+    let lut = chrome.cmap.lut();
     for row in 0..cb.h {
         let t = 1.0 - row as f32 / (cb.h.max(2) - 1) as f32;
         let db = range.floor_db + t * (range.ceiling_db - range.floor_db);
@@ -230,7 +253,13 @@ pub fn draw(
         );
         db += step;
     }
-    canvas.text(cb.x as i64 - 2, (cb.y + cb.h) as i64 + 16, unit, TICK, 1);
+    canvas.text(
+        cb.x as i64 - 2,
+        (cb.y + cb.h) as i64 + 16,
+        chrome.unit,
+        TICK,
+        1,
+    );
 }
 
 /// Draws the title line.

@@ -217,30 +217,13 @@ impl Waterfall {
         self.recolors
     }
 
-    /// Copies the `width` columns ending before serial `view_end` into `dst` (row-major,
-    /// `dst_stride` pixels per row) at (`x0`, `y0`), newest at the right; columns not (or
-    /// no longer) held are filled with `background`.
+    /// Copies the view's `width` columns ending before serial `view_end` into `dst`
+    /// (row-major, `dst_stride` pixels per row) at (`x0`, `y0`), newest at the right;
+    /// columns not (or no longer) held are filled with `background`.
     ///
     /// Thread: UI. Allocates: no.
-    #[allow(clippy::too_many_arguments)]
-    pub fn compose_into(
-        &self,
-        dst: &mut [u32],
-        dst_stride: usize,
-        x0: usize,
-        y0: usize,
-        width: usize,
-        view_end: u64,
-        background: u32,
-    ) {
-        let view = View {
-            x0,
-            y0,
-            width,
-            view_end,
-            background,
-        };
-        self.compose_region(dst, dst_stride, &view, 0..width, 0..self.height);
+    pub fn compose_into(&self, dst: &mut [u32], dst_stride: usize, view: &View) {
+        self.compose_region(dst, dst_stride, view, 0..view.width, 0..self.height);
     }
 
     /// Like [`Waterfall::compose_into`], but only view columns `cols` and pixel rows

@@ -1691,7 +1691,15 @@ fn draw_frame(
             } else {
                 "dBFS"
             };
-            chrome::draw(&mut c, &layout, &axis, cmap, state.range, &[], "", unit);
+            let spec = chrome::Chrome {
+                axis: &axis,
+                cmap,
+                range: state.range,
+                time_ticks: &[],
+                title: "",
+                unit,
+            };
+            chrome::draw(&mut c, &layout, &spec);
             pane.chrome_key = Some(key);
         }
         let first_blit = blits.len();
@@ -1752,15 +1760,14 @@ fn draw_frame(
             }
             shift_blits(&mut blits[first_blit..], pane.y0);
         } else {
-            pane.waterfall.compose_into(
-                pixels,
-                width,
-                plot.x,
-                plot.y,
-                plot.w,
-                pane.view_end,
+            let view = View {
+                x0: plot.x,
+                y0: plot.y,
+                width: plot.w,
+                view_end: pane.view_end,
                 background,
-            );
+            };
+            pane.waterfall.compose_into(pixels, width, &view);
         }
         let mut canvas = Canvas {
             pixels,
