@@ -399,10 +399,6 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
             channel: cfg.channel.index_in(started.channels),
         };
         let state = crate::ui::state::ViewState {
-            params: panes[0].params,
-            win_follows: panes[0].win_follows,
-            axis: panes[0].axis,
-            mel: panes[0].mel,
             mel_default,
             panes,
             focus: 0,

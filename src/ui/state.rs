@@ -237,25 +237,18 @@ impl std::str::FromStr for PaneSpec {
 
 /// Everything the user can change in the window.
 ///
-/// The focused pane's settings live in `params`, `win_follows`, `axis` and `mel`, so every
-/// key acts on it; the other panes' are parked in `panes` (see [`ViewState::pane`]).
+/// Each pane's own settings (STFT parameters, axis, mel view) live in `panes` and only
+/// there; every key acts on the focused one ([`ViewState::focused`],
+/// [`ViewState::focused_mut`]).
 ///
 /// Thread: UI.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ViewState {
-    /// Current STFT parameters of the focused pane (what the analysis was last asked for).
-    pub params: StftParams,
-    /// Whether win_length follows n_fft (not set on its own with --win-length).
-    pub win_follows: bool,
-    /// Frequency axis of the focused pane.
-    pub axis: FreqAxis,
-    /// The focused pane's mel view, when on.
-    pub mel: Option<MelView>,
     /// What M turns on (`--mel N`, `--mel-scale`, `--mel-norm`).
     pub mel_default: MelView,
-    /// Every pane's settings (one entry per pane; the focused one's entry is stale).
+    /// Every pane's settings, top to bottom; never empty.
     pub panes: Vec<PaneSettings>,
-    /// The focused pane.
+    /// The focused pane (an index into `panes`).
     pub focus: usize,
     /// Tab's pane set (`--compare`; empty: [`DEFAULT_COMPARE`]).
     pub compare: Vec<PaneSpec>,
@@ -285,28 +278,13 @@ impl ViewState {
         self.sample_rate_hz as f64 / 2.0
     }
 
-    /// Applies `action`; returns what the window must do.
+    /// Applies `action` to the focused pane or the shared view; returns what the window
+    /// must do.
     pub fn apply(&mut self, action: Action) -> Effect {
-        let p = self.params;
+        let p = self.focused().params;
         match action {
-            Action::FftUp | Action::FftDown => {
-                let fft_size = if action == Action::FftUp {
-                    (p.fft_size * 2).min(MAX_FFT_SIZE)
-                } else {
-                    (p.fft_size / 2).max(MIN_FFT_SIZE)
-                };
-                let win_length = if self.win_follows {
-                    fft_size
-                } else {
-                    p.win_length.min(fft_size)
-                };
-                self.set_params(StftParams {
-                    fft_size,
-                    win_length,
-                    hop_size: p.hop_size.min(win_length),
-                    ..p
-                })
-            }
+            Action::FftUp => self.set_fft_size((p.fft_size * 2).min(MAX_FFT_SIZE)),
+            Action::FftDown => self.set_fft_size((p.fft_size / 2).max(MIN_FFT_SIZE)),
             Action::HopDown => self.set_params(StftParams {
                 hop_size: (p.hop_size / 2).max(1),
                 ..p
@@ -323,146 +301,51 @@ impl ViewState {
                 window: p.window.prev(),
                 ..p
             }),
-            Action::FreqScaleNext => {
-                match &mut self.mel {
-                    // The mel view: the next formula (each with its library's norm).
-                    Some(mel) => {
-                        mel.scale = match mel.scale {
-                            MelScale::Slaney => MelScale::Htk,
-                            MelScale::Htk => MelScale::Tf,
-                            MelScale::Tf => MelScale::Slaney,
-                        }
-                    }
-                    None => self.axis.scale = self.axis.scale.next(),
-                }
-                Effect::Remap
-            }
-            Action::ToggleMel => {
-                self.mel = match self.mel {
-                    Some(_) => None,
-                    None => Some(self.mel_default),
-                };
-                Effect::Remap
-            }
-            Action::ToggleCompare => {
-                let focused = self.focused();
-                if self.panes.len() > 1 {
-                    self.panes = vec![focused];
-                } else {
-                    let default: Vec<PaneSpec>;
-                    let specs = if self.compare.is_empty() {
-                        default = DEFAULT_COMPARE
-                            .iter()
-                            .map(|w| PaneSpec {
-                                window: Some(*w),
-                                ..PaneSpec::default()
-                            })
-                            .collect();
-                        &default
-                    } else {
-                        &self.compare
-                    };
-                    self.panes = specs
-                        .iter()
-                        .map(|spec| spec.resolve(&focused, self.mel_default).unwrap_or(focused))
-                        .collect();
-                }
-                self.focus = 0;
-                self.load(0);
-                Effect::Panes
-            }
-            Action::Focus(n) => {
-                if n >= self.panes.len() || n == self.focus {
-                    return Effect::None;
-                }
-                self.panes[self.focus] = self.focused();
-                self.focus = n;
-                self.load(n);
-                Effect::Redraw
-            }
+            Action::FreqScaleNext => self.next_freq_scale(),
+            Action::ToggleMel => self.toggle_mel(),
+            Action::ToggleCompare => self.toggle_compare(),
+            Action::Focus(n) => self.focus_pane(n),
             Action::ColormapNext => {
                 self.colormap = self.colormap.next();
                 Effect::Recolor
             }
-            Action::FloorDown => {
-                self.set_range(self.range.floor_db - DB_STEP, self.range.ceiling_db)
-            }
-            Action::FloorUp => self.set_range(self.range.floor_db + DB_STEP, self.range.ceiling_db),
-            Action::CeilingDown => {
-                self.set_range(self.range.floor_db, self.range.ceiling_db - DB_STEP)
-            }
-            Action::CeilingUp => {
-                self.set_range(self.range.floor_db, self.range.ceiling_db + DB_STEP)
-            }
-            Action::RangeNarrow | Action::RangeWiden => {
-                let factor = if action == Action::RangeNarrow {
-                    0.5
-                } else {
-                    2.0
-                };
-                let zoomed = self.axis.zoomed(factor, self.nyquist_hz());
-                if (zoomed.lo_hz(), zoomed.fmax_hz) == (self.axis.lo_hz(), self.axis.fmax_hz) {
-                    return Effect::None;
-                }
-                self.axis = zoomed;
-                Effect::Remap
-            }
-            Action::TimeCompress | Action::TimeStretch => {
-                let z = self.zoom + if action == Action::TimeStretch { 1 } else { -1 };
-                if !ZOOM_RANGE.contains(&z) {
-                    return Effect::None;
-                }
-                self.zoom = z;
-                Effect::Redraw
-            }
-            Action::TogglePause => {
-                self.paused = !self.paused;
-                Effect::Redraw
-            }
+            Action::FloorDown => self.shift_range(-DB_STEP, 0.0),
+            Action::FloorUp => self.shift_range(DB_STEP, 0.0),
+            Action::CeilingDown => self.shift_range(0.0, -DB_STEP),
+            Action::CeilingUp => self.shift_range(0.0, DB_STEP),
+            Action::RangeNarrow => self.zoom_axis(0.5),
+            Action::RangeWiden => self.zoom_axis(2.0),
+            Action::TimeCompress => self.zoom_time(-1),
+            Action::TimeStretch => self.zoom_time(1),
+            Action::TogglePause => toggle(&mut self.paused),
             Action::Screenshot => Effect::Screenshot,
             Action::Snapshot => Effect::Snapshot,
             Action::Export => Effect::Export,
             Action::Suggest => Effect::Suggest,
-            Action::ApplySuggestion => match self.suggestion {
-                Some(p) if p != self.params && p.validate().is_ok() => {
-                    self.params = p;
-                    Effect::Params(p)
-                }
-                _ => Effect::None,
-            },
-            Action::ToggleHelp => {
-                self.help = !self.help;
-                Effect::Redraw
-            }
-            Action::ToggleHud => {
-                self.hud = !self.hud;
-                Effect::Redraw
-            }
-            Action::ToggleRerender => {
-                self.rerender = !self.rerender;
-                Effect::Redraw
-            }
+            Action::ApplySuggestion => self.apply_suggestion(),
+            Action::ToggleHelp => toggle(&mut self.help),
+            Action::ToggleHud => toggle(&mut self.hud),
+            Action::ToggleRerender => toggle(&mut self.rerender),
             Action::Quit => Effect::Quit,
         }
     }
 
     /// The focused pane's settings.
     pub fn focused(&self) -> PaneSettings {
-        PaneSettings {
-            params: self.params,
-            win_follows: self.win_follows,
-            axis: self.axis,
-            mel: self.mel,
-        }
+        self.panes[self.focus]
     }
 
-    /// Pane `i`'s settings (the focused one's are current).
+    /// The focused pane's settings, to change them.
+    pub fn focused_mut(&mut self) -> &mut PaneSettings {
+        &mut self.panes[self.focus]
+    }
+
+    /// Pane `i`'s settings.
+    ///
+    /// # Panics
+    /// `i` is not a pane (`i >= pane_count()`).
     pub fn pane(&self, i: usize) -> PaneSettings {
-        if i == self.focus {
-            self.focused()
-        } else {
-            self.panes[i]
-        }
+        self.panes[i]
     }
 
     /// Pane `i`'s time zoom: [`ViewState::zoom`] plus log2 of its hop over the smallest
@@ -494,7 +377,6 @@ impl ViewState {
             };
             axis.fmin_hz = axis.fmin_hz.min(axis.fmax_hz - 1.0).max(0.0);
         };
-        follow(&mut self.axis);
         for pane in &mut self.panes {
             follow(&mut pane.axis);
         }
@@ -504,26 +386,132 @@ impl ViewState {
 
     /// Number of panes.
     pub fn pane_count(&self) -> usize {
-        self.panes.len().max(1)
+        self.panes.len()
     }
 
-    fn load(&mut self, i: usize) {
-        let p = self.panes[i];
-        self.params = p.params;
-        self.win_follows = p.win_follows;
-        self.axis = p.axis;
-        self.mel = p.mel;
+    /// n_fft of the focused pane becomes `fft_size`; win_length follows it (or is only
+    /// clamped when set on its own), and the hop is clamped to win_length.
+    fn set_fft_size(&mut self, fft_size: usize) -> Effect {
+        let focused = self.focused();
+        let p = focused.params;
+        let win_length = if focused.win_follows {
+            fft_size
+        } else {
+            p.win_length.min(fft_size)
+        };
+        self.set_params(StftParams {
+            fft_size,
+            win_length,
+            hop_size: p.hop_size.min(win_length),
+            ..p
+        })
     }
 
     fn set_params(&mut self, params: StftParams) -> Effect {
-        if params == self.params || params.validate().is_err() {
+        if params == self.focused().params || params.validate().is_err() {
             return Effect::None;
         }
-        self.params = params;
+        self.focused_mut().params = params;
         Effect::Params(params)
     }
 
-    fn set_range(&mut self, floor_db: f32, ceiling_db: f32) -> Effect {
+    fn apply_suggestion(&mut self) -> Effect {
+        match self.suggestion {
+            Some(p) if p != self.focused().params && p.validate().is_ok() => {
+                self.focused_mut().params = p;
+                Effect::Params(p)
+            }
+            _ => Effect::None,
+        }
+    }
+
+    /// F: the next frequency scale, or in the mel view the next formula (each with its
+    /// library's norm).
+    fn next_freq_scale(&mut self) -> Effect {
+        let pane = self.focused_mut();
+        match &mut pane.mel {
+            Some(mel) => {
+                mel.scale = match mel.scale {
+                    MelScale::Slaney => MelScale::Htk,
+                    MelScale::Htk => MelScale::Tf,
+                    MelScale::Tf => MelScale::Slaney,
+                }
+            }
+            None => pane.axis.scale = pane.axis.scale.next(),
+        }
+        Effect::Remap
+    }
+
+    fn toggle_mel(&mut self) -> Effect {
+        let mel_default = self.mel_default;
+        let pane = self.focused_mut();
+        pane.mel = match pane.mel {
+            Some(_) => None,
+            None => Some(mel_default),
+        };
+        Effect::Remap
+    }
+
+    /// Tab: the focused pane alone, or the compare panes split from it; focus on the first.
+    fn toggle_compare(&mut self) -> Effect {
+        let focused = self.focused();
+        if self.panes.len() > 1 {
+            self.panes = vec![focused];
+        } else {
+            let default: Vec<PaneSpec>;
+            let specs = if self.compare.is_empty() {
+                default = DEFAULT_COMPARE
+                    .iter()
+                    .map(|w| PaneSpec {
+                        window: Some(*w),
+                        ..PaneSpec::default()
+                    })
+                    .collect();
+                &default
+            } else {
+                &self.compare
+            };
+            self.panes = specs
+                .iter()
+                .map(|spec| spec.resolve(&focused, self.mel_default).unwrap_or(focused))
+                .collect();
+        }
+        self.focus = 0;
+        Effect::Panes
+    }
+
+    fn focus_pane(&mut self, n: usize) -> Effect {
+        if n >= self.panes.len() || n == self.focus {
+            return Effect::None;
+        }
+        self.focus = n;
+        Effect::Redraw
+    }
+
+    /// Z / X: the focused pane's axis narrowed or widened by `factor` around its centre.
+    fn zoom_axis(&mut self, factor: f64) -> Effect {
+        let nyquist_hz = self.nyquist_hz();
+        let axis = &mut self.focused_mut().axis;
+        let zoomed = axis.zoomed(factor, nyquist_hz);
+        if (zoomed.lo_hz(), zoomed.fmax_hz) == (axis.lo_hz(), axis.fmax_hz) {
+            return Effect::None;
+        }
+        *axis = zoomed;
+        Effect::Remap
+    }
+
+    fn zoom_time(&mut self, step: i32) -> Effect {
+        let z = self.zoom + step;
+        if !ZOOM_RANGE.contains(&z) {
+            return Effect::None;
+        }
+        self.zoom = z;
+        Effect::Redraw
+    }
+
+    fn shift_range(&mut self, floor_step_db: f32, ceiling_step_db: f32) -> Effect {
+        let floor_db = self.range.floor_db + floor_step_db;
+        let ceiling_db = self.range.ceiling_db + ceiling_step_db;
         if ceiling_db - floor_db < DB_STEP || floor_db < -200.0 || ceiling_db > 60.0 {
             return Effect::None;
         }
@@ -536,26 +524,34 @@ impl ViewState {
 
     /// The one-line status printed on stdout after every change.
     pub fn status_line(&self) -> String {
-        let p = self.params;
+        let focused = self.focused();
+        let (p, axis) = (focused.params, focused.axis);
         format!(
             "n_fft={} win_length={} hop={} window={} scale={} fmin={:.0} fmax={:.0} colormap={} floor={:.0} ceiling={:.0} zoom={} paused={} rerender={} mel={} pane={}/{}",
             p.fft_size,
             p.win_length,
             p.hop_size,
             p.window,
-            self.axis.scale,
-            self.axis.lo_hz(),
-            self.axis.fmax_hz,
+            axis.scale,
+            axis.lo_hz(),
+            axis.fmax_hz,
             self.colormap,
             self.range.floor_db,
             self.range.ceiling_db,
             self.zoom,
             self.paused,
             if self.rerender { "on" } else { "off" },
-            self.mel
+            focused
+                .mel
                 .map_or("off".to_string(), |m| m.label().replace(' ', "-")),
             self.focus + 1,
             self.pane_count()
         )
     }
+}
+
+/// Flips `flag`; only the overlay shows it.
+fn toggle(flag: &mut bool) -> Effect {
+    *flag = !*flag;
+    Effect::Redraw
 }

@@ -730,7 +730,7 @@ pub fn run(
                 }
                 Effect::Snapshot => {
                     let pane = &scene.panes[focus];
-                    let params = pane.last_params.unwrap_or(state.params);
+                    let params = pane.last_params.unwrap_or(state.focused().params);
                     if let Some(handle) = start_snapshot(
                         pane,
                         &state.focused(),
@@ -744,7 +744,9 @@ pub fn run(
                     continue;
                 }
                 Effect::Export => {
-                    let params = scene.panes[focus].last_params.unwrap_or(state.params);
+                    let params = scene.panes[focus]
+                        .last_params
+                        .unwrap_or(state.focused().params);
                     export_params(
                         info,
                         &params,
@@ -755,7 +757,9 @@ pub fn run(
                     continue;
                 }
                 Effect::Suggest => {
-                    let params = scene.panes[focus].last_params.unwrap_or(state.params);
+                    let params = scene.panes[focus]
+                        .last_params
+                        .unwrap_or(state.focused().params);
                     if let Some(handle) =
                         start_suggest(info, &params, state.sample_rate_hz, &suggest_tx)
                     {
@@ -768,7 +772,7 @@ pub fn run(
                 }
                 Effect::Panes => {
                     layout_epoch += 1;
-                    let mut params = [state.params; MAX_PANES];
+                    let mut params = [state.focused().params; MAX_PANES];
                     for (i, p) in params.iter_mut().enumerate().take(state.pane_count()) {
                         *p = state.pane(i).params;
                     }
@@ -1097,7 +1101,7 @@ fn render_hud(
     hud: &mut Vec<String>,
     now: Instant,
 ) {
-    let p = state.params;
+    let p = state.focused().params;
     let sr = state.sample_rate_hz as f64;
     let sums = WindowSums::of(p.window, p.win_length);
     let cap = info.capture.snapshot();
