@@ -1,7 +1,27 @@
-//! The live window: pure key handling and view state, and the minifb loop.
+//! The live window: pure key handling and view state, frame composition into a plain
+//! pixel buffer (no display needed), and the minifb loop.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`keys`], [`input`] | keys → actions; presses as events |
+//! | [`state`] | the view state and what each action does to it (pure) |
+//! | [`frame`] | rows into panes, and one frame composed into a pixel buffer |
+//! | `pane`, `overlay`, `labels` | a pane's waterfall; what is drawn over it; its texts |
+//! | [`hud`] | the HUD's figures and box |
+//! | [`timing`] | latency and frame-time measurements |
+//! | `effects` | background jobs: snapshot, export, suggest, screenshot, re-render |
+//! | [`present`] | the frame to the X server (MIT-SHM or minifb's copy) |
+//! | [`window`] | the frame loop |
 
+mod effects;
+pub mod frame;
+pub mod hud;
 pub mod input;
 pub mod keys;
+mod labels;
+mod overlay;
+mod pane;
 pub mod present;
 pub mod state;
+pub mod timing;
 pub mod window;
