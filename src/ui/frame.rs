@@ -79,10 +79,16 @@ struct Scratch {
 }
 
 impl Scratch {
-    fn new() -> Scratch {
+    /// Buffers for frames `width` pixels wide.
+    fn new(width: usize) -> Scratch {
+        // Ticks are at least ~110 px apart: never more than this many labels, made now
+        // so that a history filling the screen adds none.
+        let max_ticks = width / 100 + 2;
         Scratch {
             overlays: Vec::with_capacity(256),
-            ticks: Vec::with_capacity(64),
+            ticks: (0..max_ticks)
+                .map(|_| (0, String::with_capacity(16)))
+                .collect(),
             ticks_len: 0,
             title: String::with_capacity(256),
             readout: String::with_capacity(128),
@@ -141,7 +147,7 @@ impl Scene {
             hud: Hud::new(width),
             help: HelpBox::new(width, height),
             help_shown: false,
-            scratch: Scratch::new(),
+            scratch: Scratch::new(width),
         }
     }
 

@@ -33,7 +33,8 @@ impl LatencyWindow {
         }
         self.scratch.clear();
         self.scratch.extend(self.samples.iter().map(|(_, ms)| *ms));
-        self.scratch.sort_by(f64::total_cmp);
+        // Unstable: the stable sort takes a heap buffer for long inputs.
+        self.scratch.sort_unstable_by(f64::total_cmp);
         let n = self.scratch.len();
         Some((
             self.scratch[n / 2],
