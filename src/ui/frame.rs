@@ -13,7 +13,7 @@ use std::time::Instant;
 use crate::audio::health::{HealthSnapshot, InputState};
 use crate::history::Rerendered;
 use crate::message::SpectrumRow;
-use crate::render::chrome::{self, Rect, BACKGROUND, FOREGROUND};
+use crate::render::chrome::{self, Layout, Rect, BACKGROUND, FOREGROUND};
 use crate::render::colormap::Colormap;
 use crate::render::text::Canvas;
 use crate::render::waterfall::View;
@@ -317,9 +317,13 @@ fn compose_pane(
     f: &PaneFrame<'_>,
     target: &mut Target<'_>,
 ) {
-    let state = f.input.state;
     write_ticks(pane, scratch);
-    labels::write_title(&mut scratch.title, state, f.input.source_label, f.index);
+    labels::write_title(
+        &mut scratch.title,
+        f.input.state,
+        f.input.source_label,
+        f.index,
+    );
     place_overlays(pane, scratch, f);
     let chrome_changed = refresh_chrome(pane, f.index, f.input);
     // Side margins change only with the chrome (or under the help overlay); the label
@@ -340,49 +344,77 @@ fn compose_pane(
         help: f.help,
         hud: f.hud.pixels(),
     };
-    let view = View {
-        x0: layout.plot.x,
-        y0: layout.plot.y,
-        width: layout.plot.w,
-        view_end: pane.view_end,
-        background: f.input.cmap.lut()[0],
+    let band = Band {
+        pane,
+        index: f.index,
+        view: View {
+            x0: layout.plot.x,
+            y0: layout.plot.y,
+            width: layout.plot.w,
+            view_end: pane.view_end,
+            background: f.input.cmap.lut()[0],
+        },
+        full_margins,
     };
-    match target.blits.as_deref_mut() {
-        Some(blits) => {
-            let first = blits.len();
-            let band = Band {
-                pane,
-                index: f.index,
-                view: &view,
-                full_margins,
-            };
-            server_side_blits(&band, pixels, &scratch.overlays, &texts, blits);
-            shift_blits(&mut blits[first..], pane.y0);
-        }
-        None => pane.waterfall.compose_into(
-            pixels,
-            layout.width,
-            view.x0,
-            view.y0,
-            view.width,
-            view.view_end,
-            view.background,
-        ),
-    }
-    let title_color = if state.pane_count() > 1 && f.index == state.focus {
-        BANNER
-    } else {
-        FOREGROUND
-    };
+    let blits = target.blits.as_deref_mut();
+    draw_waterfall(&band, pixels, &scratch.overlays, &texts, blits);
     let mut canvas = Canvas {
         pixels,
         width: layout.width,
         height: layout.height,
     };
+    draw_texts(&mut canvas, &layout, scratch, f, &texts);
+}
+
+/// The band's waterfall: composed whole into `pixels`, or (server-side, `blits`) listed
+/// as blits of the server's mirror, composed here only under the overlays.
+fn draw_waterfall(
+    band: &Band<'_>,
+    pixels: &mut [u32],
+    overlays: &[Overlay],
+    texts: &OverlayTexts<'_>,
+    blits: Option<&mut Vec<Blit>>,
+) {
+    let (wf, v) = (&band.pane.waterfall, &band.view);
+    match blits {
+        Some(blits) => {
+            let first = blits.len();
+            server_side_blits(band, pixels, overlays, texts, blits);
+            shift_blits(&mut blits[first..], band.pane.y0);
+        }
+        None => {
+            let stride = band.pane.layout.width;
+            wf.compose_into(
+                pixels,
+                stride,
+                v.x0,
+                v.y0,
+                v.width,
+                v.view_end,
+                v.background,
+            );
+        }
+    }
+}
+
+/// The pane's title, time ticks and overlays, over everything else.
+fn draw_texts(
+    canvas: &mut Canvas<'_>,
+    layout: &Layout,
+    scratch: &Scratch,
+    f: &PaneFrame<'_>,
+    texts: &OverlayTexts<'_>,
+) {
+    let state = f.input.state;
+    let title_color = if state.pane_count() > 1 && f.index == state.focus {
+        BANNER
+    } else {
+        FOREGROUND
+    };
     canvas.text(4, 6, &scratch.title, title_color, 1);
-    chrome::draw_time_ticks(&mut canvas, &layout, &scratch.ticks[..scratch.ticks_len]);
+    chrome::draw_time_ticks(canvas, layout, &scratch.ticks[..scratch.ticks_len]);
     for o in &scratch.overlays {
-        o.draw(&mut canvas, layout.plot, &texts);
+        o.draw(canvas, layout.plot, texts);
     }
 }
 
@@ -483,7 +515,8 @@ struct Band<'a> {
     pane: &'a Pane,
     /// Its waterfall's image in the presenter.
     index: usize,
-    view: &'a View,
+    /// Where the waterfall goes in the band.
+    view: View,
     /// The side margins were redrawn (and must be copied).
     full_margins: bool,
 }
@@ -513,14 +546,14 @@ fn server_side_blits(
     }
     // The waterfall comes from the server's mirror; only the pixels under overlays are
     // composed here, each overlay's rectangle then copied over it.
-    present::waterfall_blits(&band.pane.waterfall, band.index, band.view, blits);
+    present::waterfall_blits(&band.pane.waterfall, band.index, &band.view, blits);
     for o in overlays {
         let r = o.rect(plot, texts.help, width, band_h);
         let cols = r.x.saturating_sub(plot.x)..(r.x + r.w).saturating_sub(plot.x);
         let rows = r.y.saturating_sub(plot.y)..(r.y + r.h).saturating_sub(plot.y);
         band.pane
             .waterfall
-            .compose_region(pixels, width, band.view, cols, rows);
+            .compose_region(pixels, width, &band.view, cols, rows);
         blits.push(Blit::Frame(r));
     }
 }
@@ -532,5 +565,199 @@ fn shift_blits(blits: &mut [Blit], y0: usize) {
             Blit::Frame(r) | Blit::Fill(r, _) => r.y += y0,
             Blit::Waterfall { dst_y, .. } => *dst_y += y0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The server-side mode's blit list, executed in software over what the server's
+    //! back buffer held (the previous frame), must show exactly the frame the software
+    //! mode draws whole: frame after frame, with rows, markers, the HUD, the readout,
+    //! the help box coming and going, a pause, one and three panes.
+
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::analysis::AnalysisStats;
+    use crate::audio::stats::CaptureStats;
+    use crate::dsp::scale::Scale;
+    use crate::dsp::stft::StftParams;
+    use crate::dsp::window::WindowKind;
+    use crate::render::colormap::{ColormapKind, DbRange};
+    use crate::render::freqmap::{FreqAxis, FreqScale};
+    use crate::ui::present::assemble;
+    use crate::ui::state::{MelView, PaneSettings};
+
+    const SR: u32 = 48_000;
+    const W: usize = 640;
+    const H: usize = 480;
+
+    fn view(windows: &[WindowKind]) -> ViewState {
+        let axis = FreqAxis {
+            scale: FreqScale::Log,
+            fmin_hz: 20.0,
+            fmax_hz: 24_000.0,
+        };
+        let params = |window| StftParams {
+            fft_size: 1024,
+            win_length: 1024,
+            hop_size: 256,
+            window,
+        };
+        ViewState {
+            mel_default: MelView::DEFAULT,
+            panes: windows
+                .iter()
+                .map(|&w| PaneSettings {
+                    params: params(w),
+                    win_follows: true,
+                    axis,
+                    mel: None,
+                })
+                .collect(),
+            focus: 0,
+            compare: Vec::new(),
+            colormap: ColormapKind::Magma,
+            range: DbRange::DEFAULT,
+            zoom: 0,
+            paused: false,
+            help: false,
+            hud: true,
+            rerender: false,
+            suggestion: None,
+            sample_rate_hz: SR,
+        }
+    }
+
+    fn row(pane: usize, params: StftParams, n: u64, at: Instant) -> SpectrumRow {
+        let bins = (0..params.fft_size / 2 + 1)
+            .map(|k| -100.0 + ((k as u64 * 7 + n * 3) % 80) as f32)
+            .collect();
+        SpectrumRow {
+            pane,
+            layout: 0,
+            generation: 0,
+            params,
+            scale: Scale::Db,
+            sample_rate_hz: SR,
+            first_sample: n * params.hop_size as u64,
+            gap_before: 0,
+            captured_at: at,
+            finished_at: at,
+            bins,
+        }
+    }
+
+    /// One mode's scene and its own copies of everything a frame changes.
+    struct Side {
+        state: ViewState,
+        scene: Scene,
+        meters: Meters,
+        frame: Vec<u32>,
+    }
+
+    impl Side {
+        fn new(state: &ViewState, cmap: &Colormap) -> Side {
+            Side {
+                state: state.clone(),
+                scene: Scene::new(W, H, state, cmap),
+                meters: Meters::new(),
+                frame: vec![BACKGROUND; W * H],
+            }
+        }
+
+        fn frame(&mut self, k: u64, t0: Instant, cmap: &Colormap, blits: Option<&mut Vec<Blit>>) {
+            let now = t0 + Duration::from_millis(16 * k);
+            self.state.help = (40..60).contains(&k);
+            self.state.paused = (70..90).contains(&k);
+            for pane in 0..self.state.pane_count() {
+                let mut params = self.state.pane(pane).params;
+                if k < 20 {
+                    // The first rows under another n_fft: a marker when it changes.
+                    (params.fft_size, params.win_length) = (512, 512);
+                }
+                for n in 4 * k..4 * k + 4 {
+                    let r = row(pane, params, n, now);
+                    let mut input = RowInput {
+                        state: &mut self.state,
+                        cmap,
+                        layout_epoch: 0,
+                        frame_start: now,
+                        meters: &mut self.meters,
+                    };
+                    self.scene.take_row(&r, &mut input);
+                }
+            }
+            self.scene.follow_view(self.state.paused);
+            if k % 15 == 0 {
+                let (capture, analysis) = (CaptureStats::default(), AnalysisStats::default());
+                let sources = HudSources {
+                    source_label: "test",
+                    demo_fallback: k % 30 == 0,
+                    capture: &capture,
+                    analysis: &analysis,
+                };
+                self.scene
+                    .render_hud(&self.state, &sources, &mut self.meters, now);
+            }
+            let input = FrameInput {
+                state: &self.state,
+                cmap,
+                source_label: "test",
+                pointer: Some((W - 120, 60)),
+                notice: (k > 100).then_some("a notice"),
+                health: None,
+            };
+            let target = Target {
+                pixels: &mut self.frame,
+                blits,
+            };
+            self.scene.compose(&input, target);
+            self.meters
+                .frame_presented(now, now + Duration::from_millis(2));
+        }
+    }
+
+    fn server_side_equals_software(windows: &[WindowKind]) {
+        let state = view(windows);
+        let cmap = Colormap::new(state.colormap);
+        let (mut software, mut server) = (Side::new(&state, &cmap), Side::new(&state, &cmap));
+        let mut blits = Vec::new();
+        // The server's back buffer: what earlier frames' blits left there.
+        let mut screen = vec![0x00ff_00ff; W * H];
+        let t0 = Instant::now();
+        for k in 0..120 {
+            software.frame(k, t0, &cmap, None);
+            server.frame(k, t0, &cmap, Some(&mut blits));
+            let images: Vec<(&[u32], usize)> = server
+                .scene
+                .panes()
+                .iter()
+                .map(|p| (p.waterfall.pixels(), p.waterfall.capacity()))
+                .collect();
+            assemble(&blits, &server.frame, W, &images, &mut screen);
+            let differ = screen.iter().zip(&software.frame).position(|(a, b)| a != b);
+            assert_eq!(
+                differ.map(|i| (i % W, i / W)),
+                None,
+                "{} pane(s), frame {k}: first differing pixel (x, y)",
+                windows.len()
+            );
+        }
+        let markers = software.scene.panes()[0].waterfall.markers();
+        assert!(
+            markers.iter().any(|m| m.label == "n_fft 1024"),
+            "{markers:?}"
+        );
+    }
+
+    #[test]
+    fn server_side_blits_show_the_software_frame_with_one_pane() {
+        server_side_equals_software(&[WindowKind::Hann]);
+    }
+
+    #[test]
+    fn server_side_blits_show_the_software_frame_with_three_panes() {
+        server_side_equals_software(&[WindowKind::Hamming, WindowKind::Hann, WindowKind::Blackman]);
     }
 }
