@@ -6,7 +6,8 @@
 //! | [`keys`], [`input`] | keys → actions; presses as events |
 //! | [`state`] | the view state and what each action does to it (pure) |
 //! | [`frame`] | rows into panes, and one frame composed into a pixel buffer |
-//! | `pane`, `overlay`, `labels` | a pane's waterfall; what is drawn over it; its texts |
+//! | [`pane`] | a pane's band, waterfall and column map; rows into columns |
+//! | `overlay`, `labels` | what is drawn over the waterfalls; the texts |
 //! | [`hud`] | the HUD's figures and box |
 //! | [`timing`] | latency and frame-time measurements |
 //! | `effects` | background jobs: snapshot, export, suggest, screenshot, re-render |
@@ -20,7 +21,7 @@ pub mod input;
 pub mod keys;
 mod labels;
 mod overlay;
-mod pane;
+pub mod pane;
 pub mod present;
 pub mod state;
 pub mod timing;
