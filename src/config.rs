@@ -1,8 +1,11 @@
 //! Validated configuration: `TryFrom` the raw flags, once.
 
+pub mod pane;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
+use self::pane::{MelView, PaneSettings, PaneSpec};
 use crate::cli::{
     AnalysisArgs, AnalyzeArgs, DisplayArgs, LiveArgs, LookArgs, MelArgs, RenderArgs, SuggestArgs,
 };
@@ -16,7 +19,6 @@ use crate::io::wav::NanPolicy;
 use crate::render::colormap::{ColormapKind, DbRange};
 use crate::render::freqmap::{FreqAxis, FreqScale};
 use crate::stream::ChannelSelect;
-use crate::ui::state::{MelView, PaneSettings, PaneSpec};
 
 /// Default hop when the window is at least 2048 samples long.
 pub const DEFAULT_HOP: usize = 512;

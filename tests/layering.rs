@@ -8,7 +8,7 @@
 //! audio                       error, stream, dsp, io
 //! analysis                    error, stream, dsp, io, audio
 //! cli                         error, stream, dsp, io, render
-//! config                      error, stream, dsp, io, render, cli
+//! config                      error, stream, dsp, io, render, cli, analysis (MAX_PANES)
 //! offline                     error, stream, dsp, io, render, config
 //! ui                          everything above but cli
 //! app                         everything
@@ -31,7 +31,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("audio", &["error", "stream", "dsp", "io"]),
     ("analysis", &["error", "stream", "dsp", "io", "audio"]),
     ("cli", &["error", "stream", "dsp", "io", "render"]),
-    ("config", &["error", "stream", "dsp", "io", "render", "cli"]),
+    (
+        "config",
+        &["error", "stream", "dsp", "io", "render", "cli", "analysis"],
+    ),
     (
         "offline",
         &["error", "stream", "dsp", "io", "render", "config"],

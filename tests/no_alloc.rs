@@ -1,5 +1,6 @@
 //! RT2: zero allocation in the capture callback and in the analysis loop after
-//! warm-up, proven with an allocation-disabling global allocator.
+//! warm-up, and in the window's frames in steady state (issue 10), proven with an
+//! allocation-disabling global allocator.
 //!
 //! `assert_no_alloc` with `warn_debug` counts violations (per thread) instead of
 //! aborting; it only checks in debug builds, so this file refuses to run in release.
@@ -355,4 +356,335 @@ fn analysis_pass_with_gaps_and_non_finite_samples_allocates_nothing() {
     assert_eq!(stats.gaps, 8);
     assert_eq!(stats.gap_samples, 8 * 24_000);
     assert_eq!(stats.nonfinite_samples, 2 * 57);
+}
+
+// ---------------------------------------------------------------- the window's frames
+
+mod window_frames {
+    //! Issue 10: composing the window's frames allocates nothing in steady state: 300
+    //! frames into the software presenter's buffer (and 300 of the server-side blit list
+    //! over a plain buffer), with rows arriving in every pane at their real rate, the HUD
+    //! re-rendered every 15 frames (250 ms), a parameter-change marker, the cursor
+    //! readout with its linked crosses, a notice, the help box and a pause on screen,
+    //! under the counting allocator. Everything the frame loop draws, without a display.
+
+    use std::time::{Duration, Instant};
+
+    use assert_no_alloc::{assert_no_alloc, reset_violation_count, violation_count};
+
+    use hopscope::analysis::message::SpectrumRow;
+    use hopscope::analysis::AnalysisStats;
+    use hopscope::audio::health::InputHealth;
+    use hopscope::audio::stats::CaptureStats;
+    use hopscope::config::pane::{MelView, PaneSettings};
+    use hopscope::dsp::scale::Scale;
+    use hopscope::dsp::stft::StftParams;
+    use hopscope::dsp::window::WindowKind;
+    use hopscope::render::chrome::BACKGROUND;
+    use hopscope::render::colormap::{Colormap, ColormapKind, DbRange};
+    use hopscope::render::freqmap::{FreqAxis, FreqScale};
+    use hopscope::ui::frame::{FrameInput, RowInput, Scene, Target};
+    use hopscope::ui::hud::HudSources;
+    use hopscope::ui::present::{Blit, Presenter};
+    use hopscope::ui::state::ViewState;
+    use hopscope::ui::timing::Meters;
+
+    const SR: u32 = 48_000;
+    const WIDTH: usize = 1280;
+    const HEIGHT: usize = 720;
+    /// Samples per frame at 60 fps.
+    const FRAME_SAMPLES: u64 = SR as u64 / 60;
+    const WARM_UP_FRAMES: usize = 60;
+    const STEADY_FRAMES: usize = 300;
+    /// Over the plot of the first pane, 44 columns from its right edge (held from the
+    /// 29th frame on): the readout there, linked crosses in the other panes. (A new
+    /// pointer position looks its note name up once, which allocates.)
+    const POINTER: (usize, usize) = (1160, 150);
+
+    fn params(window: WindowKind, hop_size: usize) -> StftParams {
+        StftParams {
+            fft_size: 2048,
+            win_length: 2048,
+            hop_size,
+            window,
+        }
+    }
+
+    /// One pane per `(window, hop)`; panes of different hops have different time zooms
+    /// (with `zoom` −1 the shortest hop folds two rows per column).
+    fn view(panes: &[(WindowKind, usize)], zoom: i32) -> ViewState {
+        let axis = FreqAxis {
+            scale: FreqScale::Linear,
+            fmin_hz: 0.0,
+            fmax_hz: f64::from(SR) / 2.0,
+        };
+        ViewState {
+            mel_default: MelView::DEFAULT,
+            panes: panes
+                .iter()
+                .map(|&(window, hop)| PaneSettings {
+                    params: params(window, hop),
+                    win_follows: true,
+                    axis,
+                    mel: None,
+                })
+                .collect(),
+            focus: 0,
+            compare: Vec::new(),
+            colormap: ColormapKind::Magma,
+            range: DbRange::DEFAULT,
+            zoom,
+            paused: false,
+            help: false,
+            hud: true,
+            rerender: true,
+            suggestion: None,
+            sample_rate_hz: SR,
+        }
+    }
+
+    /// A row of pane `pane` starting at `first_sample`: a noise floor and a 1 kHz line.
+    fn row(pane: usize, params: StftParams, first_sample: u64) -> SpectrumRow {
+        let line_bin = 1000 * params.fft_size / SR as usize;
+        let bins = (0..params.fft_size / 2 + 1)
+            .map(|k| {
+                if k == line_bin {
+                    -20.0
+                } else {
+                    -90.0 + (k % 7) as f32
+                }
+            })
+            .collect();
+        let now = Instant::now();
+        SpectrumRow {
+            pane,
+            layout: 0,
+            generation: 0,
+            params,
+            scale: Scale::Db,
+            sample_rate_hz: SR,
+            first_sample,
+            gap_before: 0,
+            captured_at: now,
+            finished_at: now,
+            bins,
+        }
+    }
+
+    /// What the frame loop owns, minus the window.
+    struct Rig {
+        state: ViewState,
+        cmap: Colormap,
+        scene: Scene,
+        meters: Meters,
+        /// Each pane's next row (its buffer reused, as the analysis recycles them).
+        rows: Vec<SpectrumRow>,
+        /// Samples captured so far: rows arrive up to here.
+        clock: u64,
+        capture: CaptureStats,
+        analysis: AnalysisStats,
+        health: InputHealth,
+        presenter: Presenter,
+        /// Server-side mode: the blit list, and the plain frame it is drawn over.
+        server_side: Option<(Vec<Blit>, Vec<u32>)>,
+    }
+
+    impl Rig {
+        fn new(panes: &[(WindowKind, usize)], zoom: i32, server_side: bool) -> Rig {
+            let state = view(panes, zoom);
+            let cmap = Colormap::new(state.colormap);
+            let scene = Scene::new(WIDTH, HEIGHT, &state, &cmap);
+            // Rows start under n_fft 1024: the switch to the panes' 2048 leaves a marker.
+            let rows = panes
+                .iter()
+                .enumerate()
+                .map(|(i, &(window, hop))| {
+                    let p = StftParams {
+                        fft_size: 1024,
+                        win_length: 1024,
+                        ..params(window, hop)
+                    };
+                    row(i, p, 0)
+                })
+                .collect();
+            Rig {
+                state,
+                cmap,
+                scene,
+                meters: Meters::new(),
+                rows,
+                clock: 0,
+                capture: CaptureStats::default(),
+                analysis: AnalysisStats::default(),
+                health: InputHealth::new(),
+                presenter: Presenter::software(WIDTH, HEIGHT, BACKGROUND),
+                server_side: server_side
+                    .then(|| (Vec::with_capacity(1024), vec![BACKGROUND; WIDTH * HEIGHT])),
+            }
+        }
+
+        /// Frame `k`: the rows of 1/60 s in every pane, then the frame composed; the
+        /// HUD re-rendered every 15th frame.
+        fn frame(&mut self, k: usize) {
+            let frame_start = Instant::now();
+            self.clock += FRAME_SAMPLES;
+            for row in &mut self.rows {
+                let hop = row.params.hop_size as u64;
+                while row.first_sample + hop <= self.clock {
+                    row.first_sample += hop;
+                    // Now and then a gap in the input before the row (drawn as hatching).
+                    row.gap_before = if k % 97 == 50 { 4 * hop } else { 0 };
+                    row.first_sample += row.gap_before;
+                    (row.captured_at, row.finished_at) = (frame_start, frame_start);
+                    let mut input = RowInput {
+                        state: &mut self.state,
+                        cmap: &self.cmap,
+                        layout_epoch: 0,
+                        frame_start,
+                        meters: &mut self.meters,
+                    };
+                    // Re-render requests are the window's to send (no history here).
+                    let _ = self.scene.take_row(row, &mut input);
+                }
+            }
+            self.scene.follow_view(self.state.paused);
+            if k % 15 == 0 {
+                let sources = HudSources {
+                    source_label: "DEMO SIGNAL",
+                    demo_fallback: false,
+                    capture: &self.capture,
+                    analysis: &self.analysis,
+                };
+                self.scene
+                    .render_hud(&self.state, &sources, &mut self.meters, frame_start);
+            }
+            self.compose(frame_start);
+            self.meters
+                .frame_presented(frame_start, frame_start + Duration::from_millis(1));
+        }
+
+        fn compose(&mut self, now: Instant) {
+            let input = FrameInput {
+                state: &self.state,
+                cmap: &self.cmap,
+                source_label: "DEMO SIGNAL",
+                pointer: Some(POINTER),
+                notice: Some("snapshot failed: a test notice"),
+                health: Some(self.health.snapshot(now)),
+            };
+            let target = match &mut self.server_side {
+                Some((blits, frame)) => Target {
+                    pixels: frame,
+                    blits: Some(blits),
+                },
+                None => Target {
+                    pixels: self.presenter.pixels_mut(),
+                    blits: None,
+                },
+            };
+            self.scene.compose(&input, target);
+        }
+
+        /// Before frame `k`: the analysis switches to the panes' own parameters halfway
+        /// through the warm-up; the help box shows over steady frames 100–179, the view
+        /// is paused over 200–249.
+        fn set_view(&mut self, k: usize) {
+            if k == WARM_UP_FRAMES / 2 {
+                for (i, r) in self.rows.iter_mut().enumerate() {
+                    *r = row(i, self.state.panes[i].params, r.first_sample);
+                }
+            }
+            let steady = k.checked_sub(WARM_UP_FRAMES);
+            self.state.help = steady.is_some_and(|s| (100..180).contains(&s));
+            self.state.paused = steady.is_some_and(|s| (200..250).contains(&s));
+        }
+    }
+
+    /// Runs the warm-up (whose first frame must allocate: the checker sees this path)
+    /// and 300 steady frames, each under the counting allocator; returns the steady
+    /// frames' allocator calls and the first frame that made any.
+    fn steady_state(rig: &mut Rig) -> (u32, Option<usize>) {
+        reset_violation_count();
+        assert_no_alloc(|| rig.frame(0));
+        assert!(
+            violation_count() > 0,
+            "the first frame draws the chrome, which allocates: the checker must see it"
+        );
+        for k in 1..WARM_UP_FRAMES {
+            rig.set_view(k);
+            rig.frame(k);
+        }
+        let (mut total, mut first) = (0, None);
+        for k in WARM_UP_FRAMES..WARM_UP_FRAMES + STEADY_FRAMES {
+            rig.set_view(k);
+            reset_violation_count();
+            assert_no_alloc(|| rig.frame(k));
+            let calls = violation_count();
+            total += calls;
+            if calls > 0 && first.is_none() {
+                first = Some(k);
+            }
+        }
+        (total, first)
+    }
+
+    fn assert_steady_state_allocates_nothing(
+        panes: &[(WindowKind, usize)],
+        zoom: i32,
+        server_side: bool,
+    ) {
+        let mut rig = Rig::new(panes, zoom, server_side);
+        let (total, first) = steady_state(&mut rig);
+        let what = format!(
+            "{} pane(s), zoom {zoom}, server-side {server_side}",
+            panes.len()
+        );
+        assert_eq!(
+            total, 0,
+            "{what}: {total} allocator calls in {STEADY_FRAMES} steady frames (the first in frame {first:?})"
+        );
+        // The frames showed what they were meant to: rows drawn, the marker in view.
+        let pane = &rig.scene.panes()[0];
+        let frames = (WARM_UP_FRAMES + STEADY_FRAMES) as u64;
+        let rows = frames * FRAME_SAMPLES / pane.last_params.expect("rows").hop_size as u64;
+        assert!(
+            pane.waterfall.next_serial() + 2 >= rows,
+            "{what}: {} columns for {rows} rows",
+            pane.waterfall.next_serial()
+        );
+        let plot_w = pane.layout.plot.w as u64;
+        assert!(
+            pane.waterfall
+                .markers()
+                .iter()
+                .any(|m| m.label == "n_fft 2048" && m.column + plot_w > pane.view_end),
+            "{what}: the n_fft marker is in view"
+        );
+    }
+
+    #[test]
+    fn one_pane_software_frames_allocate_nothing() {
+        assert_steady_state_allocates_nothing(&[(WindowKind::Hann, 512)], 0, false);
+    }
+
+    #[test]
+    fn one_pane_server_side_frames_allocate_nothing() {
+        assert_steady_state_allocates_nothing(&[(WindowKind::Hann, 512)], 0, true);
+    }
+
+    const COMPARE: [(WindowKind, usize); 3] = [
+        (WindowKind::Hamming, 512),
+        (WindowKind::Hann, 512),
+        (WindowKind::Blackman, 256),
+    ];
+
+    #[test]
+    fn three_compare_panes_software_frames_allocate_nothing() {
+        assert_steady_state_allocates_nothing(&COMPARE, -1, false);
+    }
+
+    #[test]
+    fn three_compare_panes_server_side_frames_allocate_nothing() {
+        assert_steady_state_allocates_nothing(&COMPARE, -1, true);
+    }
 }

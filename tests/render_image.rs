@@ -225,7 +225,14 @@ fn server_side_blits_rebuild_the_composed_view() {
         let want = reference.frame(stride, rows, x0, y0, width, view_end, cmap.lut(), range);
         let mut blits = Vec::new();
         // Image 1 of two (the compare panes' indexing): image 0 must not be read.
-        waterfall_blits(w, 1, x0, y0, width, view_end, BG, &mut blits);
+        let view = View {
+            x0,
+            y0,
+            width,
+            view_end,
+            background: BG,
+        };
+        waterfall_blits(w, 1, &view, &mut blits);
         let runs = blits
             .iter()
             .filter(|b| matches!(b, Blit::Waterfall { .. }))

@@ -10,15 +10,14 @@
 
 mod render_common;
 
+use hopscope::config::pane::{MelView, PaneSettings, PaneSpec, DEFAULT_COMPARE};
 use hopscope::dsp::mel::MelScale;
 use hopscope::dsp::stft::StftParams;
 use hopscope::dsp::window::{WindowKind, ALL_WINDOWS};
 use hopscope::render::colormap::{ColormapKind, DbRange, ALL_COLORMAPS};
 use hopscope::render::freqmap::{FreqAxis, FreqScale};
 use hopscope::ui::keys::{action_for, Action, Key, ALL_KEYS, KEY_HELP};
-use hopscope::ui::state::{
-    Effect, MelView, PaneSettings, PaneSpec, ViewState, DB_STEP, DEFAULT_COMPARE, ZOOM_RANGE,
-};
+use hopscope::ui::state::{Effect, ViewState, DB_STEP, ZOOM_RANGE};
 use render_common::{htk, htk_inv, slaney, slaney_inv, unwarp, warp, Rng};
 
 const SR: u32 = 48_000;
@@ -127,10 +126,6 @@ fn state_with(p: StftParams, win_follows: bool) -> ViewState {
         fmax_hz: NYQ,
     };
     ViewState {
-        params: p,
-        win_follows,
-        axis,
-        mel: None,
         mel_default: MEL_DEFAULT,
         panes: vec![PaneSettings {
             params: p,
@@ -280,17 +275,20 @@ fn kind(e: &Effect) -> Kind {
 impl Model {
     fn of(s: &ViewState) -> Model {
         Model {
-            fft: s.params.fft_size,
-            win: s.params.win_length,
-            hop: s.params.hop_size,
+            fft: s.focused().params.fft_size,
+            win: s.focused().params.win_length,
+            hop: s.focused().params.hop_size,
             window_index: ALL_WINDOWS
                 .iter()
-                .position(|w| *w == s.params.window)
+                .position(|w| *w == s.focused().params.window)
                 .expect("a listed window"),
-            win_follows: s.win_follows,
-            scale_index: SCALES.iter().position(|x| *x == s.axis.scale).unwrap(),
-            fmin: s.axis.fmin_hz,
-            fmax: s.axis.fmax_hz,
+            win_follows: s.focused().win_follows,
+            scale_index: SCALES
+                .iter()
+                .position(|x| *x == s.focused().axis.scale)
+                .unwrap(),
+            fmin: s.focused().axis.fmin_hz,
+            fmax: s.focused().axis.fmax_hz,
             cmap_index: ALL_COLORMAPS.iter().position(|c| *c == s.colormap).unwrap(),
             floor: s.range.floor_db,
             ceiling: s.range.ceiling_db,
@@ -451,7 +449,7 @@ fn assert_matches(s: &ViewState, m: &Model, what: &str) {
     assert!(
         axis_ok && close(got.fmax, m.fmax),
         "{what}: axis {:?} vs model {}..{}",
-        s.axis,
+        s.focused().axis,
         m.lo(),
         m.fmax
     );
@@ -464,7 +462,7 @@ fn assert_matches(s: &ViewState, m: &Model, what: &str) {
 }
 
 fn got_lo(s: &ViewState) -> f64 {
-    s.axis.lo_hz()
+    s.focused().axis.lo_hz()
 }
 
 /// Applies `action` to both, compares effects and states; re-syncs the model's axis to
@@ -482,22 +480,34 @@ fn step(s: &mut ViewState, m: &mut Model, action: Action, what: &str) -> Effect 
         expected,
         "{what}: {action:?} from {} ({:?})",
         before.status_line(),
-        before.axis
+        before.focused().axis
     );
     assert_matches(s, m, &format!("{what}: after {action:?}"));
     match e {
         Effect::Params(p) => {
-            assert_eq!(p, s.params, "{what}: Params carries the new parameters");
-            assert_ne!(p, before.params, "{what}: Params only when they change");
+            assert_eq!(
+                p,
+                s.focused().params,
+                "{what}: Params carries the new parameters"
+            );
+            assert_ne!(
+                p,
+                before.focused().params,
+                "{what}: Params only when they change"
+            );
             assert!(p.validate().is_ok(), "{what}: {p:?} invalid");
         }
         Effect::None | Effect::Screenshot | Effect::Quit => {
             assert_eq!(*s, before, "{what}: {e:?} must leave the state unchanged")
         }
-        _ => assert_eq!(s.params, before.params, "{what}: {e:?} changed the params"),
+        _ => assert_eq!(
+            s.focused().params,
+            before.focused().params,
+            "{what}: {e:?} changed the params"
+        ),
     }
-    m.fmin = s.axis.fmin_hz;
-    m.fmax = s.axis.fmax_hz;
+    m.fmin = s.focused().axis.fmin_hz;
+    m.fmax = s.focused().axis.fmax_hz;
     e
 }
 
@@ -509,7 +519,7 @@ fn fft_up_from_2048_doubles_n_fft_and_win_length_and_reports_it() {
     let e = s.apply(Action::FftUp);
     let expected = params(4096, 4096, 512);
     assert_eq!(e, Effect::Params(expected));
-    assert_eq!(s.params, expected);
+    assert_eq!(s.focused().params, expected);
     let line = s.status_line();
     for part in [
         "n_fft=4096",
@@ -546,11 +556,15 @@ fn fft_size_walks_powers_of_two_to_both_clamps() {
         if e == Effect::None {
             break;
         }
-        sizes.push(s.params.fft_size);
-        assert_eq!(s.params.win_length, s.params.fft_size, "win follows");
+        sizes.push(s.focused().params.fft_size);
+        assert_eq!(
+            s.focused().params.win_length,
+            s.focused().params.fft_size,
+            "win follows"
+        );
     }
     assert_eq!(sizes, [4096, 8192, 16384, 32768, 65536]);
-    assert_eq!(s.params.fft_size, 65536);
+    assert_eq!(s.focused().params.fft_size, 65536);
     assert_eq!(s.apply(Action::FftUp), Effect::None, "clamped at 65536");
     let mut down = vec![];
     loop {
@@ -558,7 +572,7 @@ fn fft_size_walks_powers_of_two_to_both_clamps() {
         if e == Effect::None {
             break;
         }
-        down.push((s.params.fft_size, s.params.hop_size));
+        down.push((s.focused().params.fft_size, s.focused().params.hop_size));
     }
     assert_eq!(
         down,
@@ -579,7 +593,7 @@ fn fft_size_walks_powers_of_two_to_both_clamps() {
         "hop is clamped to win_length on the way down"
     );
     assert_eq!(s.apply(Action::FftDown), Effect::None, "clamped at 16");
-    assert_eq!(s.params, params(16, 16, 16));
+    assert_eq!(s.focused().params, params(16, 16, 16));
 }
 
 #[test]
@@ -598,7 +612,11 @@ fn win_length_set_on_its_own_is_kept_and_only_clamped() {
         Action::FftUp,
     ] {
         step(&mut s, &mut m, a, "win kept");
-        seen.push((s.params.fft_size, s.params.win_length, s.params.hop_size));
+        seen.push((
+            s.focused().params.fft_size,
+            s.focused().params.win_length,
+            s.focused().params.hop_size,
+        ));
     }
     assert_eq!(
         seen,
@@ -621,12 +639,12 @@ fn hop_halves_and_doubles_within_1_and_win_length() {
     let mut m = Model::of(&s);
     let mut hops = vec![];
     while step(&mut s, &mut m, Action::HopDown, "hop down") != Effect::None {
-        hops.push(s.params.hop_size);
+        hops.push(s.focused().params.hop_size);
     }
     assert_eq!(hops, [256, 128, 64, 32, 16, 8, 4, 2, 1]);
     hops.clear();
     while step(&mut s, &mut m, Action::HopUp, "hop up") != Effect::None {
-        hops.push(s.params.hop_size);
+        hops.push(s.focused().params.hop_size);
     }
     assert_eq!(hops, [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048]);
     // Not a power of two: clamped to win_length, then nothing.
@@ -663,12 +681,12 @@ fn window_keys_cycle_all_eight_windows_both_ways() {
         );
         assert!(s.status_line().contains(&format!("window={w} ")));
     }
-    assert_eq!(s.params.window, WindowKind::Hann, "back after 8");
+    assert_eq!(s.focused().params.window, WindowKind::Hann, "back after 8");
     for i in 1..=8 {
         s.apply(Action::WindowPrev);
-        assert_eq!(s.params.window, ALL_WINDOWS[(start + 8 - i) % 8]);
+        assert_eq!(s.focused().params.window, ALL_WINDOWS[(start + 8 - i) % 8]);
     }
-    assert_eq!(s.params.window, WindowKind::Hann);
+    assert_eq!(s.focused().params.window, WindowKind::Hann);
 }
 
 // ---------------------------------------------------------------- look
@@ -683,7 +701,7 @@ fn f_cycles_linear_log_mel_slaney() {
         (FreqScale::Linear, "linear"),
     ] {
         assert_eq!(s.apply(Action::FreqScaleNext), Effect::Remap);
-        assert_eq!(s.axis.scale, scale);
+        assert_eq!(s.focused().axis.scale, scale);
         assert!(
             s.status_line().contains(&format!("scale={name} ")),
             "{}",
@@ -757,34 +775,46 @@ fn z_and_x_zoom_the_linear_axis_around_its_centre() {
         "already 0..nyquist"
     );
     assert_eq!(s.apply(Action::RangeNarrow), Effect::Remap);
-    assert_eq!((s.axis.fmin_hz, s.axis.fmax_hz), (6000.0, 18000.0));
+    assert_eq!(
+        (s.focused().axis.fmin_hz, s.focused().axis.fmax_hz),
+        (6000.0, 18000.0)
+    );
     assert_eq!(s.apply(Action::RangeNarrow), Effect::Remap);
-    assert_eq!((s.axis.fmin_hz, s.axis.fmax_hz), (9000.0, 15000.0));
+    assert_eq!(
+        (s.focused().axis.fmin_hz, s.focused().axis.fmax_hz),
+        (9000.0, 15000.0)
+    );
     assert_eq!(s.apply(Action::RangeWiden), Effect::Remap);
     assert_eq!(s.apply(Action::RangeWiden), Effect::Remap);
-    assert_eq!((s.axis.fmin_hz, s.axis.fmax_hz), (0.0, NYQ));
+    assert_eq!(
+        (s.focused().axis.fmin_hz, s.focused().axis.fmax_hz),
+        (0.0, NYQ)
+    );
     // Narrowing stops before the range would fall under 10 Hz: 24000/2^11 = 11.7 Hz.
     let mut n = 0;
     while s.apply(Action::RangeNarrow) == Effect::Remap {
         n += 1;
-        assert!(s.axis.fmax_hz - s.axis.fmin_hz >= 10.0);
+        assert!(s.focused().axis.fmax_hz - s.focused().axis.fmin_hz >= 10.0);
     }
     assert_eq!(n, 11);
-    assert!((s.axis.fmax_hz - s.axis.fmin_hz - NYQ / 2048.0).abs() < 1e-9);
-    assert!((0.5 * (s.axis.fmin_hz + s.axis.fmax_hz) - 12000.0).abs() < 1e-9);
+    assert!((s.focused().axis.fmax_hz - s.focused().axis.fmin_hz - NYQ / 2048.0).abs() < 1e-9);
+    assert!((0.5 * (s.focused().axis.fmin_hz + s.focused().axis.fmax_hz) - 12000.0).abs() < 1e-9);
     // Off-centre: widening clamps at 0 Hz.
     let mut s = default_state();
-    s.axis.fmin_hz = 1000.0;
-    s.axis.fmax_hz = 5000.0;
+    s.focused_mut().axis.fmin_hz = 1000.0;
+    s.focused_mut().axis.fmax_hz = 5000.0;
     assert_eq!(s.apply(Action::RangeWiden), Effect::Remap);
-    assert_eq!((s.axis.fmin_hz, s.axis.fmax_hz), (0.0, 7000.0));
+    assert_eq!(
+        (s.focused().axis.fmin_hz, s.focused().axis.fmax_hz),
+        (0.0, 7000.0)
+    );
 }
 
 #[test]
 fn z_on_log_and_mel_axes_zooms_in_warped_units() {
     // Log 20..24000: the centre is the geometric mean, the half-span a quarter of ln 1200.
     let mut s = default_state();
-    s.axis = FreqAxis {
+    s.focused_mut().axis = FreqAxis {
         scale: FreqScale::Log,
         fmin_hz: 20.0,
         fmax_hz: NYQ,
@@ -792,14 +822,14 @@ fn z_on_log_and_mel_axes_zooms_in_warped_units() {
     assert_eq!(s.apply(Action::RangeNarrow), Effect::Remap);
     let r = 1200f64.powf(0.25);
     assert!(
-        (s.axis.fmin_hz - 20.0 * r).abs() < 1e-9 * NYQ,
+        (s.focused().axis.fmin_hz - 20.0 * r).abs() < 1e-9 * NYQ,
         "{:?}",
-        s.axis
+        s.focused().axis
     );
     assert!(
-        (s.axis.fmax_hz - NYQ / r).abs() < 1e-9 * NYQ,
+        (s.focused().axis.fmax_hz - NYQ / r).abs() < 1e-9 * NYQ,
         "{:?}",
-        s.axis
+        s.focused().axis
     );
     for (scale, f, finv) in [
         (
@@ -810,7 +840,7 @@ fn z_on_log_and_mel_axes_zooms_in_warped_units() {
         (FreqScale::MelSlaney, slaney, slaney_inv),
     ] {
         let mut s = default_state();
-        s.axis = FreqAxis {
+        s.focused_mut().axis = FreqAxis {
             scale,
             fmin_hz: 100.0,
             fmax_hz: 8000.0,
@@ -819,14 +849,14 @@ fn z_on_log_and_mel_axes_zooms_in_warped_units() {
         let (a, b) = (f(100.0), f(8000.0));
         let (c, h) = (0.5 * (a + b), 0.25 * (b - a));
         assert!(
-            (s.axis.fmin_hz - finv(c - h)).abs() < 1e-6,
+            (s.focused().axis.fmin_hz - finv(c - h)).abs() < 1e-6,
             "{scale}: {:?}",
-            s.axis
+            s.focused().axis
         );
         assert!(
-            (s.axis.fmax_hz - finv(c + h)).abs() < 1e-6,
+            (s.focused().axis.fmax_hz - finv(c + h)).abs() < 1e-6,
             "{scale}: {:?}",
-            s.axis
+            s.focused().axis
         );
     }
 }
@@ -837,16 +867,20 @@ fn z_on_log_and_mel_axes_zooms_in_warped_units() {
 fn x_at_the_full_range_is_a_no_op_on_every_scale() {
     for scale in SCALES {
         let mut s = default_state();
-        s.axis.scale = scale;
+        s.focused_mut().axis.scale = scale;
         let before = s.clone();
         let e = s.apply(Action::RangeWiden);
         assert_eq!(
-            (e, s.axis.lo_hz(), s.axis.fmax_hz),
-            (Effect::None, before.axis.lo_hz(), before.axis.fmax_hz),
+            (e, s.focused().axis.lo_hz(), s.focused().axis.fmax_hz),
+            (
+                Effect::None,
+                before.focused().axis.lo_hz(),
+                before.focused().axis.fmax_hz
+            ),
             "{scale}: X at the full range (visible {}..{} Hz) returned {e:?}, axis now {:?}",
-            before.axis.lo_hz(),
-            before.axis.fmax_hz,
-            s.axis
+            before.focused().axis.lo_hz(),
+            before.focused().axis.fmax_hz,
+            s.focused().axis
         );
     }
 }
@@ -922,7 +956,7 @@ fn random_walk_agrees_with_the_model_and_keeps_every_bound() {
             let action = ALL_ACTIONS[rng.below(ALL_ACTIONS.len())];
             let what = format!("start {i} step {n}");
             step(&mut s, &mut m, action, &what);
-            let q = s.params;
+            let q = s.focused().params;
             assert!((16..=65536).contains(&q.fft_size), "{what}: {q:?}");
             assert!(
                 q.win_length <= q.fft_size && q.win_length >= 1,
@@ -943,8 +977,8 @@ fn random_walk_agrees_with_the_model_and_keeps_every_bound() {
             );
             assert!(r.ceiling_db - r.floor_db >= 5.0, "{what}: {r:?}");
             assert!(ZOOM_RANGE.contains(&s.zoom), "{what}");
-            let (lo, hi) = (s.axis.lo_hz(), s.axis.fmax_hz);
-            let limit = if s.axis.scale == FreqScale::Log {
+            let (lo, hi) = (s.focused().axis.lo_hz(), s.focused().axis.fmax_hz);
+            let limit = if s.focused().axis.scale == FreqScale::Log {
                 20.0
             } else {
                 0.0
@@ -952,7 +986,7 @@ fn random_walk_agrees_with_the_model_and_keeps_every_bound() {
             assert!(
                 lo >= limit && hi <= NYQ && hi - lo >= 10.0,
                 "{what}: {:?}",
-                s.axis
+                s.focused().axis
             );
         }
     }
@@ -964,7 +998,7 @@ fn a_applies_the_suggestion_once() {
     let best = params(1024, 1024, 256);
     s.suggestion = Some(best);
     assert_eq!(s.apply(Action::ApplySuggestion), Effect::Params(best));
-    assert_eq!(s.params, best);
+    assert_eq!(s.focused().params, best);
     assert!(s
         .status_line()
         .starts_with("n_fft=1024 win_length=1024 hop=256 "));
@@ -1002,7 +1036,7 @@ fn tab_splits_into_hamming_hann_blackman_at_the_current_sizes_and_back() {
     );
     // Keys act on the focused pane only.
     assert_eq!(s.apply(Action::Focus(2)), Effect::Redraw);
-    assert_eq!(s.params.window, WindowKind::Blackman);
+    assert_eq!(s.focused().params.window, WindowKind::Blackman);
     assert_eq!(
         s.apply(Action::HopDown),
         Effect::Params(StftParams {
@@ -1018,17 +1052,17 @@ fn tab_splits_into_hamming_hann_blackman_at_the_current_sizes_and_back() {
     assert_eq!(s.pane(0).axis.scale, FreqScale::Linear);
     // Focus follows: pane 1 still has its own settings.
     assert_eq!(s.apply(Action::Focus(0)), Effect::Redraw);
-    assert_eq!(s.params.window, WindowKind::Hamming);
-    assert_eq!(s.params.hop_size, 512);
+    assert_eq!(s.focused().params.window, WindowKind::Hamming);
+    assert_eq!(s.focused().params.hop_size, 512);
     assert_eq!(s.apply(Action::Focus(0)), Effect::None, "already focused");
     assert_eq!(s.apply(Action::Focus(3)), Effect::None, "no 4th pane");
     // Tab again: one pane, the focused one's settings.
     s.apply(Action::Focus(2));
     assert_eq!(s.apply(Action::ToggleCompare), Effect::Panes);
     assert_eq!(s.pane_count(), 1);
-    assert_eq!(s.params.window, WindowKind::Blackman);
-    assert_eq!(s.params.hop_size, 256);
-    assert_eq!(s.axis.scale, FreqScale::Log);
+    assert_eq!(s.focused().params.window, WindowKind::Blackman);
+    assert_eq!(s.focused().params.hop_size, 256);
+    assert_eq!(s.focused().axis.scale, FreqScale::Log);
     assert_eq!(s.apply(Action::Focus(1)), Effect::None, "one pane left");
 }
 
@@ -1107,13 +1141,13 @@ fn compare_specs_parse_resolve_and_refuse_bad_input() {
 fn m_toggles_the_mel_view_and_f_then_cycles_its_formula() {
     let mut s = hann_2048();
     assert_eq!(s.apply(Action::ToggleMel), Effect::Remap);
-    assert_eq!(s.mel, Some(MEL_DEFAULT));
+    assert_eq!(s.focused().mel, Some(MEL_DEFAULT));
     assert!(
         s.status_line().contains(" mel=128-slaney "),
         "{}",
         s.status_line()
     );
-    let spec = s.mel.expect("on").spec(&s.axis);
+    let spec = s.focused().mel.expect("on").spec(&s.focused().axis);
     assert_eq!((spec.fmin_hz, spec.fmax_hz, spec.n_mels), (0.0, NYQ, 128));
     assert_eq!(
         spec.norm,
@@ -1122,9 +1156,9 @@ fn m_toggles_the_mel_view_and_f_then_cycles_its_formula() {
     );
     for want in [MelScale::Htk, MelScale::Tf, MelScale::Slaney] {
         assert_eq!(s.apply(Action::FreqScaleNext), Effect::Remap);
-        assert_eq!(s.mel.map(|m| m.scale), Some(want));
+        assert_eq!(s.focused().mel.map(|m| m.scale), Some(want));
         assert_eq!(
-            s.axis.scale,
+            s.focused().axis.scale,
             FreqScale::Linear,
             "the axis scale is left alone"
         );
@@ -1133,7 +1167,7 @@ fn m_toggles_the_mel_view_and_f_then_cycles_its_formula() {
         scale: MelScale::Htk,
         ..MEL_DEFAULT
     }
-    .spec(&s.axis);
+    .spec(&s.focused().axis);
     assert_eq!(
         htk.norm,
         hopscope::dsp::mel::MelNorm::None,
@@ -1141,10 +1175,10 @@ fn m_toggles_the_mel_view_and_f_then_cycles_its_formula() {
     );
     // Z narrows the bands' range too.
     assert_eq!(s.apply(Action::RangeNarrow), Effect::Remap);
-    let narrowed = s.mel.expect("on").spec(&s.axis);
-    assert!(narrowed.fmax_hz < NYQ && narrowed.fmax_hz == s.axis.fmax_hz);
+    let narrowed = s.focused().mel.expect("on").spec(&s.focused().axis);
+    assert!(narrowed.fmax_hz < NYQ && narrowed.fmax_hz == s.focused().axis.fmax_hz);
     assert_eq!(s.apply(Action::ToggleMel), Effect::Remap);
-    assert_eq!(s.mel, None);
+    assert_eq!(s.focused().mel, None);
     assert!(s.status_line().contains(" mel=off "));
 }
 
@@ -1165,7 +1199,7 @@ fn panes_of_longer_hops_stretch_time_to_share_the_axis() {
     );
     // The smallest hop doubles: every other pane's zoom drops by one.
     s.apply(Action::HopUp);
-    assert_eq!(s.params.hop_size, 256);
+    assert_eq!(s.focused().params.hop_size, 256);
     assert_eq!(
         (0..3).map(|i| s.pane_zoom(i)).collect::<Vec<_>>(),
         [1, 2, 1]
@@ -1190,7 +1224,7 @@ fn a_new_sample_rate_moves_axes_that_ended_at_nyquist_and_cuts_those_above_it() 
     assert_eq!(s.sample_rate_hz, 16_000);
     assert_eq!(s.nyquist_hz(), 8000.0);
     assert_eq!(
-        (s.axis.fmin_hz, s.axis.fmax_hz),
+        (s.focused().axis.fmin_hz, s.focused().axis.fmax_hz),
         (0.0, 8000.0),
         "followed Nyquist"
     );
@@ -1201,7 +1235,7 @@ fn a_new_sample_rate_moves_axes_that_ended_at_nyquist_and_cuts_those_above_it() 
     );
     // and back up: both now end at Nyquist, so both follow it
     assert!(s.set_sample_rate(SR));
-    assert_eq!(s.axis.fmax_hz, NYQ);
+    assert_eq!(s.focused().axis.fmax_hz, NYQ);
     assert_eq!(s.panes[1].axis.fmax_hz, NYQ);
     // a pane above the new Nyquist entirely keeps 1 Hz of axis
     let mut high = s.panes[0];

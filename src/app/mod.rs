@@ -17,6 +17,7 @@ use crate::audio::source::{BlockSource, PacedSource};
 use crate::audio::stats::CaptureStats;
 use crate::audio::supervisor::{InputSwap, Supervisor, CLOSE_WAIT};
 use crate::cli::{Cli, Command};
+use crate::config::pane::{MelView, PaneSettings};
 use crate::config::{
     AnalyzeConfig, LiveConfig, RenderConfig, SourceChoice, DEFAULT_DEMO_RATE_HZ,
     DEFAULT_PACED_PERIOD,
@@ -27,7 +28,6 @@ use crate::error::{Error, Result};
 use crate::io::wav;
 use crate::offline;
 use crate::stream::Timebase;
-use crate::ui::state::{MelView, PaneSettings};
 
 /// Label shown when live mode fell back to the demo signal.
 pub const DEMO_FALLBACK_LABEL: &str = "DEMO SIGNAL - no input device";
@@ -401,10 +401,6 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
             channel: cfg.channel.index_in(started.channels),
         };
         let state = crate::ui::state::ViewState {
-            params: panes[0].params,
-            win_follows: panes[0].win_follows,
-            axis: panes[0].axis,
-            mel: panes[0].mel,
             mel_default,
             panes,
             focus: 0,

@@ -1,11 +1,10 @@
 //! The window's view state and what each action does to it (pure, testable).
 
-use crate::analysis::message::MAX_PANES;
-use crate::dsp::mel::{MelNorm, MelScale, MelSpec};
+use crate::config::pane::{MelView, PaneSettings, PaneSpec, DEFAULT_COMPARE};
+use crate::dsp::mel::MelScale;
 use crate::dsp::stft::{StftParams, MAX_FFT_SIZE, MIN_FFT_SIZE};
-use crate::dsp::window::WindowKind;
 use crate::render::colormap::{ColormapKind, DbRange};
-use crate::render::freqmap::{FreqAxis, FreqScale};
+use crate::render::freqmap::FreqAxis;
 
 use super::keys::Action;
 
@@ -45,217 +44,20 @@ pub enum Effect {
     Quit,
 }
 
-/// The mel view of a pane: N bands of the mel-weighted calibrated bin powers, in dB
-/// (what `hopscope analyze --mel N --scale db` writes), between the pane's axis edges.
-///
-/// Thread: UI (plain `Copy` data).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct MelView {
-    /// Bands.
-    pub n_mels: usize,
-    /// Formula and filterbank.
-    pub scale: MelScale,
-    /// Band normalisation (`None`: the library's own default for `scale`).
-    pub norm: Option<MelNorm>,
-}
-
-impl MelView {
-    /// What M shows without `--mel`: librosa's defaults (128 Slaney bands, Slaney norm).
-    pub const DEFAULT: MelView = MelView {
-        n_mels: 128,
-        scale: MelScale::Slaney,
-        norm: None,
-    };
-
-    /// The filterbank spec over `axis`'s edges.
-    pub fn spec(&self, axis: &FreqAxis) -> MelSpec {
-        MelSpec {
-            n_mels: self.n_mels,
-            fmin_hz: axis.fmin_hz,
-            fmax_hz: axis.fmax_hz,
-            scale: self.scale,
-            norm: self.norm.unwrap_or(match self.scale {
-                MelScale::Slaney => MelNorm::Slaney,
-                MelScale::Htk | MelScale::Tf => MelNorm::None,
-            }),
-        }
-    }
-
-    /// Short name: `128 slaney`.
-    pub fn label(&self) -> String {
-        format!("{} {}", self.n_mels, self.scale)
-    }
-}
-
-/// One pane's own settings (each compare pane has its own).
-///
-/// Thread: UI (plain `Copy` data).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct PaneSettings {
-    /// STFT parameters.
-    pub params: StftParams,
-    /// Whether win_length follows n_fft.
-    pub win_follows: bool,
-    /// Frequency axis (the mel bands' edges in the mel view).
-    pub axis: FreqAxis,
-    /// The mel view, when on.
-    pub mel: Option<MelView>,
-}
-
-/// One `--compare` pane: what it sets; everything else comes from the pane Tab splits
-/// (so `window=blackman` compares windows at the current n_fft and hop).
-///
-/// Thread: UI (plain data).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct PaneSpec {
-    /// `window=NAME`.
-    pub window: Option<WindowKind>,
-    /// `n_fft=N`.
-    pub fft_size: Option<usize>,
-    /// `win_length=N` (or `win=N`).
-    pub win_length: Option<usize>,
-    /// `hop=N`.
-    pub hop_size: Option<usize>,
-    /// `scale=linear|log|mel|mel-slaney`.
-    pub freq_scale: Option<FreqScale>,
-    /// `mel=N` (0: off).
-    pub mel: Option<usize>,
-}
-
-/// Tab's panes without `--compare`: these windows at the current n_fft and hop.
-pub const DEFAULT_COMPARE: [WindowKind; 3] =
-    [WindowKind::Hamming, WindowKind::Hann, WindowKind::Blackman];
-
-impl PaneSpec {
-    /// Parses `SPEC;SPEC[;SPEC[;SPEC]]`, each `key=value[,key=value…]` with keys window,
-    /// n_fft, win_length (win), hop, scale, mel.
-    ///
-    /// # Errors
-    /// Fewer than 2 or more than [`MAX_PANES`] panes, an unknown key, a bad value.
-    pub fn parse_list(text: &str) -> Result<Vec<PaneSpec>, String> {
-        let specs = text
-            .split(';')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .enumerate()
-            .map(|(i, s)| {
-                s.parse::<PaneSpec>()
-                    .map_err(|e| format!("pane {}: {e}", i + 1))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        if !(2..=MAX_PANES).contains(&specs.len()) {
-            return Err(format!(
-                "{} pane(s) given: expected 2 to {MAX_PANES} specs separated by ';'",
-                specs.len()
-            ));
-        }
-        Ok(specs)
-    }
-
-    /// This pane's settings, the unset ones taken from `base` (n_fft alone moves a
-    /// following win_length with it; win_length and hop shrink to fit).
-    ///
-    /// # Errors
-    /// The set values cannot go together (e.g. win_length > n_fft).
-    pub fn resolve(
-        &self,
-        base: &PaneSettings,
-        mel_default: MelView,
-    ) -> Result<PaneSettings, String> {
-        let b = base.params;
-        let fft_size = self.fft_size.unwrap_or(b.fft_size);
-        let win_follows = self.win_length.is_none() && base.win_follows;
-        let win_length = match self.win_length {
-            Some(w) => w,
-            None if win_follows => fft_size,
-            None => b.win_length.min(fft_size),
-        };
-        let hop_size = self.hop_size.unwrap_or(b.hop_size.min(win_length));
-        let params = StftParams {
-            fft_size,
-            win_length,
-            hop_size,
-            window: self.window.unwrap_or(b.window),
-        };
-        params.validate()?;
-        let mut axis = base.axis;
-        if let Some(scale) = self.freq_scale {
-            axis.scale = scale;
-        }
-        let mel = match self.mel {
-            None => base.mel,
-            Some(0) => None,
-            Some(n) => Some(MelView {
-                n_mels: n,
-                ..base.mel.unwrap_or(mel_default)
-            }),
-        };
-        Ok(PaneSettings {
-            params,
-            win_follows,
-            axis,
-            mel,
-        })
-    }
-}
-
-impl std::str::FromStr for PaneSpec {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let mut spec = PaneSpec::default();
-        for field in text.split(',').map(str::trim).filter(|f| !f.is_empty()) {
-            let (key, value) = field
-                .split_once('=')
-                .ok_or_else(|| format!("'{field}' is not key=value"))?;
-            let number = || {
-                value
-                    .trim()
-                    .parse::<usize>()
-                    .map_err(|_| format!("{key}: '{value}' is not a whole number"))
-            };
-            match key.trim().to_ascii_lowercase().replace('-', "_").as_str() {
-                "window" => spec.window = Some(value.trim().parse()?),
-                "n_fft" | "nfft" => spec.fft_size = Some(number()?),
-                "win_length" | "win" => spec.win_length = Some(number()?),
-                "hop" | "hop_length" => spec.hop_size = Some(number()?),
-                "scale" | "freq_scale" => spec.freq_scale = Some(value.trim().parse()?),
-                "mel" => spec.mel = Some(number()?),
-                other => {
-                    return Err(format!(
-                    "unknown key '{other}': expected window, n_fft, win_length, hop, scale or mel"
-                ))
-                }
-            }
-        }
-        if spec == PaneSpec::default() {
-            return Err("an empty pane spec".into());
-        }
-        Ok(spec)
-    }
-}
-
 /// Everything the user can change in the window.
 ///
-/// The focused pane's settings live in `params`, `win_follows`, `axis` and `mel`, so every
-/// key acts on it; the other panes' are parked in `panes` (see [`ViewState::pane`]).
+/// Each pane's own settings (STFT parameters, axis, mel view) live in `panes` and only
+/// there; every key acts on the focused one ([`ViewState::focused`],
+/// [`ViewState::focused_mut`]).
 ///
 /// Thread: UI.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ViewState {
-    /// Current STFT parameters of the focused pane (what the analysis was last asked for).
-    pub params: StftParams,
-    /// Whether win_length follows n_fft (not set on its own with --win-length).
-    pub win_follows: bool,
-    /// Frequency axis of the focused pane.
-    pub axis: FreqAxis,
-    /// The focused pane's mel view, when on.
-    pub mel: Option<MelView>,
     /// What M turns on (`--mel N`, `--mel-scale`, `--mel-norm`).
     pub mel_default: MelView,
-    /// Every pane's settings (one entry per pane; the focused one's entry is stale).
+    /// Every pane's settings, top to bottom; never empty.
     pub panes: Vec<PaneSettings>,
-    /// The focused pane.
+    /// The focused pane (an index into `panes`).
     pub focus: usize,
     /// Tab's pane set (`--compare`; empty: [`DEFAULT_COMPARE`]).
     pub compare: Vec<PaneSpec>,
@@ -285,28 +87,13 @@ impl ViewState {
         self.sample_rate_hz as f64 / 2.0
     }
 
-    /// Applies `action`; returns what the window must do.
+    /// Applies `action` to the focused pane or the shared view; returns what the window
+    /// must do.
     pub fn apply(&mut self, action: Action) -> Effect {
-        let p = self.params;
+        let p = self.focused().params;
         match action {
-            Action::FftUp | Action::FftDown => {
-                let fft_size = if action == Action::FftUp {
-                    (p.fft_size * 2).min(MAX_FFT_SIZE)
-                } else {
-                    (p.fft_size / 2).max(MIN_FFT_SIZE)
-                };
-                let win_length = if self.win_follows {
-                    fft_size
-                } else {
-                    p.win_length.min(fft_size)
-                };
-                self.set_params(StftParams {
-                    fft_size,
-                    win_length,
-                    hop_size: p.hop_size.min(win_length),
-                    ..p
-                })
-            }
+            Action::FftUp => self.set_fft_size((p.fft_size * 2).min(MAX_FFT_SIZE)),
+            Action::FftDown => self.set_fft_size((p.fft_size / 2).max(MIN_FFT_SIZE)),
             Action::HopDown => self.set_params(StftParams {
                 hop_size: (p.hop_size / 2).max(1),
                 ..p
@@ -323,146 +110,51 @@ impl ViewState {
                 window: p.window.prev(),
                 ..p
             }),
-            Action::FreqScaleNext => {
-                match &mut self.mel {
-                    // The mel view: the next formula (each with its library's norm).
-                    Some(mel) => {
-                        mel.scale = match mel.scale {
-                            MelScale::Slaney => MelScale::Htk,
-                            MelScale::Htk => MelScale::Tf,
-                            MelScale::Tf => MelScale::Slaney,
-                        }
-                    }
-                    None => self.axis.scale = self.axis.scale.next(),
-                }
-                Effect::Remap
-            }
-            Action::ToggleMel => {
-                self.mel = match self.mel {
-                    Some(_) => None,
-                    None => Some(self.mel_default),
-                };
-                Effect::Remap
-            }
-            Action::ToggleCompare => {
-                let focused = self.focused();
-                if self.panes.len() > 1 {
-                    self.panes = vec![focused];
-                } else {
-                    let default: Vec<PaneSpec>;
-                    let specs = if self.compare.is_empty() {
-                        default = DEFAULT_COMPARE
-                            .iter()
-                            .map(|w| PaneSpec {
-                                window: Some(*w),
-                                ..PaneSpec::default()
-                            })
-                            .collect();
-                        &default
-                    } else {
-                        &self.compare
-                    };
-                    self.panes = specs
-                        .iter()
-                        .map(|spec| spec.resolve(&focused, self.mel_default).unwrap_or(focused))
-                        .collect();
-                }
-                self.focus = 0;
-                self.load(0);
-                Effect::Panes
-            }
-            Action::Focus(n) => {
-                if n >= self.panes.len() || n == self.focus {
-                    return Effect::None;
-                }
-                self.panes[self.focus] = self.focused();
-                self.focus = n;
-                self.load(n);
-                Effect::Redraw
-            }
+            Action::FreqScaleNext => self.next_freq_scale(),
+            Action::ToggleMel => self.toggle_mel(),
+            Action::ToggleCompare => self.toggle_compare(),
+            Action::Focus(n) => self.focus_pane(n),
             Action::ColormapNext => {
                 self.colormap = self.colormap.next();
                 Effect::Recolor
             }
-            Action::FloorDown => {
-                self.set_range(self.range.floor_db - DB_STEP, self.range.ceiling_db)
-            }
-            Action::FloorUp => self.set_range(self.range.floor_db + DB_STEP, self.range.ceiling_db),
-            Action::CeilingDown => {
-                self.set_range(self.range.floor_db, self.range.ceiling_db - DB_STEP)
-            }
-            Action::CeilingUp => {
-                self.set_range(self.range.floor_db, self.range.ceiling_db + DB_STEP)
-            }
-            Action::RangeNarrow | Action::RangeWiden => {
-                let factor = if action == Action::RangeNarrow {
-                    0.5
-                } else {
-                    2.0
-                };
-                let zoomed = self.axis.zoomed(factor, self.nyquist_hz());
-                if (zoomed.lo_hz(), zoomed.fmax_hz) == (self.axis.lo_hz(), self.axis.fmax_hz) {
-                    return Effect::None;
-                }
-                self.axis = zoomed;
-                Effect::Remap
-            }
-            Action::TimeCompress | Action::TimeStretch => {
-                let z = self.zoom + if action == Action::TimeStretch { 1 } else { -1 };
-                if !ZOOM_RANGE.contains(&z) {
-                    return Effect::None;
-                }
-                self.zoom = z;
-                Effect::Redraw
-            }
-            Action::TogglePause => {
-                self.paused = !self.paused;
-                Effect::Redraw
-            }
+            Action::FloorDown => self.shift_range(-DB_STEP, 0.0),
+            Action::FloorUp => self.shift_range(DB_STEP, 0.0),
+            Action::CeilingDown => self.shift_range(0.0, -DB_STEP),
+            Action::CeilingUp => self.shift_range(0.0, DB_STEP),
+            Action::RangeNarrow => self.zoom_axis(0.5),
+            Action::RangeWiden => self.zoom_axis(2.0),
+            Action::TimeCompress => self.zoom_time(-1),
+            Action::TimeStretch => self.zoom_time(1),
+            Action::TogglePause => toggle(&mut self.paused),
             Action::Screenshot => Effect::Screenshot,
             Action::Snapshot => Effect::Snapshot,
             Action::Export => Effect::Export,
             Action::Suggest => Effect::Suggest,
-            Action::ApplySuggestion => match self.suggestion {
-                Some(p) if p != self.params && p.validate().is_ok() => {
-                    self.params = p;
-                    Effect::Params(p)
-                }
-                _ => Effect::None,
-            },
-            Action::ToggleHelp => {
-                self.help = !self.help;
-                Effect::Redraw
-            }
-            Action::ToggleHud => {
-                self.hud = !self.hud;
-                Effect::Redraw
-            }
-            Action::ToggleRerender => {
-                self.rerender = !self.rerender;
-                Effect::Redraw
-            }
+            Action::ApplySuggestion => self.apply_suggestion(),
+            Action::ToggleHelp => toggle(&mut self.help),
+            Action::ToggleHud => toggle(&mut self.hud),
+            Action::ToggleRerender => toggle(&mut self.rerender),
             Action::Quit => Effect::Quit,
         }
     }
 
     /// The focused pane's settings.
     pub fn focused(&self) -> PaneSettings {
-        PaneSettings {
-            params: self.params,
-            win_follows: self.win_follows,
-            axis: self.axis,
-            mel: self.mel,
-        }
+        self.panes[self.focus]
     }
 
-    /// Pane `i`'s settings (the focused one's are current).
+    /// The focused pane's settings, to change them.
+    pub fn focused_mut(&mut self) -> &mut PaneSettings {
+        &mut self.panes[self.focus]
+    }
+
+    /// Pane `i`'s settings.
+    ///
+    /// # Panics
+    /// `i` is not a pane (`i >= pane_count()`).
     pub fn pane(&self, i: usize) -> PaneSettings {
-        if i == self.focus {
-            self.focused()
-        } else {
-            self.panes[i]
-        }
+        self.panes[i]
     }
 
     /// Pane `i`'s time zoom: [`ViewState::zoom`] plus log2 of its hop over the smallest
@@ -494,7 +186,6 @@ impl ViewState {
             };
             axis.fmin_hz = axis.fmin_hz.min(axis.fmax_hz - 1.0).max(0.0);
         };
-        follow(&mut self.axis);
         for pane in &mut self.panes {
             follow(&mut pane.axis);
         }
@@ -504,26 +195,132 @@ impl ViewState {
 
     /// Number of panes.
     pub fn pane_count(&self) -> usize {
-        self.panes.len().max(1)
+        self.panes.len()
     }
 
-    fn load(&mut self, i: usize) {
-        let p = self.panes[i];
-        self.params = p.params;
-        self.win_follows = p.win_follows;
-        self.axis = p.axis;
-        self.mel = p.mel;
+    /// n_fft of the focused pane becomes `fft_size`; win_length follows it (or is only
+    /// clamped when set on its own), and the hop is clamped to win_length.
+    fn set_fft_size(&mut self, fft_size: usize) -> Effect {
+        let focused = self.focused();
+        let p = focused.params;
+        let win_length = if focused.win_follows {
+            fft_size
+        } else {
+            p.win_length.min(fft_size)
+        };
+        self.set_params(StftParams {
+            fft_size,
+            win_length,
+            hop_size: p.hop_size.min(win_length),
+            ..p
+        })
     }
 
     fn set_params(&mut self, params: StftParams) -> Effect {
-        if params == self.params || params.validate().is_err() {
+        if params == self.focused().params || params.validate().is_err() {
             return Effect::None;
         }
-        self.params = params;
+        self.focused_mut().params = params;
         Effect::Params(params)
     }
 
-    fn set_range(&mut self, floor_db: f32, ceiling_db: f32) -> Effect {
+    fn apply_suggestion(&mut self) -> Effect {
+        match self.suggestion {
+            Some(p) if p != self.focused().params && p.validate().is_ok() => {
+                self.focused_mut().params = p;
+                Effect::Params(p)
+            }
+            _ => Effect::None,
+        }
+    }
+
+    /// F: the next frequency scale, or in the mel view the next formula (each with its
+    /// library's norm).
+    fn next_freq_scale(&mut self) -> Effect {
+        let pane = self.focused_mut();
+        match &mut pane.mel {
+            Some(mel) => {
+                mel.scale = match mel.scale {
+                    MelScale::Slaney => MelScale::Htk,
+                    MelScale::Htk => MelScale::Tf,
+                    MelScale::Tf => MelScale::Slaney,
+                }
+            }
+            None => pane.axis.scale = pane.axis.scale.next(),
+        }
+        Effect::Remap
+    }
+
+    fn toggle_mel(&mut self) -> Effect {
+        let mel_default = self.mel_default;
+        let pane = self.focused_mut();
+        pane.mel = match pane.mel {
+            Some(_) => None,
+            None => Some(mel_default),
+        };
+        Effect::Remap
+    }
+
+    /// Tab: the focused pane alone, or the compare panes split from it; focus on the first.
+    fn toggle_compare(&mut self) -> Effect {
+        let focused = self.focused();
+        if self.panes.len() > 1 {
+            self.panes = vec![focused];
+        } else {
+            let default: Vec<PaneSpec>;
+            let specs = if self.compare.is_empty() {
+                default = DEFAULT_COMPARE
+                    .iter()
+                    .map(|w| PaneSpec {
+                        window: Some(*w),
+                        ..PaneSpec::default()
+                    })
+                    .collect();
+                &default
+            } else {
+                &self.compare
+            };
+            self.panes = specs
+                .iter()
+                .map(|spec| spec.resolve(&focused, self.mel_default).unwrap_or(focused))
+                .collect();
+        }
+        self.focus = 0;
+        Effect::Panes
+    }
+
+    fn focus_pane(&mut self, n: usize) -> Effect {
+        if n >= self.panes.len() || n == self.focus {
+            return Effect::None;
+        }
+        self.focus = n;
+        Effect::Redraw
+    }
+
+    /// Z / X: the focused pane's axis narrowed or widened by `factor` around its centre.
+    fn zoom_axis(&mut self, factor: f64) -> Effect {
+        let nyquist_hz = self.nyquist_hz();
+        let axis = &mut self.focused_mut().axis;
+        let zoomed = axis.zoomed(factor, nyquist_hz);
+        if (zoomed.lo_hz(), zoomed.fmax_hz) == (axis.lo_hz(), axis.fmax_hz) {
+            return Effect::None;
+        }
+        *axis = zoomed;
+        Effect::Remap
+    }
+
+    fn zoom_time(&mut self, step: i32) -> Effect {
+        let z = self.zoom + step;
+        if !ZOOM_RANGE.contains(&z) {
+            return Effect::None;
+        }
+        self.zoom = z;
+        Effect::Redraw
+    }
+
+    fn shift_range(&mut self, floor_step_db: f32, ceiling_step_db: f32) -> Effect {
+        let floor_db = self.range.floor_db + floor_step_db;
+        let ceiling_db = self.range.ceiling_db + ceiling_step_db;
         if ceiling_db - floor_db < DB_STEP || floor_db < -200.0 || ceiling_db > 60.0 {
             return Effect::None;
         }
@@ -536,26 +333,34 @@ impl ViewState {
 
     /// The one-line status printed on stdout after every change.
     pub fn status_line(&self) -> String {
-        let p = self.params;
+        let focused = self.focused();
+        let (p, axis) = (focused.params, focused.axis);
         format!(
             "n_fft={} win_length={} hop={} window={} scale={} fmin={:.0} fmax={:.0} colormap={} floor={:.0} ceiling={:.0} zoom={} paused={} rerender={} mel={} pane={}/{}",
             p.fft_size,
             p.win_length,
             p.hop_size,
             p.window,
-            self.axis.scale,
-            self.axis.lo_hz(),
-            self.axis.fmax_hz,
+            axis.scale,
+            axis.lo_hz(),
+            axis.fmax_hz,
             self.colormap,
             self.range.floor_db,
             self.range.ceiling_db,
             self.zoom,
             self.paused,
             if self.rerender { "on" } else { "off" },
-            self.mel
+            focused
+                .mel
                 .map_or("off".to_string(), |m| m.label().replace(' ', "-")),
             self.focus + 1,
             self.pane_count()
         )
     }
+}
+
+/// Flips `flag`; only the overlay shows it.
+fn toggle(flag: &mut bool) -> Effect {
+    *flag = !*flag;
+    Effect::Redraw
 }

@@ -1,0 +1,181 @@
+//! What the window measures about itself: capture → frame latency (the HUD's), rows per
+//! second, frame draw times, and the summary printed at exit.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// Rolling latency samples (capture of a row's last sample → its frame handed to the
+/// window).
+struct LatencyWindow {
+    samples: VecDeque<(Instant, f64)>,
+    scratch: Vec<f64>,
+}
+
+impl LatencyWindow {
+    fn push(&mut self, now: Instant, ms: f64) {
+        if self.samples.len() == self.samples.capacity() {
+            self.samples.pop_front();
+        }
+        self.samples.push_back((now, ms));
+    }
+
+    /// (p50, p95) over the last second, ms.
+    fn percentiles(&mut self, now: Instant) -> Option<(f64, f64)> {
+        while self
+            .samples
+            .front()
+            .is_some_and(|(t, _)| now.duration_since(*t) > Duration::from_secs(1))
+        {
+            self.samples.pop_front();
+        }
+        if self.samples.is_empty() {
+            return None;
+        }
+        self.scratch.clear();
+        self.scratch.extend(self.samples.iter().map(|(_, ms)| *ms));
+        // Unstable: the stable sort takes a heap buffer for long inputs.
+        self.scratch.sort_unstable_by(f64::total_cmp);
+        let n = self.scratch.len();
+        Some((
+            self.scratch[n / 2],
+            self.scratch[((n * 95) / 100).min(n - 1)],
+        ))
+    }
+}
+
+/// The window's own timing: rows drawn this frame, the focused pane's row arrivals, the
+/// latency window, and per-run samples for the exit summary. Every buffer is bounded and
+/// made in [`Meters::new`].
+///
+/// Thread: UI. Allocates: in `new` only (and [`Meters::report`] at exit).
+pub struct Meters {
+    latency: LatencyWindow,
+    /// Rows drawn this frame: (captured, ready for the UI = max(finished, frame start)).
+    pending: Vec<(Instant, Instant)>,
+    /// When the focused pane's recent rows were finished.
+    row_times: VecDeque<Instant>,
+    /// Row → frame beyond the wait for the frame: present − max(row finished, frame start).
+    beyond_wait_ms: Vec<f32>,
+    draw_ms: Vec<f32>,
+    capture_ms: Vec<f32>,
+}
+
+impl Default for Meters {
+    fn default() -> Self {
+        Meters::new()
+    }
+}
+
+impl Meters {
+    /// Empty meters with room for a long run.
+    pub fn new() -> Meters {
+        Meters {
+            latency: LatencyWindow {
+                samples: VecDeque::with_capacity(4096),
+                scratch: Vec::with_capacity(4096),
+            },
+            pending: Vec::with_capacity(4096),
+            row_times: VecDeque::with_capacity(8192),
+            beyond_wait_ms: Vec::with_capacity(1 << 16),
+            draw_ms: Vec::with_capacity(1 << 14),
+            capture_ms: Vec::with_capacity(1 << 16),
+        }
+    }
+
+    /// A row was drawn in the frame that started at `frame_start`; `focused`: of the
+    /// focused pane.
+    ///
+    /// Allocates: no.
+    pub fn row_drawn(
+        &mut self,
+        captured_at: Instant,
+        finished_at: Instant,
+        frame_start: Instant,
+        focused: bool,
+    ) {
+        if self.pending.len() < self.pending.capacity() {
+            self.pending
+                .push((captured_at, finished_at.max(frame_start)));
+        }
+        if focused {
+            if self.row_times.len() == self.row_times.capacity() {
+                self.row_times.pop_front();
+            }
+            self.row_times.push_back(finished_at);
+        }
+    }
+
+    /// The frame that started at `frame_start` was handed over at `presented`.
+    ///
+    /// Allocates: no.
+    pub fn frame_presented(&mut self, frame_start: Instant, presented: Instant) {
+        for (captured, ready) in self.pending.drain(..) {
+            let ms = presented.saturating_duration_since(captured).as_secs_f64() * 1e3;
+            self.latency.push(presented, ms);
+            if self.capture_ms.len() < self.capture_ms.capacity() {
+                self.capture_ms.push(ms as f32);
+                self.beyond_wait_ms
+                    .push(presented.saturating_duration_since(ready).as_secs_f32() * 1e3);
+            }
+        }
+        if self.draw_ms.len() < self.draw_ms.capacity() {
+            self.draw_ms
+                .push(presented.duration_since(frame_start).as_secs_f32() * 1e3);
+        }
+    }
+
+    /// The focused pane's rows in the second before `now`.
+    pub fn rows_per_s(&self, now: Instant) -> usize {
+        self.row_times
+            .iter()
+            .rev()
+            .take_while(|t| now.duration_since(**t) <= Duration::from_secs(1))
+            .count()
+    }
+
+    /// Capture → frame latency (p50, p95) over the second before `now`, ms.
+    ///
+    /// Allocates: no.
+    pub fn latency_ms(&mut self, now: Instant) -> Option<(f64, f64)> {
+        self.latency.percentiles(now)
+    }
+
+    /// Prints, at exit, on stderr: how long frames took to draw, how long rows waited
+    /// beyond the next display frame, and the capture → frame latency (the HUD's), over
+    /// the run. `method` and `flush_ms` describe the presenter.
+    pub fn report(&self, method: &str, flush_ms: &[f32]) {
+        if self.draw_ms.is_empty() {
+            return;
+        }
+        let flush_note = if flush_ms.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", then the flush that wakes the X server p50 {:.2} ms p99 {:.2} ms",
+                percentile(flush_ms, 0.5),
+                percentile(flush_ms, 0.99)
+            )
+        };
+        let (draw, beyond, capture) = (&self.draw_ms, &self.beyond_wait_ms, &self.capture_ms);
+        eprintln!(
+            "hopscope: window ({method}): {} frames, draw p50 {:.2} ms p99 {:.2} ms; {} rows, row ready -> frame handed over (beyond the frame wait) p50 {:.2} ms p99 {:.2} ms{flush_note}; capture -> frame (the HUD's measured latency) p50 {:.2} ms p95 {:.2} ms",
+            draw.len(),
+            percentile(draw, 0.5),
+            percentile(draw, 0.99),
+            beyond.len(),
+            percentile(beyond, 0.5),
+            percentile(beyond, 0.99),
+            percentile(capture, 0.5),
+            percentile(capture, 0.95)
+        );
+    }
+}
+
+/// The `q` quantile of `v` (0 when empty).
+fn percentile(v: &[f32], q: f64) -> f32 {
+    let mut s = v.to_vec();
+    s.sort_by(f32::total_cmp);
+    s.get(((s.len() as f64 * q) as usize).min(s.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(0.0)
+}
