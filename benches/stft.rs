@@ -70,7 +70,7 @@ fn row(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("row/{}", window.base_name()));
         for n in SIZES {
             let p = params(n, window);
-            let mut t = FrameTransform::new(p, Scale::Db, &mut RealFftPlanner::new());
+            let mut t = FrameTransform::new(p, Scale::Db);
             let frame = noise(n);
             let mut out = vec![0.0; p.num_bins()];
             g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
@@ -88,7 +88,7 @@ fn row_scale(c: &mut Criterion) {
     let mut g = c.benchmark_group("row_scale");
     for scale in [Scale::Magnitude, Scale::Power, Scale::Db] {
         let p = params(2048, WindowKind::Hann);
-        let mut t = FrameTransform::new(p, scale, &mut RealFftPlanner::new());
+        let mut t = FrameTransform::new(p, scale);
         let frame = noise(2048);
         let mut out = vec![0.0; p.num_bins()];
         g.bench_function(BenchmarkId::new(scale.to_string(), 2048), |b| {

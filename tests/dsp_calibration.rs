@@ -13,12 +13,10 @@ use dsp_common::{ref_window_vec, windows_under_test, Rng};
 use hopscope::dsp::scale::Scale;
 use hopscope::dsp::stft::{FrameTransform, StftParams};
 use hopscope::dsp::window::WindowKind;
-use realfft::RealFftPlanner;
 
 /// One row of `frame` (length `win_length`) with a fresh transform.
 fn row(params: StftParams, scale: Scale, frame: &[f32]) -> Vec<f32> {
-    let mut planner = RealFftPlanner::<f32>::new();
-    let mut t = FrameTransform::new(params, scale, &mut planner);
+    let mut t = FrameTransform::new(params, scale);
     let mut out = vec![f32::NAN; params.num_bins()];
     t.process(frame, &mut out);
     out
@@ -63,8 +61,7 @@ fn full_scale_bin_centred_tone_reads_0_dbfs() {
         for n_fft in [256usize, 512, 1024, 2048, 4096, 8192, 1000, 1536] {
             let k0 = n_fft / 8;
             let p = params(n_fft, n_fft, kind);
-            let mut planner = RealFftPlanner::<f32>::new();
-            let mut t = FrameTransform::new(p, Scale::Db, &mut planner);
+            let mut t = FrameTransform::new(p, Scale::Db);
             let mut out = vec![f32::NAN; p.num_bins()];
             for phase in PHASES {
                 let x = tone(n_fft, 1.0, k0 as f64, n_fft as f64, phase);
@@ -282,8 +279,7 @@ fn half_variance_noise(len: usize) -> Vec<f32> {
 /// non-overlapping frame.
 fn noise_rows(noise: &[f32], n: usize, kind: WindowKind) -> (f64, f64, usize) {
     let p = params(n, n, kind);
-    let mut planner = RealFftPlanner::<f32>::new();
-    let mut t = FrameTransform::new(p, Scale::Db, &mut planner);
+    let mut t = FrameTransform::new(p, Scale::Db);
     let mut out = vec![f32::NAN; p.num_bins()];
     let (mut sum_pow, mut sum_db, mut count) = (0.0f64, 0.0f64, 0usize);
     for frame in noise.chunks_exact(n) {

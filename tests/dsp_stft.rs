@@ -11,7 +11,6 @@ use hopscope::dsp::scale::{num_bins, Scale};
 use hopscope::dsp::stft::{FrameTransform, RowInfo, Stft, StftParams, HISTORY_LEN, MAX_FFT_SIZE};
 use hopscope::dsp::window::WindowKind;
 use hopscope::offline::{frame_signal, stft_rows};
-use realfft::RealFftPlanner;
 
 fn params(fft_size: usize, win_length: usize, hop_size: usize, window: WindowKind) -> StftParams {
     StftParams {
@@ -60,7 +59,6 @@ fn frame_transform_matches_naive_dft() {
         (1000, 1000),
     ];
     let mut rng = Rng::new(1);
-    let mut planner = RealFftPlanner::<f32>::new();
     let (mut worst, mut worst_strong) = ([0.0f64; 3], [0.0f64; 3]);
     for (n_fft, win) in configs {
         for kind in windows_under_test() {
@@ -80,7 +78,7 @@ fn frame_transform_matches_naive_dft() {
                 .into_iter()
                 .enumerate()
             {
-                let mut t = FrameTransform::new(p, scale, &mut planner);
+                let mut t = FrameTransform::new(p, scale);
                 let mut out = vec![f32::NAN; bins];
                 t.process(&frame, &mut out);
                 let got: Vec<f64> = match scale {
@@ -125,8 +123,7 @@ fn offline_rows_equal_frame_transform() {
     let signal = Rng::new(2).signal(5000);
     let framed = frame_signal(&signal, &p, false);
     assert_eq!(framed.rows, (5000 - 300) / 75 + 1);
-    let mut planner = RealFftPlanner::<f32>::new();
-    let mut t = FrameTransform::new(p, Scale::Db, &mut planner);
+    let mut t = FrameTransform::new(p, Scale::Db);
     let mut row = vec![0.0f32; p.num_bins()];
     for threads in [1, 3] {
         let all = stft_rows(&framed.samples, framed.rows, p, Scale::Db, threads);
@@ -163,14 +160,8 @@ fn callback_size(rng: &mut Rng, n_fft: usize) -> usize {
 }
 
 /// `FrameTransform` applied to `signal[first..first + win]`.
-fn expected_row(
-    planner: &mut RealFftPlanner<f32>,
-    p: StftParams,
-    scale: Scale,
-    signal: &[f32],
-    first: usize,
-) -> Vec<f32> {
-    let mut t = FrameTransform::new(p, scale, planner);
+fn expected_row(p: StftParams, scale: Scale, signal: &[f32], first: usize) -> Vec<f32> {
+    let mut t = FrameTransform::new(p, scale);
     let mut out = vec![f32::NAN; p.num_bins()];
     t.process(&signal[first..first + p.win_length], &mut out);
     out
@@ -195,9 +186,8 @@ fn check_framing(p: StftParams, scale: Scale, signal: &[f32], chunks: &[usize]) 
         assert_eq!(stft.samples_pushed(), pushed as u64);
     }
     assert_eq!(pushed, signal.len());
-    // One transform for all rows (fresh planner: same plan as the engine's).
-    let mut planner = RealFftPlanner::<f32>::new();
-    let mut t = FrameTransform::new(p, scale, &mut planner);
+    // One transform for all rows (the engine's shared plan).
+    let mut t = FrameTransform::new(p, scale);
     let mut want = vec![f32::NAN; p.num_bins()];
     for (m, (info, row)) in got.rows.iter().enumerate() {
         let first = m * p.hop_size;
@@ -299,7 +289,6 @@ fn check_reconfigure(start: (StftParams, Scale), steps: &[Step], signal: &[f32])
     let mut last_end: Option<u64> = None;
     let mut next_end = p.win_length as u64;
     let mut pushed = 0usize;
-    let mut planner = RealFftPlanner::<f32>::new();
     let mut checked = 0;
     for (i, &step) in steps.iter().enumerate() {
         match step {
@@ -335,7 +324,7 @@ fn check_reconfigure(start: (StftParams, Scale), steps: &[Step], signal: &[f32])
                     assert_eq!(info.first_sample, first, "step {i}: first_sample");
                     assert_eq!(info.params, p, "step {i}: params");
                     assert_eq!(row.len(), p.num_bins(), "step {i}: row width");
-                    let want = expected_row(&mut planner, p, scale, signal, first as usize);
+                    let want = expected_row(p, scale, signal, first as usize);
                     assert_eq!(row, &want, "step {i}: row starting at {first}");
                     checked += 1;
                 }
@@ -370,8 +359,7 @@ fn reconfigure_mid_stream() {
         5376 - 4096,
         "ends one new hop after the last row"
     );
-    let mut planner = RealFftPlanner::<f32>::new();
-    let want = expected_row(&mut planner, hann(4096, 512), Scale::Db, &signal, 1280);
+    let want = expected_row(hann(4096, 512), Scale::Db, &signal, 1280);
     assert_eq!(row, &want, "the 4096 window fills from history");
     stft.reconfigure(params(256, 256, 64, WindowKind::Rect), Scale::Power);
     got.rows.clear();

@@ -14,7 +14,6 @@
 mod render_common;
 
 use assert_no_alloc::{assert_no_alloc, reset_violation_count, violation_count, AllocDisabler};
-use realfft::RealFftPlanner;
 
 use hopscope::dsp::mel::{MelNorm, MelScale, MelSpec};
 use hopscope::dsp::scale::{Scale, FLOOR_DB};
@@ -52,7 +51,7 @@ fn hann(n_fft: usize) -> StftParams {
 
 /// One row of `frame` in `scale`, by the crate's own STFT.
 fn row(params: StftParams, scale: Scale, frame: &[f32]) -> Vec<f32> {
-    let mut tf = FrameTransform::new(params, scale, &mut RealFftPlanner::new());
+    let mut tf = FrameTransform::new(params, scale);
     let mut out = vec![0.0; params.num_bins()];
     tf.process(frame, &mut out);
     out

@@ -9,9 +9,9 @@
 //! `left = (n_fft − win_length)/2` with zeros around it, as librosa and torch do; the
 //! magnitudes equal theirs, the frame's samples are the causal `[m·hop, m·hop+win_length)`.
 
-use std::sync::Arc;
-
 use realfft::num_complex::Complex;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
 use realfft::{RealFftPlanner, RealToComplex};
 
 use super::scale::{num_bins, Calibration, Scale};
@@ -99,16 +99,32 @@ pub struct FrameTransform {
     scratch: Vec<Complex<f32>>,
 }
 
+/// The forward real FFT of `fft_size`, planned once per process: every transform of
+/// that size, on any thread (analysis, re-render, offline workers), shares the plan and
+/// its twiddles. The lock is taken only when a transform is built (never per frame).
+///
+/// Thread: any. Allocates: the first time a size is planned.
+pub fn forward_plan(fft_size: usize) -> Arc<dyn RealToComplex<f32>> {
+    static PLANNER: OnceLock<Mutex<RealFftPlanner<f32>>> = OnceLock::new();
+    PLANNER
+        .get_or_init(|| Mutex::new(RealFftPlanner::new()))
+        .lock()
+        // A panic while planning leaves the planner's cache as it was.
+        .unwrap_or_else(PoisonError::into_inner)
+        .plan_fft_forward(fft_size)
+}
+
 impl FrameTransform {
-    /// Plans the FFT (cached by `planner`) and allocates every buffer.
+    /// Plans the FFT (once per size and process: [`forward_plan`]) and allocates every
+    /// buffer.
     ///
     /// # Panics
     /// If `params` is invalid (callers validate first).
-    pub fn new(params: StftParams, scale: Scale, planner: &mut RealFftPlanner<f32>) -> Self {
+    pub fn new(params: StftParams, scale: Scale) -> Self {
         if let Err(e) = params.validate() {
             panic!("FrameTransform::new with invalid parameters: {e}");
         }
-        let fft = planner.plan_fft_forward(params.fft_size);
+        let fft = forward_plan(params.fft_size);
         let mut window = vec![0.0; params.win_length];
         params.window.fill_in_place(&mut window);
         let sums = WindowSums::of(params.window, params.win_length);
@@ -210,7 +226,6 @@ fn grid_end_from(floor: u64, win: u64, hop: u64) -> u64 {
 ///
 /// Thread: analysis. Allocates: in `new` and `reconfigure` only.
 pub struct Stft {
-    planner: RealFftPlanner<f32>,
     transform: FrameTransform,
     /// Every sample is written twice, at `i % HISTORY_LEN` and `+ HISTORY_LEN`, so any
     /// window is one contiguous slice.
@@ -229,10 +244,8 @@ impl Stft {
     /// # Panics
     /// If `params` is invalid (callers validate first).
     pub fn new(params: StftParams, scale: Scale) -> Self {
-        let mut planner = RealFftPlanner::new();
-        let transform = FrameTransform::new(params, scale, &mut planner);
+        let transform = FrameTransform::new(params, scale);
         Stft {
-            planner,
             transform,
             history: vec![0.0; 2 * HISTORY_LEN],
             total: 0,
@@ -253,8 +266,7 @@ impl Stft {
     /// # Panics
     /// If `params` is invalid (callers validate first).
     pub fn fork(&self, params: StftParams, scale: Scale) -> Stft {
-        let mut planner = RealFftPlanner::new();
-        let transform = FrameTransform::new(params, scale, &mut planner);
+        let transform = FrameTransform::new(params, scale);
         let (win, hop) = (params.win_length as u64, params.hop_size as u64);
         let next_end = if self.total >= win {
             self.total - (self.total - win) % hop
@@ -263,7 +275,6 @@ impl Stft {
         }
         .max(grid_end_from(self.floor, win, hop));
         Stft {
-            planner,
             transform,
             history: self.history.clone(),
             total: self.total,
@@ -294,7 +305,7 @@ impl Stft {
     /// The next row ends one new hop after the last row (or at `win_length` before
     /// the first row). Thread: analysis. Allocates: yes (new plan and buffers).
     pub fn reconfigure(&mut self, params: StftParams, scale: Scale) {
-        self.transform = FrameTransform::new(params, scale, &mut self.planner);
+        self.transform = FrameTransform::new(params, scale);
         self.row.resize(params.num_bins(), 0.0);
         let win = params.win_length as u64;
         self.next_end = match self.last_end {

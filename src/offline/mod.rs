@@ -14,8 +14,6 @@ use std::borrow::Cow;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use realfft::RealFftPlanner;
-
 use crate::config::AnalyzeConfig;
 use crate::dsp::mel::{MelFilterbank, MelSpec};
 use crate::dsp::scale::{Calibration, Scale};
@@ -110,7 +108,7 @@ pub const BLOCK_ROWS: usize = 512;
 /// One [`FrameTransform`] per worker thread, built once.
 pub fn transforms(params: StftParams, scale: Scale, threads: usize) -> Vec<FrameTransform> {
     (0..threads.max(1))
-        .map(|_| FrameTransform::new(params, scale, &mut RealFftPlanner::new()))
+        .map(|_| FrameTransform::new(params, scale))
         .collect()
 }
 

@@ -36,8 +36,6 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use realfft::RealFftPlanner;
-
 use crate::config::SuggestConfig;
 use crate::dsp::entropy::{Grid, Renyi3};
 use crate::dsp::scale::Scale;
@@ -103,7 +101,7 @@ pub fn spectrogram_sums_rows(
     params: StftParams,
     rows: std::ops::Range<usize>,
 ) -> Renyi3 {
-    let mut tf = FrameTransform::new(params, Scale::Power, &mut RealFftPlanner::new());
+    let mut tf = FrameTransform::new(params, Scale::Power);
     let mut row = vec![0.0f32; params.num_bins()];
     let mut acc = Renyi3::default();
     rows_into(signal, rows, &mut tf, &mut row, &mut acc);
@@ -177,7 +175,6 @@ pub fn score(signal: &[f32], candidates: &[StftParams], grid: Grid, threads: usi
 
     let next = AtomicUsize::new(0);
     let worker = || {
-        let mut planner = RealFftPlanner::new();
         let mut current: Option<FrameTransform> = None;
         let mut row = Vec::new();
         let mut done = Vec::new();
@@ -188,7 +185,7 @@ pub fn score(signal: &[f32], candidates: &[StftParams], grid: Grid, threads: usi
             let params = candidates[c];
             let tf = match &mut current {
                 Some(tf) if tf.params() == params => tf,
-                slot => slot.insert(FrameTransform::new(params, Scale::Power, &mut planner)),
+                slot => slot.insert(FrameTransform::new(params, Scale::Power)),
             };
             row.resize(params.num_bins(), 0.0);
             let mut acc = Renyi3::default();
