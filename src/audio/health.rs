@@ -133,16 +133,27 @@ impl HealthSnapshot {
     }
 
     /// `live`, or e.g. `device lost 3.2 s ago, reconnecting` for the banner.
-    pub fn describe(&self) -> String {
-        let ago = self.fault_for.as_secs_f64();
-        match self.state {
-            InputState::Live => "live".into(),
-            InputState::Stalled => format!("input stalled {ago:.1} s ago"),
-            InputState::Lost => format!("device lost {ago:.1} s ago"),
-            InputState::Reconnecting => format!("device lost {ago:.1} s ago, reconnecting"),
-            InputState::Runaway => {
-                format!("input runs far faster than its rate since {ago:.1} s, reopening")
-            }
+    pub fn describe(&self) -> impl std::fmt::Display + '_ {
+        Describe(self)
+    }
+}
+
+/// [`HealthSnapshot::describe`]: written straight into the caller's buffer, so the
+/// window's banner allocates nothing per frame.
+struct Describe<'a>(&'a HealthSnapshot);
+
+impl std::fmt::Display for Describe<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ago = self.0.fault_for.as_secs_f64();
+        match self.0.state {
+            InputState::Live => f.write_str("live"),
+            InputState::Stalled => write!(f, "input stalled {ago:.1} s ago"),
+            InputState::Lost => write!(f, "device lost {ago:.1} s ago"),
+            InputState::Reconnecting => write!(f, "device lost {ago:.1} s ago, reconnecting"),
+            InputState::Runaway => write!(
+                f,
+                "input runs far faster than its rate since {ago:.1} s, reopening"
+            ),
         }
     }
 }
@@ -264,7 +275,10 @@ mod tests {
         h.set_state(InputState::Reconnecting, t0 + Duration::from_secs(2));
         let during = h.snapshot(t0 + Duration::from_secs(3));
         assert_eq!(during.fault_for, Duration::from_secs(3));
-        assert_eq!(during.describe(), "device lost 3.0 s ago, reconnecting");
+        assert_eq!(
+            during.describe().to_string(),
+            "device lost 3.0 s ago, reconnecting"
+        );
         h.set_state(InputState::Live, t0 + Duration::from_millis(4500));
         let s = h.snapshot(t0 + Duration::from_secs(9));
         assert_eq!(

@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use crate::config::pane::PaneSettings;
-use crate::dsp::music::note_name;
+use crate::dsp::music::Note;
 use crate::render::chrome::{Rect, FOREGROUND};
 use crate::render::colormap::rgb;
 use crate::render::text::{text_width, Canvas};
@@ -395,13 +395,15 @@ impl NoteCache {
         }
     }
 
-    /// The note of `hz` (empty below 1 Hz). Allocates only when `hz` changed (the
-    /// pointer moved, the axis changed): `music::note_name` makes a `String`.
+    /// The note of `hz` (empty below 1 Hz), rewritten only when `hz` changed (the
+    /// pointer moved, the axis changed). Allocates: no.
     fn get(&mut self, hz: f64) -> &str {
         if hz.to_bits() != self.hz_bits {
             self.hz_bits = hz.to_bits();
             self.text.clear();
-            self.text.push_str(&note_name(hz).unwrap_or_default());
+            if let Some(note) = Note::of(hz) {
+                let _ = write!(self.text, "{note}");
+            }
         }
         &self.text
     }
