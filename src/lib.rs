@@ -1,19 +1,45 @@
 //! hopscope: a real-time microphone spectrogram monitor.
 //!
 //! ```text
-//! mic → cpal callback (audio::callback) ─ convert, one bulk push, count
-//!     → lock-free SPSC ring (ring)       ─ interleaved f32 + timing marks
-//!     → analysis thread (analysis)       ─ downmix, sliding STFT (dsp::stft), dBFS (dsp::scale)
-//!     → bounded crossbeam channel        ─ SpectrumRow (message), buffers recycled
-//!     → main thread                      ─ the window (ui), or the headless status line
+//! mic → cpal callback (audio::callback)  ─ convert, one bulk push, count
+//!     → lock-free SPSC ring (audio::ring) ─ interleaved f32 + timing marks
+//!     → analysis thread (analysis)        ─ downmix (stream), sliding STFT (dsp::stft), dBFS (dsp::scale)
+//!     → bounded crossbeam channel         ─ SpectrumRow (analysis::message), buffers recycled
+//!     → main thread                       ─ the window (ui), or the headless status line (app)
+//! files → io::wav → offline::{analyze, render, suggest} on the rayon pool → io::{npy, png}
 //! ```
+//!
+//! Modules, lowest first; each uses only modules above it in this list
+//! (`tests/it/layering.rs` checks it):
+//!
+//! | module | what |
+//! |---|---|
+//! | `error`, `stream` | the error type; what every stage shares (`ChannelSelect`, `Timebase`, `downmix_into`) |
+//! | `dsp` | windows, STFT, scaling, mel, entropy, latency model, note names: pure, no I/O |
+//! | `io` | WAV in; `.npy`, PNG out; all-or-nothing writes; signals during offline runs |
+//! | `render` | colormaps, frequency maps, text, the circular waterfall, axes and colour bar |
+//! | `audio` | the real-time callback, the ring, cpal devices, the input supervisor, file/demo sources |
+//! | `analysis` | the analysis thread, its messages, the mono history |
+//! | `cli`, `config` | clap arguments; validated configurations (pane settings in `config::pane`) |
+//! | `offline` | `analyze`, `render`, `suggest`, snapshots, exports |
+//! | `ui` | keys, view state, the frame loop, frame composition, overlays, background jobs, the MIT-SHM presenter |
+//! | `app` | wiring: commands, live start and ordered shutdown, status lines |
+//!
+//! Threads:
 //!
 //! | thread | owns | shares | allocates | blocks |
 //! |---|---|---|---|---|
-//! | capture callback (RT) | `CaptureCallback<T>` (producers) | `Arc<CaptureStats>` (write) | never | never |
+//! | capture callback (RT, cpal's) | `CaptureCallback<T>` (ring producers) | `Arc<CaptureStats>` (write) | never | never |
 //! | `source` (--file/--demo) | a `BlockSource`, `CaptureCallback<f32>` | `Arc<CaptureStats>` | its period buffer once | sleeps until each period is due |
-//! | analysis (`stft`) | consumers, `Stft`, channel ends | `Arc<AnalysisStats>` (write) | on reconfiguration only | short sleep when the ring is empty |
-//! | main | `cpal::Stream`, `AnalysisLink` | stats (read) | yes, none per row | status interval |
+//! | `input` (a device) | the cpal stream, the watchdog; (re)opens the device | `Arc<InputHealth>` (write), `InputSwap` (hands new rings to `stft`) | on (re)open only | 50 ms between looks; in the backend's open |
+//! | `close` (one per closed stream) | a stream being paused and dropped | — | no | in the backend; left behind at exit after 0.5 s |
+//! | analysis (`stft`) | ring consumers, one `Stft` per pane, channel ends | `Arc<AnalysisStats>` (write), the mono history (short lock) | on reconfiguration only | short sleep when the ring is empty |
+//! | `rerender` | nothing but requests | the mono history (copy under a short lock) | per request | waits for requests |
+//! | `snapshot`, `suggest`, `screenshot` (one per key press) | their copy of the data | a notice channel back to the UI | yes | on file I/O |
+//! | main (UI, or headless) | the window, the scene, `AnalysisLink` | stats (read) | yes, none per frame in steady state | 60 fps frame limiter (or the status interval) |
+//! | ctrlc's handler (live) | — | the stop flag | no | waits for SIGINT/SIGTERM/SIGHUP |
+//! | rayon pool (offline commands; suggest's G) | per-task `FrameTransform` clones | the input signal (read) | per block | — |
+//! | `npy` writer (analyze) | the staged output file | blocks of rows from the pool | no | on write |
 //!
 //! `analyze` runs the same [`dsp::stft::FrameTransform`] over a whole file on every core;
 //! `suggest` ranks STFT sizes by the Rényi entropy of that transform's output.
