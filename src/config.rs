@@ -8,7 +8,7 @@ use crate::cli::{
 };
 use crate::dsp::entropy::Grid;
 use crate::dsp::mel::{MelNorm, MelScale, MelSpec};
-use crate::dsp::scale::Scale;
+use crate::dsp::scale::ValueScale;
 use crate::dsp::stft::{StftParams, MAX_FFT_SIZE, MIN_FFT_SIZE};
 use crate::dsp::window::{WindowKind, ALL_WINDOWS};
 use crate::error::{Error, Result};
@@ -549,7 +549,7 @@ pub struct AnalyzeConfig {
     /// STFT parameters.
     pub params: StftParams,
     /// Output scale.
-    pub scale: Scale,
+    pub scale: ValueScale,
     /// librosa `center=True` framing.
     pub center: bool,
     /// Channel to analyse.
@@ -667,7 +667,7 @@ impl TryFrom<&AnalyzeArgs> for AnalyzeConfig {
 
     fn try_from(args: &AnalyzeArgs) -> Result<Self> {
         let params = stft_params(&args.analysis)?;
-        let scale: Scale = args.scale.parse().map_err(|m| invalid("--scale", m))?;
+        let scale: ValueScale = args.scale.parse().map_err(|m| invalid("--scale", m))?;
         let ext_ok = args
             .output
             .extension()

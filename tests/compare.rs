@@ -16,7 +16,7 @@ use hopscope::analysis::{Analysis, AnalysisLink, AnalysisSetup};
 use hopscope::audio::callback::CaptureCallback;
 use hopscope::audio::ring;
 use hopscope::audio::stats::CaptureStats;
-use hopscope::dsp::scale::Scale;
+use hopscope::dsp::scale::ValueScale;
 use hopscope::dsp::stft::StftParams;
 use hopscope::dsp::window::WindowKind;
 use hopscope::stream::{ChannelSelect, Timebase};
@@ -73,7 +73,7 @@ fn rig(first: StftParams, compare: Vec<StftParams>) -> Rig {
         },
         params: first,
         compare,
-        scale: Scale::Db,
+        scale: ValueScale::Db,
     });
     Rig {
         analysis,

@@ -15,7 +15,7 @@ use hopscope::analysis::{Analysis, AnalysisLink, AnalysisSetup};
 use hopscope::audio::callback::CaptureCallback;
 use hopscope::audio::ring::{self, MarkProducer, SampleProducer};
 use hopscope::audio::stats::CaptureStats;
-use hopscope::dsp::scale::Scale;
+use hopscope::dsp::scale::ValueScale;
 use hopscope::dsp::stft::{Stft, StftParams};
 use hopscope::dsp::window::{WindowKind, ALL_WINDOWS};
 use hopscope::stream::{ChannelSelect, Timebase};
@@ -138,7 +138,7 @@ fn stft_push_every_size_and_window() {
                 hop_size: (fft_size / 4).max(1),
                 window,
             };
-            let mut stft = Stft::new(params, Scale::Db);
+            let mut stft = Stft::new(params, ValueScale::Db);
             let mut rows = 0usize;
             // Warm-up is not needed for Stft::push: it never allocates, even the first time.
             reset_violation_count();
@@ -188,7 +188,7 @@ fn rig(params: StftParams) -> Rig {
         },
         params,
         compare: Vec::new(),
-        scale: Scale::Db,
+        scale: ValueScale::Db,
     });
     Rig {
         analysis,

@@ -16,7 +16,7 @@ use crate::analysis::history::SharedHistory;
 use crate::analysis::message::{Control, Generation, SpectrumRow, MAX_PANES};
 use crate::audio::ring::{MarkConsumer, SampleConsumer};
 use crate::audio::supervisor::InputSwap;
-use crate::dsp::scale::Scale;
+use crate::dsp::scale::ValueScale;
 use crate::dsp::stft::{Stft, StftParams};
 use crate::stream::{ChannelSelect, Timebase};
 
@@ -108,7 +108,7 @@ pub struct AnalysisSetup {
     /// [`MAX_PANES`]` - 1`).
     pub compare: Vec<StftParams>,
     /// Initial scale.
-    pub scale: Scale,
+    pub scale: ValueScale,
     /// Where the analysed mono signal is also kept (for re-rendering), if anywhere.
     pub history: Option<SharedHistory>,
     /// Rings of reopened streams (a live device's supervisor), if any.

@@ -21,7 +21,7 @@ use crate::config::{
     AnalyzeConfig, LiveConfig, RenderConfig, SourceChoice, DEFAULT_DEMO_RATE_HZ,
     DEFAULT_PACED_PERIOD,
 };
-use crate::dsp::scale::{bin_to_hz, Scale};
+use crate::dsp::scale::{bin_to_hz, ValueScale};
 use crate::dsp::stft::StftParams;
 use crate::error::{Error, Result};
 use crate::io::wav;
@@ -375,7 +375,7 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
         timebase: started.timebase,
         params: panes[0].params,
         compare: panes[1..].iter().map(|p| p.params).collect(),
-        scale: Scale::Db,
+        scale: ValueScale::Db,
         swaps: started.swaps,
     })?;
     let is_mic = matches!(started.running, Running::Mic(_));

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 use crate::dsp::mel::{MelFilterbank, MelNorm, MelScale};
-use crate::dsp::scale::{Scale, FLOOR_POWER};
+use crate::dsp::scale::{ValueScale, FLOOR_POWER};
 use crate::dsp::stft::StftParams;
 use crate::error::{Error, Result};
 use crate::io::atomic::{commit_all, Staged};
@@ -36,7 +36,7 @@ pub struct ExportSpec<'a> {
     /// librosa `center=True` framing (else hopscope's causal frames).
     pub center: bool,
     /// What the values are.
-    pub scale: Scale,
+    pub scale: ValueScale,
     /// Mel bands, when rows are mel.
     pub mel: Option<&'a MelFilterbank>,
     /// Channel analysed (`None`: the mean of all channels).
@@ -49,8 +49,8 @@ pub fn to_json(spec: &ExportSpec<'_>) -> Value {
     let coeffs = p.window.coefficients_f64(p.win_length);
     let s1: f64 = coeffs.iter().sum();
     let power = match spec.scale {
-        Scale::Magnitude => 1.0,
-        Scale::Power | Scale::Db => 2.0,
+        ValueScale::Magnitude => 1.0,
+        ValueScale::Power | ValueScale::Db => 2.0,
     };
     let mel = match spec.mel {
         Some(fb) => {
@@ -74,7 +74,7 @@ pub fn to_json(spec: &ExportSpec<'_>) -> Value {
         }
         None => json!({"enabled": false}),
     };
-    let db = if spec.scale == Scale::Db {
+    let db = if spec.scale == ValueScale::Db {
         json!({
             "enabled": true,
             "func": "10*log10(max(sum_k W[k]*|X[k]|^2*gain[k], amin))",
@@ -117,7 +117,7 @@ pub fn to_json(spec: &ExportSpec<'_>) -> Value {
         "framing": framing,
         "onesided": true,
         "power": power,
-        "scaling": {"mode": if spec.scale == Scale::Db { "sine_dbfs" } else { "none" }},
+        "scaling": {"mode": if spec.scale == ValueScale::Db { "sine_dbfs" } else { "none" }},
         "mel": mel,
         "db": db,
         "channel": spec.channel,

@@ -18,7 +18,7 @@ use realfft::RealFftPlanner;
 
 use crate::config::AnalyzeConfig;
 use crate::dsp::mel::{MelFilterbank, MelSpec};
-use crate::dsp::scale::{power_to_db, Calibration, Scale};
+use crate::dsp::scale::{power_to_db, Calibration, ValueScale};
 use crate::dsp::stft::{FrameTransform, StftParams};
 use crate::dsp::window::WindowSums;
 
@@ -108,7 +108,7 @@ pub fn frame_signal<'a>(signal: &'a [f32], params: &StftParams, center: bool) ->
 pub const BLOCK_ROWS: usize = 512;
 
 /// One [`FrameTransform`] per worker thread, built once.
-pub fn transforms(params: StftParams, scale: Scale, threads: usize) -> Vec<FrameTransform> {
+pub fn transforms(params: StftParams, scale: ValueScale, threads: usize) -> Vec<FrameTransform> {
     (0..threads.max(1))
         .map(|_| FrameTransform::new(params, scale, &mut RealFftPlanner::new()))
         .collect()
@@ -162,7 +162,7 @@ pub fn stft_rows(
     samples: &[f32],
     rows: usize,
     params: StftParams,
-    scale: Scale,
+    scale: ValueScale,
     threads: usize,
 ) -> Vec<f32> {
     let mut out = vec![0.0f32; rows * params.num_bins()];
@@ -189,14 +189,19 @@ pub struct MelStage {
     /// The filterbank.
     pub filterbank: MelFilterbank,
     /// What the output rows hold.
-    pub scale: Scale,
+    pub scale: ValueScale,
     /// Per-bin calibration gain (dB output only).
     bin_gain: Vec<f32>,
 }
 
 impl MelStage {
     /// The stage for `params` at `sample_rate_hz`, writing `scale` values.
-    pub fn new(spec: MelSpec, sample_rate_hz: u32, params: StftParams, scale: Scale) -> MelStage {
+    pub fn new(
+        spec: MelSpec,
+        sample_rate_hz: u32,
+        params: StftParams,
+        scale: ValueScale,
+    ) -> MelStage {
         let bins = params.num_bins();
         let cal = Calibration::new(
             WindowSums::of(params.window, params.win_length).s1,
@@ -215,10 +220,10 @@ impl MelStage {
     }
 
     /// The linear scale the transforms must produce.
-    pub fn input_scale(&self) -> Scale {
+    pub fn input_scale(&self) -> ValueScale {
         match self.scale {
-            Scale::Magnitude => Scale::Magnitude,
-            Scale::Power | Scale::Db => Scale::Power,
+            ValueScale::Magnitude => ValueScale::Magnitude,
+            ValueScale::Power | ValueScale::Db => ValueScale::Power,
         }
     }
 
@@ -226,13 +231,13 @@ impl MelStage {
     ///
     /// Allocates: no.
     pub fn apply(&self, spectrum: &mut [f32], out: &mut [f32]) {
-        if self.scale == Scale::Db {
+        if self.scale == ValueScale::Db {
             for (p, g) in spectrum.iter_mut().zip(&self.bin_gain) {
                 *p *= g;
             }
         }
         self.filterbank.apply(spectrum, out);
-        if self.scale == Scale::Db {
+        if self.scale == ValueScale::Db {
             for v in out.iter_mut() {
                 *v = power_to_db(*v);
             }
@@ -249,7 +254,7 @@ impl MelStage {
 pub fn stream_rows(
     framed: &Framed<'_>,
     params: StftParams,
-    scale: Scale,
+    scale: ValueScale,
     mel: Option<&MelStage>,
     mut writer: npy::NpyWriter,
 ) -> Result<Staged> {
@@ -296,7 +301,7 @@ struct RowBlocks<'a> {
 }
 
 impl<'a> RowBlocks<'a> {
-    fn new(params: StftParams, scale: Scale, mel: Option<&'a MelStage>) -> Self {
+    fn new(params: StftParams, scale: ValueScale, mel: Option<&'a MelStage>) -> Self {
         let linear = match mel {
             Some(_) => vec![0.0f32; BLOCK_ROWS * params.num_bins()],
             None => Vec::new(),

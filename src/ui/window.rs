@@ -352,7 +352,7 @@ fn export_params(
         sample_rate_hz,
         params: *params,
         center: false,
-        scale: crate::dsp::scale::Scale::Db,
+        scale: crate::dsp::scale::ValueScale::Db,
         mel: filterbank.as_ref(),
         channel: info.channel,
     };
