@@ -39,7 +39,7 @@ fn invalid(flag: &'static str, message: impl Into<String>) -> Error {
 /// # Errors
 /// Any value out of range, naming the flag and the allowed range.
 pub fn stft_params(args: &AnalysisArgs) -> Result<StftParams> {
-    let window: WindowKind = args.window.parse().map_err(|m| invalid("--window", m))?;
+    let window = args.window;
     let fft_size = args.n_fft;
     let win_length = args.win_length.unwrap_or(fft_size);
     let hop_size = args
@@ -202,10 +202,7 @@ impl Look {
     /// # Errors
     /// Unknown colormap, negative or inverted frequencies, floor ≥ ceiling.
     pub fn new(args: &LookArgs) -> Result<Self> {
-        let colormap = args
-            .colormap
-            .parse()
-            .map_err(|m| invalid("--colormap", m))?;
+        let colormap = args.colormap.into();
         if !(args.fmin.is_finite() && args.fmin >= 0.0) {
             return Err(invalid(
                 "--fmin",
@@ -317,10 +314,7 @@ impl DisplayConfig {
         Ok(DisplayConfig {
             width: args.width,
             height: args.height,
-            freq_scale: args
-                .freq_scale
-                .parse()
-                .map_err(|m| invalid("--freq-scale", m))?,
+            freq_scale: args.freq_scale.into(),
             look: Look::new(&args.look)?,
         })
     }
@@ -373,12 +367,12 @@ impl TryFrom<&RenderArgs> for RenderConfig {
             input: args.input.clone(),
             output: args.output.clone(),
             params,
-            freq_scale: args.scale.parse().map_err(|m| invalid("--scale", m))?,
+            freq_scale: args.freq_scale.into(),
             height: args.height,
             look: Look::new(&args.look)?,
             channel: channel_select(args.channel),
             export: args.export.clone(),
-            nan: args.nan,
+            nan: args.nan.into(),
         })
     }
 }
@@ -588,12 +582,9 @@ impl MelOptions {
         let Some(n_mels) = args.mel else {
             return Ok(None);
         };
-        let scale: MelScale = match &args.mel_scale {
-            Some(s) => s.parse().map_err(|m| invalid("--mel-scale", m))?,
-            None => MelScale::Slaney,
-        };
-        let norm: MelNorm = match &args.mel_norm {
-            Some(s) => s.parse().map_err(|m| invalid("--mel-norm", m))?,
+        let scale = args.mel_scale.map_or(MelScale::Slaney, MelScale::from);
+        let norm = match args.mel_norm {
+            Some(norm) => norm.into(),
             None if scale == MelScale::Slaney => MelNorm::Slaney,
             None => MelNorm::None,
         };
@@ -667,7 +658,7 @@ impl TryFrom<&AnalyzeArgs> for AnalyzeConfig {
 
     fn try_from(args: &AnalyzeArgs) -> Result<Self> {
         let params = stft_params(&args.analysis)?;
-        let scale: ValueScale = args.scale.parse().map_err(|m| invalid("--scale", m))?;
+        let scale = args.scale.into();
         let ext_ok = args
             .output
             .extension()
@@ -691,7 +682,7 @@ impl TryFrom<&AnalyzeArgs> for AnalyzeConfig {
             channel: channel_select(args.channel),
             mel,
             export: args.export.clone(),
-            nan: args.nan,
+            nan: args.nan.into(),
         })
     }
 }
@@ -733,10 +724,7 @@ impl TryFrom<&SuggestArgs> for SuggestConfig {
         let windows = if args.windows {
             ALL_WINDOWS.to_vec()
         } else {
-            vec![args
-                .window
-                .parse::<WindowKind>()
-                .map_err(|m| invalid("--window", m))?]
+            vec![args.window]
         };
         check_pow2("--min-n-fft", args.min_n_fft)?;
         check_pow2("--max-n-fft", args.max_n_fft)?;
@@ -790,7 +778,7 @@ impl TryFrom<&SuggestArgs> for SuggestConfig {
             channel: args
                 .channel
                 .map_or(ChannelSelect::Mix, ChannelSelect::Index),
-            nan: args.nan,
+            nan: args.nan.into(),
         })
     }
 }

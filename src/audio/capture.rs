@@ -117,6 +117,11 @@ pub fn host_name(id: cpal::HostId) -> String {
     id.name().to_lowercase()
 }
 
+/// Every audio host compiled in, as `--host` names them (lowercase), in cpal's order.
+pub fn host_names() -> Vec<String> {
+    cpal::ALL_HOSTS.iter().map(|&id| host_name(id)).collect()
+}
+
 /// The host to use: the one named (any case), or cpal's default, the first that
 /// answers of PipeWire > PulseAudio > ALSA.
 ///

@@ -16,7 +16,6 @@
 //! convention of librosa, torch and TensorFlow (`np.abs(librosa.stft(...))`).
 
 use std::fmt;
-use std::str::FromStr;
 
 /// Lowest level any row reports, in dBFS (the calibrated power floor `1e-20`).
 pub const FLOOR_DB: f32 = -200.0;
@@ -43,20 +42,6 @@ impl fmt::Display for ValueScale {
             ValueScale::Magnitude => "magnitude",
             ValueScale::Power => "power",
         })
-    }
-}
-
-impl FromStr for ValueScale {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "db" | "dbfs" => Ok(ValueScale::Db),
-            "magnitude" | "mag" => Ok(ValueScale::Magnitude),
-            "power" => Ok(ValueScale::Power),
-            _ => Err(format!(
-                "unknown scale '{s}': expected db, magnitude or power"
-            )),
-        }
     }
 }
 

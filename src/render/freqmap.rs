@@ -71,7 +71,8 @@ impl FromStr for FreqScale {
             "mel" | "mel-htk" | "htk" => Ok(FreqScale::MelHtk),
             "mel-slaney" | "slaney" => Ok(FreqScale::MelSlaney),
             _ => Err(format!(
-                "unknown frequency scale '{s}': expected linear, log, mel (HTK) or mel-slaney"
+                "unknown frequency scale '{s}': expected one of {}",
+                ALL_SCALES.map(|s| s.name()).join(", ")
             )),
         }
     }
