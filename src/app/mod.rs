@@ -517,7 +517,7 @@ fn shutdown(
         )
     });
     eprintln!(
-        "hopscope: stopped after {:.1} s: {} samples captured, {} dropped; {} rows, {} dropped; {} stream errors ({} xruns){input}",
+        "hopscope: stopped after {:.1} s: {} frames captured, {} dropped; {} rows, {} dropped; {} stream errors ({} xruns){input}",
         t0.elapsed().as_secs_f64(),
         cap.frames_captured,
         cap.frames_dropped,
