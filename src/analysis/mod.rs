@@ -639,7 +639,7 @@ fn frames_duration(frames: u64, sample_rate_hz: u32) -> Duration {
 ///
 /// # Errors
 /// If the OS cannot spawn a thread.
-pub fn spawn(setup: AnalysisSetup) -> std::io::Result<(JoinHandle<()>, AnalysisLink)> {
+pub fn spawn(setup: AnalysisSetup) -> crate::error::Result<(JoinHandle<()>, AnalysisLink)> {
     let (mut analysis, link) = Analysis::new(setup);
     let handle = std::thread::Builder::new()
         .name("stft".into())
@@ -653,6 +653,10 @@ pub fn spawn(setup: AnalysisSetup) -> std::io::Result<(JoinHandle<()>, AnalysisL
                 let quarter_hop_us = hop * 250_000 / analysis.sample_rate_hz.max(1) as u64;
                 std::thread::sleep(Duration::from_micros(quarter_hop_us.clamp(200, 20_000)));
             }
+        })
+        .map_err(|source| crate::error::Error::SpawnThread {
+            thread: "stft",
+            source,
         })?;
     Ok((handle, link))
 }

@@ -420,8 +420,8 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
             sample_rate_hz: started.sample_rate_hz,
         };
         let result = crate::ui::window::run(window, &link, &info, state);
-        shutdown(running, link, handle, &stats, health.as_deref(), t0);
-        return result;
+        let stopped = shutdown(running, link, handle, &stats, health.as_deref(), t0);
+        return first_error(result, stopped);
     }
     let mut status = StatusLine::new(started.label.clone(), started.sample_rate_hz, cfg.params);
     status.panes = panes.len();
@@ -463,8 +463,19 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
     if t0.elapsed() >= status.prev_t + Duration::from_millis(250) {
         status.print(t0.elapsed(), &stats, &link, health.as_deref());
     }
-    shutdown(running, link, handle, &stats, health.as_deref(), t0);
-    Ok(())
+    shutdown(running, link, handle, &stats, health.as_deref(), t0)
+}
+
+/// `first`'s error, else `second`'s; when both failed, `second`'s is printed here (one
+/// line) so that neither is lost.
+fn first_error(first: Result<()>, second: Result<()>) -> Result<()> {
+    match (first, second) {
+        (Err(first), Err(second)) => {
+            eprintln!("hopscope: error: {second}");
+            Err(first)
+        }
+        (first, second) => first.and(second),
+    }
 }
 
 /// How long quitting waits for the input thread before leaving a hung backend behind.
@@ -472,6 +483,9 @@ pub const INPUT_STOP_WAIT: Duration = Duration::from_millis(1000);
 
 /// Ordered shutdown: stop the source, then analysis, then report drops (and the
 /// input's losses) on stderr. Bounded: a hung audio backend is reported and left.
+///
+/// # Errors
+/// A thread that panicked (input, source or analysis), after the summary.
 fn shutdown(
     running: Running,
     link: AnalysisLink,
@@ -479,22 +493,24 @@ fn shutdown(
     stats: &CaptureStats,
     health: Option<&InputHealth>,
     t0: Instant,
-) {
-    match running {
-        Running::Mic(supervisor) => {
-            if !supervisor.stop(INPUT_STOP_WAIT.max(CLOSE_WAIT)) {
+) -> Result<()> {
+    let input_stopped = match running {
+        Running::Mic(supervisor) => match supervisor.stop(INPUT_STOP_WAIT.max(CLOSE_WAIT)) {
+            Ok(true) => Ok(()),
+            Ok(false) => {
                 eprintln!(
                     "hopscope: the audio input did not stop within {} ms (a hung backend); exiting without it",
                     INPUT_STOP_WAIT.as_millis()
                 );
+                Ok(())
             }
-        }
+            Err(e) => Err(e),
+        },
         Running::Paced(mut paced) => paced.stop(),
-    }
+    };
+    // A dead analysis thread has dropped its receiver: the send fails, the join reports.
     let _ = link.control.send(Control::Shutdown);
-    if handle.join().is_err() {
-        eprintln!("hopscope: the analysis thread panicked");
-    }
+    let analysis = crate::error::join(handle, "analysis");
     let cap = stats.snapshot();
     let ana = link.stats.snapshot();
     let input = health.map_or_else(String::new, |h| {
@@ -526,6 +542,7 @@ fn shutdown(
         cap.stream_errors,
         cap.xruns
     );
+    first_error(analysis, input_stopped)
 }
 
 /// The once-per-second headless status line (`key=value` for scripts).
