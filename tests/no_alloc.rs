@@ -261,10 +261,10 @@ fn analysis_pass_steady_state_every_window_and_size() {
                 hop_size,
                 window,
             };
-            rig.link
-                .control
-                .send(Control::SetParams(0, params))
-                .expect("analysis holds the receiver");
+            assert!(
+                rig.link.control.send(Control::SetParams(0, params)),
+                "analysis holds the receiver"
+            );
             // Warm-up: the reconfiguration allocates, and every recycled row buffer grows once.
             let warm = run(&mut rig, hop_size * 300, false, &mut t);
             assert!(warm >= 290, "warm-up produced {warm} rows");
@@ -294,14 +294,14 @@ fn analysis_pass_steady_state_with_four_compare_panes() {
         WindowKind::Kaiser { beta: 8.6 },
     ];
     let params = windows.map(|window| StftParams { window, ..base });
-    rig.link
-        .control
-        .send(Control::SetPanes {
+    assert!(
+        rig.link.control.send(Control::SetPanes {
             layout: 1,
             count: 4,
             params,
-        })
-        .expect("analysis holds the receiver");
+        }),
+        "analysis holds the receiver"
+    );
     let mut t = 0usize;
     // Warm-up: new panes allocate their engines; row buffers grow once.
     let warm = run(&mut rig, 256 * 300, false, &mut t);

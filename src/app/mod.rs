@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::analysis::history::MonoHistory;
-use crate::analysis::message::{Control, SpectrumRow};
+use crate::analysis::message::SpectrumRow;
 use crate::analysis::{self, AnalysisLink, AnalysisSetup};
 use crate::audio::capture::{self, DeviceRequest, InputRequest};
 use crate::audio::health::InputHealth;
@@ -508,8 +508,8 @@ fn shutdown(
         },
         Running::Paced(mut paced) => paced.stop(),
     };
-    // A dead analysis thread has dropped its receiver: the send fails, the join reports.
-    let _ = link.control.send(Control::Shutdown);
+    // A dead analysis thread has dropped its receiver: this fails, the join reports.
+    link.control.shutdown();
     let analysis = crate::error::join(handle, "analysis");
     let cap = stats.snapshot();
     let ana = link.stats.snapshot();
@@ -533,12 +533,13 @@ fn shutdown(
         )
     });
     eprintln!(
-        "hopscope: stopped after {:.1} s: {} frames captured, {} dropped; {} rows, {} dropped; {} stream errors ({} xruns){input}",
+        "hopscope: stopped after {:.1} s: {} frames captured, {} dropped; {} rows, {} dropped; {} control messages dropped; {} stream errors ({} xruns){input}",
         t0.elapsed().as_secs_f64(),
         cap.frames_captured,
         cap.frames_dropped,
         ana.rows_produced,
         ana.rows_dropped,
+        ana.controls_dropped,
         cap.stream_errors,
         cap.xruns
     );
@@ -646,7 +647,7 @@ impl StatusLine {
         let _ = writeln!(
             out,
             "status t={:.1}s src=\"{}\" sr={} n_fft={} win_length={} hop={} window={} rows={} rows_per_s={:.1} \
-             peak_hz={:.1} peak_dbfs={:.2} captured={} dropped_samples={} dropped_rows={} stream_errors={} \
+             peak_hz={:.1} peak_dbfs={:.2} captured={} dropped_samples={} dropped_rows={} dropped_controls={} stream_errors={} \
              row_us_mean={:.1} row_us_max={:.1} capture_to_row_ms_p50={:.2} panes={} {}",
             t.as_secs_f64(),
             self.label,
@@ -662,6 +663,7 @@ impl StatusLine {
             cap.frames_captured,
             cap.frames_dropped,
             ana.rows_dropped,
+            ana.controls_dropped,
             cap.stream_errors,
             row_us_mean,
             row_max_ns as f64 / 1e3,

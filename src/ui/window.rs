@@ -766,7 +766,7 @@ pub fn run(
                     continue;
                 }
                 Effect::Params(p) => {
-                    let _ = link.control.try_send(Control::SetParams(focus, p));
+                    link.control.send(Control::SetParams(focus, p));
                 }
                 Effect::Panes => {
                     layout_epoch += 1;
@@ -774,7 +774,7 @@ pub fn run(
                     for (i, p) in params.iter_mut().enumerate().take(state.pane_count()) {
                         *p = state.pane(i).params;
                     }
-                    let _ = link.control.try_send(Control::SetPanes {
+                    link.control.send(Control::SetPanes {
                         layout: layout_epoch,
                         count: state.pane_count(),
                         params,
