@@ -68,6 +68,10 @@ pub struct DisplayArgs {
         default_value_t = FreqScaleArg::Linear
     )]
     pub freq_scale: FreqScaleArg,
+    /// Hidden: live mode has no --scale; any use is an error naming --freq-scale (as for
+    /// `render`, whose axis it was).
+    #[arg(long = "scale", hide = true, value_name = "SCALE", value_parser = scale_is_now_freq_scale)]
+    pub scale_renamed: Option<Infallible>,
     /// Frequency range, colours, dB range.
     #[command(flatten)]
     pub look: LookArgs,
@@ -182,9 +186,9 @@ pub struct SuggestArgs {
 /// A mel spectrogram instead of linear bins (../shared/DSP.md §7).
 #[derive(Clone, Debug, Args)]
 pub struct MelArgs {
-    /// Write N mel bands per row: the mel-weighted sum of |X|² (power; librosa
-    /// `melspectrogram`), of |X| with `--scale magnitude`, or of calibrated bin powers in
-    /// dB with `--scale db`.
+    /// N mel bands. Live, the window starts on the mel view (M toggles). `analyze` writes
+    /// per row the mel-weighted sum of |X|² (`--scale power`; librosa `melspectrogram`),
+    /// of |X| (`--scale magnitude`), or of the calibrated bin powers in dB (`--scale db`).
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub mel: Option<usize>,
     /// Mel formula and filterbank [default: slaney].
@@ -401,10 +405,10 @@ pub struct AnalyzeArgs {
     pub nan: NanPolicyArg,
 }
 
-/// The value parser of the hidden `render --scale`: always an error that names the flag
-/// to use instead.
+/// The value parser of the hidden `--scale` of `render` and live mode: always an error
+/// that names the flag to use instead.
 fn scale_is_now_freq_scale(value: &str) -> Result<Infallible, String> {
     Err(format!(
-        "render's frequency axis is now --freq-scale (--scale is the value scale of `analyze`): use --freq-scale {value}"
+        "the frequency axis is --freq-scale (it was render's --scale; --scale is the value scale of `analyze`): use --freq-scale {value}"
     ))
 }

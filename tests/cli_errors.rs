@@ -275,7 +275,7 @@ fn live_mode_rejects_bad_flags_fast() {
 
 /// A bad value of an enumerated flag is clap's one line listing the values (aliases of
 /// old stay accepted: `cli::values` tests them); render's old `--scale`, its frequency
-/// axis, is an error naming `--freq-scale`.
+/// axis, is an error naming `--freq-scale`, and so is `--scale` in live mode.
 #[test]
 fn enum_flags_list_their_values() {
     let dir = bad_inputs();
@@ -325,6 +325,7 @@ fn enum_flags_list_their_values() {
             &["--freq-scale", "bark"],
             &["--freq-scale", "mel-slaney"],
         ),
+        (&["--demo"], &["--scale", "log"], &["use --freq-scale log"]),
         (&[], &["--host", "nosuch"], &["--host", "alsa"]),
     ];
     for (base, extra, mentions) in cases {
