@@ -3,8 +3,8 @@
 //! Each `…Arg` enum mirrors one domain enum (`FreqScale`, `ValueScale`, `ColormapKind`,
 //! `MelScale`, `MelNorm`, `NanPolicy`) and derives [`clap::ValueEnum`], so a bad value is
 //! clap's one-line error listing the possible values, and `--help` lists them with what
-//! each means. The mirrors keep `dsp`, `render` and `io` free of clap: this module and
-//! `cli.rs` are the only ones that name it. `From` runs both ways with exhaustive matches,
+//! each means. The mirrors keep `dsp`, `render` and `io` free of clap: only `cli` and
+//! `main.rs` name it. `From` runs both ways with exhaustive matches,
 //! so a variant added to a domain enum does not compile until its flag value exists.
 //!
 //! `--window` takes a parameter (`kaiser=BETA`), which a `ValueEnum` cannot: it has its
