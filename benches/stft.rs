@@ -15,7 +15,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use realfft::RealFftPlanner;
 
-use hopscope::dsp::scale::Scale;
+use hopscope::dsp::scale::ValueScale;
 use hopscope::dsp::stft::{FrameTransform, Stft, StftParams};
 use hopscope::dsp::window::{WindowKind, ALL_WINDOWS};
 use hopscope::offline;
@@ -70,7 +70,7 @@ fn row(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("row/{}", window.base_name()));
         for n in SIZES {
             let p = params(n, window);
-            let mut t = FrameTransform::new(p, Scale::Db);
+            let mut t = FrameTransform::new(p, ValueScale::Db);
             let frame = noise(n);
             let mut out = vec![0.0; p.num_bins()];
             g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
@@ -86,7 +86,7 @@ fn row(c: &mut Criterion) {
 
 fn row_scale(c: &mut Criterion) {
     let mut g = c.benchmark_group("row_scale");
-    for scale in [Scale::Magnitude, Scale::Power, Scale::Db] {
+    for scale in [ValueScale::Magnitude, ValueScale::Power, ValueScale::Db] {
         let p = params(2048, WindowKind::Hann);
         let mut t = FrameTransform::new(p, scale);
         let frame = noise(2048);
@@ -105,7 +105,7 @@ fn stream_push(c: &mut Criterion) {
     let mut g = c.benchmark_group("stream_push");
     for n in SIZES {
         let p = params(n, WindowKind::Hann);
-        let mut stft = Stft::new(p, Scale::Db);
+        let mut stft = Stft::new(p, ValueScale::Db);
         let signal = noise(p.hop_size * 64);
         g.throughput(Throughput::Elements(64));
         g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
@@ -143,7 +143,7 @@ fn four_panes(c: &mut Criterion) {
                     hop_size: 256,
                     window: w,
                 },
-                Scale::Db,
+                ValueScale::Db,
             )
         })
         .collect();
@@ -181,7 +181,7 @@ fn analyze_600s(c: &mut Criterion) {
     let bins = p.num_bins();
     let mut block = vec![0.0f32; offline::BLOCK_ROWS * bins];
     for threads in [1, offline::worker_threads().max(2)] {
-        let mut workers = offline::transforms(p, Scale::Magnitude, threads);
+        let mut workers = offline::transforms(p, ValueScale::Magnitude, threads);
         g.bench_with_input(BenchmarkId::from_parameter(threads), &threads, |b, _| {
             b.iter(|| {
                 let mut first = 0;

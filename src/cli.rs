@@ -1,11 +1,18 @@
 //! Raw command-line flags (clap derive). Doc comments are the `--help` text;
-//! `config.rs` validates them.
+//! `config.rs` validates them. The values of the enumerated flags are in [`values`].
 
+pub mod values;
+
+use std::convert::Infallible;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::io::wav::NanPolicy;
+use crate::dsp::window::WindowKind;
+use values::{
+    host_parser, ColormapArg, FreqScaleArg, MelNormArg, MelScaleArg, NanPolicyArg, ValueScaleArg,
+    WindowParser,
+};
 
 /// Real-time microphone spectrogram monitor with calibrated dBFS rows and
 /// ML-ready STFT parameters.
@@ -52,9 +59,19 @@ pub struct DisplayArgs {
         allow_negative_numbers = true
     )]
     pub height: usize,
-    /// Frequency axis: linear, log, mel (HTK) or mel-slaney.
-    #[arg(long = "freq-scale", value_name = "SCALE", default_value = "linear")]
-    pub freq_scale: String,
+    /// Frequency axis.
+    #[arg(
+        long = "freq-scale",
+        value_enum,
+        value_name = "SCALE",
+        ignore_case = true,
+        default_value_t = FreqScaleArg::Linear
+    )]
+    pub freq_scale: FreqScaleArg,
+    /// Hidden: live mode has no --scale; any use is an error naming --freq-scale (as for
+    /// `render`, whose axis it was).
+    #[arg(long = "scale", hide = true, value_name = "SCALE", value_parser = scale_is_now_freq_scale)]
+    pub scale_renamed: Option<Infallible>,
     /// Frequency range, colours, dB range.
     #[command(flatten)]
     pub look: LookArgs,
@@ -74,9 +91,15 @@ pub struct LookArgs {
     /// Highest frequency shown, Hz [default: sample_rate/2].
     #[arg(long, value_name = "HZ", allow_negative_numbers = true)]
     pub fmax: Option<f64>,
-    /// Colormap: magma, viridis, inferno, grayscale, turbo, cividis.
-    #[arg(long, value_name = "NAME", default_value = "magma")]
-    pub colormap: String,
+    /// Colormap.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "NAME",
+        ignore_case = true,
+        default_value_t = ColormapArg::Magma
+    )]
+    pub colormap: ColormapArg,
     /// dB floor: levels at or below it get the first colour.
     #[arg(long, value_name = "DBFS", default_value_t = -120.0, allow_negative_numbers = true)]
     pub floor: f32,
@@ -111,10 +134,10 @@ pub struct SuggestArgs {
     /// Input WAV (8/16/24/32-bit integer or 32-bit float PCM).
     #[arg(value_name = "IN.wav")]
     pub input: PathBuf,
-    /// Window: rect, hann, hamming, blackman, blackmanharris, flattop,
-    /// kaiser[=BETA] (default 8.6), gaussian[=SIGMA as a fraction of the window] (default 0.2).
-    #[arg(long, value_name = "NAME", default_value = "hann")]
-    pub window: String,
+    /// Window (periodic); kaiser and gaussian take a parameter: kaiser=BETA,
+    /// gaussian=SIGMA (a fraction of the window).
+    #[arg(long, value_name = "NAME", value_parser = WindowParser, default_value = "hann")]
+    pub window: WindowKind,
     /// Rank every (window, n_fft) pair, with each window at its default parameter.
     #[arg(long, conflicts_with = "window")]
     pub windows: bool,
@@ -155,28 +178,38 @@ pub struct SuggestArgs {
     /// Analyse one channel (0 = first) instead of the mix of all channels.
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub channel: Option<usize>,
-    /// NaN and ±Inf samples: `error` refuses the file, naming how many and the first
-    /// one's time; `zero` analyses it with them set to 0 and says how many.
-    #[arg(long, value_enum, value_name = "POLICY", default_value_t = NanPolicy::Error)]
-    pub nan: NanPolicy,
+    /// What to do with NaN and ±Inf samples.
+    #[arg(long, value_enum, value_name = "POLICY", default_value_t = NanPolicyArg::Error)]
+    pub nan: NanPolicyArg,
 }
 
 /// A mel spectrogram instead of linear bins (../shared/DSP.md §7).
 #[derive(Clone, Debug, Args)]
 pub struct MelArgs {
-    /// Write N mel bands per row: the mel-weighted sum of |X|² (power; librosa
-    /// `melspectrogram`), of |X| with `--scale magnitude`, or of calibrated bin powers in
-    /// dB with `--scale db`.
+    /// N mel bands. Live, the window starts on the mel view (M toggles). `analyze` writes
+    /// per row the mel-weighted sum of |X|² (`--scale power`; librosa `melspectrogram`),
+    /// of |X| (`--scale magnitude`), or of the calibrated bin powers in dB (`--scale db`).
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub mel: Option<usize>,
-    /// Mel formula and filterbank: slaney (librosa default), htk (torchaudio,
-    /// librosa htk=True) or tf (tf.signal.linear_to_mel_weight_matrix).
-    #[arg(long = "mel-scale", value_name = "SCALE", requires = "mel")]
-    pub mel_scale: Option<String>,
-    /// Band normalisation: slaney (area 1 in Hz) or none [default: slaney for the slaney
-    /// scale, none for htk and tf, as each library does].
-    #[arg(long = "mel-norm", value_name = "NORM", requires = "mel")]
-    pub mel_norm: Option<String>,
+    /// Mel formula and filterbank [default: slaney].
+    #[arg(
+        long = "mel-scale",
+        value_enum,
+        value_name = "SCALE",
+        ignore_case = true,
+        requires = "mel"
+    )]
+    pub mel_scale: Option<MelScaleArg>,
+    /// Band normalisation [default: slaney for the slaney scale, none for htk and tf, as
+    /// each library does].
+    #[arg(
+        long = "mel-norm",
+        value_enum,
+        value_name = "NORM",
+        ignore_case = true,
+        requires = "mel"
+    )]
+    pub mel_norm: Option<MelNormArg>,
     /// Lower edge of the first mel band in Hz [default: 0].
     #[arg(
         long = "mel-fmin",
@@ -207,9 +240,20 @@ pub struct RenderArgs {
     /// STFT options.
     #[command(flatten)]
     pub analysis: AnalysisArgs,
-    /// Frequency axis: linear, log, mel (HTK) or mel-slaney.
-    #[arg(long, value_name = "SCALE", default_value = "linear")]
-    pub scale: String,
+    /// Frequency axis.
+    #[arg(
+        long = "freq-scale",
+        value_enum,
+        value_name = "SCALE",
+        ignore_case = true,
+        default_value_t = FreqScaleArg::Linear
+    )]
+    pub freq_scale: FreqScaleArg,
+    /// Hidden: `render --scale` was the frequency axis until it became --freq-scale (as
+    /// live), and `--scale` is the value scale of `analyze`; any use is an error naming
+    /// --freq-scale, never a silent reinterpretation.
+    #[arg(long = "scale", hide = true, value_name = "SCALE", value_parser = scale_is_now_freq_scale)]
+    pub scale_renamed: Option<Infallible>,
     /// Plot height in pixels [default: one pixel per bin, n_fft/2 + 1].
     #[arg(long, value_name = "PX", allow_negative_numbers = true)]
     pub height: Option<usize>,
@@ -223,19 +267,17 @@ pub struct RenderArgs {
     /// PATH.librosa.py, PATH.torch.py and PATH.tf.py beside it.
     #[arg(long, value_name = "PATH.json")]
     pub export: Option<PathBuf>,
-    /// NaN and ±Inf samples: `error` refuses the file, naming how many and the first
-    /// one's time; `zero` analyses it with them set to 0 and says how many.
-    #[arg(long, value_enum, value_name = "POLICY", default_value_t = NanPolicy::Error)]
-    pub nan: NanPolicy,
+    /// What to do with NaN and ±Inf samples.
+    #[arg(long, value_enum, value_name = "POLICY", default_value_t = NanPolicyArg::Error)]
+    pub nan: NanPolicyArg,
 }
 
 /// Where live audio comes from and how it is captured.
 #[derive(Debug, Args)]
 #[group(id = "live")]
 pub struct LiveArgs {
-    /// Audio host: alsa, pulseaudio, pipewire or jack [default: the first that answers
-    /// of pipewire, pulseaudio, alsa].
-    #[arg(long, value_name = "NAME")]
+    /// Audio host [default: the first that answers of pipewire, pulseaudio, alsa].
+    #[arg(long, value_name = "NAME", ignore_case = true, value_parser = host_parser())]
     pub host: Option<String>,
     /// Input device: case-insensitive substring of its name (see `hopscope devices`).
     #[arg(long, value_name = "SUBSTR", group = "source")]
@@ -293,7 +335,7 @@ pub struct LiveArgs {
     )]
     pub suggest_seconds: f64,
     /// Start with 2-4 stacked compare panes on the same input, each a SPEC of
-    /// key=value pairs (window, n_fft, win_length, hop, scale, mel) over the other flags,
+    /// key=value pairs (window, n_fft, win_length, hop, freq_scale, mel) over the other flags,
     /// e.g. "window=hann;window=blackman,n_fft=4096". Tab toggles them.
     #[arg(long, value_name = "SPEC;SPEC[;…]")]
     pub compare: Option<String>,
@@ -317,10 +359,10 @@ pub struct AnalysisArgs {
     /// Hop in samples, 1..=win_length [default: 512, or win_length/4 when that is smaller].
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub hop: Option<usize>,
-    /// Window: rect, hann, hamming, blackman, blackmanharris, flattop,
-    /// kaiser[=BETA] (default 8.6), gaussian[=SIGMA as a fraction of the window] (default 0.2).
-    #[arg(long, value_name = "NAME", default_value = "hann")]
-    pub window: String,
+    /// Window (periodic); kaiser and gaussian take a parameter: kaiser=BETA,
+    /// gaussian=SIGMA (a fraction of the window).
+    #[arg(long, value_name = "NAME", value_parser = WindowParser, default_value = "hann")]
+    pub window: WindowKind,
 }
 
 /// `hopscope analyze IN.wav -o OUT.npy`.
@@ -335,10 +377,16 @@ pub struct AnalyzeArgs {
     /// STFT options.
     #[command(flatten)]
     pub analysis: AnalysisArgs,
-    /// Values: db (calibrated dBFS: a full-scale sine reads 0), magnitude (|X|, as
-    /// np.abs(librosa.stft)), power (|X|²).
-    #[arg(long, value_name = "SCALE", default_value = "db")]
-    pub scale: String,
+    /// What the values are (the value scale; the frequency axis of `render` and the
+    /// window is --freq-scale).
+    #[arg(
+        long = "scale",
+        value_enum,
+        value_name = "SCALE",
+        ignore_case = true,
+        default_value_t = ValueScaleArg::Db
+    )]
+    pub scale: ValueScaleArg,
     /// Pad n_fft/2 zeros at both ends (librosa center=True, pad_mode="constant").
     #[arg(long)]
     pub center: bool,
@@ -352,8 +400,15 @@ pub struct AnalyzeArgs {
     /// PATH.librosa.py, PATH.torch.py and PATH.tf.py that reproduce these rows.
     #[arg(long, value_name = "PATH.json")]
     pub export: Option<PathBuf>,
-    /// NaN and ±Inf samples: `error` refuses the file, naming how many and the first
-    /// one's time; `zero` analyses it with them set to 0 and says how many.
-    #[arg(long, value_enum, value_name = "POLICY", default_value_t = NanPolicy::Error)]
-    pub nan: NanPolicy,
+    /// What to do with NaN and ±Inf samples.
+    #[arg(long, value_enum, value_name = "POLICY", default_value_t = NanPolicyArg::Error)]
+    pub nan: NanPolicyArg,
+}
+
+/// The value parser of the hidden `--scale` of `render` and live mode: always an error
+/// that names the flag to use instead.
+fn scale_is_now_freq_scale(value: &str) -> Result<Infallible, String> {
+    Err(format!(
+        "the frequency axis is --freq-scale (it was render's --scale; --scale is the value scale of `analyze`): use --freq-scale {value}"
+    ))
 }

@@ -11,7 +11,7 @@ use crate::cli::{
 };
 use crate::dsp::entropy::Grid;
 use crate::dsp::mel::{MelNorm, MelScale, MelSpec};
-use crate::dsp::scale::Scale;
+use crate::dsp::scale::ValueScale;
 use crate::dsp::stft::{StftParams, MAX_FFT_SIZE, MIN_FFT_SIZE};
 use crate::dsp::window::{WindowKind, ALL_WINDOWS};
 use crate::error::{Error, Result};
@@ -41,7 +41,7 @@ fn invalid(flag: &'static str, message: impl Into<String>) -> Error {
 /// # Errors
 /// Any value out of range, naming the flag and the allowed range.
 pub fn stft_params(args: &AnalysisArgs) -> Result<StftParams> {
-    let window: WindowKind = args.window.parse().map_err(|m| invalid("--window", m))?;
+    let window = args.window;
     let fft_size = args.n_fft;
     let win_length = args.win_length.unwrap_or(fft_size);
     let hop_size = args
@@ -204,10 +204,7 @@ impl Look {
     /// # Errors
     /// Unknown colormap, negative or inverted frequencies, floor ≥ ceiling.
     pub fn new(args: &LookArgs) -> Result<Self> {
-        let colormap = args
-            .colormap
-            .parse()
-            .map_err(|m| invalid("--colormap", m))?;
+        let colormap = args.colormap.into();
         if !(args.fmin.is_finite() && args.fmin >= 0.0) {
             return Err(invalid(
                 "--fmin",
@@ -319,10 +316,7 @@ impl DisplayConfig {
         Ok(DisplayConfig {
             width: args.width,
             height: args.height,
-            freq_scale: args
-                .freq_scale
-                .parse()
-                .map_err(|m| invalid("--freq-scale", m))?,
+            freq_scale: args.freq_scale.into(),
             look: Look::new(&args.look)?,
         })
     }
@@ -375,12 +369,12 @@ impl TryFrom<&RenderArgs> for RenderConfig {
             input: args.input.clone(),
             output: args.output.clone(),
             params,
-            freq_scale: args.scale.parse().map_err(|m| invalid("--scale", m))?,
+            freq_scale: args.freq_scale.into(),
             height: args.height,
             look: Look::new(&args.look)?,
             channel: channel_select(args.channel),
             export: args.export.clone(),
-            nan: args.nan,
+            nan: args.nan.into(),
         })
     }
 }
@@ -400,126 +394,16 @@ impl LiveConfig {
         let mut display = DisplayConfig::new(display)?;
         let mel = MelOptions::new(mel)?;
         if let Some(m) = &mel {
-            if !(1..=MAX_LIVE_MELS).contains(&m.n_mels) {
-                return Err(invalid(
-                    "--mel",
-                    format!("the window shows 1..={MAX_LIVE_MELS} mel bands"),
-                ));
-            }
-            // Live, the bands span the window's frequency range: these set it.
-            display.look.fmin_hz = m.fmin_hz.max(display.look.fmin_hz);
-            if m.fmax_hz.is_some() {
-                display.look.fmax_hz = m.fmax_hz;
-            }
+            live_mel_range(m, &mut display)?;
         }
         let compare = match &live.compare {
             None => Vec::new(),
-            Some(text) => {
-                let specs = PaneSpec::parse_list(text).map_err(|m| invalid("--compare", m))?;
-                let base = PaneSettings {
-                    params,
-                    win_follows: analysis.win_length.is_none(),
-                    // Checked against the sample rate once it is known.
-                    axis: FreqAxis {
-                        scale: display.freq_scale,
-                        fmin_hz: 0.0,
-                        fmax_hz: f64::MAX,
-                    },
-                    mel: None,
-                };
-                for (i, spec) in specs.iter().enumerate() {
-                    spec.resolve(&base, MelView::DEFAULT)
-                        .map_err(|m| invalid("--compare", format!("pane {}: {m}", i + 1)))?;
-                    if spec.mel.is_some_and(|n| n > MAX_LIVE_MELS) {
-                        return Err(invalid(
-                            "--compare",
-                            format!(
-                                "pane {}: mel is out of range: expected 0..={MAX_LIVE_MELS}",
-                                i + 1
-                            ),
-                        ));
-                    }
-                }
-                specs
-            }
+            Some(text) => compare_specs(text, params, analysis, &display)?,
         };
-        let source = if live.demo {
-            SourceChoice::Demo
-        } else if let Some(path) = &live.file {
-            SourceChoice::File {
-                path: path.clone(),
-                looping: live.looping,
-            }
-        } else if let Some(d) = &live.device {
-            SourceChoice::Device(d.clone())
-        } else {
-            SourceChoice::DefaultDevice
-        };
-        if let Some(rate) = live.sample_rate {
-            if !(1000..=MAX_LIVE_RATE_HZ).contains(&rate) {
-                return Err(invalid(
-                    "--sample-rate",
-                    format!("{rate} Hz is out of range: expected 1000..={MAX_LIVE_RATE_HZ}"),
-                ));
-            }
-            if matches!(source, SourceChoice::File { .. }) {
-                return Err(invalid(
-                    "--sample-rate",
-                    "a --file plays at its own sample rate; resampling is not supported",
-                ));
-            }
-        }
-        if let Some(b) = live.buffer {
-            if !(1..=MAX_BUFFER_FRAMES).contains(&b) {
-                return Err(invalid(
-                    "--buffer",
-                    format!("{b} frames is out of range: expected 1..={MAX_BUFFER_FRAMES}"),
-                ));
-            }
-        }
-        let duration = match live.duration {
-            None => None,
-            Some(s) if s.is_finite() && s > 0.0 && s <= 1e9 => Some(Duration::from_secs_f64(s)),
-            Some(s) => {
-                return Err(invalid(
-                    "--duration",
-                    format!("{s} s is out of range: expected a number of seconds in (0, 1e9]"),
-                ))
-            }
-        };
-        if !(live.history.is_finite() && (0.0..=3600.0).contains(&live.history)) {
-            return Err(invalid(
-                "--history",
-                format!(
-                    "{} is out of range: expected 0..=3600 seconds",
-                    live.history
-                ),
-            ));
-        }
-        positive_seconds("--suggest-seconds", live.suggest_seconds)?;
-        positive_seconds("--snapshot-seconds", live.snapshot_seconds)?;
-        let known_rate_hz = match &source {
-            SourceChoice::File { path, .. } => Some(check_live_file(path)?),
-            SourceChoice::Demo => Some(live.sample_rate.unwrap_or(DEFAULT_DEMO_RATE_HZ)),
-            _ => live.sample_rate,
-        };
-        if let Some(rate) = known_rate_hz.filter(|_| !live.headless) {
-            check_history(live.history, rate)?;
-        }
-        if let Some(dir) = &live.snapshot_dir {
-            if !dir.is_dir() {
-                return Err(invalid(
-                    "--snapshot-dir",
-                    format!("'{}' is not a directory", dir.display()),
-                ));
-            }
-        }
-        if live.host.is_some() && (live.file.is_some() || live.demo) {
-            return Err(invalid(
-                "--host",
-                "chooses the audio host of a device; --file and --demo use none".to_string(),
-            ));
-        }
+        let source = SourceChoice::new(live);
+        check_stream_flags(live, &source)?;
+        let duration = duration(live.duration)?;
+        check_history_flags(live, &source)?;
         Ok(LiveConfig {
             host: live.host.clone(),
             compare,
@@ -541,6 +425,154 @@ impl LiveConfig {
     }
 }
 
+impl SourceChoice {
+    /// The source the flags name (clap lets at most one of them through).
+    fn new(live: &LiveArgs) -> SourceChoice {
+        if live.demo {
+            SourceChoice::Demo
+        } else if let Some(path) = &live.file {
+            SourceChoice::File {
+                path: path.clone(),
+                looping: live.looping,
+            }
+        } else if let Some(d) = &live.device {
+            SourceChoice::Device(d.clone())
+        } else {
+            SourceChoice::DefaultDevice
+        }
+    }
+}
+
+/// Checks the live band count; live, the bands span the window's frequency range, so
+/// `--mel-fmin`/`--mel-fmax` set it.
+fn live_mel_range(m: &MelOptions, display: &mut DisplayConfig) -> Result<()> {
+    if !(1..=MAX_LIVE_MELS).contains(&m.n_mels) {
+        return Err(invalid(
+            "--mel",
+            format!("the window shows 1..={MAX_LIVE_MELS} mel bands"),
+        ));
+    }
+    display.look.fmin_hz = m.fmin_hz.max(display.look.fmin_hz);
+    if m.fmax_hz.is_some() {
+        display.look.fmax_hz = m.fmax_hz;
+    }
+    Ok(())
+}
+
+/// Parses `--compare` and resolves each pane over the other flags (the frequency range
+/// is checked against the sample rate once it is known).
+fn compare_specs(
+    text: &str,
+    params: StftParams,
+    analysis: &AnalysisArgs,
+    display: &DisplayConfig,
+) -> Result<Vec<PaneSpec>> {
+    let specs = PaneSpec::parse_list(text).map_err(|m| invalid("--compare", m))?;
+    let base = PaneSettings {
+        params,
+        win_follows: analysis.win_length.is_none(),
+        axis: FreqAxis {
+            scale: display.freq_scale,
+            fmin_hz: 0.0,
+            fmax_hz: f64::MAX,
+        },
+        mel: None,
+    };
+    for (i, spec) in specs.iter().enumerate() {
+        spec.resolve(&base, MelView::DEFAULT)
+            .map_err(|m| invalid("--compare", format!("pane {}: {m}", i + 1)))?;
+        if spec.mel.is_some_and(|n| n > MAX_LIVE_MELS) {
+            return Err(invalid(
+                "--compare",
+                format!(
+                    "pane {}: mel is out of range: expected 0..={MAX_LIVE_MELS}",
+                    i + 1
+                ),
+            ));
+        }
+    }
+    Ok(specs)
+}
+
+/// `--sample-rate` (not for a `--file`) and `--buffer` in range.
+fn check_stream_flags(live: &LiveArgs, source: &SourceChoice) -> Result<()> {
+    if let Some(rate) = live.sample_rate {
+        if !(1000..=MAX_LIVE_RATE_HZ).contains(&rate) {
+            return Err(invalid(
+                "--sample-rate",
+                format!("{rate} Hz is out of range: expected 1000..={MAX_LIVE_RATE_HZ}"),
+            ));
+        }
+        if matches!(source, SourceChoice::File { .. }) {
+            return Err(invalid(
+                "--sample-rate",
+                "a --file plays at its own sample rate; resampling is not supported",
+            ));
+        }
+    }
+    if let Some(b) = live.buffer {
+        if !(1..=MAX_BUFFER_FRAMES).contains(&b) {
+            return Err(invalid(
+                "--buffer",
+                format!("{b} frames is out of range: expected 1..={MAX_BUFFER_FRAMES}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `--duration` in (0, 1e9] seconds.
+fn duration(seconds: Option<f64>) -> Result<Option<Duration>> {
+    match seconds {
+        None => Ok(None),
+        Some(s) if s.is_finite() && s > 0.0 && s <= 1e9 => Ok(Some(Duration::from_secs_f64(s))),
+        Some(s) => Err(invalid(
+            "--duration",
+            format!("{s} s is out of range: expected a number of seconds in (0, 1e9]"),
+        )),
+    }
+}
+
+/// `--history` and what depends on it (the history's size when the rate is already
+/// known), `--suggest-seconds`, `--snapshot-seconds`, `--snapshot-dir`, and `--host`
+/// only for a device.
+fn check_history_flags(live: &LiveArgs, source: &SourceChoice) -> Result<()> {
+    if !(live.history.is_finite() && (0.0..=3600.0).contains(&live.history)) {
+        return Err(invalid(
+            "--history",
+            format!(
+                "{} is out of range: expected 0..=3600 seconds",
+                live.history
+            ),
+        ));
+    }
+    positive_seconds("--suggest-seconds", live.suggest_seconds)?;
+    positive_seconds("--snapshot-seconds", live.snapshot_seconds)?;
+    let known_rate_hz = match source {
+        SourceChoice::File { path, .. } => Some(check_live_file(path)?),
+        SourceChoice::Demo => Some(live.sample_rate.unwrap_or(DEFAULT_DEMO_RATE_HZ)),
+        _ => live.sample_rate,
+    };
+    if let Some(rate) = known_rate_hz.filter(|_| !live.headless) {
+        check_history(live.history, rate)?;
+    }
+    if let Some(dir) = &live.snapshot_dir {
+        if !dir.is_dir() {
+            return Err(invalid(
+                "--snapshot-dir",
+                format!("'{}' is not a directory", dir.display()),
+            ));
+        }
+    }
+    if live.host.is_some() && (live.file.is_some() || live.demo) {
+        return Err(invalid(
+            "--host",
+            "chooses the audio host of a device; --file and --demo use none".to_string(),
+        ));
+    }
+    Ok(())
+}
+
 /// Validated `analyze` configuration.
 #[derive(Clone, Debug)]
 pub struct AnalyzeConfig {
@@ -551,7 +583,7 @@ pub struct AnalyzeConfig {
     /// STFT parameters.
     pub params: StftParams,
     /// Output scale.
-    pub scale: Scale,
+    pub scale: ValueScale,
     /// librosa `center=True` framing.
     pub center: bool,
     /// Channel to analyse.
@@ -590,12 +622,9 @@ impl MelOptions {
         let Some(n_mels) = args.mel else {
             return Ok(None);
         };
-        let scale: MelScale = match &args.mel_scale {
-            Some(s) => s.parse().map_err(|m| invalid("--mel-scale", m))?,
-            None => MelScale::Slaney,
-        };
-        let norm: MelNorm = match &args.mel_norm {
-            Some(s) => s.parse().map_err(|m| invalid("--mel-norm", m))?,
+        let scale = args.mel_scale.map_or(MelScale::Slaney, MelScale::from);
+        let norm = match args.mel_norm {
+            Some(norm) => norm.into(),
             None if scale == MelScale::Slaney => MelNorm::Slaney,
             None => MelNorm::None,
         };
@@ -669,7 +698,7 @@ impl TryFrom<&AnalyzeArgs> for AnalyzeConfig {
 
     fn try_from(args: &AnalyzeArgs) -> Result<Self> {
         let params = stft_params(&args.analysis)?;
-        let scale: Scale = args.scale.parse().map_err(|m| invalid("--scale", m))?;
+        let scale = args.scale.into();
         let ext_ok = args
             .output
             .extension()
@@ -693,7 +722,7 @@ impl TryFrom<&AnalyzeArgs> for AnalyzeConfig {
             channel: channel_select(args.channel),
             mel,
             export: args.export.clone(),
-            nan: args.nan,
+            nan: args.nan.into(),
         })
     }
 }
@@ -735,10 +764,7 @@ impl TryFrom<&SuggestArgs> for SuggestConfig {
         let windows = if args.windows {
             ALL_WINDOWS.to_vec()
         } else {
-            vec![args
-                .window
-                .parse::<WindowKind>()
-                .map_err(|m| invalid("--window", m))?]
+            vec![args.window]
         };
         check_pow2("--min-n-fft", args.min_n_fft)?;
         check_pow2("--max-n-fft", args.max_n_fft)?;
@@ -792,7 +818,7 @@ impl TryFrom<&SuggestArgs> for SuggestConfig {
             channel: args
                 .channel
                 .map_or(ChannelSelect::Mix, ChannelSelect::Index),
-            nan: args.nan,
+            nan: args.nan.into(),
         })
     }
 }

@@ -15,7 +15,7 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             eprintln!(
-                "hopscope: {} (see --help)",
+                "hopscope: error: {} (see --help)",
                 one_line(&e.render().to_string())
             );
             return ExitCode::from(2);
@@ -49,10 +49,21 @@ fn one_line(rendered: &str) -> String {
     match parts.split_first() {
         None => "invalid arguments".into(),
         Some((first, [])) => first.trim_start_matches("error: ").into(),
-        Some((first, rest)) => {
-            let first = first.trim_start_matches("error: ");
-            let sep = if first.ends_with(':') { " " } else { "; " };
-            format!("{first}{sep}{}", rest.join(", "))
+        // A list after "…:" (missing arguments), joined with commas.
+        Some((first, rest)) if first.ends_with(':') => {
+            format!(
+                "{} {}",
+                first.trim_start_matches("error: "),
+                rest.join(", ")
+            )
         }
+        // "[possible values: …]" follows its value; tips follow after "; ".
+        Some((first, rest)) => rest.iter().fold(
+            first.trim_start_matches("error: ").to_string(),
+            |line, detail| {
+                let sep = if detail.starts_with('[') { " " } else { "; " };
+                format!("{line}{sep}{detail}")
+            },
+        ),
     }
 }

@@ -273,6 +273,69 @@ fn live_mode_rejects_bad_flags_fast() {
     }
 }
 
+/// A bad value of an enumerated flag is clap's one line listing the values (aliases of
+/// old stay accepted: `cli::values` tests them); render's old `--scale`, its frequency
+/// axis, is an error naming `--freq-scale`, and so is `--scale` in live mode.
+#[test]
+fn enum_flags_list_their_values() {
+    let dir = bad_inputs();
+    let render = ["render", "good.wav", "-o", "x.png"];
+    let analyze = ["analyze", "good.wav", "-o", "x.npy"];
+    let cases: &[(&[&str], &[&str], &[&str])] = &[
+        (&render, &["--scale", "log"], &["use --freq-scale log"]),
+        (
+            &render,
+            &["--freq-scale", "bark"],
+            &["linear, log, mel, mel-slaney"],
+        ),
+        (
+            &render,
+            &["--colormap", "jet"],
+            &["magma, viridis", "cividis"],
+        ),
+        (
+            &analyze,
+            &["--scale", "log"],
+            &["--scale", "db, magnitude, power"],
+        ),
+        (
+            &analyze,
+            &["--window", "nosuch"],
+            &["--window", "rect, hann"],
+        ),
+        (
+            &analyze,
+            &["--window", "kaiser=abc"],
+            &["--window", "0..=100"],
+        ),
+        (&analyze, &["--window", "hann=2"], &["takes no parameter"]),
+        (
+            &analyze,
+            &["--mel", "10", "--mel-scale", "x"],
+            &["slaney, htk, tf"],
+        ),
+        (
+            &analyze,
+            &["--mel", "10", "--mel-norm", "x"],
+            &["slaney, none"],
+        ),
+        (&analyze, &["--nan", "x"], &["--nan", "error, zero"]),
+        (
+            &["--demo"],
+            &["--freq-scale", "bark"],
+            &["--freq-scale", "mel-slaney"],
+        ),
+        (&["--demo"], &["--scale", "log"], &["use --freq-scale log"]),
+        (&[], &["--host", "nosuch"], &["--host", "alsa"]),
+    ];
+    for (base, extra, mentions) in cases {
+        let args: Vec<&str> = base.iter().chain(extra.iter()).copied().collect();
+        for mention in *mentions {
+            expect_error(&dir, &args, mention);
+        }
+    }
+}
+
 /// A data chunk claiming ~4 GiB must fail as "truncated", not abort on a huge
 /// allocation: run under a 1 GiB address-space limit to prove it.
 #[cfg(unix)]

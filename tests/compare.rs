@@ -16,7 +16,7 @@ use hopscope::analysis::{Analysis, AnalysisLink, AnalysisSetup};
 use hopscope::audio::callback::CaptureCallback;
 use hopscope::audio::ring;
 use hopscope::audio::stats::CaptureStats;
-use hopscope::dsp::scale::Scale;
+use hopscope::dsp::scale::ValueScale;
 use hopscope::dsp::stft::StftParams;
 use hopscope::dsp::window::WindowKind;
 use hopscope::stream::{ChannelSelect, Timebase};
@@ -73,7 +73,7 @@ fn rig(first: StftParams, compare: Vec<StftParams>) -> Rig {
         },
         params: first,
         compare,
-        scale: Scale::Db,
+        scale: ValueScale::Db,
     });
     Rig {
         analysis,
@@ -201,14 +201,14 @@ fn set_panes_keeps_staying_panes_and_starts_new_ones_from_the_stream() {
     ];
     let mut params = [first; MAX_PANES];
     params[..3].copy_from_slice(&new);
-    r.link
-        .control
-        .send(Control::SetPanes {
+    assert!(
+        r.link.control.send(Control::SetPanes {
             layout: 3,
             count: 3,
             params,
-        })
-        .expect("analysis holds the receiver");
+        }),
+        "analysis holds the receiver"
+    );
     feed(&mut r, &x, x.len(), &mut rows);
     let after = &rows[before..];
     assert!(
@@ -240,14 +240,14 @@ fn set_panes_keeps_staying_panes_and_starts_new_ones_from_the_stream() {
     // Back to one pane with new parameters: only pane 0 rows, on layout 4.
     let mut one = [first; MAX_PANES];
     one[0] = p(8192, 8192, 2048, WindowKind::Hann);
-    r.link
-        .control
-        .send(Control::SetPanes {
+    assert!(
+        r.link.control.send(Control::SetPanes {
             layout: 4,
             count: 1,
             params: one,
-        })
-        .expect("analysis holds the receiver");
+        }),
+        "analysis holds the receiver"
+    );
     let more = signal(3 * SR as usize);
     let mut tail = Vec::new();
     feed(&mut r, &more, more.len(), &mut tail);
@@ -263,20 +263,22 @@ fn a_pane_index_past_the_set_and_invalid_sets_are_ignored() {
     let mut r = rig(first, Vec::new());
     let bad = p(1024, 2048, 256, WindowKind::Hann);
     assert!(bad.validate().is_err());
-    r.link
-        .control
-        .send(Control::SetParams(2, p(512, 512, 128, WindowKind::Hann)))
-        .expect("receiver");
+    assert!(
+        r.link
+            .control
+            .send(Control::SetParams(2, p(512, 512, 128, WindowKind::Hann))),
+        "receiver"
+    );
     let mut params = [first; MAX_PANES];
     params[1] = bad;
-    r.link
-        .control
-        .send(Control::SetPanes {
+    assert!(
+        r.link.control.send(Control::SetPanes {
             layout: 1,
             count: 2,
             params,
-        })
-        .expect("receiver");
+        }),
+        "receiver"
+    );
     let x = signal(SR as usize / 2);
     let mut rows = Vec::new();
     feed(&mut r, &x, x.len(), &mut rows);

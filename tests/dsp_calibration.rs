@@ -10,12 +10,12 @@ mod dsp_common;
 use std::f64::consts::PI;
 
 use dsp_common::{ref_window_vec, windows_under_test, Rng};
-use hopscope::dsp::scale::Scale;
+use hopscope::dsp::scale::ValueScale;
 use hopscope::dsp::stft::{FrameTransform, StftParams};
 use hopscope::dsp::window::WindowKind;
 
 /// One row of `frame` (length `win_length`) with a fresh transform.
-fn row(params: StftParams, scale: Scale, frame: &[f32]) -> Vec<f32> {
+fn row(params: StftParams, scale: ValueScale, frame: &[f32]) -> Vec<f32> {
     let mut t = FrameTransform::new(params, scale);
     let mut out = vec![f32::NAN; params.num_bins()];
     t.process(frame, &mut out);
@@ -61,7 +61,7 @@ fn full_scale_bin_centred_tone_reads_0_dbfs() {
         for n_fft in [256usize, 512, 1024, 2048, 4096, 8192, 1000, 1536] {
             let k0 = n_fft / 8;
             let p = params(n_fft, n_fft, kind);
-            let mut t = FrameTransform::new(p, Scale::Db);
+            let mut t = FrameTransform::new(p, ValueScale::Db);
             let mut out = vec![f32::NAN; p.num_bins()];
             for phase in PHASES {
                 let x = tone(n_fft, 1.0, k0 as f64, n_fft as f64, phase);
@@ -117,7 +117,7 @@ fn zero_padded_window_reads_0_dbfs() {
             let p = params(n_fft, win, kind);
             for phase in PHASES {
                 let x = tone(win, 1.0, k0 as f64, n_fft as f64, phase);
-                let out = row(p, Scale::Db, &x);
+                let out = row(p, ValueScale::Db, &x);
                 let level = out[k0] as f64;
                 if is_cosine_sum(kind) {
                     worst = worst.max(level.abs());
@@ -152,7 +152,7 @@ fn dc_and_nyquist_read_0_dbfs() {
             (17, 16),
         ] {
             let p = params(n_fft, win, kind);
-            let dc = row(p, Scale::Db, &vec![1.0; win]);
+            let dc = row(p, ValueScale::Db, &vec![1.0; win]);
             worst = worst.max((dc[0] as f64).abs());
             assert!(
                 (dc[0] as f64).abs() <= 1e-3,
@@ -163,7 +163,7 @@ fn dc_and_nyquist_read_0_dbfs() {
                 let alt: Vec<f32> = (0..win)
                     .map(|n| if n % 2 == 0 { 1.0 } else { -1.0 })
                     .collect();
-                let ny = row(p, Scale::Db, &alt);
+                let ny = row(p, ValueScale::Db, &alt);
                 let last = *ny.last().expect("non-empty") as f64;
                 worst = worst.max(last.abs());
                 assert!(
@@ -176,7 +176,7 @@ fn dc_and_nyquist_read_0_dbfs() {
     // Odd n_fft: bin 127 of 255 is an ordinary bin. With the rectangular window the
     // image (2·127 ≡ −1 mod 255, a whole bin away) is a zero of W, so this is exact.
     let x = tone(255, 1.0, 127.0, 255.0, 0.3);
-    let out = row(params(255, 255, WindowKind::Rect), Scale::Db, &x);
+    let out = row(params(255, 255, WindowKind::Rect), ValueScale::Db, &x);
     assert_eq!(out.len(), 128);
     let last = out[127] as f64;
     worst = worst.max(last.abs());
@@ -193,8 +193,8 @@ fn dc_and_nyquist_read_0_dbfs() {
 fn one_khz_at_48k_hann_2048() {
     let p = params(2048, 2048, WindowKind::Hann);
     let x = tone(2048, 1.0, 1000.0, 48_000.0, -PI / 2.0); // sin(2π·1000·n/48000)
-    let db = row(p, Scale::Db, &x);
-    let mag = row(p, Scale::Magnitude, &x);
+    let db = row(p, ValueScale::Db, &x);
+    let mag = row(p, ValueScale::Magnitude, &x);
     let peak = (0..db.len())
         .max_by(|&a, &b| db[a].total_cmp(&db[b]))
         .expect("non-empty");
@@ -247,19 +247,19 @@ fn scalloping_table_n1024() {
         );
 
         let centred = tone(N, A, K0 as f64, N as f64, -PI / 2.0);
-        let mag = row(p, Scale::Magnitude, &centred)[K0] as f64;
+        let mag = row(p, ValueScale::Magnitude, &centred)[K0] as f64;
         assert!(
             (mag - peak_table).abs() <= 1e-3 + 2e-5 * peak_table,
             "{kind}: |X[k0]| {mag} vs DSP.md {peak_table}"
         );
-        let db = row(p, Scale::Db, &centred)[K0] as f64;
+        let db = row(p, ValueScale::Db, &centred)[K0] as f64;
         assert!(
             (db - 20.0 * A.log10()).abs() <= 0.002,
             "{kind}: A=0.5 bin-centred reads {db} dBFS, expected −6.021"
         );
 
         let off = tone(N, A, K0 as f64 + 0.5, N as f64, -PI / 2.0);
-        let level = row(p, Scale::Db, &off)[K0] as f64 - 20.0 * A.log10();
+        let level = row(p, ValueScale::Db, &off)[K0] as f64 - 20.0 * A.log10();
         eprintln!("{kind:>14}: S1 {s1:.3} |X[k0]| {mag:.4} level at k0+½ {level:.4} dB (DSP.md {half_bin_db})");
         assert!(
             (level - half_bin_db).abs() <= 0.01,
@@ -279,7 +279,7 @@ fn half_variance_noise(len: usize) -> Vec<f32> {
 /// non-overlapping frame.
 fn noise_rows(noise: &[f32], n: usize, kind: WindowKind) -> (f64, f64, usize) {
     let p = params(n, n, kind);
-    let mut t = FrameTransform::new(p, Scale::Db);
+    let mut t = FrameTransform::new(p, ValueScale::Db);
     let mut out = vec![f32::NAN; p.num_bins()];
     let (mut sum_pow, mut sum_db, mut count) = (0.0f64, 0.0f64, 0usize);
     for frame in noise.chunks_exact(n) {

@@ -7,7 +7,7 @@
 mod dsp_common;
 
 use dsp_common::{naive_dft, ref_window_vec, windows_under_test, Rng};
-use hopscope::dsp::scale::{num_bins, Scale};
+use hopscope::dsp::scale::{num_bins, ValueScale};
 use hopscope::dsp::stft::{FrameTransform, RowInfo, Stft, StftParams, HISTORY_LEN, MAX_FFT_SIZE};
 use hopscope::dsp::window::WindowKind;
 use hopscope::offline::{frame_signal, stft_rows};
@@ -74,7 +74,7 @@ fn frame_transform_matches_naive_dft() {
             let bins = num_bins(n_fft);
             assert_eq!(ref_mag.len(), bins);
 
-            for (si, scale) in [Scale::Power, Scale::Magnitude, Scale::Db]
+            for (si, scale) in [ValueScale::Power, ValueScale::Magnitude, ValueScale::Db]
                 .into_iter()
                 .enumerate()
             {
@@ -82,8 +82,10 @@ fn frame_transform_matches_naive_dft() {
                 let mut out = vec![f32::NAN; bins];
                 t.process(&frame, &mut out);
                 let got: Vec<f64> = match scale {
-                    Scale::Power | Scale::Magnitude => out.iter().map(|&v| v as f64).collect(),
-                    Scale::Db => out
+                    ValueScale::Power | ValueScale::Magnitude => {
+                        out.iter().map(|&v| v as f64).collect()
+                    }
+                    ValueScale::Db => out
                         .iter()
                         .enumerate()
                         .map(|(k, &l)| {
@@ -93,7 +95,7 @@ fn frame_transform_matches_naive_dft() {
                         })
                         .collect(),
                 };
-                let want = if scale == Scale::Power {
+                let want = if scale == ValueScale::Power {
                     &ref_pow
                 } else {
                     &ref_mag
@@ -123,10 +125,10 @@ fn offline_rows_equal_frame_transform() {
     let signal = Rng::new(2).signal(5000);
     let framed = frame_signal(&signal, &p, false);
     assert_eq!(framed.rows, (5000 - 300) / 75 + 1);
-    let mut t = FrameTransform::new(p, Scale::Db);
+    let mut t = FrameTransform::new(p, ValueScale::Db);
     let mut row = vec![0.0f32; p.num_bins()];
     for threads in [1, 3] {
-        let all = stft_rows(&framed.samples, framed.rows, p, Scale::Db, threads);
+        let all = stft_rows(&framed.samples, framed.rows, p, ValueScale::Db, threads);
         assert_eq!(all.len(), framed.rows * p.num_bins());
         for (m, got) in all.chunks_exact(p.num_bins()).enumerate() {
             t.process(&signal[m * 75..m * 75 + 300], &mut row);
@@ -160,7 +162,7 @@ fn callback_size(rng: &mut Rng, n_fft: usize) -> usize {
 }
 
 /// `FrameTransform` applied to `signal[first..first + win]`.
-fn expected_row(p: StftParams, scale: Scale, signal: &[f32], first: usize) -> Vec<f32> {
+fn expected_row(p: StftParams, scale: ValueScale, signal: &[f32], first: usize) -> Vec<f32> {
     let mut t = FrameTransform::new(p, scale);
     let mut out = vec![f32::NAN; p.num_bins()];
     t.process(&signal[first..first + p.win_length], &mut out);
@@ -169,7 +171,7 @@ fn expected_row(p: StftParams, scale: Scale, signal: &[f32], first: usize) -> Ve
 
 /// Pushes `signal` in `chunks`, checking after every push that exactly
 /// `floor((pushed − win)/hop) + 1` rows exist, then checks every row.
-fn check_framing(p: StftParams, scale: Scale, signal: &[f32], chunks: &[usize]) -> usize {
+fn check_framing(p: StftParams, scale: ValueScale, signal: &[f32], chunks: &[usize]) -> usize {
     let mut stft = Stft::new(p, scale);
     let mut got = Collected::default();
     let mut pushed = 0usize;
@@ -208,18 +210,18 @@ fn check_framing(p: StftParams, scale: Scale, signal: &[f32], chunks: &[usize]) 
 #[test]
 fn push_framing_random_callbacks() {
     let configs = [
-        (params(64, 64, 16, WindowKind::Hann), Scale::Db),
-        (params(100, 60, 1, WindowKind::Hamming), Scale::Power), // hop = 1, win < n_fft
+        (params(64, 64, 16, WindowKind::Hann), ValueScale::Db),
+        (params(100, 60, 1, WindowKind::Hamming), ValueScale::Power), // hop = 1, win < n_fft
         (
             params(128, 96, 96, WindowKind::BlackmanHarris),
-            Scale::Magnitude,
+            ValueScale::Magnitude,
         ), // hop = win
-        (params(17, 17, 5, WindowKind::Rect), Scale::Db),
+        (params(17, 17, 5, WindowKind::Rect), ValueScale::Db),
         (
             params(256, 201, 37, WindowKind::Kaiser { beta: 8.6 }),
-            Scale::Db,
+            ValueScale::Db,
         ),
-        (params(16, 16, 16, WindowKind::Flattop), Scale::Power),
+        (params(16, 16, 16, WindowKind::Flattop), ValueScale::Power),
     ];
     let mut rng = Rng::new(3);
     let mut total_rows = 0;
@@ -263,7 +265,7 @@ fn push_framing_across_history_wrap() {
         chunks.push(c);
         left -= c;
     }
-    let rows = check_framing(p, Scale::Db, &signal, &chunks);
+    let rows = check_framing(p, ValueScale::Db, &signal, &chunks);
     assert_eq!(rows, (len - 4000) / 3001 + 1);
     eprintln!("history wrap: {rows} rows over {len} samples");
 }
@@ -272,7 +274,7 @@ fn push_framing_across_history_wrap() {
 #[derive(Clone, Copy, Debug)]
 enum Step {
     Push(usize),
-    Reconfigure(StftParams, Scale),
+    Reconfigure(StftParams, ValueScale),
 }
 
 /// Runs `steps` on an engine and on the documented rule, comparing every row.
@@ -282,7 +284,7 @@ enum Step {
 /// never before `win_length` (a frame cannot start before sample 0); later rows follow
 /// every new hop. A row ending at `e` is emitted once `e` samples have been pushed, and
 /// covers `[e − win_length, e)`.
-fn check_reconfigure(start: (StftParams, Scale), steps: &[Step], signal: &[f32]) -> usize {
+fn check_reconfigure(start: (StftParams, ValueScale), steps: &[Step], signal: &[f32]) -> usize {
     let mut stft = Stft::new(start.0, start.1);
     let mut got = Collected::default();
     let (mut p, mut scale) = start;
@@ -343,12 +345,12 @@ fn reconfigure_mid_stream() {
     use Step::{Push, Reconfigure as Re};
 
     // Hand-written schedule, with the very next row's position spelled out.
-    let mut stft = Stft::new(hann(1024, 256), Scale::Db);
+    let mut stft = Stft::new(hann(1024, 256), ValueScale::Db);
     let mut got = Collected::default();
     got.push(&mut stft, &signal[..5000]); // rows end at 1024, 1280, …, 4864
     let last = got.rows.last().expect("rows").0;
     assert_eq!(last.first_sample + 1024, 4864);
-    stft.reconfigure(hann(4096, 512), Scale::Db);
+    stft.reconfigure(hann(4096, 512), ValueScale::Db);
     got.rows.clear();
     got.push(&mut stft, &signal[5000..5376]); // 4864 + 512 = 5376: exactly one row
     assert_eq!(got.rows.len(), 1);
@@ -359,9 +361,9 @@ fn reconfigure_mid_stream() {
         5376 - 4096,
         "ends one new hop after the last row"
     );
-    let want = expected_row(hann(4096, 512), Scale::Db, &signal, 1280);
+    let want = expected_row(hann(4096, 512), ValueScale::Db, &signal, 1280);
     assert_eq!(row, &want, "the 4096 window fills from history");
-    stft.reconfigure(params(256, 256, 64, WindowKind::Rect), Scale::Power);
+    stft.reconfigure(params(256, 256, 64, WindowKind::Rect), ValueScale::Power);
     got.rows.clear();
     got.push(&mut stft, &[]); // 5376 + 64 > 5376: nothing yet
     assert!(got.rows.is_empty());
@@ -377,14 +379,17 @@ fn reconfigure_mid_stream() {
             hann(1024, 256),
             vec![
                 Push(3000),
-                Re(hann(4096, 512), Scale::Db),
+                Re(hann(4096, 512), ValueScale::Db),
                 Push(7000),
-                Re(params(256, 256, 64, WindowKind::Blackman), Scale::Magnitude),
+                Re(
+                    params(256, 256, 64, WindowKind::Blackman),
+                    ValueScale::Magnitude,
+                ),
                 Push(1000),
                 Push(0),
                 Re(
                     params(1000, 700, 350, WindowKind::Kaiser { beta: 6.0 }),
-                    Scale::Power,
+                    ValueScale::Power,
                 ),
                 Push(5000),
             ],
@@ -394,9 +399,12 @@ fn reconfigure_mid_stream() {
             hann(1024, 256),
             vec![
                 Push(2000),
-                Re(hann(4096, 512), Scale::Db),
-                Re(hann(256, 64), Scale::Db),
-                Re(params(2048, 1500, 1500, WindowKind::Flattop), Scale::Db),
+                Re(hann(4096, 512), ValueScale::Db),
+                Re(hann(256, 64), ValueScale::Db),
+                Re(
+                    params(2048, 1500, 1500, WindowKind::Flattop),
+                    ValueScale::Db,
+                ),
                 Push(6000),
             ],
         ),
@@ -405,7 +413,7 @@ fn reconfigure_mid_stream() {
             hann(1024, 1024),
             vec![
                 Push(2048 + 1000),
-                Re(params(128, 100, 1, WindowKind::Hamming), Scale::Db),
+                Re(params(128, 100, 1, WindowKind::Hamming), ValueScale::Db),
                 Push(0),
                 Push(10),
             ],
@@ -414,9 +422,9 @@ fn reconfigure_mid_stream() {
         (
             hann(1024, 256),
             vec![
-                Re(hann(4096, 1024), Scale::Db),
+                Re(hann(4096, 1024), ValueScale::Db),
                 Push(5000),
-                Re(hann(256, 128), Scale::Db),
+                Re(hann(256, 128), ValueScale::Db),
                 Push(1000),
             ],
         ),
@@ -425,7 +433,7 @@ fn reconfigure_mid_stream() {
             hann(4096, 1024),
             vec![
                 Push(1000),
-                Re(hann(256, 64), Scale::Magnitude),
+                Re(hann(256, 64), ValueScale::Magnitude),
                 Push(0),
                 Push(300),
             ],
@@ -433,18 +441,18 @@ fn reconfigure_mid_stream() {
         // After a partial first window, to a larger one.
         (
             hann(256, 64),
-            vec![Push(100), Re(hann(8192, 2048), Scale::Db), Push(9000)],
+            vec![Push(100), Re(hann(8192, 2048), ValueScale::Db), Push(9000)],
         ),
         // Small → MAX_FFT_SIZE after a long stream (history past its wrap), and back.
         (
             hann(256, 256),
             vec![
                 Push(200_000),
-                Re(hann(MAX_FFT_SIZE, MAX_FFT_SIZE / 2), Scale::Db),
+                Re(hann(MAX_FFT_SIZE, MAX_FFT_SIZE / 2), ValueScale::Db),
                 Push(40_000),
                 Re(
                     params(17, 17, 3, WindowKind::Gaussian { sigma_frac: 0.2 }),
-                    Scale::Db,
+                    ValueScale::Db,
                 ),
                 Push(100),
             ],
@@ -452,7 +460,7 @@ fn reconfigure_mid_stream() {
     ];
     let mut rows = 0;
     for (start, steps) in &schedules {
-        rows += check_reconfigure((*start, Scale::Db), steps, &signal);
+        rows += check_reconfigure((*start, ValueScale::Db), steps, &signal);
     }
 
     // Random schedules with random callback sizes.
@@ -473,7 +481,8 @@ fn reconfigure_mid_stream() {
                     hop.max(win / 8)
                 };
                 let kind = kinds[rng.below(kinds.len())];
-                let scale = [Scale::Db, Scale::Power, Scale::Magnitude][rng.below(3)];
+                let scale =
+                    [ValueScale::Db, ValueScale::Power, ValueScale::Magnitude][rng.below(3)];
                 steps.push(Re(params(n, win, hop, kind), scale));
             } else {
                 let c = callback_size(&mut rng, 2048).min(budget);
@@ -481,7 +490,7 @@ fn reconfigure_mid_stream() {
                 budget -= c;
             }
         }
-        rows += check_reconfigure((hann(1024, 256), Scale::Db), &steps, &signal);
+        rows += check_reconfigure((hann(1024, 256), ValueScale::Db), &steps, &signal);
     }
     eprintln!("reconfigure: {rows} rows checked against the rule and FrameTransform");
 }

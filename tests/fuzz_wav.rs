@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use hopscope::config::AnalyzeConfig;
-use hopscope::dsp::scale::Scale;
+use hopscope::dsp::scale::ValueScale;
 use hopscope::dsp::stft::StftParams;
 use hopscope::dsp::window::WindowKind;
 use hopscope::io::wav::{read_wav, NanPolicy};
@@ -776,7 +776,7 @@ fn analyze_config(rng: &mut Rng, input: &Path, output: &Path, channels: usize) -
         input: input.to_path_buf(),
         output: output.to_path_buf(),
         params,
-        scale: [Scale::Db, Scale::Magnitude, Scale::Power][rng.below(3)],
+        scale: [ValueScale::Db, ValueScale::Magnitude, ValueScale::Power][rng.below(3)],
         center: rng.below(2) == 0,
         channel,
         mel: None,
@@ -1191,7 +1191,7 @@ fn centred_frames_of_an_odd_n_fft_follow_librosa() {
             hop_size: 4,
             window: WindowKind::Hann,
         },
-        scale: Scale::Magnitude,
+        scale: ValueScale::Magnitude,
         center: true,
         channel: ChannelSelect::Mix,
         mel: None,

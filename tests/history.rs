@@ -3,7 +3,7 @@
 //! STFT (`offline::stft_rows`) and mapped with the same `ColumnMap`.
 
 use hopscope::analysis::history::MonoHistory;
-use hopscope::dsp::scale::Scale;
+use hopscope::dsp::scale::ValueScale;
 use hopscope::dsp::stft::StftParams;
 use hopscope::dsp::window::WindowKind;
 use hopscope::render::freqmap::{ColumnMap, FreqAxis, FreqScale};
@@ -102,7 +102,8 @@ fn a_rerender_equals_the_frames_computed_directly() {
         }
         // Frames computed directly from the signal, then mapped.
         let start = (done.ends[0] - win as u64) as usize;
-        let direct = hopscope::offline::stft_rows(&signal[start..], rows, params, Scale::Db, 1);
+        let direct =
+            hopscope::offline::stft_rows(&signal[start..], rows, params, ValueScale::Db, 1);
         let bins = params.num_bins();
         let mut want = vec![0.0f32; 300];
         for r in 0..rows {

@@ -15,7 +15,7 @@ use hopscope::audio::callback::CaptureCallback;
 use hopscope::audio::ring;
 use hopscope::audio::stats::CaptureStats;
 use hopscope::audio::supervisor::InputSwap;
-use hopscope::dsp::scale::Scale;
+use hopscope::dsp::scale::ValueScale;
 use hopscope::dsp::stft::StftParams;
 use hopscope::dsp::window::WindowKind;
 use hopscope::stream::{ChannelSelect, Timebase};
@@ -119,7 +119,7 @@ fn analysis(
         timebase: Timebase { origin },
         params: PARAMS,
         compare: Vec::new(),
-        scale: Scale::Db,
+        scale: ValueScale::Db,
         history,
         swaps,
     })

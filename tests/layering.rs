@@ -7,7 +7,7 @@
 //! render                      error, dsp
 //! audio                       error, stream, dsp, io
 //! analysis                    error, stream, dsp, io, audio
-//! cli                         error, stream, dsp, io, render
+//! cli                         error, stream, dsp, io, render, audio (--host values)
 //! config                      error, stream, dsp, io, render, cli, analysis (MAX_PANES)
 //! offline                     error, stream, dsp, io, render, config
 //! ui                          everything above but cli
@@ -30,7 +30,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("render", &["error", "dsp"]),
     ("audio", &["error", "stream", "dsp", "io"]),
     ("analysis", &["error", "stream", "dsp", "io", "audio"]),
-    ("cli", &["error", "stream", "dsp", "io", "render"]),
+    ("cli", &["error", "stream", "dsp", "io", "render", "audio"]),
     (
         "config",
         &["error", "stream", "dsp", "io", "render", "cli", "analysis"],

@@ -1,7 +1,7 @@
 //! The mel mode of the live column map (`ColumnMap::mel`, `mel_axis`).
 //!
 //! Oracles:
-//! - equality: the offline path, `offline::MelStage` with `Scale::Db` (what
+//! - equality: the offline path, `offline::MelStage` with `ValueScale::Db` (what
 //!   `hopscope analyze --mel N --scale db` writes) fed the *power* row of the same frame,
 //!   against the map fed the crate's *dBFS* row; the band each pixel shows is the rule
 //!   "the band under the pixel's centre", `floor((y + ½)·N/height)`, evaluated here;
@@ -16,7 +16,7 @@ mod render_common;
 use assert_no_alloc::{assert_no_alloc, reset_violation_count, violation_count, AllocDisabler};
 
 use hopscope::dsp::mel::{MelNorm, MelScale, MelSpec};
-use hopscope::dsp::scale::{Scale, FLOOR_DB};
+use hopscope::dsp::scale::{ValueScale, FLOOR_DB};
 use hopscope::dsp::stft::{FrameTransform, StftParams};
 use hopscope::dsp::window::WindowKind;
 use hopscope::offline::MelStage;
@@ -50,7 +50,7 @@ fn hann(n_fft: usize) -> StftParams {
 }
 
 /// One row of `frame` in `scale`, by the crate's own STFT.
-fn row(params: StftParams, scale: Scale, frame: &[f32]) -> Vec<f32> {
+fn row(params: StftParams, scale: ValueScale, frame: &[f32]) -> Vec<f32> {
     let mut tf = FrameTransform::new(params, scale);
     let mut out = vec![0.0; params.num_bins()];
     tf.process(frame, &mut out);
@@ -121,7 +121,7 @@ fn mel_stripes_equal_offline_mel_stage_db_rows() {
     for n_fft in [2048usize, 1024] {
         let params = hann(n_fft);
         let frame = test_frame(n_fft, n_fft as u64);
-        let db = row(params, Scale::Db, &frame);
+        let db = row(params, ValueScale::Db, &frame);
         assert!(
             db.iter().all(|&v| v > FLOOR_DB + 20.0),
             "noise keeps bins off the floor"
@@ -129,7 +129,7 @@ fn mel_stripes_equal_offline_mel_stage_db_rows() {
         for (scale, norm, fmin, fmax) in conventions {
             for n_mels in [40usize, 64, 128] {
                 let s = spec(n_mels, fmin, fmax, scale, norm);
-                let stage = MelStage::new(s, SR, params, Scale::Db);
+                let stage = MelStage::new(s, SR, params, ValueScale::Db);
                 let power = row(params, stage.input_scale(), &frame);
                 let mut want = vec![0.0f32; n_mels];
                 stage.apply(&power, &mut want);
@@ -225,7 +225,7 @@ fn bin_centred_sine_reads_the_closed_form_band_level() {
         for s in [htk_none, htk_slaney, slaney_slaney] {
             let e = edges_hz(&s);
             let k0 = (e[band + 1] / hz_per_bin).round() as usize;
-            let db = row(params, Scale::Db, &bin_centred_sine(n_fft, k0));
+            let db = row(params, ValueScale::Db, &bin_centred_sine(n_fft, k0));
             // The closed-form premise, checked on the crate's STFT: 0 dB at k0, −6.02 at ±1.
             assert!(db[k0].abs() < 1e-4, "bin k0 {} dB", db[k0]);
             for k in [k0 - 1, k0 + 1] {
@@ -275,7 +275,7 @@ fn bin_centred_sine_reads_the_closed_form_band_level() {
         // Same edges, so norm Slaney shifts the HTK band by exactly 10·log10(2/(f_{i+2} − f_i)).
         let e = edges_hz(&htk_none);
         let k0 = (e[band + 1] / hz_per_bin).round() as usize;
-        let db = row(params, Scale::Db, &bin_centred_sine(n_fft, k0));
+        let db = row(params, ValueScale::Db, &bin_centred_sine(n_fft, k0));
         let level = |s: &MelSpec| {
             let mut col = vec![0.0f32; 16];
             ColumnMap::mel(s, 16, n_fft, SR).apply(&db, &mut col);
@@ -366,7 +366,7 @@ fn a_tone_lights_its_own_stripe_and_far_bands_stay_60_db_below() {
                     (0.5 * (std::f64::consts::TAU * f * t as f64 / f64::from(SR)).sin()) as f32
                 })
                 .collect();
-            let db = row(params, Scale::Db, &frame);
+            let db = row(params, ValueScale::Db, &frame);
             let mut col = vec![0.0f32; height];
             map.apply(&db, &mut col);
             let (peak_y, &peak) = col
@@ -434,7 +434,7 @@ fn mel_map_bookkeeping_and_no_allocation() {
     let copy = map.clone();
     assert_eq!(copy, map);
 
-    let db = row(hann(n_fft), Scale::Db, &test_frame(n_fft, 7));
+    let db = row(hann(n_fft), ValueScale::Db, &test_frame(n_fft, 7));
     let mut out = vec![0.0f32; bins];
     let mut again = vec![0.0f32; bins];
     map.apply(&db, &mut out); // warm-up

@@ -16,7 +16,7 @@ use hopscope::analysis::{Analysis, AnalysisLink, AnalysisSetup};
 use hopscope::audio::callback::CaptureCallback;
 use hopscope::audio::ring::{self, MarkProducer, SampleProducer};
 use hopscope::audio::stats::CaptureStats;
-use hopscope::dsp::scale::Scale;
+use hopscope::dsp::scale::ValueScale;
 use hopscope::dsp::stft::{Stft, StftParams};
 use hopscope::dsp::window::{WindowKind, ALL_WINDOWS};
 use hopscope::stream::{ChannelSelect, Timebase};
@@ -139,7 +139,7 @@ fn stft_push_every_size_and_window() {
                 hop_size: (fft_size / 4).max(1),
                 window,
             };
-            let mut stft = Stft::new(params, Scale::Db);
+            let mut stft = Stft::new(params, ValueScale::Db);
             let mut rows = 0usize;
             // Warm-up is not needed for Stft::push: it never allocates, even the first time.
             reset_violation_count();
@@ -189,7 +189,7 @@ fn rig(params: StftParams) -> Rig {
         },
         params,
         compare: Vec::new(),
-        scale: Scale::Db,
+        scale: ValueScale::Db,
     });
     Rig {
         analysis,
@@ -262,10 +262,10 @@ fn analysis_pass_steady_state_every_window_and_size() {
                 hop_size,
                 window,
             };
-            rig.link
-                .control
-                .send(Control::SetParams(0, params))
-                .expect("analysis holds the receiver");
+            assert!(
+                rig.link.control.send(Control::SetParams(0, params)),
+                "analysis holds the receiver"
+            );
             // Warm-up: the reconfiguration allocates, and every recycled row buffer grows once.
             let warm = run(&mut rig, hop_size * 300, false, &mut t);
             assert!(warm >= 290, "warm-up produced {warm} rows");
@@ -295,14 +295,14 @@ fn analysis_pass_steady_state_with_four_compare_panes() {
         WindowKind::Kaiser { beta: 8.6 },
     ];
     let params = windows.map(|window| StftParams { window, ..base });
-    rig.link
-        .control
-        .send(Control::SetPanes {
+    assert!(
+        rig.link.control.send(Control::SetPanes {
             layout: 1,
             count: 4,
             params,
-        })
-        .expect("analysis holds the receiver");
+        }),
+        "analysis holds the receiver"
+    );
     let mut t = 0usize;
     // Warm-up: new panes allocate their engines; row buffers grow once.
     let warm = run(&mut rig, 256 * 300, false, &mut t);
@@ -377,7 +377,7 @@ mod window_frames {
     use hopscope::audio::health::InputHealth;
     use hopscope::audio::stats::CaptureStats;
     use hopscope::config::pane::{MelView, PaneSettings};
-    use hopscope::dsp::scale::Scale;
+    use hopscope::dsp::scale::ValueScale;
     use hopscope::dsp::stft::StftParams;
     use hopscope::dsp::window::WindowKind;
     use hopscope::render::chrome::BACKGROUND;
@@ -461,7 +461,7 @@ mod window_frames {
             layout: 0,
             generation: 0,
             params,
-            scale: Scale::Db,
+            scale: ValueScale::Db,
             sample_rate_hz: SR,
             first_sample,
             gap_before: 0,

@@ -10,7 +10,7 @@ use hopscope::analysis::{Analysis, AnalysisSetup, ROW_BUFFERS, ROW_CHANNEL_CAPAC
 use hopscope::audio::callback::CaptureCallback;
 use hopscope::audio::ring;
 use hopscope::audio::stats::CaptureStats;
-use hopscope::dsp::scale::Scale;
+use hopscope::dsp::scale::ValueScale;
 use hopscope::dsp::stft::StftParams;
 use hopscope::dsp::window::WindowKind;
 use hopscope::stream::{ChannelSelect, Timebase};
@@ -112,7 +112,7 @@ fn stalled_ui_makes_analysis_drop_and_count_rows() {
         },
         params,
         compare: Vec::new(),
-        scale: Scale::Db,
+        scale: ValueScale::Db,
     });
     // 600 rows' worth; the UI never drains.
     let n = 256 + 599 * 64;

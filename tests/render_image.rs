@@ -676,7 +676,7 @@ fn render_draws_the_sine_where_the_axis_says_at_its_level() {
             wav.to_str().unwrap(),
             "-o",
             out.to_str().unwrap(),
-            "--scale",
+            "--freq-scale",
             c.scale,
             "--colormap",
             "grayscale",

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use crate::dsp::scale::Scale;
+use crate::dsp::scale::ValueScale;
 use crate::dsp::stft::StftParams;
 
 /// A change requested of the analysis thread.
@@ -24,7 +24,7 @@ pub enum Control {
         params: [StftParams; MAX_PANES],
     },
     /// New output scale from the next row on.
-    SetScale(Scale),
+    SetScale(ValueScale),
     /// Stop the analysis thread.
     Shutdown,
 }
@@ -51,7 +51,7 @@ pub struct SpectrumRow {
     /// Parameters of this row.
     pub params: StftParams,
     /// What `bins` means.
-    pub scale: Scale,
+    pub scale: ValueScale,
     /// Sample rate of the stream.
     pub sample_rate_hz: u32,
     /// Stream index of the row's first sample (gaps in the input count their samples).

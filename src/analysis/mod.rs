@@ -16,7 +16,7 @@ use crate::analysis::history::SharedHistory;
 use crate::analysis::message::{Control, Generation, SpectrumRow, MAX_PANES};
 use crate::audio::ring::{MarkConsumer, SampleConsumer};
 use crate::audio::supervisor::InputSwap;
-use crate::dsp::scale::Scale;
+use crate::dsp::scale::ValueScale;
 use crate::dsp::stft::{Stft, StftParams};
 use crate::stream::{downmix_into, ChannelSelect, Timebase};
 
@@ -29,11 +29,13 @@ pub const ROW_BUFFERS: usize = ROW_CHANNEL_CAPACITY + 16;
 
 /// Analysis counters.
 ///
-/// Thread: written by analysis, read by UI/status (`Relaxed`).
+/// Thread: written by analysis, read by UI/status (`Relaxed`); `controls_dropped` is
+/// written by the controller's [`ControlSender`].
 #[derive(Debug, Default)]
 pub struct AnalysisStats {
     rows_produced: AtomicU64,
     rows_dropped: AtomicU64,
+    controls_dropped: AtomicU64,
     frames_analysed: AtomicU64,
     row_time_ns_total: AtomicU64,
     row_time_ns_max: AtomicU64,
@@ -50,6 +52,9 @@ pub struct AnalysisSnapshot {
     pub rows_produced: u64,
     /// Rows dropped: the row channel was full or no buffer was free.
     pub rows_dropped: u64,
+    /// [`Control`] messages dropped: the control channel was full (the analysis thread
+    /// was [`CONTROL_CAPACITY`] messages behind) or the thread was gone.
+    pub controls_dropped: u64,
     /// Frames popped from the ring and analysed.
     pub frames_analysed: u64,
     /// Sum of per-row processing times, ns.
@@ -72,6 +77,7 @@ impl AnalysisStats {
         AnalysisSnapshot {
             rows_produced: self.rows_produced.load(Relaxed),
             rows_dropped: self.rows_dropped.load(Relaxed),
+            controls_dropped: self.controls_dropped.load(Relaxed),
             frames_analysed: self.frames_analysed.load(Relaxed),
             row_time_ns_total: self.row_time_ns_total.load(Relaxed),
             row_time_ns_max: self.row_time_ns_max.load(Relaxed),
@@ -108,19 +114,52 @@ pub struct AnalysisSetup {
     /// [`MAX_PANES`]` - 1`).
     pub compare: Vec<StftParams>,
     /// Initial scale.
-    pub scale: Scale,
+    pub scale: ValueScale,
     /// Where the analysed mono signal is also kept (for re-rendering), if anywhere.
     pub history: Option<SharedHistory>,
     /// Rings of reopened streams (a live device's supervisor), if any.
     pub swaps: Option<Receiver<InputSwap>>,
 }
 
+/// Capacity of the control channel.
+pub const CONTROL_CAPACITY: usize = 64;
+
+/// The controller's end of the control channel. It never blocks (but for
+/// [`ControlSender::shutdown`]): a message that does not fit, or finds the analysis
+/// thread gone, is dropped and counted in [`AnalysisSnapshot::controls_dropped`].
+///
+/// Thread: UI/status (main). Allocates: no.
+pub struct ControlSender {
+    tx: Sender<Control>,
+    stats: Arc<AnalysisStats>,
+}
+
+impl ControlSender {
+    /// Queues `msg` for the analysis thread's next pass; `false` when it was dropped
+    /// (and counted).
+    pub fn send(&self, msg: Control) -> bool {
+        match self.tx.try_send(msg) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.stats.controls_dropped.fetch_add(1, Relaxed);
+                false
+            }
+        }
+    }
+
+    /// Sends [`Control::Shutdown`], waiting for room in the channel (the thread drains
+    /// it every pass), so the stop is never dropped; `false` when the thread is gone.
+    pub fn shutdown(&self) -> bool {
+        self.tx.send(Control::Shutdown).is_ok()
+    }
+}
+
 /// The controller's ends of the analysis thread's channels.
 ///
 /// Thread: UI/status (main).
 pub struct AnalysisLink {
-    /// Parameter changes and shutdown.
-    pub control: Sender<Control>,
+    /// Parameter changes and shutdown; drops are counted.
+    pub control: ControlSender,
     /// Finished rows.
     pub rows: Receiver<SpectrumRow>,
     /// Return drained row buffers here.
@@ -208,7 +247,7 @@ impl Analysis {
     pub fn new(setup: AnalysisSetup) -> (Analysis, AnalysisLink) {
         assert!(setup.channels > 0, "at least one channel");
         assert!(setup.compare.len() < MAX_PANES, "at most {MAX_PANES} panes");
-        let (control_tx, control_rx) = crossbeam_channel::bounded(64);
+        let (control_tx, control_rx) = crossbeam_channel::bounded(CONTROL_CAPACITY);
         let (row_tx, row_rx) = crossbeam_channel::bounded(ROW_CHANNEL_CAPACITY);
         let (recycle_tx, recycle_rx) = crossbeam_channel::bounded(ROW_BUFFERS);
         let stats = Arc::new(AnalysisStats::default());
@@ -251,7 +290,10 @@ impl Analysis {
             pending_gap: [0; MAX_PANES],
         };
         let link = AnalysisLink {
-            control: control_tx,
+            control: ControlSender {
+                tx: control_tx,
+                stats: Arc::clone(&stats),
+            },
             rows: row_rx,
             recycle: recycle_tx,
             stats,
@@ -629,7 +671,7 @@ fn frames_duration(frames: u64, sample_rate_hz: u32) -> Duration {
 ///
 /// # Errors
 /// If the OS cannot spawn a thread.
-pub fn spawn(setup: AnalysisSetup) -> std::io::Result<(JoinHandle<()>, AnalysisLink)> {
+pub fn spawn(setup: AnalysisSetup) -> crate::error::Result<(JoinHandle<()>, AnalysisLink)> {
     let (mut analysis, link) = Analysis::new(setup);
     let handle = std::thread::Builder::new()
         .name("stft".into())
@@ -643,6 +685,62 @@ pub fn spawn(setup: AnalysisSetup) -> std::io::Result<(JoinHandle<()>, AnalysisL
                 let quarter_hop_us = hop * 250_000 / analysis.sample_rate_hz.max(1) as u64;
                 std::thread::sleep(Duration::from_micros(quarter_hop_us.clamp(200, 20_000)));
             }
+        })
+        .map_err(|source| crate::error::Error::SpawnThread {
+            thread: "stft",
+            source,
         })?;
     Ok((handle, link))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audio::ring;
+    use crate::dsp::window::WindowKind;
+
+    fn analysis() -> (Analysis, AnalysisLink) {
+        let (_producer, samples) = ring::sample_ring(8000, 1);
+        let (_mark_producer, marks) = ring::mark_ring();
+        Analysis::new(AnalysisSetup {
+            samples,
+            marks,
+            channels: 1,
+            channel_select: ChannelSelect::Mix,
+            sample_rate_hz: 8000,
+            timebase: Timebase {
+                origin: Instant::now(),
+            },
+            params: StftParams {
+                fft_size: 256,
+                win_length: 256,
+                hop_size: 64,
+                window: WindowKind::Hann,
+            },
+            compare: Vec::new(),
+            scale: ValueScale::Db,
+            history: None,
+            swaps: None,
+        })
+    }
+
+    #[test]
+    fn every_control_that_does_not_fit_or_finds_no_thread_is_counted() {
+        let (mut analysis, link) = analysis();
+        let first = analysis.params();
+        let set = |hop_size| Control::SetParams(0, StftParams { hop_size, ..first });
+        let msgs: Vec<Control> = (1..=CONTROL_CAPACITY + 3).map(set).collect();
+        let sent = msgs.into_iter().filter(|&m| link.control.send(m)).count();
+        assert_eq!(sent, CONTROL_CAPACITY);
+        assert_eq!(link.stats.snapshot().controls_dropped, 3);
+        // The thread drains them all; the newest that fitted wins.
+        assert!(!analysis.pass().stop);
+        assert_eq!(analysis.params().hop_size, CONTROL_CAPACITY);
+        assert!(link.control.send(set(32)));
+        assert_eq!(link.stats.snapshot().controls_dropped, 3);
+        drop(analysis);
+        assert!(!link.control.send(set(16)), "no thread: dropped");
+        assert!(!link.control.shutdown());
+        assert_eq!(link.stats.snapshot().controls_dropped, 4);
+    }
 }

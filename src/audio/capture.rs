@@ -117,6 +117,11 @@ pub fn host_name(id: cpal::HostId) -> String {
     id.name().to_lowercase()
 }
 
+/// Every audio host compiled in, as `--host` names them (lowercase), in cpal's order.
+pub fn host_names() -> Vec<String> {
+    cpal::ALL_HOSTS.iter().map(|&id| host_name(id)).collect()
+}
+
 /// The host to use: the one named (any case), or cpal's default, the first that
 /// answers of PipeWire > PulseAudio > ALSA.
 ///
@@ -151,8 +156,11 @@ pub fn resolve_host(name: Option<&str>) -> Result<cpal::HostId> {
 }
 
 fn open_host(id: cpal::HostId) -> Result<cpal::Host> {
-    cpal::host_from_id(id)
-        .map_err(|e| Error::Host(format!("cannot use audio host {}: {e}", host_name(id))))
+    cpal::host_from_id(id).map_err(|source| Error::HostOpen {
+        host: host_name(id),
+        device: None,
+        source,
+    })
 }
 
 /// One host as `hopscope devices` shows it.
@@ -280,7 +288,10 @@ fn find_device(host: &cpal::Host, request: &DeviceRequest) -> Result<Device> {
         DeviceRequest::Named(query) => {
             let devices: Vec<Device> = host
                 .input_devices()
-                .map_err(|e| Error::Audio(format!("cannot list input devices: {e}")))?
+                .map_err(|source| Error::ListDevices {
+                    host: host_name(host.id()),
+                    source,
+                })?
                 .collect();
             let all: Vec<String> = devices.iter().map(device_name).collect();
             let q = query.to_lowercase();
@@ -332,7 +343,8 @@ fn choose_config(
         .default_input_config()
         .map_err(|e| Error::DeviceConfig {
             device: name.into(),
-            message: format!("has no default input configuration ({e})"),
+            message: "has no default input configuration".into(),
+            source: Some(e),
         })?;
     let Some(rate) = sample_rate_hz else {
         return Ok(default);
@@ -344,7 +356,8 @@ fn choose_config(
         .supported_input_configs()
         .map_err(|e| Error::DeviceConfig {
             device: name.into(),
-            message: format!("cannot list supported configurations ({e})"),
+            message: "cannot list supported configurations".into(),
+            source: Some(e),
         })?
         .collect();
     let score = |r: &SupportedStreamConfigRange| {
@@ -366,6 +379,7 @@ fn choose_config(
                     .collect::<Vec<_>>()
                     .join("; ")
             ),
+            source: None,
         })
 }
 
@@ -379,11 +393,13 @@ pub fn open_input(
     stats: Arc<CaptureStats>,
     health: Arc<InputHealth>,
 ) -> Result<OpenedInput> {
-    let host = open_host(request.host).map_err(|e| match &request.device {
-        DeviceRequest::Named(query) => {
-            Error::Host(format!("cannot open input device '{query}': {e}"))
-        }
-        DeviceRequest::Default => e,
+    let host = open_host(request.host).map_err(|e| match (e, &request.device) {
+        (Error::HostOpen { host, source, .. }, DeviceRequest::Named(query)) => Error::HostOpen {
+            host,
+            device: Some(query.clone()),
+            source,
+        },
+        (e, _) => e,
     })?;
     let device = find_device(&host, &request.device)?;
     let name = device_name(&device);
@@ -403,6 +419,7 @@ pub fn open_input(
                     message: format!(
                         "buffer of {frames} frames is not supported: supported {min}..={max} frames"
                     ),
+                    source: None,
                 });
             }
         }
@@ -422,11 +439,15 @@ pub fn open_input(
         SampleFormat::U64 => build::<u64>(&device, &config, stats, health.clone()),
         SampleFormat::F32 => build::<f32>(&device, &config, stats, health.clone()),
         SampleFormat::F64 => build::<f64>(&device, &config, stats, health.clone()),
-        other => Err(format!("unsupported sample format {other:?}")),
+        other => Err(BuildFailure(
+            format!("unsupported sample format {other:?}"),
+            None,
+        )),
     }
-    .map_err(|message| Error::DeviceConfig {
+    .map_err(|BuildFailure(message, source)| Error::DeviceConfig {
         device: named.clone(),
         message,
+        source,
     })?;
     Ok(OpenedInput {
         stream,
@@ -446,19 +467,22 @@ pub fn open_input(
 
 type Built = (cpal::Stream, SampleConsumer, MarkConsumer, Timebase);
 
+/// Why a stream was not built: what failed, and the backend's error when it gave one.
+struct BuildFailure(String, Option<cpal::Error>);
+
 fn build<T>(
     device: &Device,
     config: &StreamConfig,
     stats: Arc<CaptureStats>,
     health: Arc<InputHealth>,
-) -> std::result::Result<Built, String>
+) -> std::result::Result<Built, BuildFailure>
 where
     T: SizedSample + Send + 'static,
     f32: FromSample<T>,
 {
     let channels = config.channels as usize;
     if channels == 0 {
-        return Err("the device offers 0 channels".into());
+        return Err(BuildFailure("the device offers 0 channels".into(), None));
     }
     let (producer, consumer) = ring::sample_ring(config.sample_rate, channels);
     let (mark_producer, mark_consumer) = ring::mark_ring();
@@ -480,14 +504,15 @@ where
             },
             None,
         )
-        .map_err(|e| match (config.buffer_size, e.kind()) {
-            (BufferSize::Fixed(n), _) => {
-                format!("cannot open a stream with a buffer of {n} frames ({e})")
-            }
-            _ => format!("cannot open input stream ({e})"),
+        .map_err(|e| {
+            let message = match config.buffer_size {
+                BufferSize::Fixed(n) => format!("cannot open a stream with a buffer of {n} frames"),
+                BufferSize::Default => "cannot open input stream".into(),
+            };
+            BuildFailure(message, Some(e))
         })?;
     stream
         .play()
-        .map_err(|e| format!("cannot start input stream ({e})"))?;
+        .map_err(|e| BuildFailure("cannot start input stream".into(), Some(e)))?;
     Ok((stream, consumer, mark_consumer, Timebase { origin }))
 }

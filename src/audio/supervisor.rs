@@ -143,6 +143,10 @@ impl Supervisor {
                     );
                 }
                 finished_t.store(true, Ordering::Release);
+            })
+            .map_err(|source| Error::SpawnThread {
+                thread: "input",
+                source,
             })?;
         let supervisor = Supervisor {
             handle: Some(handle),
@@ -166,24 +170,27 @@ impl Supervisor {
         }
     }
 
-    /// Stops the thread and closes the stream, waiting at most `wait`; `false` when
+    /// Stops the thread and closes the stream, waiting at most `wait`; `Ok(false)` when
     /// the backend hung and the thread was left behind.
-    pub fn stop(mut self, wait: Duration) -> bool {
+    ///
+    /// # Errors
+    /// [`Error::ThreadPanicked`] when the input thread panicked.
+    pub fn stop(mut self, wait: Duration) -> crate::error::Result<bool> {
         self.stop.store(true, Ordering::Relaxed);
         let deadline = Instant::now() + wait;
         while !self.finished.load(Ordering::Acquire) {
+            if self.handle.as_ref().is_some_and(JoinHandle::is_finished) {
+                break; // it ended without setting `finished`: it panicked
+            }
             if Instant::now() >= deadline {
-                return false;
+                return Ok(false);
             }
             std::thread::sleep(Duration::from_millis(5));
         }
         if let Some(h) = self.handle.take() {
-            if h.join().is_err() {
-                eprintln!("hopscope: the input thread panicked");
-                return false;
-            }
+            crate::error::join(h, "input")?;
         }
-        true
+        Ok(true)
     }
 }
 

@@ -15,7 +15,6 @@
 //! (librosa's `melspectrogram(power=2)`; always exported as power).
 
 use std::fmt;
-use std::str::FromStr;
 
 use crate::dsp::scale::power_to_db;
 
@@ -78,20 +77,6 @@ impl fmt::Display for MelScale {
     }
 }
 
-impl FromStr for MelScale {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "slaney" | "librosa" => Ok(MelScale::Slaney),
-            "htk" | "torch" | "torchaudio" => Ok(MelScale::Htk),
-            "tf" | "tensorflow" => Ok(MelScale::Tf),
-            _ => Err(format!(
-                "unknown mel scale '{s}': expected slaney (librosa), htk (torchaudio) or tf"
-            )),
-        }
-    }
-}
-
 /// Row normalisation of a filterbank.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MelNorm {
@@ -107,17 +92,6 @@ impl fmt::Display for MelNorm {
             MelNorm::None => "none",
             MelNorm::Slaney => "slaney",
         })
-    }
-}
-
-impl FromStr for MelNorm {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "none" | "null" => Ok(MelNorm::None),
-            "slaney" => Ok(MelNorm::Slaney),
-            _ => Err(format!("unknown mel norm '{s}': expected slaney or none")),
-        }
     }
 }
 

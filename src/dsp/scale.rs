@@ -16,7 +16,6 @@
 //! convention of librosa, torch and TensorFlow (`np.abs(librosa.stft(...))`).
 
 use std::fmt;
-use std::str::FromStr;
 
 /// Lowest level any row reports, in dBFS (the calibrated power floor `1e-20`).
 pub const FLOOR_DB: f32 = -200.0;
@@ -27,7 +26,7 @@ pub const FLOOR_POWER: f32 = 1e-20;
 ///
 /// Thread: any (plain `Copy` data).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scale {
+pub enum ValueScale {
     /// Calibrated dBFS (DSP.md §2.2): a full-scale bin-centred sine reads 0.
     Db,
     /// Raw `|X[k]|`, as `np.abs(librosa.stft(...))`.
@@ -36,27 +35,13 @@ pub enum Scale {
     Power,
 }
 
-impl fmt::Display for Scale {
+impl fmt::Display for ValueScale {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Scale::Db => "db",
-            Scale::Magnitude => "magnitude",
-            Scale::Power => "power",
+            ValueScale::Db => "db",
+            ValueScale::Magnitude => "magnitude",
+            ValueScale::Power => "power",
         })
-    }
-}
-
-impl FromStr for Scale {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "db" | "dbfs" => Ok(Scale::Db),
-            "magnitude" | "mag" => Ok(Scale::Magnitude),
-            "power" => Ok(Scale::Power),
-            _ => Err(format!(
-                "unknown scale '{s}': expected db, magnitude or power"
-            )),
-        }
     }
 }
 

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use realfft::{RealFftPlanner, RealToComplex};
 
-use super::scale::{num_bins, Calibration, Scale};
+use super::scale::{num_bins, Calibration, ValueScale};
 use super::window::{WindowKind, WindowSums};
 
 /// Smallest accepted FFT size.
@@ -89,7 +89,7 @@ impl StftParams {
 /// Thread: the thread that owns it (analysis, or one offline worker). Allocates: only in `new`.
 pub struct FrameTransform {
     params: StftParams,
-    scale: Scale,
+    scale: ValueScale,
     fft: Arc<dyn RealToComplex<f32>>,
     window: Vec<f32>,
     sums: WindowSums,
@@ -120,7 +120,7 @@ impl FrameTransform {
     ///
     /// # Panics
     /// If `params` is invalid (callers validate first).
-    pub fn new(params: StftParams, scale: Scale) -> Self {
+    pub fn new(params: StftParams, scale: ValueScale) -> Self {
         if let Err(e) = params.validate() {
             panic!("FrameTransform::new with invalid parameters: {e}");
         }
@@ -147,7 +147,7 @@ impl FrameTransform {
     }
 
     /// The output scale.
-    pub fn scale(&self) -> Scale {
+    pub fn scale(&self) -> ValueScale {
         self.scale
     }
 
@@ -185,17 +185,17 @@ impl FrameTransform {
             .process_with_scratch(&mut self.input, &mut self.spectrum, &mut self.scratch)
             .expect("buffers come from make_*_vec of this plan, so lengths always match");
         match self.scale {
-            Scale::Power => {
+            ValueScale::Power => {
                 for (o, c) in out.iter_mut().zip(&self.spectrum) {
                     *o = c.re * c.re + c.im * c.im;
                 }
             }
-            Scale::Magnitude => {
+            ValueScale::Magnitude => {
                 for (o, c) in out.iter_mut().zip(&self.spectrum) {
                     *o = (c.re * c.re + c.im * c.im).sqrt();
                 }
             }
-            Scale::Db => {
+            ValueScale::Db => {
                 for (o, c) in out.iter_mut().zip(&self.spectrum) {
                     *o = c.re * c.re + c.im * c.im;
                 }
@@ -243,7 +243,7 @@ impl Stft {
     ///
     /// # Panics
     /// If `params` is invalid (callers validate first).
-    pub fn new(params: StftParams, scale: Scale) -> Self {
+    pub fn new(params: StftParams, scale: ValueScale) -> Self {
         let transform = FrameTransform::new(params, scale);
         Stft {
             transform,
@@ -265,7 +265,7 @@ impl Stft {
     ///
     /// # Panics
     /// If `params` is invalid (callers validate first).
-    pub fn fork(&self, params: StftParams, scale: Scale) -> Stft {
+    pub fn fork(&self, params: StftParams, scale: ValueScale) -> Stft {
         let transform = FrameTransform::new(params, scale);
         let (win, hop) = (params.win_length as u64, params.hop_size as u64);
         let next_end = if self.total >= win {
@@ -291,7 +291,7 @@ impl Stft {
     }
 
     /// Current scale.
-    pub fn scale(&self) -> Scale {
+    pub fn scale(&self) -> ValueScale {
         self.transform.scale()
     }
 
@@ -304,7 +304,7 @@ impl Stft {
     ///
     /// The next row ends one new hop after the last row (or at `win_length` before
     /// the first row). Thread: analysis. Allocates: yes (new plan and buffers).
-    pub fn reconfigure(&mut self, params: StftParams, scale: Scale) {
+    pub fn reconfigure(&mut self, params: StftParams, scale: ValueScale) {
         self.transform = FrameTransform::new(params, scale);
         self.row.resize(params.num_bins(), 0.0);
         let win = params.win_length as u64;

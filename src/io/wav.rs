@@ -48,7 +48,7 @@ impl WavAudio {
 /// What `analyze`, `render` and `suggest` do with NaN and ±Inf samples (`--nan`): one
 /// NaN turns every row it touches to NaN (magnitude) or the dB floor, and one Inf reads
 /// hundreds of dB above full scale, so such a file is refused unless asked otherwise.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum NanPolicy {
     /// Refuse the file: a one-line error with the count and the first one's time.
     #[default]

@@ -3,6 +3,9 @@
 //! hopscope computes, written next to the JSON as `PATH.librosa.py`, `PATH.torch.py` and
 //! `PATH.tf.py` (each also embedded in the JSON under `snippets`).
 //!
+//! The JSON is [`Export`], a typed schema (`spectrogram-export/1`) that serde writes and
+//! reads back: every key the snippets and `tests/python/export_check.py` read is a field.
+//!
 //! The snippets read the WAV with scipy (integer PCM scaled by 2^(bits−1), channels
 //! averaged or one picked, as hopscope does), take the window coefficients and the mel
 //! matrix from the JSON (so no library's own window or mel construction can differ), and
@@ -17,10 +20,10 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use crate::dsp::mel::{MelFilterbank, MelNorm, MelScale};
-use crate::dsp::scale::{Scale, FLOOR_POWER};
+use crate::dsp::scale::{ValueScale, FLOOR_POWER};
 use crate::dsp::stft::StftParams;
 use crate::error::{Error, Result};
 use crate::io::atomic::{commit_all, Staged};
@@ -36,59 +39,344 @@ pub struct ExportSpec<'a> {
     /// librosa `center=True` framing (else hopscope's causal frames).
     pub center: bool,
     /// What the values are.
-    pub scale: Scale,
+    pub scale: ValueScale,
     /// Mel bands, when rows are mel.
     pub mel: Option<&'a MelFilterbank>,
     /// Channel analysed (`None`: the mean of all channels).
     pub channel: Option<usize>,
 }
 
-/// The export JSON as a value.
-pub fn to_json(spec: &ExportSpec<'_>) -> Value {
-    let p = spec.params;
-    let coeffs = p.window.coefficients_f64(p.win_length);
-    let s1: f64 = coeffs.iter().sum();
-    let power = match spec.scale {
-        Scale::Magnitude => 1.0,
-        Scale::Power | Scale::Db => 2.0,
-    };
-    let mel = match spec.mel {
-        Some(fb) => {
-            let m = fb.spec();
-            json!({
-                "enabled": true,
-                "n_mels": m.n_mels,
-                "fmin": m.fmin_hz,
-                "fmax": m.fmax_hz,
-                "scale": match m.scale {
-                    MelScale::Slaney => "slaney",
-                    MelScale::Htk => "htk",
-                    MelScale::Tf => "tf_htk_1127_ln",
-                },
-                "norm": match m.norm { MelNorm::Slaney => json!("slaney"), MelNorm::None => Value::Null },
-                "triangles": if m.scale == MelScale::Tf { "mel" } else { "hz" },
-                "drop_dc": m.scale == MelScale::Tf,
-                "applied_to": if power == 1.0 { "magnitude" } else { "power" },
-                "weights_f32": fb.dense().chunks_exact(fb.bins()).map(|r| r.to_vec()).collect::<Vec<_>>(),
-            })
+/// The `schema` value of every export this version writes.
+pub const SCHEMA: &str = "spectrogram-export/1";
+
+/// The export JSON (`spectrogram-export/1`). Field names are the JSON keys; the keys keep
+/// librosa's names (`sample_rate`, `hop_length`) where librosa has one.
+///
+/// Thread: main (plain data).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Export {
+    /// Always [`SCHEMA`].
+    pub schema: String,
+    /// `hopscope VERSION`.
+    pub generator: String,
+    /// Hz.
+    pub sample_rate: u32,
+    /// FFT size.
+    pub n_fft: usize,
+    /// Window length (≤ n_fft, centred in the FFT buffer).
+    pub win_length: usize,
+    /// Hop in samples.
+    pub hop_length: usize,
+    /// The window and its exact coefficients.
+    pub window: WindowExport,
+    /// librosa `center=True` framing.
+    pub center: bool,
+    /// Always `constant` (zeros).
+    pub pad_mode: String,
+    /// How frames are cut, in words and formulas.
+    pub framing: String,
+    /// Always true: bins 0..=n_fft/2.
+    pub onesided: bool,
+    /// The power of |X| the rows (or the mel sums) start from: 1.0 or 2.0.
+    pub power: f64,
+    /// The level calibration.
+    pub scaling: Scaling,
+    /// Mel bands (`{"enabled": false}` without).
+    #[serde(with = "enabled")]
+    pub mel: Option<MelExport>,
+    /// dBFS conversion (`{"enabled": false}` for magnitude and power rows).
+    #[serde(with = "enabled")]
+    pub db: Option<DbExport>,
+    /// Channel analysed (`null`: the mean of all channels).
+    pub channel: Option<usize>,
+    /// Array layout of `analyze`'s .npy.
+    pub layout: String,
+    /// Which instants a row covers.
+    pub frame_time: String,
+    /// Always `float32`.
+    pub dtype: String,
+    /// The three snippets, as written beside the JSON.
+    pub snippets: Snippets,
+}
+
+/// `window`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WindowExport {
+    /// As `--window` takes it, e.g. `kaiser=8.6`.
+    pub name: String,
+    /// Without the parameter, e.g. `kaiser`.
+    pub base: String,
+    /// Always true (DFT-even, scipy `fftbins=True`).
+    pub periodic: bool,
+    /// The `win_length` coefficients.
+    pub coefficients_f64: Vec<f64>,
+}
+
+/// `scaling`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Scaling {
+    /// How levels are calibrated.
+    pub mode: ScalingMode,
+}
+
+/// `scaling.mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScalingMode {
+    /// dBFS: a full-scale sine reads 0 (DSP.md §2.2).
+    SineDbfs,
+    /// Raw |X| or |X|².
+    None,
+}
+
+/// `mel` when enabled.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MelExport {
+    /// Bands.
+    pub n_mels: usize,
+    /// Lower edge, Hz.
+    pub fmin: f64,
+    /// Upper edge, Hz.
+    pub fmax: f64,
+    /// The formula.
+    pub scale: MelFormula,
+    /// Band normalisation (`null`: none).
+    pub norm: Option<BandNorm>,
+    /// Where the triangles are straight.
+    pub triangles: Triangles,
+    /// Whether the DC bin's weights are zero (TF).
+    pub drop_dc: bool,
+    /// What the weights multiply.
+    pub applied_to: Spectrum,
+    /// `n_mels` rows of `n_fft/2 + 1` f32 weights (written as the f64 of each f32, exact).
+    #[serde(serialize_with = "f32_rows_as_f64")]
+    pub weights_f32: Vec<Vec<f32>>,
+}
+
+/// `mel.scale`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MelFormula {
+    /// librosa's default (Slaney's Auditory Toolbox).
+    #[serde(rename = "slaney")]
+    Slaney,
+    /// `2595·log10(1 + f/700)`.
+    #[serde(rename = "htk")]
+    Htk,
+    /// TensorFlow's `1127·ln(1 + f/700)`.
+    #[serde(rename = "tf_htk_1127_ln")]
+    Tf,
+}
+
+/// `mel.norm` when not `null`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BandNorm {
+    /// Each band × `2/(f_{i+2} − f_i)`: area 1 in Hz.
+    Slaney,
+}
+
+/// `mel.triangles`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Triangles {
+    /// Straight in Hz (librosa, torchaudio).
+    Hz,
+    /// Straight in mel (TF).
+    Mel,
+}
+
+/// `mel.applied_to`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Spectrum {
+    /// |X|.
+    Magnitude,
+    /// |X|².
+    Power,
+}
+
+/// `db` when enabled.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DbExport {
+    /// The formula, in words.
+    pub func: String,
+    /// The per-bin gain, in words.
+    pub gain: String,
+    /// Sum of the window coefficients.
+    #[serde(rename = "S1")]
+    pub s1: f64,
+    /// librosa's `ref`: always 1.0.
+    #[serde(rename = "ref")]
+    pub reference: f64,
+    /// The power floor.
+    pub amin: f64,
+    /// librosa's `top_db`: always `null` (no clipping below the peak).
+    pub top_db: Option<f64>,
+}
+
+/// `snippets`: each as written to `STEM.LIB.py`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Snippets {
+    /// `STEM.librosa.py`.
+    pub librosa: String,
+    /// `STEM.torch.py`.
+    pub torch: String,
+    /// `STEM.tf.py`.
+    pub tf: String,
+}
+
+/// `"section": {"enabled": false}` for `None`, `{"enabled": true, …fields}` for `Some`.
+mod enabled {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Switch<T> {
+        enabled: bool,
+        #[serde(flatten)]
+        body: Option<T>,
+    }
+
+    pub fn serialize<S: Serializer, T: Serialize>(v: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+        Switch {
+            enabled: v.is_some(),
+            body: v.as_ref(),
         }
-        None => json!({"enabled": false}),
-    };
-    let db = if spec.scale == Scale::Db {
-        json!({
-            "enabled": true,
-            "func": "10*log10(max(sum_k W[k]*|X[k]|^2*gain[k], amin))",
-            "gain": "(2/S1)^2 for every bin but DC and Nyquist, (1/S1)^2 for those; S1 = sum(window)",
-            "S1": s1,
-            "ref": 1.0,
-            "amin": f64::from(FLOOR_POWER),
-            "top_db": Value::Null,
-        })
-    } else {
-        json!({"enabled": false})
-    };
+        .serialize(s)
+    }
+
+    pub fn deserialize<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        match Switch::<T>::deserialize(d)? {
+            Switch { enabled: false, .. } => Ok(None),
+            Switch {
+                body: Some(body), ..
+            } => Ok(Some(body)),
+            Switch { body: None, .. } => Err(D::Error::custom(
+                "\"enabled\": true without the section's fields",
+            )),
+        }
+    }
+}
+
+/// Each f32 as the f64 it equals: `0.1760600060224533`, not `0.17606`, so Python's f64
+/// reads the very weight hopscope multiplied by.
+fn f32_rows_as_f64<S: serde::Serializer>(
+    rows: &[Vec<f32>],
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq as _;
+    let mut seq = s.serialize_seq(Some(rows.len()))?;
+    for row in rows {
+        seq.serialize_element(&row.iter().map(|&w| f64::from(w)).collect::<Vec<f64>>())?;
+    }
+    seq.end()
+}
+
+impl Export {
+    /// The export of `spec`, its snippets reading `json_name` beside them.
+    pub fn new(spec: &ExportSpec<'_>, json_name: &str) -> Export {
+        let p = spec.params;
+        let coefficients_f64 = p.window.coefficients_f64(p.win_length);
+        let s1: f64 = coefficients_f64.iter().sum();
+        let spectrum = match spec.scale {
+            ValueScale::Magnitude => Spectrum::Magnitude,
+            ValueScale::Power | ValueScale::Db => Spectrum::Power,
+        };
+        let db = (spec.scale == ValueScale::Db).then(|| DbExport {
+            func: "10*log10(max(sum_k W[k]*|X[k]|^2*gain[k], amin))".into(),
+            gain: "(2/S1)^2 for every bin but DC and Nyquist, (1/S1)^2 for those; S1 = sum(window)"
+                .into(),
+            s1,
+            reference: 1.0,
+            amin: f64::from(FLOOR_POWER),
+            top_db: None,
+        });
+        let [librosa, torch, tf] =
+            [Lib::Librosa, Lib::Torch, Lib::Tf].map(|lib| snippet(lib, json_name));
+        Export {
+            schema: SCHEMA.into(),
+            generator: format!("hopscope {}", env!("CARGO_PKG_VERSION")),
+            sample_rate: spec.sample_rate_hz,
+            n_fft: p.fft_size,
+            win_length: p.win_length,
+            hop_length: p.hop_size,
+            window: WindowExport {
+                name: p.window.to_string(),
+                base: p.window.base_name().into(),
+                periodic: true,
+                coefficients_f64,
+            },
+            center: spec.center,
+            pad_mode: "constant".into(),
+            framing: framing(p, spec.center),
+            onesided: true,
+            power: match spectrum {
+                Spectrum::Magnitude => 1.0,
+                Spectrum::Power => 2.0,
+            },
+            scaling: Scaling {
+                mode: match db {
+                    Some(_) => ScalingMode::SineDbfs,
+                    None => ScalingMode::None,
+                },
+            },
+            mel: spec.mel.map(|fb| mel_export(fb, spectrum)),
+            db,
+            channel: spec.channel,
+            layout: "[frames, bins] float32, C order (hopscope analyze .npy)".into(),
+            frame_time: if spec.center {
+                "frame m centred at m*hop/sr".into()
+            } else {
+                "frame m covers [m*hop, m*hop + win_length)/sr; its newest sample is at (m*hop + win_length - 1)/sr".into()
+            },
+            dtype: "float32".into(),
+            snippets: Snippets { librosa, torch, tf },
+        }
+    }
+
+    /// The JSON text written to `PATH.json`.
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self)
+            .expect("an Export's maps have string keys only (non-finite floats become null)")
+    }
+}
+
+fn mel_export(fb: &MelFilterbank, applied_to: Spectrum) -> MelExport {
+    let m = fb.spec();
+    MelExport {
+        n_mels: m.n_mels,
+        fmin: m.fmin_hz,
+        fmax: m.fmax_hz,
+        scale: match m.scale {
+            MelScale::Slaney => MelFormula::Slaney,
+            MelScale::Htk => MelFormula::Htk,
+            MelScale::Tf => MelFormula::Tf,
+        },
+        norm: match m.norm {
+            MelNorm::Slaney => Some(BandNorm::Slaney),
+            MelNorm::None => None,
+        },
+        triangles: match m.scale {
+            MelScale::Tf => Triangles::Mel,
+            MelScale::Slaney | MelScale::Htk => Triangles::Hz,
+        },
+        drop_dc: m.scale == MelScale::Tf,
+        applied_to,
+        weights_f32: fb
+            .dense()
+            .chunks_exact(fb.bins())
+            .map(<[f32]>::to_vec)
+            .collect(),
+    }
+}
+
+fn framing(p: StftParams, center: bool) -> String {
     let left = (p.fft_size - p.win_length) / 2;
-    let framing = if spec.center {
+    if center {
         format!(
             "librosa center=True: x padded with n_fft//2 = {} zeros each side; frame m = padded[m*hop, m*hop + n_fft) with the window at offset {left}",
             p.fft_size / 2
@@ -98,43 +386,7 @@ pub fn to_json(spec: &ExportSpec<'_>) -> Value {
             "causal: frame m covers x[m*hop, m*hop + win_length); the window sits at offset {left} of the n_fft buffer (librosa center=False on x padded with {left} zeros in front and {} behind); rows = 1 + (len(x) - win_length)//hop",
             p.fft_size - p.win_length - left
         )
-    };
-    let mut v = json!({
-        "schema": "spectrogram-export/1",
-        "generator": format!("hopscope {}", env!("CARGO_PKG_VERSION")),
-        "sample_rate": spec.sample_rate_hz,
-        "n_fft": p.fft_size,
-        "win_length": p.win_length,
-        "hop_length": p.hop_size,
-        "window": {
-            "name": p.window.to_string(),
-            "base": p.window.base_name(),
-            "periodic": true,
-            "coefficients_f64": coeffs,
-        },
-        "center": spec.center,
-        "pad_mode": "constant",
-        "framing": framing,
-        "onesided": true,
-        "power": power,
-        "scaling": {"mode": if spec.scale == Scale::Db { "sine_dbfs" } else { "none" }},
-        "mel": mel,
-        "db": db,
-        "channel": spec.channel,
-        "layout": "[frames, bins] float32, C order (hopscope analyze .npy)",
-        "frame_time": if spec.center {
-            "frame m centred at m*hop/sr".to_string()
-        } else {
-            "frame m covers [m*hop, m*hop + win_length)/sr; its newest sample is at (m*hop + win_length - 1)/sr".to_string()
-        },
-        "dtype": "float32",
-    });
-    v["snippets"] = json!({
-        "librosa": snippet(Lib::Librosa, "EXPORT.json"),
-        "torch": snippet(Lib::Torch, "EXPORT.json"),
-        "tf": snippet(Lib::Tf, "EXPORT.json"),
-    });
-    v
+    }
 }
 
 /// The JSON file's name, checked: it must end in `.json`.
@@ -172,14 +424,9 @@ pub fn paths(path: &Path) -> Result<Vec<PathBuf>> {
 /// # Errors
 /// The path does not end in `.json`, or a file cannot be written.
 pub fn stage(path: &Path, spec: &ExportSpec<'_>) -> Result<Vec<Staged>> {
-    let json_name = json_name(path)?;
-    let mut value = to_json(spec);
-    for lib in [Lib::Librosa, Lib::Torch, Lib::Tf] {
-        value["snippets"][lib.key()] = json!(snippet(lib, json_name));
-    }
-    let text = serde_json::to_string_pretty(&value).expect("a JSON value always serialises");
-    let mut texts = vec![text];
-    texts.extend([Lib::Librosa, Lib::Torch, Lib::Tf].map(|lib| snippet(lib, json_name)));
+    let export = Export::new(spec, json_name(path)?);
+    let Snippets { librosa, torch, tf } = export.snippets.clone();
+    let texts = [export.to_json_pretty(), librosa, torch, tf];
     paths(path)?
         .iter()
         .zip(texts)
@@ -357,4 +604,110 @@ fn snippet(lib: Lib, json_name: &str) -> String {
         lib.key()
     );
     format!("{header}{}{body}", COMMON.replace("__JSON__", json_name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsp::mel::{MelScale, MelSpec};
+    use crate::dsp::window::WindowKind;
+
+    fn params(window: WindowKind) -> StftParams {
+        StftParams {
+            fft_size: 512,
+            win_length: 400,
+            hop_size: 160,
+            window,
+        }
+    }
+
+    fn round_trip(export: &Export) -> serde_json::Value {
+        let text = export.to_json_pretty();
+        let back: Export = serde_json::from_str(&text).expect("the export parses back");
+        assert_eq!(&back, export, "serialize → parse → equal");
+        serde_json::from_str(&text).expect("valid JSON")
+    }
+
+    #[test]
+    fn linear_db_export_round_trips_with_its_sections_off_or_on() {
+        let spec = ExportSpec {
+            sample_rate_hz: 16_000,
+            params: params(WindowKind::Kaiser { beta: 5.0 }),
+            center: false,
+            scale: ValueScale::Db,
+            mel: None,
+            channel: Some(1),
+        };
+        let export = Export::new(&spec, "x.json");
+        let v = round_trip(&export);
+        assert_eq!(v["schema"], SCHEMA);
+        assert_eq!(v["window"]["name"], "kaiser=5");
+        assert_eq!(v["window"]["base"], "kaiser");
+        assert_eq!(v["mel"], serde_json::json!({"enabled": false}));
+        assert_eq!(v["db"]["enabled"], true);
+        assert_eq!(v["db"]["ref"], 1.0);
+        assert_eq!(v["db"]["top_db"], serde_json::Value::Null);
+        assert_eq!(v["scaling"]["mode"], "sine_dbfs");
+        assert_eq!(v["power"], 2.0);
+        assert_eq!(v["channel"], 1);
+        assert!(v["snippets"]["torch"]
+            .as_str()
+            .is_some_and(|t| t.contains("\"x.json\"")));
+    }
+
+    #[test]
+    fn mel_export_round_trips_with_exact_f32_weights() {
+        let mel_spec = MelSpec {
+            scale: MelScale::Tf,
+            norm: MelNorm::None,
+            ..MelSpec::librosa(40, 16_000)
+        };
+        let fb = MelFilterbank::new(mel_spec, 16_000, 512);
+        let spec = ExportSpec {
+            sample_rate_hz: 16_000,
+            params: params(WindowKind::Hann),
+            center: true,
+            scale: ValueScale::Magnitude,
+            mel: Some(&fb),
+            channel: None,
+        };
+        let export = Export::new(&spec, "m.json");
+        let v = round_trip(&export);
+        assert_eq!(v["db"], serde_json::json!({"enabled": false}));
+        assert_eq!(v["scaling"]["mode"], "none");
+        assert_eq!(v["power"], 1.0);
+        assert_eq!(v["channel"], serde_json::Value::Null);
+        let mel = &v["mel"];
+        assert_eq!(mel["enabled"], true);
+        assert_eq!(mel["scale"], "tf_htk_1127_ln");
+        assert_eq!(mel["norm"], serde_json::Value::Null);
+        assert_eq!(mel["triangles"], "mel");
+        assert_eq!(mel["drop_dc"], true);
+        assert_eq!(mel["applied_to"], "magnitude");
+        // Each weight is written as the f64 equal to the f32 the rows were computed with.
+        let rows = mel["weights_f32"].as_array().expect("rows");
+        assert_eq!(rows.len(), 40);
+        for (row, dense) in rows.iter().zip(fb.dense().chunks_exact(fb.bins())) {
+            for (w, &f) in row.as_array().expect("row").iter().zip(dense) {
+                assert_eq!(w.as_f64(), Some(f64::from(f)));
+            }
+        }
+    }
+
+    #[test]
+    fn enabled_without_its_fields_is_refused() {
+        let spec = ExportSpec {
+            sample_rate_hz: 8_000,
+            params: params(WindowKind::Hann),
+            center: false,
+            scale: ValueScale::Db,
+            mel: None,
+            channel: None,
+        };
+        let mut v: serde_json::Value =
+            serde_json::from_str(&Export::new(&spec, "e.json").to_json_pretty()).expect("JSON");
+        v["mel"] = serde_json::json!({"enabled": true});
+        let err = serde_json::from_value::<Export>(v).expect_err("mel without its fields");
+        assert!(err.to_string().contains("enabled"), "{err}");
+    }
 }

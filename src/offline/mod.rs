@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::AnalyzeConfig;
 use crate::dsp::mel::{MelFilterbank, MelSpec};
-use crate::dsp::scale::{Calibration, Scale};
+use crate::dsp::scale::{Calibration, ValueScale};
 use crate::dsp::stft::{FrameTransform, StftParams};
 use crate::dsp::window::WindowSums;
 
@@ -106,7 +106,7 @@ pub fn frame_signal<'a>(signal: &'a [f32], params: &StftParams, center: bool) ->
 pub const BLOCK_ROWS: usize = 512;
 
 /// One [`FrameTransform`] per worker thread, built once.
-pub fn transforms(params: StftParams, scale: Scale, threads: usize) -> Vec<FrameTransform> {
+pub fn transforms(params: StftParams, scale: ValueScale, threads: usize) -> Vec<FrameTransform> {
     (0..threads.max(1))
         .map(|_| FrameTransform::new(params, scale))
         .collect()
@@ -160,7 +160,7 @@ pub fn stft_rows(
     samples: &[f32],
     rows: usize,
     params: StftParams,
-    scale: Scale,
+    scale: ValueScale,
     threads: usize,
 ) -> Vec<f32> {
     let mut out = vec![0.0f32; rows * params.num_bins()];
@@ -187,14 +187,19 @@ pub struct MelStage {
     /// The filterbank.
     pub filterbank: MelFilterbank,
     /// What the output rows hold.
-    pub scale: Scale,
+    pub scale: ValueScale,
     /// Calibration of the bin powers (dB output only).
     calibration: Calibration,
 }
 
 impl MelStage {
     /// The stage for `params` at `sample_rate_hz`, writing `scale` values.
-    pub fn new(spec: MelSpec, sample_rate_hz: u32, params: StftParams, scale: Scale) -> MelStage {
+    pub fn new(
+        spec: MelSpec,
+        sample_rate_hz: u32,
+        params: StftParams,
+        scale: ValueScale,
+    ) -> MelStage {
         let calibration = Calibration::new(
             WindowSums::of(params.window, params.win_length).s1,
             params.fft_size,
@@ -207,10 +212,10 @@ impl MelStage {
     }
 
     /// The linear scale the transforms must produce.
-    pub fn input_scale(&self) -> Scale {
+    pub fn input_scale(&self) -> ValueScale {
         match self.scale {
-            Scale::Magnitude => Scale::Magnitude,
-            Scale::Power | Scale::Db => Scale::Power,
+            ValueScale::Magnitude => ValueScale::Magnitude,
+            ValueScale::Power | ValueScale::Db => ValueScale::Power,
         }
     }
 
@@ -218,7 +223,7 @@ impl MelStage {
     ///
     /// Allocates: no.
     pub fn apply(&self, spectrum: &[f32], out: &mut [f32]) {
-        if self.scale != Scale::Db {
+        if self.scale != ValueScale::Db {
             return self.filterbank.apply(spectrum, out);
         }
         let (cal, bins) = (&self.calibration, spectrum.len());
@@ -239,7 +244,7 @@ impl MelStage {
 pub fn stream_rows(
     framed: &Framed<'_>,
     params: StftParams,
-    scale: Scale,
+    scale: ValueScale,
     mel: Option<&MelStage>,
     mut writer: npy::NpyWriter,
 ) -> Result<Staged> {
@@ -286,7 +291,7 @@ struct RowBlocks<'a> {
 }
 
 impl<'a> RowBlocks<'a> {
-    fn new(params: StftParams, scale: Scale, mel: Option<&'a MelStage>) -> Self {
+    fn new(params: StftParams, scale: ValueScale, mel: Option<&'a MelStage>) -> Self {
         let linear = match mel {
             Some(_) => vec![0.0f32; BLOCK_ROWS * params.num_bins()],
             None => Vec::new(),

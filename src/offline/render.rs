@@ -185,7 +185,7 @@ pub fn index_tiles(
     let strip = |first: usize| -> IndexTile {
         let columns = per.min(rows - first);
         let mut index = vec![0u8; columns * height];
-        let mut tf = FrameTransform::new(params, Scale::Db);
+        let mut tf = FrameTransform::new(params, ValueScale::Db);
         let mut row = vec![0.0f32; bins];
         let mut column = vec![0.0f32; height];
         let mut block = vec![0u8; TILE_BLOCK * height];
@@ -323,7 +323,7 @@ fn render_staged(cfg: &crate::config::RenderConfig) -> Result<RenderReport> {
         sample_rate_hz,
         params,
         center: false,
-        scale: Scale::Db,
+        scale: ValueScale::Db,
         mel: None,
         channel: cfg.channel.index_in(channels),
     };

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::dsp::scale::Scale;
+use crate::dsp::scale::ValueScale;
 use crate::dsp::stft::StftParams;
 use crate::error::{Error, Result};
 use crate::io::atomic::stamped_names;
@@ -128,7 +128,7 @@ fn fill(tmp: &Path, snap: &Snapshot) -> Result<()> {
         samples,
         rows,
         p,
-        Scale::Db,
+        ValueScale::Db,
         crate::offline::worker_threads(),
     );
     let mut npy = NpyWriter::create(&tmp.join("rows.npy"), rows, p.num_bins())?;
@@ -147,7 +147,7 @@ fn fill(tmp: &Path, snap: &Snapshot) -> Result<()> {
             sample_rate_hz: snap.sample_rate_hz,
             params: p,
             center: false,
-            scale: Scale::Db,
+            scale: ValueScale::Db,
             mel: None,
             channel: snap.channel,
         },

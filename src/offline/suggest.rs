@@ -2,7 +2,7 @@
 //! spectrogram (../shared/DSP.md §5).
 //!
 //! For each candidate the whole file (mono downmix, or one `--channel`) goes through
-//! the live engine's [`FrameTransform`] in [`Scale::Power`]: frames
+//! the live engine's [`FrameTransform`] in [`ValueScale::Power`]: frames
 //! `[m·hop, m·hop + n_fft)` (no centring), one-sided bins, `win_length = n_fft`. The
 //! measure is the order-3 Rényi entropy of the normalised power spectrogram
 //! `p = P/ΣP`, in bits:
@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::SuggestConfig;
 use crate::dsp::entropy::{Grid, Renyi3};
-use crate::dsp::scale::Scale;
+use crate::dsp::scale::ValueScale;
 use crate::dsp::stft::{FrameTransform, StftParams};
 use crate::dsp::window::WindowKind;
 use crate::error::{Error, Result};
@@ -101,7 +101,7 @@ pub fn spectrogram_sums_rows(
     params: StftParams,
     rows: std::ops::Range<usize>,
 ) -> Renyi3 {
-    let mut tf = FrameTransform::new(params, Scale::Power);
+    let mut tf = FrameTransform::new(params, ValueScale::Power);
     let mut row = vec![0.0f32; params.num_bins()];
     let mut acc = Renyi3::default();
     rows_into(signal, rows, &mut tf, &mut row, &mut acc);
@@ -185,7 +185,7 @@ pub fn score(signal: &[f32], candidates: &[StftParams], grid: Grid, threads: usi
             let params = candidates[c];
             let tf = match &mut current {
                 Some(tf) if tf.params() == params => tf,
-                slot => slot.insert(FrameTransform::new(params, Scale::Power)),
+                slot => slot.insert(FrameTransform::new(params, ValueScale::Power)),
             };
             row.resize(params.num_bins(), 0.0);
             let mut acc = Renyi3::default();

@@ -71,7 +71,8 @@ impl FromStr for FreqScale {
             "mel" | "mel-htk" | "htk" => Ok(FreqScale::MelHtk),
             "mel-slaney" | "slaney" => Ok(FreqScale::MelSlaney),
             _ => Err(format!(
-                "unknown frequency scale '{s}': expected linear, log, mel (HTK) or mel-slaney"
+                "unknown frequency scale '{s}': expected one of {}",
+                ALL_SCALES.map(|s| s.name()).join(", ")
             )),
         }
     }
@@ -271,7 +272,7 @@ impl ColumnMap {
     /// as `n_mels` equal-height stripes over `height` pixels, low bands at the bottom.
     ///
     /// **The mel scaling formula.** With `L_k` the row's calibrated dBFS values
-    /// (`Scale::Db`) and `w_ik` the weights of [`MelFilterbank`] for `spec`, band `i` reads
+    /// (`ValueScale::Db`) and `w_ik` the weights of [`MelFilterbank`] for `spec`, band `i` reads
     ///
     /// ```text
     /// M_i = 10·log10(max(Σ_k w_ik · 10^(L_k/10), FLOOR_POWER))   (dsp::scale::power_to_db)

@@ -219,7 +219,7 @@ impl Effects {
             sample_rate_hz: job.sample_rate_hz,
             params: job.params,
             center: false,
-            scale: crate::dsp::scale::Scale::Db,
+            scale: crate::dsp::scale::ValueScale::Db,
             mel: filterbank.as_ref(),
             channel: job.info.channel,
         };

@@ -572,7 +572,7 @@ mod tests {
     use crate::analysis::AnalysisStats;
     use crate::audio::stats::CaptureStats;
     use crate::config::pane::{MelView, PaneSettings};
-    use crate::dsp::scale::Scale;
+    use crate::dsp::scale::ValueScale;
     use crate::dsp::stft::StftParams;
     use crate::dsp::window::WindowKind;
     use crate::render::colormap::{ColormapKind, DbRange};
@@ -629,7 +629,7 @@ mod tests {
             layout: 0,
             generation: 0,
             params,
-            scale: Scale::Db,
+            scale: ValueScale::Db,
             sample_rate_hz: SR,
             first_sample: n * params.hop_size as u64,
             gap_before: 0,

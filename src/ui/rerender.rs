@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::analysis::history::SharedHistory;
-use crate::dsp::scale::Scale;
+use crate::dsp::scale::ValueScale;
 use crate::dsp::stft::{FrameTransform, StftParams};
 use crate::render::freqmap::ColumnMap;
 
@@ -86,7 +86,7 @@ pub fn render(history: &SharedHistory, req: &RerenderRequest) -> Rerendered {
             }
         }
     }
-    let mut tf = FrameTransform::new(p, Scale::Db);
+    let mut tf = FrameTransform::new(p, ValueScale::Db);
     let mut bins = vec![0.0; p.num_bins()];
     let mut columns = vec![0.0; rows * height];
     let mut times_s = Vec::with_capacity(rows);

@@ -261,7 +261,7 @@ impl<'a> Live<'a> {
                 self.effects.suggest(&job);
             }
             Effect::Params(p) => {
-                let _ = self.link.control.try_send(Control::SetParams(focus, p));
+                self.link.control.send(Control::SetParams(focus, p));
                 return Handled::Changed;
             }
             Effect::Panes => {
@@ -305,7 +305,7 @@ impl<'a> Live<'a> {
         for (i, p) in params.iter_mut().enumerate().take(count) {
             *p = self.state.pane(i).params;
         }
-        let _ = self.link.control.try_send(Control::SetPanes {
+        self.link.control.send(Control::SetPanes {
             layout: self.layout_epoch,
             count,
             params,

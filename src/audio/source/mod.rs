@@ -64,7 +64,7 @@ impl PacedSource {
         period_frames: usize,
         mut callback: CaptureCallback<f32>,
         origin: Instant,
-    ) -> std::io::Result<PacedSource> {
+    ) -> crate::error::Result<PacedSource> {
         let stop = Arc::new(AtomicBool::new(false));
         let finished = Arc::new(AtomicBool::new(false));
         let (stop_t, finished_t) = (Arc::clone(&stop), Arc::clone(&finished));
@@ -91,6 +91,10 @@ impl PacedSource {
                     frames_done += n as u64;
                 }
                 finished_t.store(true, Ordering::Relaxed);
+            })
+            .map_err(|source| crate::error::Error::SpawnThread {
+                thread: "source",
+                source,
             })?;
         Ok(PacedSource {
             handle: Some(handle),
@@ -105,16 +109,68 @@ impl PacedSource {
     }
 
     /// Stops the thread and waits for it.
-    pub fn stop(&mut self) {
+    ///
+    /// # Errors
+    /// [`Error::ThreadPanicked`](crate::error::Error::ThreadPanicked) when it panicked.
+    pub fn stop(&mut self) -> crate::error::Result<()> {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
+        match self.handle.take() {
+            Some(h) => crate::error::join(h, "source"),
+            None => Ok(()),
         }
     }
 }
 
 impl Drop for PacedSource {
+    /// Stops a source nobody stopped (an error path, where that error is the one
+    /// reported): a panic of its thread is not reported a second time here.
     fn drop(&mut self) {
-        self.stop();
+        let _ = self.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audio::ring;
+    use crate::error::Error;
+
+    /// Panics on its first block.
+    struct Doomed;
+
+    impl BlockSource for Doomed {
+        fn channels(&self) -> usize {
+            1
+        }
+        fn sample_rate_hz(&self) -> u32 {
+            8000
+        }
+        fn fill(&mut self, _out: &mut [f32]) -> usize {
+            panic!("the source broke")
+        }
+    }
+
+    #[test]
+    fn a_panicking_source_is_reported_by_stop() {
+        let (producer, _samples) = ring::sample_ring(8000, 1);
+        let (marks, _mark_consumer) = ring::mark_ring();
+        let callback = CaptureCallback::<f32>::new(producer, marks, Arc::default(), 1);
+        let mut paced =
+            PacedSource::spawn(Box::new(Doomed), 80, callback, Instant::now()).expect("spawn");
+        while paced.handle.as_ref().is_some_and(|h| !h.is_finished()) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        match paced.stop() {
+            Err(Error::ThreadPanicked {
+                role,
+                thread,
+                message,
+            }) => {
+                assert_eq!((role, thread.as_str()), ("source", "source"));
+                assert_eq!(message, "the source broke");
+            }
+            other => panic!("expected ThreadPanicked, got {other:?}"),
+        }
+        assert!(paced.stop().is_ok(), "a second stop has nothing to join");
     }
 }
