@@ -279,14 +279,19 @@ impl Effects {
 
     /// Waits for every job that writes files (never leave half a screenshot behind) and
     /// stops the `rerender` thread.
-    pub fn finish(self) {
+    ///
+    /// # Errors
+    /// A job or the `rerender` thread panicked (the first one; all are waited for).
+    pub fn finish(self) -> crate::error::Result<()> {
+        let mut first_panic = Ok(());
         for job in self.jobs {
-            let _ = job.join();
+            first_panic = first_panic.and(crate::error::join(job, "background"));
         }
         drop(self.rerender);
         if let Some(handle) = self.rerender_thread {
-            let _ = handle.join();
+            first_panic = first_panic.and(crate::error::join(handle, "re-render"));
         }
+        first_panic
     }
 }
 

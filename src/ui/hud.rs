@@ -190,8 +190,8 @@ impl Hud {
         };
         let _ = write!(
             l4,
-            "dropped: samples {}  rows {}  stream errors {}{paused}",
-            cap.frames_dropped, ana.rows_dropped, cap.stream_errors,
+            "dropped: frames {}  rows {}  controls {}  stream errors {}{paused}",
+            cap.frames_dropped, ana.rows_dropped, ana.controls_dropped, cap.stream_errors,
         );
     }
 

@@ -95,8 +95,9 @@ pub fn run(
     let mut live = Live::new(window, link, info, state);
     println!("{}", live.state.status_line());
     let result = live.frames();
-    live.finish();
-    result
+    // A frame-loop error comes first; a panicked job is reported when the loop ended well.
+    let finished = live.finish();
+    result.and(finished)
 }
 
 /// Whether the loop goes on.
@@ -425,8 +426,11 @@ impl<'a> Live<'a> {
     }
 
     /// Waits for the jobs and prints the run's frame timing.
-    fn finish(self) {
-        self.effects.finish();
+    ///
+    /// # Errors
+    /// A background job or the `rerender` thread panicked.
+    fn finish(self) -> Result<()> {
+        let jobs = self.effects.finish();
         let presenter = self.screen.presenter();
         self.meters.report(presenter.method(), presenter.flush_ms());
         if self.keys.dropped() > 0 {
@@ -436,5 +440,6 @@ impl<'a> Live<'a> {
                 crate::ui::input::MAX_PRESSES
             );
         }
+        jobs
     }
 }
