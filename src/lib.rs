@@ -44,6 +44,9 @@
 //! `analyze` runs the same [`dsp::stft::FrameTransform`] over a whole file on every core;
 //! `suggest` ranks STFT sizes by the Rényi entropy of that transform's output.
 #![deny(missing_docs)]
+// A reader should not have to scroll a function: at most 100 lines (clippy.toml), outside
+// the tests.
+#![warn(clippy::too_many_lines)]
 // Two modules need FFI: ui::present's shared-memory frames (X11 MIT-SHM via x11-dl), and
 // audio::quiet's libasound/libjack message handlers.
 #![deny(unsafe_code)]
