@@ -6,13 +6,12 @@
 //! sample format are analysed to `.npy` files whose shape and values are checked
 //! against closed forms, and a short `--file` replay runs to its end with exit 0.
 
-mod support;
-
 use std::f64::consts::PI;
 use std::path::Path;
 use std::time::Duration;
 
-use support::{
+use crate::support;
+use crate::support::{
     assert_one_line_error, hopscope_in, read_npy, run_with_timeout, status_lines, Outcome, TempDir,
 };
 

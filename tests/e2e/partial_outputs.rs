@@ -6,13 +6,13 @@
 
 #![cfg(target_os = "linux")]
 
-mod support;
-
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{assert_one_line_error, hopscope_in, run_with_timeout, Outcome, TempDir, HOPSCOPE};
+use crate::support::{
+    assert_one_line_error, hopscope_in, run_with_timeout, Outcome, TempDir, HOPSCOPE,
+};
 
 /// A generous bound for anything to happen; never a performance assertion.
 const PATIENCE: Duration = Duration::from_secs(60);

@@ -5,11 +5,10 @@
 //! formula (a bin-centred full-scale sine reads 0 dBFS); none is read back from the
 //! implementation.
 
-mod dsp_common;
-
 use std::f64::consts::PI;
 
-use dsp_common::{ref_window_vec, windows_under_test, Rng};
+use crate::support::dsp::{ref_window_vec, windows_under_test};
+use crate::support::rng::Rng;
 use hopscope::dsp::scale::Scale;
 use hopscope::dsp::stft::{FrameTransform, StftParams};
 use hopscope::dsp::window::WindowKind;

@@ -8,10 +8,7 @@ use hopscope::dsp::window::WindowKind;
 use hopscope::history::{render, MonoHistory, RerenderRequest};
 use hopscope::render::freqmap::{ColumnMap, FreqAxis, FreqScale};
 
-#[path = "support/rng.rs"]
-#[allow(dead_code)] // below, gaussian and below only
-mod rng;
-use rng::Rng;
+use crate::support::rng::Rng;
 
 #[test]
 fn the_ring_holds_exactly_the_newest_samples() {

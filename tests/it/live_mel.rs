@@ -8,24 +8,20 @@
 //! - levels: closed forms typed in here. A periodic-Hann bin-centred sine of peak 1 has
 //!   calibrated bin powers 1 at `k0` and ¼ at `k0 ± 1` (|X| = N/4 and N/8, gain (4/N)²) and
 //!   nothing elsewhere; the triangles are DSP.md §7's, with the mel formulas of
-//!   `render_common` (HTK, Slaney) and TF's `1127·ln(1 + f/700)` typed in below;
+//!   `support::mel` (HTK, Slaney) and TF's `1127·ln(1 + f/700)` typed in below;
 //! - the axis: band centres from those formulas, and `(i + ½)/N`.
 
-mod render_common;
-
-use assert_no_alloc::{assert_no_alloc, reset_violation_count, violation_count, AllocDisabler};
+use assert_no_alloc::{assert_no_alloc, reset_violation_count, violation_count};
 use realfft::RealFftPlanner;
 
+use crate::support::mel::{htk, htk_inv, slaney, slaney_inv};
+use crate::support::rng::Rng;
 use hopscope::dsp::mel::{MelNorm, MelScale, MelSpec};
 use hopscope::dsp::scale::{Scale, FLOOR_DB};
 use hopscope::dsp::stft::{FrameTransform, StftParams};
 use hopscope::dsp::window::WindowKind;
 use hopscope::offline::MelStage;
 use hopscope::render::freqmap::{mel_axis, ColumnMap, FreqAxis, FreqScale, Span};
-use render_common::{htk, htk_inv, slaney, slaney_inv, Rng};
-
-#[global_allocator]
-static A: AllocDisabler = AllocDisabler;
 
 const SR: u32 = 48_000;
 

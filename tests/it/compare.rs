@@ -1,12 +1,10 @@
 //! Compare panes in the analysis thread: several STFTs of one input, each row tagged
 //! with its pane and pane set.
 //!
-//! Oracles: the naive f64 DFT of `dsp_common` with the DSP.md §1.1 window formulas, the
+//! Oracles: the naive f64 DFT of `support::dsp` with the DSP.md §1.1 window formulas, the
 //! DSP.md §3 calibration (a bin-centred sine of amplitude A reads 20·log10(A) dBFS:
 //! `dB = 20·log10(2|X|/S1)`), and the row grid `first = k·hop` of a stream that starts
 //! at sample 0.
-
-mod dsp_common;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -20,7 +18,7 @@ use hopscope::dsp::window::WindowKind;
 use hopscope::message::{Control, SpectrumRow, MAX_PANES};
 use hopscope::ring;
 
-use dsp_common::{naive_dft, ref_window_vec};
+use crate::support::dsp::{naive_dft, ref_window_vec};
 
 const SR: u32 = 48_000;
 /// 750 Hz: bin 16 of 1024, 32 of 2048, 64 of 4096 (on a bin centre for every pane).

@@ -22,14 +22,13 @@
     )
 ))]
 
-mod support;
-
 use std::process::Command;
 use std::time::Duration;
 
-use support::fifo::{AlsaFixture, Feeder, Signal, CHANNELS, RATE};
-use support::live::LiveChild;
-use support::{assert_one_line_error, run_with_timeout, status_lines, Outcome, Status};
+use crate::support;
+use crate::support::fifo::{AlsaFixture, Feeder, Signal, CHANNELS, RATE};
+use crate::support::live::LiveChild;
+use crate::support::{assert_one_line_error, run_with_timeout, status_lines, Outcome, Status};
 
 /// System ALSA configuration that must precede ours in `ALSA_CONFIG_PATH`.
 /// Hard limit on every hopscope run.

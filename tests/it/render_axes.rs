@@ -3,7 +3,7 @@
 //!
 //! Oracles:
 //! - mel scales: the numeric table of ../shared/DSP.md §7 (librosa 0.11);
-//! - axis fractions: the warps typed in again here (`render_common::{htk, slaney}`, ln);
+//! - axis fractions: the warps typed in again here (`support::mel::{htk, slaney}`, ln);
 //! - `ColumnMap`: a naive per-pixel computation written here from the rule "a pixel that
 //!   covers ≥ 1 bin centre shows the max of those bins; a pixel between two bin centres
 //!   interpolates the two neighbours at its centre frequency";
@@ -11,15 +11,14 @@
 //!   cividis, turbo), converted to 8 bits with round(255·x);
 //! - note names: equal temperament, cents = 1200·log2(f/f_note), computed by hand.
 
-mod render_common;
-
+use crate::support::mel::{htk, htk_inv, slaney, slaney_inv, unwarp, warp};
+use crate::support::rng::Rng;
 use hopscope::music::note_name;
 use hopscope::render::colormap::{rgb, Colormap, ColormapKind, DbRange, ALL_COLORMAPS};
 use hopscope::render::freqmap::{
     hz_to_mel_htk, hz_to_mel_slaney, mel_htk_to_hz, mel_slaney_to_hz, ColumnMap, FreqAxis,
     FreqScale, Span, LOG_FMIN_HZ,
 };
-use render_common::{htk, htk_inv, slaney, slaney_inv, unwarp, warp, Rng};
 
 const SCALES: [FreqScale; 4] = [
     FreqScale::Linear,

@@ -22,16 +22,15 @@
     )
 ))]
 
-mod support;
-
 use std::ops::RangeInclusive;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use support::fifo::{AlsaFixture, Feeder, Signal};
-use support::live::LiveChild;
-use support::x11::{Image, Xvfb};
-use support::{assert_one_line_error, run_with_timeout, TempDir, HOPSCOPE};
+use crate::support;
+use crate::support::fifo::{AlsaFixture, Feeder, Signal};
+use crate::support::live::LiveChild;
+use crate::support::x11::{Image, Xvfb};
+use crate::support::{assert_one_line_error, run_with_timeout, TempDir, HOPSCOPE};
 
 /// The window's default size (minifb, 1280×720) and the Xvfb screen holding it.
 const WIDTH: usize = 1280;

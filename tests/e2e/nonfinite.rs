@@ -3,12 +3,10 @@
 //! `--nan zero` produce exactly what they produce for the same file with those samples
 //! written as 0 (the oracle), plus one warning line with the count.
 
-mod support;
-
 use std::path::Path;
 use std::time::Duration;
 
-use support::{assert_one_line_error, hopscope_in, run_with_timeout, Outcome, TempDir};
+use crate::support::{assert_one_line_error, hopscope_in, run_with_timeout, Outcome, TempDir};
 
 const RATE: u32 = 48_000;
 const FRAMES: usize = 24_000;

@@ -19,16 +19,15 @@
 //! `SKIPPED ...` and passes, unless `HOPSCOPE_REQUIRE_PIPEWIRE=1` (CI), which fails it.
 #![cfg(target_os = "linux")]
 
-mod support;
-
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::live::LiveChild;
-use support::pipewire::{self, PipeWire};
-use support::tone::{hann_gain_db, hann_scalloping_db, input_down, DOWN_STATES};
-use support::{pulse, run_with_timeout, status_lines, Status, HOPSCOPE};
+use crate::support;
+use crate::support::live::LiveChild;
+use crate::support::pipewire::{self, PipeWire};
+use crate::support::tone::{hann_gain_db, hann_scalloping_db, input_down, DOWN_STATES};
+use crate::support::{pulse, run_with_timeout, status_lines, Status, HOPSCOPE};
 
 /// 1/3 bin below the centre of bin 43 of n_fft 2048 at 48 kHz.
 const TONE_HZ: f64 = 1000.0;

@@ -4,12 +4,12 @@
 //! Oracles: the key table below is typed in from the README/brief (not read from
 //! `KEY_HELP`); the expected parameter, dB range, zoom and axis transitions are computed
 //! by a naive reference model written here ([`Model`]), whose frequency warps are the
-//! DSP.md §7 formulas in `render_common`. A seeded random walk over every action checks
+//! DSP.md §7 formulas in `support::mel`. A seeded random walk over every action checks
 //! the implementation against the model step by step, plus the invariants (bounds, and
 //! "an effect is returned exactly when something changed").
 
-mod render_common;
-
+use crate::support::mel::{htk, htk_inv, slaney, slaney_inv, unwarp, warp};
+use crate::support::rng::Rng;
 use hopscope::dsp::mel::MelScale;
 use hopscope::dsp::stft::StftParams;
 use hopscope::dsp::window::{WindowKind, ALL_WINDOWS};
@@ -19,7 +19,6 @@ use hopscope::ui::keys::{action_for, Action, Key, ALL_KEYS, KEY_HELP};
 use hopscope::ui::state::{
     Effect, MelView, PaneSettings, PaneSpec, ViewState, DB_STEP, DEFAULT_COMPARE, ZOOM_RANGE,
 };
-use render_common::{htk, htk_inv, slaney, slaney_inv, unwarp, warp, Rng};
 
 const SR: u32 = 48_000;
 const NYQ: f64 = 24_000.0;

@@ -6,15 +6,12 @@
 //! Needs a Python with numpy and scipy: `$HOPSCOPE_PYTHON`, else `.venv/bin/python`
 //! (`make test-deps` creates it). A missing interpreter fails the test.
 
-mod support;
-
 use std::process::Command;
 
 use hopscope::dsp::window::WindowKind;
-use support::{hopscope_in, read_npy, run_with_timeout, TempDir};
 
-#[path = "support/python.rs"]
-mod python;
+use crate::support::python;
+use crate::support::{hopscope_in, output_within, read_npy, run_with_timeout, TempDir, PATIENCE};
 
 /// Lengths checked: every length up to 9 (where the cosine sums alias), then ordinary ones.
 const LENGTHS: [usize; 13] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17, 100, 257];
@@ -60,10 +57,9 @@ fn scipy_windows() -> Vec<Vec<f64>> {
          print(json.dumps(out))\n",
         exprs.join(", ")
     );
-    let out = Command::new(&py)
-        .args(["-c", &script])
-        .output()
-        .expect("run python");
+    let mut cmd = Command::new(&py);
+    cmd.args(["-c", &script]);
+    let out = output_within(cmd, PATIENCE);
     assert!(
         out.status.success(),
         "scipy failed: {}",
@@ -131,10 +127,7 @@ fn analyze_with_a_one_sample_window_reads_each_sample() {
             "--scale",
             scale,
         ];
-        let o = run_with_timeout(
-            hopscope_in(dir.path(), &args),
-            std::time::Duration::from_secs(20),
-        );
+        let o = run_with_timeout(hopscope_in(dir.path(), &args), PATIENCE);
         assert_eq!(o.code(), Some(0), "{}", o.stderr);
         let npy = read_npy(&dir.join(out));
         assert_eq!(npy.shape, vec![64, 9]);

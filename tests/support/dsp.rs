@@ -1,19 +1,12 @@
-//! Oracles shared by the `tests/dsp_*.rs` integration tests.
+//! DSP oracles shared by the `dsp_*`, `compare` and other STFT tests.
 //!
 //! Everything here is written independently of `src/dsp`: the windows are the
-//! closed forms of ../shared/DSP.md §1.1 typed in again, the DFT is the naive
-//! O(n²) sum in f64, and the random signals come from a seeded SplitMix64.
-//! Each test crate uses a different subset, hence the `dead_code` allowance.
-#![allow(dead_code)]
+//! closed forms of ../shared/DSP.md §1.1 typed in again and the DFT is the naive
+//! O(n²) sum in f64 (the random signals come from [`super::rng`]).
 
 use std::f64::consts::PI;
 
 use hopscope::dsp::window::WindowKind;
-
-#[path = "../support/rng.rs"]
-mod rng;
-#[allow(unused_imports)] // each test crate uses a different subset
-pub use rng::Rng;
 
 /// I0 by its power series summed to a fixed 200 terms (independent of `bessel_i0`,
 /// which stops adaptively). Converges to f64 precision for x ≤ 100.

@@ -23,17 +23,18 @@
 //! summary and the window's NO INPUT banner and gap hatching are issue #9's interface.
 #![cfg(target_os = "linux")]
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::live::LiveChild;
-use support::pulse::{self, Pulse};
-use support::tone::{input_down, DOWN_STATES};
-use support::x11::{Image, Xvfb};
-use support::{assert_one_line_error, run_with_timeout, status_lines, Outcome, Status, HOPSCOPE};
+use crate::support;
+use crate::support::live::LiveChild;
+use crate::support::pulse::{self, Pulse};
+use crate::support::tone::{input_down, DOWN_STATES};
+use crate::support::x11::{Image, Xvfb};
+use crate::support::{
+    assert_one_line_error, run_with_timeout, status_lines, Outcome, Status, HOPSCOPE,
+};
 
 /// Bin 32 of n_fft 1024 at 48 kHz.
 const TONE_HZ: f64 = 1500.0;

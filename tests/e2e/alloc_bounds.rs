@@ -6,12 +6,10 @@
 
 #![cfg(unix)]
 
-mod support;
-
 use std::path::Path;
 use std::time::Duration;
 
-use support::{assert_one_line_error, run_with_timeout, Outcome, TempDir, HOPSCOPE};
+use crate::support::{assert_one_line_error, run_with_timeout, Outcome, TempDir, HOPSCOPE};
 
 /// The address-space limit, KiB.
 const LIMIT_KIB: u64 = 1 << 20;

@@ -17,14 +17,15 @@
 //!   fails with one line: and it fails exactly when the reader did, the file holds NaN/Inf
 //!   (`--nan error`), the channel does not exist or the signal is shorter than a window.
 //! - Nothing panics; a watchdog aborts the run if one case takes longer than a minute.
-//! - A counting global allocator records the peak of live heap bytes during each call:
-//!   the reader stays within `READ_PER_BYTE × file size + READ_BASE_BYTES`, `analyze`
-//!   within `ANALYZE_PER_BYTE × file size + ANALYZE_BASE_BYTES` (constants below, with
-//!   why) — a lying header cannot make either allocate what the file does not hold.
+//! - A counting global allocator (`support::alloc`, the `tests/it` binary's) records the
+//!   peak of live heap bytes during each call: the reader stays within `READ_PER_BYTE ×
+//!   file size + READ_BASE_BYTES`, `analyze` within `ANALYZE_PER_BYTE × file size +
+//!   ANALYZE_BASE_BYTES` (constants below, with why) — a lying header cannot make either
+//!   allocate what the file does not hold. The count covers every thread of the process,
+//!   so the tests that measure run alone in a process of their own (`support::alone`).
 //!
 //! Distinct failures it found are named regression tests at the end of this file.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -36,74 +37,9 @@ use hopscope::dsp::stft::StftParams;
 use hopscope::dsp::window::WindowKind;
 use hopscope::wav::{read_wav, NanPolicy};
 
-#[path = "support/rng.rs"]
-#[allow(dead_code)] // shared with the other test crates
-mod rng;
-use rng::Rng;
-#[path = "support/tempdir.rs"]
-#[allow(dead_code)] // shared with the other test crates
-mod tempdir;
-use tempdir::TempDir;
-
-// ---------------------------------------------------------------- the counting allocator
-
-/// Live heap bytes, and their peak since the last [`measure`] started.
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-/// The system allocator, counting live bytes and their peak (every thread).
-struct Counting;
-
-// SAFETY: every call is forwarded unchanged to `System`; only counters are added.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc(layout);
-        if !p.is_null() {
-            grew(layout.size());
-        }
-        p
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc_zeroed(layout);
-        if !p.is_null() {
-            grew(layout.size());
-        }
-        p
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout);
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = System.realloc(ptr, layout, new_size);
-        if !p.is_null() {
-            // Counted as if both blocks were live at once, as a copying realloc is.
-            grew(new_size);
-            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        }
-        p
-    }
-}
-
-fn grew(bytes: usize) {
-    let now = LIVE.fetch_add(bytes, Ordering::Relaxed) + bytes;
-    PEAK.fetch_max(now, Ordering::Relaxed);
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-/// Runs `f` and returns its result with the peak of live heap bytes above the level
-/// at its start.
-fn measure<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let base = LIVE.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
-    let out = f();
-    (out, PEAK.load(Ordering::Relaxed).saturating_sub(base))
-}
+use crate::support::alloc::measure;
+use crate::support::rng::Rng;
+use crate::support::{alone, TempDir};
 
 // ---------------------------------------------------------------- bounds
 
@@ -969,17 +905,15 @@ fn run_case(case: usize, dir: &TempDir) -> Result<(), Failure> {
     check_analyze(&cfg, bytes.len(), read.as_ref()).map_err(fail)
 }
 
-/// The tests of this binary share the counting allocator: they run one at a time.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 #[test]
 fn mutated_wavs_read_correctly_or_fail_with_one_line() {
-    let _one_at_a_time = serial();
+    // The allocation peaks are measured over the whole process: alone in one.
+    if !alone(
+        module_path!(),
+        "mutated_wavs_read_correctly_or_fail_with_one_line",
+    ) {
+        return;
+    }
     static PROGRESS: AtomicU64 = AtomicU64::new(0);
     watchdog(&PROGRESS);
     let dir = TempDir::new("fuzz-wav");
@@ -1071,7 +1005,6 @@ fn read_bytes(bytes: &[u8]) -> hopscope::error::Result<hopscope::wav::WavAudio> 
 /// an odd `LIST` chunk before the data read as "file is empty or its header is truncated".
 #[test]
 fn an_odd_length_chunk_before_the_data_is_skipped_with_its_pad_byte() {
-    let _one_at_a_time = serial();
     let data: Vec<u8> = [1000i16, -2000, 32767, -32768]
         .iter()
         .flat_map(|v| v.to_le_bytes())
@@ -1093,7 +1026,6 @@ fn an_odd_length_chunk_before_the_data_is_skipped_with_its_pad_byte() {
 /// files were refused as "unsupported" (or "truncated").
 #[test]
 fn valid_bits_are_left_justified_in_an_extensible_container() {
-    let _one_at_a_time = serial();
     for (container, valid) in [(4u16, 24u16), (3, 20), (2, 12), (4, 32)] {
         let shift = 8 * u32::from(container) - u32::from(valid);
         let full = (1i64 << (valid - 1)) as f64;
@@ -1122,7 +1054,6 @@ fn valid_bits_are_left_justified_in_an_extensible_container() {
 /// hound read 16 bytes, took the next bytes for the data chunk and returned samples.
 #[test]
 fn a_fmt_chunk_claiming_more_than_the_file_holds_is_refused() {
-    let _one_at_a_time = serial();
     let mut bytes = riff(&[
         (b"fmt ", fmt_body(2, 48_000, 2, None)),
         (b"data", vec![1u8; 64]),
@@ -1137,7 +1068,10 @@ fn a_fmt_chunk_claiming_more_than_the_file_holds_is_refused() {
 /// 270 KB for a 120-byte one. Now every buffer is bounded by what the file holds.
 #[test]
 fn reading_a_tiny_file_allocates_little() {
-    let _one_at_a_time = serial();
+    // The allocation peak is measured over the whole process: alone in one.
+    if !alone(module_path!(), "reading_a_tiny_file_allocates_little") {
+        return;
+    }
     let bytes = riff(&[
         (b"fmt ", fmt_body(1, 8000, 4, None)),
         (b"data", vec![0u8; 16]),
@@ -1158,7 +1092,6 @@ fn reading_a_tiny_file_allocates_little() {
 /// over two lines.
 #[test]
 fn a_garbled_chunk_id_stays_on_one_line() {
-    let _one_at_a_time = serial();
     let mut bytes = riff(&[(b"fmt ", fmt_body(1, 8000, 2, None))]);
     bytes.extend_from_slice(b"ta\n\x01");
     bytes.extend_from_slice(&0xffff_0000_u32.to_le_bytes());
@@ -1173,7 +1106,6 @@ fn a_garbled_chunk_id_stays_on_one_line() {
 /// tests/python/parity.py checks the values at n_fft 1025).
 #[test]
 fn centred_frames_of_an_odd_n_fft_follow_librosa() {
-    let _one_at_a_time = serial();
     let dir = TempDir::new("fuzz-odd-center");
     let data: Vec<u8> = (0..100i16).flat_map(|n| (n * 300).to_le_bytes()).collect();
     let path = dir.join("l100.wav");

@@ -1,12 +1,11 @@
 //! STFT oracles: `FrameTransform` against a naive f64 DFT, and `Stft::push` framing
 //! and mid-stream reconfiguration against `FrameTransform` on the right slice.
 //!
-//! The DFT oracle uses the test's own closed-form windows (`dsp_common::ref_window`),
+//! The DFT oracle uses the test's own closed-form windows (`support::dsp::ref_window`),
 //! the test's own O(n²) DFT and the DSP.md §2.2 formula written out here.
 
-mod dsp_common;
-
-use dsp_common::{naive_dft, ref_window_vec, windows_under_test, Rng};
+use crate::support::dsp::{naive_dft, ref_window_vec, windows_under_test};
+use crate::support::rng::Rng;
 use hopscope::dsp::scale::{num_bins, Scale};
 use hopscope::dsp::stft::{FrameTransform, RowInfo, Stft, StftParams, HISTORY_LEN, MAX_FFT_SIZE};
 use hopscope::dsp::window::WindowKind;

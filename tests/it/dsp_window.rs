@@ -2,15 +2,13 @@
 //! the §1.1 numeric oracles, the §1.2 figures of merit at N = 1024, and parsing.
 //!
 //! Every expected number is either typed in from DSP.md or computed here from a
-//! formula written in this file (`dsp_common::ref_window`); nothing is taken from
+//! formula written in this file (`support::dsp::ref_window`); nothing is taken from
 //! the implementation's own output.
-
-mod dsp_common;
 
 use std::f64::consts::PI;
 use std::str::FromStr;
 
-use dsp_common::{ref_window, windows_under_test};
+use crate::support::dsp::{ref_i0, ref_window, windows_under_test};
 use hopscope::dsp::window::{bessel_i0, WindowKind, WindowSums, ALL_WINDOWS};
 use realfft::RealFftPlanner;
 
@@ -120,7 +118,7 @@ fn bessel_i0_values() {
     assert!((bessel_i0(1.0) - 1.266_065_877_752_008_2).abs() <= 1e-15);
     assert!((bessel_i0(5.0) - 27.239_871_823_604_442).abs() <= 1e-11);
     for x in [0.5, 3.0, 6.0, 8.6, 14.0, 30.0, 100.0] {
-        let r = dsp_common::ref_i0(x);
+        let r = ref_i0(x);
         assert!(
             ((bessel_i0(x) - r) / r).abs() <= 1e-14,
             "I0({x}) = {} vs series {r}",

@@ -3,23 +3,30 @@
 //! binary), and the exported mel matrix equals librosa.filters.mel.
 //!
 //! Needs a Python with numpy, scipy and librosa: `$HOPSCOPE_PYTHON`, else `.venv/bin/python`
-//! (`make test-deps` creates it). A missing interpreter fails the test. `make test-deps`
-//! also installs torch and TensorFlow, whose snippets then run too; without them the test
-//! fails unless HOPSCOPE_SKIP_ML=1, which only compiles those snippets.
+//! (`make test-deps` creates it). A missing interpreter fails the test. The torch and
+//! TensorFlow snippets run in the ML tier only: their test is ignored by `make test`
+//! (which compiles those snippets) and run by `make test-ml` (`-- --ignored`, after
+//! `make test-ml-deps` installs torch and tensorflow-cpu), where it fails if either
+//! is missing.
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::time::Duration;
 
-#[path = "support/python.rs"]
-mod python;
-use python::python;
-#[path = "support/tempdir.rs"]
-#[allow(dead_code)] // shared with the other test crates
-mod tempdir;
-use tempdir::TempDir;
+use crate::support::python::python;
+use crate::support::{output_within, TempDir, PATIENCE};
 
-#[test]
-fn exported_snippets_reproduce_analyze() {
+/// A hang catcher for export_check.py (it runs hopscope and the snippets 8 times; torch
+/// and TensorFlow take a while to import).
+const SCRIPT_PATIENCE: Duration = Duration::from_secs(900);
+
+/// Lines of export_check.py comparing one library's snippet with hopscope: one per case,
+/// two for the three dB cases (as power and in dB).
+const SNIPPET_CHECKS: usize = 8 + 3;
+
+/// Runs tests/python/export_check.py with `--run libs`; its stdout, after checking that
+/// it passed.
+fn export_check(libs: &str) -> String {
     let py = python();
     assert!(
         py.exists(),
@@ -28,17 +35,31 @@ fn exported_snippets_reproduce_analyze() {
     );
     let work = TempDir::new("export");
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/export_check.py");
-    let out = Command::new(&py)
-        .arg(&script)
+    let mut cmd = Command::new(&py);
+    cmd.arg(&script)
         .arg(env!("CARGO_BIN_EXE_hopscope"))
         .arg(work.path())
-        .output()
-        .expect("run export_check.py");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+        .args(["--run", libs]);
+    let out = output_within(cmd, SCRIPT_PATIENCE);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     println!("{stdout}");
     eprintln!("{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "export check failed:\n{stdout}");
     assert!(stdout.contains("export: 0 failing case(s)"));
+    stdout
+}
+
+/// How many `ok` lines of `stdout` contain `text`.
+fn ok_lines(stdout: &str, text: &str) -> usize {
+    stdout
+        .lines()
+        .filter(|l| l.starts_with("ok") && l.contains(text))
+        .count()
+}
+
+#[test]
+fn exported_snippets_reproduce_analyze() {
+    let stdout = export_check("librosa");
     // 8 cases with the librosa snippet run (the 3 dB cases report power and dB), and 2
     // mel matrices against librosa.filters.mel.
     let ok = stdout.lines().filter(|l| l.starts_with("ok")).count();
@@ -47,6 +68,39 @@ fn exported_snippets_reproduce_analyze() {
         stdout.contains("librosa snippet vs hopscope"),
         "the librosa snippet never ran:\n{stdout}"
     );
+    assert_eq!(
+        ok_lines(&stdout, "librosa snippet vs hopscope"),
+        SNIPPET_CHECKS,
+        "{stdout}"
+    );
+    assert_eq!(
+        ok_lines(&stdout, "mel matrix vs librosa.filters.mel"),
+        2,
+        "{stdout}"
+    );
+    // The torch and tf snippets are at least valid Python here (`make test-ml` runs them).
+    for lib in ["torch", "tf"] {
+        assert_eq!(
+            ok_lines(&stdout, &format!("{lib} snippet compiles")),
+            8,
+            "{stdout}"
+        );
+    }
+}
+
+/// The ML tier (`make test-ml`): the torch and tf.signal snippets reproduce `analyze` for
+/// the same 8 configurations. Fails when torch or TensorFlow is not installed.
+#[test]
+#[ignore = "needs torch/TensorFlow: make test-ml"]
+fn exported_torch_and_tf_snippets_reproduce_analyze() {
+    let stdout = export_check("torch,tf");
+    for lib in ["torch", "tf"] {
+        assert_eq!(
+            ok_lines(&stdout, &format!("{lib} snippet vs hopscope")),
+            SNIPPET_CHECKS,
+            "the {lib} snippet did not run for every case:\n{stdout}"
+        );
+    }
 }
 
 /// Writes an int16 WAV of `frames` frames, `channels` samples each from `sample(n, ch)`.
@@ -81,8 +135,8 @@ fn export_json_names_every_parameter() {
         (0.25 * (2.0 * std::f64::consts::PI * 440.0 * n as f64 / 16000.0).sin() * 32767.0) as i16
     });
     let json = dir.join("p.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_hopscope"))
-        .args(["analyze"])
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hopscope"));
+    cmd.args(["analyze"])
         .arg(&wav)
         .args(["-o"])
         .arg(dir.join("o.npy"))
@@ -103,9 +157,8 @@ fn export_json_names_every_parameter() {
             "db",
             "--export",
         ])
-        .arg(&json)
-        .output()
-        .expect("run hopscope");
+        .arg(&json);
+    let out = output_within(cmd, PATIENCE);
     assert!(
         out.status.success(),
         "{}",
@@ -155,15 +208,14 @@ fn export_json_names_every_parameter() {
         assert_eq!(v["snippets"][lib].as_str(), Some(text.as_str()));
     }
     // A non-.json export path is a one-line error, exit 2.
-    let bad = Command::new(env!("CARGO_BIN_EXE_hopscope"))
-        .arg("analyze")
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hopscope"));
+    cmd.arg("analyze")
         .arg(&wav)
         .arg("-o")
         .arg(dir.join("o2.npy"))
         .arg("--export")
-        .arg(dir.join("p.txt"))
-        .output()
-        .expect("run hopscope");
+        .arg(dir.join("p.txt"));
+    let bad = output_within(cmd, PATIENCE);
     assert_eq!(bad.status.code(), Some(2));
     let err = String::from_utf8_lossy(&bad.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
@@ -197,10 +249,9 @@ fn render_exports_the_parameters_of_its_image() {
         "1",
     ];
     let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_hopscope"))
-            .args(args)
-            .output()
-            .expect("run hopscope");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hopscope"));
+        cmd.args(args);
+        let out = output_within(cmd, PATIENCE);
         assert!(
             out.status.success(),
             "{}",

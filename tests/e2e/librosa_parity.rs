@@ -5,10 +5,13 @@
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::time::Duration;
 
-#[path = "support/python.rs"]
-mod python;
-use python::python;
+use crate::support::python::python;
+use crate::support::{output_within, TempDir};
+
+/// A hang catcher for the whole script (it runs hopscope and librosa 32 times).
+const SCRIPT_PATIENCE: Duration = Duration::from_secs(600);
 
 #[test]
 fn analyze_matches_librosa_within_1e_4() {
@@ -18,19 +21,16 @@ fn analyze_matches_librosa_within_1e_4() {
         "no Python with librosa at {}: run `make test-deps` or set HOPSCOPE_PYTHON",
         py.display()
     );
-    let work = std::env::temp_dir().join(format!("hopscope-parity-{}", std::process::id()));
-    std::fs::create_dir_all(&work).expect("temp dir");
+    let work = TempDir::new("parity");
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/parity.py");
-    let out = Command::new(&py)
-        .arg(&script)
+    let mut cmd = Command::new(&py);
+    cmd.arg(&script)
         .arg(env!("CARGO_BIN_EXE_hopscope"))
-        .arg(&work)
-        .output()
-        .expect("run parity.py");
+        .arg(work.path());
+    let out = output_within(cmd, SCRIPT_PATIENCE);
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("{stdout}");
     eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-    let _ = std::fs::remove_dir_all(&work);
     assert!(out.status.success(), "librosa parity failed:\n{stdout}");
     assert!(stdout.contains("parity: 0 failing case(s)"));
     assert!(stdout.lines().filter(|l| l.starts_with("ok")).count() >= 20);
