@@ -7,9 +7,10 @@
 #![cfg(unix)]
 
 use std::path::Path;
-use std::time::Duration;
 
-use crate::support::{assert_one_line_error, run_with_timeout, Outcome, TempDir, HOPSCOPE};
+use crate::support::{
+    assert_one_line_error, run_with_timeout, Outcome, TempDir, HOPSCOPE, PATIENCE,
+};
 
 /// The address-space limit, KiB.
 const LIMIT_KIB: u64 = 1 << 20;
@@ -22,7 +23,7 @@ fn run_limited(dir: &TempDir, args: &[&str]) -> Outcome {
         .arg(format!("ulimit -v {LIMIT_KIB} && exec \"$0\" \"$@\""))
         .arg(HOPSCOPE)
         .args(args);
-    run_with_timeout(cmd, Duration::from_secs(60))
+    run_with_timeout(cmd, PATIENCE)
 }
 
 fn write_wav(path: &Path, rate: u32, channels: u16, frames: usize) {

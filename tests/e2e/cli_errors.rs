@@ -8,17 +8,15 @@
 
 use std::f64::consts::PI;
 use std::path::Path;
-use std::time::Duration;
 
 use crate::support;
 use crate::support::{
     assert_one_line_error, hopscope_in, read_npy, run_with_timeout, status_lines, Outcome, TempDir,
 };
 
-/// Every run here is offline or fails before any audio starts: generous but finite.
-const TIMEOUT: Duration = Duration::from_secs(20);
-/// Errors must come quickly (no device probing, no decoding of garbage at length).
-const FAST: Duration = Duration::from_secs(5);
+/// Every run here is offline or fails before any audio starts: a hang catcher, never a
+/// claim about speed.
+const TIMEOUT: std::time::Duration = support::PATIENCE;
 
 fn run(dir: &TempDir, args: &[&str]) -> Outcome {
     run_with_timeout(hopscope_in(dir.path(), args), TIMEOUT)
@@ -36,7 +34,6 @@ fn expect_error(dir: &TempDir, args: &[&str], mention: &str) {
         "{what}: the error should mention {mention:?}: {}",
         o.stderr
     );
-    assert!(o.elapsed < FAST, "{what}: took {:?} to fail", o.elapsed);
     assert_eq!(
         dir.entries(),
         before,
@@ -554,7 +551,6 @@ fn live_file_replay_runs_to_the_end() {
     );
     assert_eq!(last.num("dropped_samples"), 0.0);
     assert_eq!(last.num("dropped_rows"), 0.0);
-    assert!(o.elapsed < Duration::from_secs(10), "took {:?}", o.elapsed);
 }
 
 // ---------------------------------------------------------------- messages that said the wrong thing

@@ -4,9 +4,10 @@
 //! written as 0 (the oracle), plus one warning line with the count.
 
 use std::path::Path;
-use std::time::Duration;
 
-use crate::support::{assert_one_line_error, hopscope_in, run_with_timeout, Outcome, TempDir};
+use crate::support::{
+    assert_one_line_error, hopscope_in, run_with_timeout, Outcome, TempDir, PATIENCE,
+};
 
 const RATE: u32 = 48_000;
 const FRAMES: usize = 24_000;
@@ -39,7 +40,7 @@ fn write_stereo(path: &Path, zeroed: bool) {
 }
 
 fn run(dir: &TempDir, args: &[&str]) -> Outcome {
-    run_with_timeout(hopscope_in(dir.path(), args), Duration::from_secs(60))
+    run_with_timeout(hopscope_in(dir.path(), args), PATIENCE)
 }
 
 fn inputs() -> TempDir {

@@ -11,11 +11,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    assert_one_line_error, hopscope_in, run_with_timeout, Outcome, TempDir, HOPSCOPE,
+    assert_one_line_error, hopscope_in, run_with_timeout, Outcome, TempDir, HOPSCOPE, PATIENCE,
 };
-
-/// A generous bound for anything to happen; never a performance assertion.
-const PATIENCE: Duration = Duration::from_secs(60);
 
 /// 60 s of 48 kHz noise-like int16: long enough that the debug binary is still working
 /// seconds after its temporary file appears.

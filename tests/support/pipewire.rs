@@ -59,10 +59,10 @@ pub const TOOLS: [&str; 6] = [
 /// the pw-cli that created it).
 const SINK_PROPS: &str = "{ factory.name=support.null-audio-sink node.name=testsink \
      media.class=Audio/Sink object.linger=true audio.position=[FL FR] }";
-/// Hard limit for one run of pw-cli / pw-metadata.
-const TOOL_TIMEOUT: Duration = Duration::from_secs(10);
+/// Hard limit for one run of pw-cli / pw-metadata (a hang catcher).
+const TOOL_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the servers may take to answer and to make the sink the default.
-const READY_TIMEOUT: Duration = Duration::from_secs(15);
+const READY_TIMEOUT: Duration = super::PATIENCE;
 
 /// Why PipeWire tests cannot run here (missing programs), or `None`.
 pub fn missing() -> Option<String> {
