@@ -3,8 +3,8 @@
 //!
 //! Oracles written independently of `src/`: the seeded generator ([`rng`]), windows
 //! and the naive DFT ([`dsp`]), mel formulas and warped axes ([`mel`]), a strict PNG
-//! reader ([`image`]), a `.npy` reader ([`npy`]) and the tone levels the live tests
-//! expect ([`tone`]). Test plumbing: temp dirs ([`tempdir`], on `tempfile`), the
+//! reader ([`image`]), a `.npy` reader ([`npy`]), the DSP.md §5 chirps ([`chirp`]) and
+//! the tone levels the live tests expect ([`tone`]). Test plumbing: temp dirs ([`tempdir`], on `tempfile`), the
 //! counting global allocator of `tests/it` ([`alloc`]) and a test run alone in its own
 //! process ([`alone`]); for the binary under test, a child with a hard deadline and the
 //! one-line error contract ([`process`]), its status lines ([`status`]), a running child
