@@ -1,12 +1,17 @@
-# The two commands of the README: `make run` and `make test`. Both install what they need.
+# The commands of the README: `make run`, `make test` and `make test-ml`. Each installs
+# what it needs.
 #   make run ARGS="--demo"        build release and start the live monitor (ARGS go to hopscope)
-#   make test                     fmt check, clippy -D warnings, every test (debug build)
+#   make test                     fmt check, clippy -D warnings, every test (debug build);
+#                                 Python: numpy/scipy/librosa only (tests/python/requirements.txt)
+#   make test-ml                  the ML tier: the #[ignore]d tests of tests/e2e (the exported
+#                                 torch and TensorFlow snippets), after adding torch and
+#                                 tensorflow-cpu to the venv (tests/python/requirements-ml.txt)
 #   make bench                    criterion benches (figures in the README)
 ARGS ?=
 CARGO ?= cargo
 export HOPSCOPE_PYTHON := $(CURDIR)/.venv/bin/python
 
-.PHONY: run test deps test-deps build bench
+.PHONY: run test test-ml deps test-deps test-ml-deps build bench
 
 run: deps
 	$(CARGO) build --release
@@ -20,6 +25,9 @@ test: test-deps
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) test
 
+test-ml: test-ml-deps
+	$(CARGO) test --test e2e -- --ignored
+
 bench: deps
 	$(CARGO) bench --bench stft
 
@@ -28,3 +36,6 @@ deps:
 
 test-deps:
 	@scripts/install-deps.sh test
+
+test-ml-deps:
+	@scripts/install-deps.sh ml

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Installs what hopscope needs on a Debian/Ubuntu machine, and says exactly what to
-# install elsewhere.   usage: scripts/install-deps.sh run|test
+# install elsewhere.   usage: scripts/install-deps.sh run|test|ml
 #   run   build needs: Rust (cargo), libasound2-dev, pkg-config, libpipewire-0.3-dev, libclang-dev
-#   test  + Python 3 venv with numpy/scipy/librosa in .venv (tests/python/requirements.txt)
-#         and torch/tensorflow-cpu (tests/python/requirements-ml.txt; HOPSCOPE_SKIP_ML=1 skips),
-#         + headless X for tests/window_e2e.rs: Xvfb, xauth, xdotool, ImageMagick import, xdpyinfo
-#         + a real audio server for tests/pulse_live.rs and scripts/soak.sh: PulseAudio (run
-#           privately per test, never as the desktop's server), its client tools and ALSA's
-#           pulse plugin
-#         + the same for tests/pipewire_live.rs: PipeWire, WirePlumber, pw-cli/pw-cat/
+#   test  (make test) + Python 3 venv with numpy/scipy/librosa in .venv
+#         (tests/python/requirements.txt; no torch, no TensorFlow)
+#         + headless X for tests/e2e/window_e2e.rs: Xvfb, xauth, xdotool, ImageMagick import,
+#           xdpyinfo
+#         + a real audio server for tests/e2e/pulse_live.rs and scripts/soak.sh: PulseAudio
+#           (run privately per test, never as the desktop's server), its client tools and
+#           ALSA's pulse plugin
+#         + the same for tests/e2e/pipewire_live.rs: PipeWire, WirePlumber, pw-cli/pw-cat/
 #           pw-metadata and dbus-daemon (a private session bus per test)
+#   ml    (make test-ml) everything of test, + torch and tensorflow-cpu in .venv
+#         (tests/python/requirements-ml.txt) for the exported torch/tf snippets
 set -euo pipefail
 mode=${1:-run}
 cd "$(dirname "$0")/.."
@@ -27,7 +30,15 @@ pkg-config --exists alsa 2>/dev/null || pkgs+=(libasound2-dev)
 # which needs libclang. Without them: cargo build --no-default-features --features pulseaudio,jack
 pkg-config --exists libpipewire-0.3 2>/dev/null || pkgs+=(libpipewire-0.3-dev)
 ls /usr/lib/llvm-*/lib/libclang.so >/dev/null 2>&1 || pkgs+=(libclang-dev)
-if [ "$mode" = test ]; then
+case "$mode" in
+run | test | ml) ;;
+*)
+    say "unknown mode '$mode': use run, test or ml"
+    exit 2
+    ;;
+esac
+
+if [ "$mode" != run ]; then
     command -v python3 >/dev/null 2>&1 || pkgs+=(python3)
     python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || pkgs+=(python3-venv)
     command -v mkfifo >/dev/null 2>&1 || pkgs+=(coreutils)
@@ -79,16 +90,17 @@ if [ ${#pkgs[@]} -gt 0 ]; then
     fi
 fi
 
-if [ "$mode" = test ]; then
+if [ "$mode" != run ]; then
     if ! .venv/bin/python -c 'import numpy, scipy, librosa' >/dev/null 2>&1; then
         say "creating .venv with tests/python/requirements.txt (numpy, scipy, librosa)"
         rm -rf .venv
         python3 -m venv .venv
         .venv/bin/pip install -q --disable-pip-version-check -r tests/python/requirements.txt
     fi
-    # torch and TensorFlow, to run the exported snippets (measured: 70 s + 22 s, 6.8 GB).
-    if [ "${HOPSCOPE_SKIP_ML:-0}" != 1 ] && ! .venv/bin/python -c 'import torch, tensorflow' >/dev/null 2>&1; then
-        say "adding torch and tensorflow-cpu to .venv (tests/python/requirements-ml.txt; HOPSCOPE_SKIP_ML=1 skips)"
-        .venv/bin/pip install -q --disable-pip-version-check -r tests/python/requirements-ml.txt
-    fi
+fi
+# torch and TensorFlow, to run the exported snippets: only for make test-ml (measured:
+# 70 s + 22 s, 6.8 GB).
+if [ "$mode" = ml ] && ! .venv/bin/python -c 'import torch, tensorflow' >/dev/null 2>&1; then
+    say "adding torch and tensorflow-cpu to .venv (tests/python/requirements-ml.txt)"
+    .venv/bin/pip install -q --disable-pip-version-check -r tests/python/requirements-ml.txt
 fi

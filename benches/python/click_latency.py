@@ -5,7 +5,7 @@ outside the program, against the HUD's latency model.
 usage: click_latency.py HOPSCOPE_BIN [--n-fft 2048] [--hop 512] [--buffer 240] [--clicks 12]
 
 - A private Xvfb and an ALSA `file`-plugin capture device reading a FIFO (as in
-  tests/alsa_capture.rs); hopscope runs live on it with the grayscale colormap.
+  tests/e2e/alsa_capture.rs); hopscope runs live on it with the grayscale colormap.
 - This script writes the FIFO in real time, one ALSA period per write, silence with a
   one-sample click of 1.0 every 0.75 s (both channels), and notes the monotonic time each
   click's period is written.

@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """Run the snippets `hopscope analyze --export` writes and compare their rows with the
 .npy hopscope wrote (1e-4 relative; dBFS 1e-3 dB above -100 dBFS), and the exported mel
-matrix with librosa.filters.mel (1e-6). The torch and TensorFlow snippets run too; with
-HOPSCOPE_SKIP_ML=1 and those packages missing they are only compiled, and the line says so.
+matrix with librosa.filters.mel (1e-6).
 
-usage: export_check.py HOPSCOPE_BIN WORKDIR
+--run names the snippets to run (default: all three); each must be installed, or its
+cases fail. The others are only compiled, and the line says so. `make test` runs
+`--run librosa` (tests/python/requirements.txt); `make test-ml` runs `--run torch,tf`
+(tests/python/requirements-ml.txt: torch and tensorflow-cpu).
+
+usage: export_check.py HOPSCOPE_BIN WORKDIR [--run LIB[,LIB...]]   LIB: librosa, torch, tf
 """
 import importlib.util
 import json
@@ -17,7 +21,16 @@ import librosa
 import scipy.io.wavfile
 import scipy.signal
 
-BIN, WORK = sys.argv[1], sys.argv[2]
+LIBS = ("librosa", "torch", "tf")
+args = sys.argv[1:]
+run = set(LIBS)
+if len(args) == 4 and args[2] == "--run":
+    run = set(args[3].split(","))
+elif len(args) != 2:
+    sys.exit(__doc__)
+if not run <= set(LIBS):
+    sys.exit(f"--run: unknown snippet(s) {sorted(run - set(LIBS))}; known: {', '.join(LIBS)}")
+BIN, WORK = args[0], args[1]
 SR = 48000
 rng = np.random.default_rng(7)
 failures = 0
@@ -39,7 +52,7 @@ wavf = os.path.join(WORK, "inf.wav")
 scipy.io.wavfile.write(wavf, SR, x.astype(np.float32))
 
 have = {lib: importlib.util.find_spec(mod) is not None
-        for lib, mod in (("librosa", "librosa"), ("torch", "torch"), ("tf", "tensorflow"))}
+        for lib, mod in zip(LIBS, ("librosa", "torch", "tensorflow"))}
 
 cases = [
     ("db 2048/512 hann", wav16, ["--scale", "db"]),
@@ -66,14 +79,16 @@ for i, (name, wav, flags) in enumerate(cases):
                                   fmax=P["mel"]["fmax"], htk=P["mel"]["scale"] == "htk", norm=P["mel"]["norm"])
         err = np.abs(np.asarray(P["mel"]["weights_f32"]) - ref).max()
         report(err <= 1e-6, f"{name}: exported mel matrix vs librosa.filters.mel max |diff| {err:.1e} (tol 1e-6)")
-    for lib in ("librosa", "torch", "tf"):
+    for lib in LIBS:
         script = os.path.join(WORK, f"export{i}.{lib}.py")
-        if not have[lib]:
+        if lib not in run:
             compile(open(script).read(), script, "exec")
-            # `make test-deps` installs torch and TensorFlow unless HOPSCOPE_SKIP_ML=1.
-            skipped = os.environ.get("HOPSCOPE_SKIP_ML") == "1"
-            report(skipped, f"{name}: {lib} snippet compiles; {lib} is not installed, so it was not run"
-                   + ("" if skipped else " (run make test-deps, or set HOPSCOPE_SKIP_ML=1 to only compile)"))
+            report(True, f"{name}: {lib} snippet compiles (not run: --run {','.join(sorted(run))})")
+            continue
+        if not have[lib]:
+            # torch and TensorFlow: `make test-ml-deps` installs them.
+            report(False, f"{name}: {lib} snippet not run: {lib} is not installed"
+                   + ("" if lib == "librosa" else " (make test-ml installs torch and tensorflow-cpu)"))
             continue
         got_path = os.path.join(WORK, f"{lib}{i}.npy")
         r = subprocess.run([sys.executable, script, wav, got_path], capture_output=True, text=True)

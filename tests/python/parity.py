@@ -84,7 +84,7 @@ cases = [
     (1024, 600, 128, "hann"), (1000, 1000, 250, "blackmanharris"), (512, 400, 160, "flattop"),
     (2048, 2048, 512, "kaiser=8.6"), (2048, 1500, 300, "gaussian=0.2"), (256, 256, 64, "rect"),
     # Odd n_fft, the signal a multiple of the hop: centred, librosa has 1 + (L - 1)//hop
-    # frames, not 1 + L//hop (hopscope wrote one more; found by tests/fuzz_wav.rs).
+    # frames, not 1 + L//hop (hopscope wrote one more; found by tests/it/fuzz_wav.rs).
     (1025, 1024, 250, "hann"), (17, 17, 4, "hann"),
 ]
 for n_fft, win, hop, window in cases:

@@ -3,7 +3,7 @@
 //! is ALSA's `file` plugin over `null` reading the FIFO, and a writer thread pacing a
 //! known signal into it in real time (the role of a sound card's ADC).
 //!
-//! Used by `tests/alsa_capture.rs` and `tests/window_e2e.rs`: `AlsaFixture::new` + `Feeder::start`, then run hopscope with
+//! Used by `tests/e2e/alsa_capture.rs` and `tests/e2e/window_e2e.rs`: `AlsaFixture::new` + `Feeder::start`, then run hopscope with
 //! `AlsaFixture::config_path()` as `ALSA_CONFIG_PATH` and `--device testmic --buffer N`
 //! where N is the feeder's chunk size.
 

@@ -59,10 +59,10 @@ pub const TOOLS: [&str; 6] = [
 /// the pw-cli that created it).
 const SINK_PROPS: &str = "{ factory.name=support.null-audio-sink node.name=testsink \
      media.class=Audio/Sink object.linger=true audio.position=[FL FR] }";
-/// Hard limit for one run of pw-cli / pw-metadata.
-const TOOL_TIMEOUT: Duration = Duration::from_secs(10);
+/// Hard limit for one run of pw-cli / pw-metadata (a hang catcher).
+const TOOL_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the servers may take to answer and to make the sink the default.
-const READY_TIMEOUT: Duration = Duration::from_secs(15);
+const READY_TIMEOUT: Duration = super::PATIENCE;
 
 /// Why PipeWire tests cannot run here (missing programs), or `None`.
 pub fn missing() -> Option<String> {
@@ -283,17 +283,19 @@ impl PipeWire {
         }
     }
 
-    /// Starts `pipewire` and `wireplumber` (logs `pipewire-N.log`, `wireplumber-N.log`),
-    /// waits until `pw-cli info 0` answers, creates the sink and waits until
-    /// WirePlumber has made it the default sink.
+    /// Starts `pipewire` (log `pipewire-N.log`), waits until `pw-cli info 0` answers,
+    /// then starts `wireplumber` (log `wireplumber-N.log`), creates the sink and waits
+    /// until WirePlumber has made it the default sink.
+    ///
+    /// WirePlumber only once PipeWire answers: after a SIGKILL the old `pipewire-0`
+    /// socket is still there, and a WirePlumber started beside the new PipeWire could
+    /// connect to it first, fail ("Failed to connect to PipeWire") and exit.
     fn start_servers(&mut self) {
         assert!(self.pipewire.is_none(), "PipeWire is already running");
         self.starts += 1;
         let n = self.starts;
         let t0 = Instant::now();
         self.pipewire = Some(self.spawn_logged("pipewire", &[], &format!("pipewire-{n}.log")));
-        self.wireplumber =
-            Some(self.spawn_logged("wireplumber", &[], &format!("wireplumber-{n}.log")));
         let fail = |pw: &PipeWire, what: &str| -> ! {
             panic!(
                 "PipeWire start {n}: {what} after {:?}\n{}",
@@ -303,18 +305,20 @@ impl PipeWire {
         };
         // Ready: the core answers.
         while self.pw_cli(&["info", "0"]).is_none() {
-            if !self.is_running() || t0.elapsed() > READY_TIMEOUT {
+            if !Self::running(&mut self.pipewire) || t0.elapsed() > READY_TIMEOUT {
                 fail(self, "pw-cli info 0 gets no answer");
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        self.wireplumber =
+            Some(self.spawn_logged("wireplumber", &[], &format!("wireplumber-{n}.log")));
         if self
             .pw_cli(&["create-node", "adapter", SINK_PROPS])
             .is_none()
         {
             fail(self, "pw-cli create-node failed");
         }
-        // Warm: WirePlumber (also up now) made the sink the default.
+        // Warm: WirePlumber made the sink the default.
         let want = format!("{{\"name\":\"{SINK}\"}}");
         while !self
             .tool("pw-metadata", &["0", "default.audio.sink"])

@@ -60,10 +60,10 @@ const ALSA_PULSE_PLUGIN: &str = "libasound_module_pcm_pulse.so";
 /// System ALSA configuration that must precede ours in `ALSA_CONFIG_PATH`.
 const ALSA_CONF: &str = "/usr/share/alsa/alsa.conf";
 const PA_TEMPLATE: &str = include_str!("pulse-test.pa");
-/// Hard limit for one run of pactl.
-const TOOL_TIMEOUT: Duration = Duration::from_secs(10);
+/// Hard limit for one run of pactl (a hang catcher).
+const TOOL_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the server may take to answer and to warm up.
-const READY_TIMEOUT: Duration = Duration::from_secs(15);
+const READY_TIMEOUT: Duration = super::PATIENCE;
 
 /// Why PulseAudio tests cannot run here (missing programs), or `None`.
 pub fn missing() -> Option<String> {

@@ -1,5 +1,6 @@
 //! The Python the parity tests run: `$HOPSCOPE_PYTHON`, else the `.venv` that
-//! `make test-deps` creates (numpy, scipy, librosa).
+//! `make test-deps` creates (numpy, scipy, librosa; `make test-ml-deps` adds torch and
+//! TensorFlow).
 
 use std::path::PathBuf;
 

@@ -1,5 +1,4 @@
-//! The seeded generator of every randomised test (SplitMix64), shared by
-//! `tests/support`, `tests/dsp_common` and `tests/render_common`.
+//! The seeded generator of every randomised test (SplitMix64).
 
 use std::f64::consts::PI;
 

@@ -1,5 +1,5 @@
-//! Oracles shared by the live-input tests (`tests/pulse_live.rs`,
-//! `tests/pipewire_live.rs`): the level a Hann-windowed tone reads in a status line,
+//! Oracles shared by the live-input tests (`tests/e2e/pulse_live.rs`,
+//! `tests/e2e/pipewire_live.rs`): the level a Hann-windowed tone reads in a status line,
 //! and the exit summary's `input down N time(s) for X s`.
 
 use super::Status;

@@ -12,8 +12,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// Hard limit for one run of an X tool.
-const TOOL_TIMEOUT: Duration = Duration::from_secs(10);
+/// Hard limit for one run of an X tool (a hang catcher).
+const TOOL_TIMEOUT: Duration = super::PATIENCE;
 
 /// Runs a short-lived tool with a hard timeout (killed and panics after it).
 pub fn run_tool(cmd: Command, timeout: Duration) -> Output {
@@ -39,7 +39,7 @@ pub struct Xvfb {
 
 impl Xvfb {
     /// Starts `Xvfb -screen 0 {width}x{height}x24 -nolisten tcp` and waits until
-    /// `xdpyinfo` answers (at most 10 s).
+    /// `xdpyinfo` answers (at most [`super::PATIENCE`]: a hang catcher).
     pub fn start(width: usize, height: usize) -> Xvfb {
         let mut child = Command::new("Xvfb")
             // Xvfb writes the display number it chose on this fd once it accepts clients.
@@ -70,7 +70,7 @@ impl Xvfb {
             let _ = stderr.read_to_string(&mut s);
             let _ = etx.send(s);
         });
-        let number = match rx.recv_timeout(Duration::from_secs(10)) {
+        let number = match rx.recv_timeout(super::PATIENCE) {
             Ok(n) if n.trim().parse::<u32>().is_ok() => n.trim().to_string(),
             other => {
                 let _ = child.kill();
@@ -92,7 +92,7 @@ impl Xvfb {
                 break;
             }
             assert!(
-                started.elapsed() < Duration::from_secs(10),
+                started.elapsed() < super::PATIENCE,
                 "Xvfb {} does not answer xdpyinfo",
                 server.display
             );
