@@ -233,7 +233,10 @@ impl Scene {
         state: &ViewState,
         cmap: &Colormap,
     ) -> bool {
-        let zoom = state.pane_zoom(done.pane);
+        // An answer may come after its pane is gone (Tab back to one pane).
+        if done.pane >= state.pane_count() {
+            return false;
+        }
         let Some(pane) = self.panes.get_mut(done.pane) else {
             return false;
         };
@@ -241,7 +244,7 @@ impl Scene {
             return false;
         };
         let look = RowLook {
-            zoom,
+            zoom: state.pane_zoom(done.pane),
             cmap,
             range: state.range,
         };
@@ -750,5 +753,25 @@ mod tests {
     #[test]
     fn server_side_blits_show_the_software_frame_with_three_panes() {
         server_side_equals_software(&[WindowKind::Hamming, WindowKind::Hann, WindowKind::Blackman]);
+    }
+
+    /// A re-render answer for a pane that is gone (Tab back from three panes to one
+    /// while it was computed) is dropped, not a panic (CI saw it: index 1 of 1 pane).
+    #[test]
+    fn a_rerender_answer_for_a_pane_that_is_gone_is_ignored() {
+        let cmap = Colormap::new(ColormapKind::Magma);
+        let three = view(&[WindowKind::Hann, WindowKind::Hamming, WindowKind::Blackman]);
+        let mut scene = Scene::new(W, H, &three, &cmap);
+        scene.rerender_sent(1, 7, 0);
+        let one = view(&[WindowKind::Hann]);
+        let done = Rerendered {
+            id: 7,
+            pane: 1,
+            height: 1,
+            columns: vec![-50.0],
+            times_s: vec![0.0],
+            ends: vec![1024],
+        };
+        assert!(!scene.take_rerendered(&done, &one, &cmap));
     }
 }

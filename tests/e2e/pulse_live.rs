@@ -543,7 +543,7 @@ const WHITE: [u8; 3] = [255, 255, 255];
 /// The gap hatching's two greys (issue #9).
 const HATCH_DARK: [u8; 3] = [0x2A, 0x2A, 0x2A];
 const HATCH_LIGHT: [u8; 3] = [0x5A, 0x5A, 0x5A];
-/// The help box title colour (src/ui/window.rs `BANNER`).
+/// The help box title colour (src/ui/hud.rs `BANNER`).
 const HELP_TITLE: [u8; 3] = [255, 200, 40];
 
 /// Where the red banner is in a screenshot.

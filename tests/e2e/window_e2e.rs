@@ -57,7 +57,7 @@ const TITLE_RE: &str = "^hopscope$";
 /// silence 0.
 const BRIGHT_LUMA: f64 = 150.0;
 const DARK_LUMA: f64 = 100.0;
-/// Parameter-change marker colour (src/ui/window.rs `MARKER`).
+/// Parameter-change marker colour (src/ui/overlay.rs `MARKER`).
 const MARKER_RGB: [u8; 3] = [240, 240, 240];
 
 /// The plot rows (0 = top) whose band contains `hz`: one row, or two when `hz` lies
@@ -945,7 +945,7 @@ fn no_display_is_a_clear_error() {
 /// frame of 1280×240 (label line, plot, time ticks).
 const BAND_H: usize = HEIGHT / 3;
 const BAND_PLOT_H: usize = BAND_H - PLOT_Y - 28;
-/// The focused pane's label colour (src/ui/window.rs `BANNER`).
+/// The focused pane's label colour (src/ui/hud.rs `BANNER`).
 const BANNER_RGB: [u8; 3] = [255, 200, 40];
 
 /// Label-line pixels of band `b` in `rgb`.
