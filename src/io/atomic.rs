@@ -5,13 +5,16 @@
 //! unfinished is removed. A run killed outright (SIGKILL, a second signal) cannot remove
 //! its temporaries; the next run writing the same target does ([`remove_stale`]).
 //!
+//! The same helper writes the files that must never replace another (screenshots:
+//! [`Staged::commit_new`]) and, as [`StagedDir`], a folder written whole (snapshots).
+//!
 //! Thread: whoever owns the file (the offline writer thread, or main).
 
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use tempfile::NamedTempFile;
+use tempfile::{NamedTempFile, TempDir};
 
 use crate::error::{Error, Result};
 
@@ -34,16 +37,7 @@ impl Staged {
         if target.is_dir() {
             return Err(err(std::io::Error::other("it is a directory")));
         }
-        let prefix = format!("{}{}-", temp_prefix(target), std::process::id());
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix).rand_bytes(6);
-        // The mode `File::create` uses (0666 less the umask), not tempfile's private 0600.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(std::fs::Permissions::from_mode(0o666));
-        }
-        let file = builder.tempfile_in(directory_of(target)).map_err(err)?;
+        let file = create_beside(target, 0o666, |b, dir| b.tempfile_in(dir))?;
         Ok(Staged {
             file,
             target: target.to_path_buf(),
@@ -78,6 +72,33 @@ impl Staged {
                 path: target,
                 source: e.error,
             })
+    }
+
+    /// Renames the file onto the first of `names` (in the target's directory) that does
+    /// not exist, never replacing a file, and returns that path.
+    ///
+    /// # Errors
+    /// Every name is taken, or the rename failed (the temporary file is then removed).
+    pub fn commit_new(self, names: impl IntoIterator<Item = String>) -> Result<PathBuf> {
+        let dir = directory_of(&self.target).to_path_buf();
+        let mut file = self.file;
+        for name in names {
+            let path = dir.join(name);
+            match file.persist_noclobber(&path) {
+                Ok(_) => return Ok(path),
+                Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => file = e.file,
+                Err(e) => {
+                    return Err(Error::Write {
+                        path,
+                        source: e.error,
+                    })
+                }
+            }
+        }
+        Err(Error::Write {
+            path: self.target,
+            source: std::io::Error::other("every name for it is taken"),
+        })
     }
 }
 
@@ -117,8 +138,90 @@ pub fn commit_all(files: Vec<Staged>) -> Result<()> {
     Ok(())
 }
 
-/// Removes the temporaries of `target` whose process no longer exists (a run killed
-/// before it could remove them). Linux only (`/proc`); elsewhere nothing is removed.
+/// A folder being written under a temporary name beside its target
+/// (`.NAME.tmp-PID-XXXXXX`), removed with its contents when dropped unpublished.
+pub struct StagedDir {
+    dir: TempDir,
+    target: PathBuf,
+}
+
+impl StagedDir {
+    /// Creates an empty temporary folder beside `target`.
+    ///
+    /// # Errors
+    /// The target's directory is missing or not writable.
+    pub fn create(target: &Path) -> Result<StagedDir> {
+        let dir = create_beside(target, 0o777, |b, dir| b.tempdir_in(dir))?;
+        Ok(StagedDir {
+            dir,
+            target: target.to_path_buf(),
+        })
+    }
+
+    /// The temporary folder, to write into.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Renames the folder onto the first of `names` (in the target's directory) that
+    /// does not exist, and returns that path. A folder that appears under the chosen
+    /// name meanwhile is not replaced (a rename onto a non-empty folder fails): the next
+    /// name is tried.
+    ///
+    /// # Errors
+    /// Every name is taken, or the rename failed (the temporary folder is then removed).
+    pub fn commit_new(self, names: impl IntoIterator<Item = String>) -> Result<PathBuf> {
+        let dir = directory_of(&self.target).to_path_buf();
+        for name in names {
+            let path = dir.join(name);
+            if path.exists() {
+                continue;
+            }
+            match std::fs::rename(self.dir.path(), &path) {
+                Ok(()) => {
+                    // Renamed: nothing is left at the temporary name to clean up.
+                    let _ = self.dir.keep();
+                    return Ok(path);
+                }
+                Err(_) if path.exists() => continue,
+                Err(source) => return Err(Error::Write { path, source }),
+            }
+        }
+        Err(Error::Write {
+            path: self.target,
+            source: std::io::Error::other("every name for it is taken"),
+        })
+    }
+}
+
+/// Creates a temporary of `target` beside it with `create` (a `tempfile` builder's
+/// `tempfile_in` or `tempdir_in`, given the builder and the directory): named
+/// `.NAME.tmp-PID-XXXXXX` (what [`remove_stale`] recognises), with `mode` less the umask
+/// (what `File::create` and `create_dir` use, not tempfile's private 0600/0700).
+fn create_beside<T>(
+    target: &Path,
+    mode: u32,
+    create: impl FnOnce(&tempfile::Builder<'_, '_>, &Path) -> std::io::Result<T>,
+) -> Result<T> {
+    let prefix = format!("{}{}-", temp_prefix(target), std::process::id());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).rand_bytes(6);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(mode));
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    create(&builder, directory_of(target)).map_err(|source| Error::Write {
+        path: target.to_path_buf(),
+        source,
+    })
+}
+
+/// Removes the temporaries (files or folders) of `target` whose process no longer
+/// exists (a run killed before it could remove them). Linux only (`/proc`); elsewhere
+/// nothing is removed.
 pub fn remove_stale(target: &Path) {
     let Ok(entries) = std::fs::read_dir(directory_of(target)) else {
         return;
@@ -131,7 +234,12 @@ pub fn remove_stale(target: &Path) {
         };
         let pid = rest.split('-').next().unwrap_or_default();
         if pid.parse::<u32>().is_ok_and(|pid| !process_exists(pid)) {
-            let _ = std::fs::remove_file(entry.path());
+            let path = entry.path();
+            let _ = if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                std::fs::remove_dir_all(path)
+            } else {
+                std::fs::remove_file(path)
+            };
         }
     }
 }

@@ -12,20 +12,19 @@ pub mod suggest;
 
 use std::borrow::Cow;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
+use rayon::prelude::*;
 use realfft::RealFftPlanner;
 
-use crate::config::AnalyzeConfig;
 use crate::dsp::mel::{MelFilterbank, MelSpec};
 use crate::dsp::scale::{power_to_db, Calibration, Scale};
 use crate::dsp::stft::{FrameTransform, StftParams};
 use crate::dsp::window::WindowSums;
 
 use crate::error::{Error, Result};
-use crate::io::atomic::{commit_all, Staged};
+use crate::io::atomic::Staged;
 use crate::io::wav::{NanPolicy, WavAudio};
-use crate::io::{atomic, interrupt, npy, wav};
+use crate::io::{atomic, interrupt, npy};
 use crate::stream::ChannelSelect;
 
 /// The mono signal `analyze`, `render` and `suggest` analyse: `audio`'s selected channel
@@ -107,57 +106,51 @@ pub fn frame_signal<'a>(signal: &'a [f32], params: &StftParams, center: bool) ->
 /// stays in L2 between the workers that fill it and the writer that drains it.
 pub const BLOCK_ROWS: usize = 512;
 
-/// One [`FrameTransform`] per worker thread, built once.
-pub fn transforms(params: StftParams, scale: Scale, threads: usize) -> Vec<FrameTransform> {
-    (0..threads.max(1))
-        .map(|_| FrameTransform::new(params, scale, &mut RealFftPlanner::new()))
-        .collect()
-}
+/// Rows per rayon task of [`compute_rows`]: few enough clones of the transform, enough
+/// tasks to balance two to a few dozen cores on one [`BLOCK_ROWS`] block.
+const ROWS_PER_TASK: usize = 16;
 
 /// Computes rows `first_row..first_row + out.len()/num_bins` of `samples` into `out`
-/// (row-major), splitting them over the given transforms, one thread each.
+/// (row-major) with `transform`, on the calling thread.
 ///
-/// Thread: caller plus `transforms.len() − 1` scoped workers. Allocates: no.
+/// Allocates: no.
+pub fn compute_rows_here(
+    samples: &[f32],
+    first_row: usize,
+    transform: &mut FrameTransform,
+    out: &mut [f32],
+) {
+    let params = transform.params();
+    for (i, row) in out.chunks_exact_mut(params.num_bins()).enumerate() {
+        let start = (first_row + i) * params.hop_size;
+        transform.process(&samples[start..start + params.win_length], row);
+    }
+}
+
+/// [`compute_rows_here`] on rayon's global pool: each task computes
+/// [`ROWS_PER_TASK`]-row pieces with its own clone of `transform` (the FFT plan shared,
+/// the buffers its own). Every row is computed by an identical transform whichever
+/// thread runs it, so the rows equal [`compute_rows_here`]'s bit for bit.
+///
+/// Thread: caller (waits) plus the pool. Allocates: one transform's buffers per task.
 pub fn compute_rows(
     samples: &[f32],
     first_row: usize,
-    transforms: &mut [FrameTransform],
+    transform: &FrameTransform,
     out: &mut [f32],
 ) {
-    let Some(params) = transforms.first().map(FrameTransform::params) else {
-        return;
-    };
-    let bins = params.num_bins();
-    let rows = out.len() / bins;
-    if rows == 0 {
-        return;
-    }
-    let per = rows.div_ceil(transforms.len());
-    let work = |t: usize, chunk: &mut [f32], tf: &mut FrameTransform| {
-        for (i, row) in chunk.chunks_exact_mut(bins).enumerate() {
-            let start = (first_row + t * per + i) * params.hop_size;
-            tf.process(&samples[start..start + params.win_length], row);
-        }
-    };
-    if transforms.len() == 1 || rows < 64 {
-        return work(0, out, &mut transforms[0]);
-    }
-    std::thread::scope(|scope| {
-        let mut jobs = out
-            .chunks_mut(per * bins)
-            .zip(transforms.iter_mut())
-            .enumerate();
-        let first = jobs.next();
-        for (t, (chunk, tf)) in jobs {
-            scope.spawn(move || work(t, chunk, tf));
-        }
-        if let Some((t, (chunk, tf))) = first {
-            work(t, chunk, tf);
-        }
-    });
+    let bins = transform.params().num_bins();
+    out.par_chunks_mut(ROWS_PER_TASK * bins)
+        .enumerate()
+        .for_each_init(
+            || transform.clone(),
+            |tf, (k, piece)| compute_rows_here(samples, first_row + k * ROWS_PER_TASK, tf, piece),
+        );
 }
 
-/// Computes `rows` rows of `samples` into a new row-major `rows × num_bins` array.
+/// Computes `rows` rows of `samples` into a new row-major `rows × num_bins` array:
+/// on the calling thread when `threads` is 1 (or 0), else on rayon's global pool (the
+/// same values either way).
 pub fn stft_rows(
     samples: &[f32],
     rows: usize,
@@ -166,18 +159,13 @@ pub fn stft_rows(
     threads: usize,
 ) -> Vec<f32> {
     let mut out = vec![0.0f32; rows * params.num_bins()];
-    compute_rows(
-        samples,
-        0,
-        &mut transforms(params, scale, threads),
-        &mut out,
-    );
+    let mut transform = FrameTransform::new(params, scale, &mut RealFftPlanner::new());
+    if threads <= 1 {
+        compute_rows_here(samples, 0, &mut transform, &mut out);
+    } else {
+        compute_rows(samples, 0, &transform, &mut out);
+    }
     out
-}
-
-/// Threads for offline work: every available core.
-pub fn worker_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Turns linear spectrum rows into mel rows (../shared/DSP.md §7): the mel-weighted sum
@@ -289,7 +277,8 @@ pub fn stream_rows(
 
 /// The workers' side of [`stream_rows`]: one block of linear or mel rows at a time.
 struct RowBlocks<'a> {
-    workers: Vec<FrameTransform>,
+    /// Cloned by every task of [`compute_rows`] (planned once).
+    transform: FrameTransform,
     mel: Option<&'a MelStage>,
     /// Linear rows of a block, before the mel stage (empty without one).
     linear: Vec<f32>,
@@ -303,7 +292,7 @@ impl<'a> RowBlocks<'a> {
         };
         let scale = mel.map_or(scale, MelStage::input_scale);
         RowBlocks {
-            workers: transforms(params, scale, worker_threads()),
+            transform: FrameTransform::new(params, scale, &mut RealFftPlanner::new()),
             mel,
             linear,
         }
@@ -312,14 +301,14 @@ impl<'a> RowBlocks<'a> {
     /// Rows `first_row..` of `samples` into `out` (whole rows).
     fn compute(&mut self, samples: &[f32], first_row: usize, out: &mut [f32]) {
         let Some(stage) = self.mel else {
-            return compute_rows(samples, first_row, &mut self.workers, out);
+            return compute_rows(samples, first_row, &self.transform, out);
         };
         let (linear_bins, bins) = (
-            self.workers[0].params().num_bins(),
+            self.transform.params().num_bins(),
             stage.filterbank.n_mels(),
         );
         let lin = &mut self.linear[..out.len() / bins * linear_bins];
-        compute_rows(samples, first_row, &mut self.workers, lin);
+        compute_rows(samples, first_row, &self.transform, lin);
         for (spectrum, row) in lin
             .chunks_exact_mut(linear_bins)
             .zip(out.chunks_exact_mut(bins))

@@ -1,6 +1,29 @@
-//! `hopscope render`: a WAV → a spectrogram image with axes and colour bar → PNG.
+//! `hopscope render`: a WAV → a spectrogram image with axes and colour bar → an 8-bit
+//! indexed PNG.
+//!
+//! The plot is computed as colour indices (0 = floor … 255 = ceiling, as the window
+//! maps dB), laid out as image rows ([`index_tiles`]); the chrome (`chrome::draw`, the
+//! window's axes, labels and colour bar) is drawn once and turned into palette entries
+//! ([`RenderPalette::chrome_indices`]); the encoder pulls each image row as palette
+//! indices from both ([`plot_row`]), so no RGB frame is ever made.
 
-use super::*;
+use std::io::Write as _;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use realfft::RealFftPlanner;
+
+use super::{analysed_mono, prepare_outputs, stage_export, unless_interrupted};
+use crate::config::RenderConfig;
+use crate::dsp::scale::Scale;
+use crate::dsp::stft::{FrameTransform, StftParams};
+use crate::error::{Error, Result};
+use crate::io::atomic::{commit_all, Staged};
+use crate::io::png::{encode_indexed, IndexRows};
+use crate::io::{interrupt, wav};
+use crate::render::chrome::Layout;
+use crate::render::colormap::{Colormap, DbRange};
+use crate::render::freqmap::{ColumnMap, FreqAxis, Span};
 
 /// What `render` did.
 #[derive(Clone, Debug)]
@@ -45,13 +68,17 @@ pub fn time_ticks(
 /// in L2 while they are turned into 64-byte runs of image rows.
 pub const TILE_BLOCK: usize = 64;
 
+/// Plot columns per strip of [`index_tiles`], one rayon task each: 28 strips for the
+/// README's 600 s render, so two to a few dozen cores share them evenly.
+pub const STRIP_COLUMNS: usize = 32 * TILE_BLOCK;
+
 /// A plot's colour indices (0 = floor … 255 = ceiling), image-row-major, in vertical
-/// strips: one per worker of [`index_tiles`].
+/// strips of [`STRIP_COLUMNS`] columns (the last one narrower).
 #[derive(Clone, Debug, PartialEq)]
 pub struct IndexTiles {
     /// Plot height (image rows, 0 = top = highest frequency).
     pub height: usize,
-    /// Strips, left to right.
+    /// The strips, left to right.
     pub tiles: Vec<IndexTile>,
 }
 
@@ -65,14 +92,15 @@ pub struct IndexTile {
 }
 
 impl IndexTiles {
-    /// Writes plot row `r` through `lut` into `out` (the plot's width).
+    /// Writes plot row `r` through `table` (colour index → output byte, e.g. a palette
+    /// entry) into `out` (the plot's width).
     #[inline]
-    pub fn colour_row(&self, r: usize, lut: &[u32; 256], out: &mut [u32]) {
+    pub fn index_row(&self, r: usize, table: &[u8; 256], out: &mut [u8]) {
         let mut at = 0;
         for tile in &self.tiles {
             let src = &tile.index[r * tile.columns..(r + 1) * tile.columns];
             for (o, &i) in out[at..at + tile.columns].iter_mut().zip(src) {
-                *o = lut[i as usize];
+                *o = table[usize::from(i)];
             }
             at += tile.columns;
         }
@@ -133,9 +161,9 @@ pub fn transpose_block(
 /// axis over all bins, one pixel each: `render`'s default) skips `map.apply`.
 fn column_indices(
     db: &[f32],
-    map: &crate::render::freqmap::ColumnMap,
+    map: &ColumnMap,
     identity: bool,
-    range: crate::render::colormap::DbRange,
+    range: DbRange,
     column: &mut [f32],
     out: &mut [u8],
 ) {
@@ -155,8 +183,7 @@ fn column_indices(
 }
 
 /// Whether `map` takes pixel `y` from bin `y` alone, for every pixel of every bin.
-fn is_identity(map: &crate::render::freqmap::ColumnMap) -> bool {
-    use crate::render::freqmap::Span;
+fn is_identity(map: &ColumnMap) -> bool {
     map.height() == map.num_bins()
         && map.spans().iter().enumerate().all(|(y, s)| {
             *s == Span::Max {
@@ -168,67 +195,205 @@ fn is_identity(map: &crate::render::freqmap::ColumnMap) -> bool {
 
 /// Computes the STFT rows `0..rows` of `samples`, maps each through `map` (a plot column,
 /// flipped so row 0 is the top) and `range` to colour indices, and lays them out as
-/// image rows: `threads` strips of consecutive columns, each computed by its own thread
-/// in blocks of [`TILE_BLOCK`] columns.
+/// image rows: strips of [`STRIP_COLUMNS`] consecutive columns on rayon's pool, each in
+/// blocks of [`TILE_BLOCK`] columns. Every column is computed by an identical clone of
+/// one planned transform, so the indices do not depend on the threads.
+///
+/// Thread: caller (waits) plus the pool. Stops early (strips left partly zero) when a
+/// signal arrives; the caller checks [`interrupt`].
 pub fn index_tiles(
     samples: &[f32],
     rows: usize,
     params: StftParams,
-    map: &crate::render::freqmap::ColumnMap,
-    range: crate::render::colormap::DbRange,
-    threads: usize,
+    map: &ColumnMap,
+    range: DbRange,
 ) -> IndexTiles {
     let height = map.height();
-    let bins = params.num_bins();
-    let identity = is_identity(map);
-    let per = rows.div_ceil(threads.max(1)).max(1);
-    let strip = |first: usize| -> IndexTile {
-        let columns = per.min(rows - first);
+    let transform = FrameTransform::new(params, Scale::Db, &mut RealFftPlanner::new());
+    let plot = PlotMapping {
+        map,
+        identity: is_identity(map),
+        range,
+    };
+    let firsts: Vec<usize> = (0..rows).step_by(STRIP_COLUMNS).collect();
+    let tiles = firsts
+        .par_iter()
+        .map_init(
+            || StripWorker::new(&transform, height),
+            |worker, &first| worker.strip(samples, first, STRIP_COLUMNS.min(rows - first), &plot),
+        )
+        .collect();
+    IndexTiles { height, tiles }
+}
+
+/// STFT row → plot column → colour indices, as [`column_indices`] takes them.
+struct PlotMapping<'a> {
+    map: &'a ColumnMap,
+    identity: bool,
+    range: DbRange,
+}
+
+/// One task's transform and buffers in [`index_tiles`], reused strip after strip.
+struct StripWorker {
+    tf: FrameTransform,
+    /// One STFT row (dBFS).
+    row: Vec<f32>,
+    /// One mapped plot column.
+    column: Vec<f32>,
+    /// [`TILE_BLOCK`] columns of indices, column after column.
+    block: Vec<u8>,
+}
+
+impl StripWorker {
+    fn new(transform: &FrameTransform, height: usize) -> Self {
+        StripWorker {
+            tf: transform.clone(),
+            row: vec![0.0; transform.params().num_bins()],
+            column: vec![0.0; height],
+            block: vec![0; TILE_BLOCK * height],
+        }
+    }
+
+    /// The strip of `columns` plot columns from STFT row `first` on.
+    fn strip(
+        &mut self,
+        samples: &[f32],
+        first: usize,
+        columns: usize,
+        plot: &PlotMapping<'_>,
+    ) -> IndexTile {
+        let height = self.column.len();
+        let params = self.tf.params();
         let mut index = vec![0u8; columns * height];
-        let mut tf = FrameTransform::new(params, Scale::Db, &mut RealFftPlanner::new());
-        let mut row = vec![0.0f32; bins];
-        let mut column = vec![0.0f32; height];
-        let mut block = vec![0u8; TILE_BLOCK * height];
         for at in (0..columns).step_by(TILE_BLOCK) {
             if interrupt::received().is_some() {
                 break; // the caller returns the interruption
             }
             let n = TILE_BLOCK.min(columns - at);
-            for (j, out) in block.chunks_exact_mut(height).take(n).enumerate() {
+            for (j, out) in self.block.chunks_exact_mut(height).take(n).enumerate() {
                 let start = (first + at + j) * params.hop_size;
-                tf.process(&samples[start..start + params.win_length], &mut row);
-                column_indices(&row, map, identity, range, &mut column, out);
+                self.tf
+                    .process(&samples[start..start + params.win_length], &mut self.row);
+                column_indices(
+                    &self.row,
+                    plot.map,
+                    plot.identity,
+                    plot.range,
+                    &mut self.column,
+                    out,
+                );
             }
-            transpose_block(&block, height, n, &mut index, columns, at);
+            transpose_block(&self.block, height, n, &mut index, columns, at);
         }
         IndexTile { columns, index }
-    };
-    let firsts: Vec<usize> = (0..rows).step_by(per).collect();
-    let tiles = std::thread::scope(|scope| {
-        let handles: Vec<_> = firsts[1..]
-            .iter()
-            .map(|&first| scope.spawn(move || strip(first)))
-            .collect();
-        let mut tiles = vec![strip(0)];
-        tiles.extend(
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("an index worker panicked")),
-        );
-        tiles
-    });
-    IndexTiles { height, tiles }
+    }
 }
 
-/// Row `y` of a rendered image: `chrome`'s pixels outside `layout.plot` (a frame
-/// `chrome::draw` painted), the plot's from `tiles` through `lut`.
+/// Colormap levels in a rendered PNG's palette. An indexed PNG holds at most 256
+/// colours, fewer than the plot's 256 colour indices plus the chrome's own colours, so
+/// the indices are merged into this many evenly spaced levels (as sox's `spectrogram`
+/// quantises to 249), which leaves [`CHROME_ENTRIES`] entries for the chrome.
+pub const PALETTE_LEVELS: usize = 248;
+
+/// Palette entries reserved for the chrome's colours outside the colour bar
+/// (background, labels and ticks: 3 today).
+pub const CHROME_ENTRIES: usize = 256 - PALETTE_LEVELS;
+
+/// The palette of a rendered PNG: [`PALETTE_LEVELS`] colours of the colormap, then the
+/// chrome's own colours in the order they are first met (top row first).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RenderPalette {
+    /// `0x00RRGGBB`, at most 256.
+    pub colours: Vec<u32>,
+    /// Colour index (0..=255) → palette entry of its level: `round(i·247/255)`.
+    pub level_of: [u8; 256],
+}
+
+impl RenderPalette {
+    /// The levels of the colormap whose table is `lut`: level `l` shows the colour of
+    /// index `round(l·255/247)`, which is the index of that level nearest to it.
+    pub fn new(lut: &[u32; 256]) -> Self {
+        let last = (PALETTE_LEVELS - 1) as f64;
+        let level_of = std::array::from_fn(|i| (i as f64 * last / 255.0).round() as u8);
+        let colours = (0..PALETTE_LEVELS)
+            .map(|l| lut[(l as f64 * 255.0 / last).round() as usize])
+            .collect();
+        RenderPalette { colours, level_of }
+    }
+
+    /// The palette entries of `frame`'s pixels outside `layout.plot` (0 inside it), a
+    /// frame `chrome::draw` painted with the colormap of `lut`. Colour-bar pixels take
+    /// their colour index's level, like the plot's; every other colour is added to the
+    /// palette as it is.
+    ///
+    /// # Errors
+    /// More than [`CHROME_ENTRIES`] distinct colours outside the colour bar.
+    pub fn chrome_indices(
+        &mut self,
+        frame: &[u32],
+        layout: &Layout,
+        lut: &[u32; 256],
+    ) -> std::io::Result<Vec<u8>> {
+        let (width, plot, bar) = (layout.width, layout.plot, layout.colorbar);
+        let mut lut_index = std::collections::HashMap::with_capacity(256);
+        for (i, &c) in lut.iter().enumerate().rev() {
+            lut_index.insert(c, i); // the first index of a repeated colour wins
+        }
+        // Zeroed lazily: only the margins' pages are touched.
+        let mut out = vec![0u8; frame.len()];
+        let mut last: Option<(u32, u8)> = None;
+        for (y, (src, dst)) in frame
+            .chunks_exact(width)
+            .zip(out.chunks_exact_mut(width))
+            .enumerate()
+        {
+            let xs = if y >= plot.y && y < plot.y + plot.h {
+                [0..plot.x, plot.x + plot.w..width]
+            } else {
+                [0..width, 0..0]
+            };
+            for x in xs.into_iter().flatten() {
+                let c = src[x] & 0x00ff_ffff;
+                dst[x] = if bar.contains(x, y) {
+                    let i = lut_index.get(&c).copied().unwrap_or_default();
+                    self.level_of[i]
+                } else if let Some((_, e)) = last.filter(|&(lc, _)| lc == c) {
+                    e
+                } else {
+                    let e = self.chrome_entry(c)?;
+                    last = Some((c, e));
+                    e
+                };
+            }
+        }
+        Ok(out)
+    }
+
+    /// The entry of chrome colour `c` (added if new).
+    fn chrome_entry(&mut self, c: u32) -> std::io::Result<u8> {
+        let chrome = &self.colours[PALETTE_LEVELS..];
+        if let Some(k) = chrome.iter().position(|&k| k == c) {
+            return Ok((PALETTE_LEVELS + k) as u8);
+        }
+        if chrome.len() == CHROME_ENTRIES {
+            return Err(std::io::Error::other(format!(
+                "internal: the chrome uses more than {CHROME_ENTRIES} colours"
+            )));
+        }
+        self.colours.push(c);
+        Ok((self.colours.len() - 1) as u8)
+    }
+}
+
+/// Row `y` of a rendered image as palette entries: `chrome`'s outside `layout.plot`
+/// (from [`RenderPalette::chrome_indices`]), the plot's from `tiles` through `level_of`.
 pub fn plot_row(
-    layout: &crate::render::chrome::Layout,
-    chrome: &[u32],
+    layout: &Layout,
+    chrome: &[u8],
     tiles: &IndexTiles,
-    lut: &[u32; 256],
+    level_of: &[u8; 256],
     y: usize,
-    out: &mut [u32],
+    out: &mut [u8],
 ) {
     let (width, plot) = (layout.width, layout.plot);
     let src = &chrome[y * width..(y + 1) * width];
@@ -238,7 +403,7 @@ pub fn plot_row(
     }
     out[..plot.x].copy_from_slice(&src[..plot.x]);
     out[plot.x + plot.w..].copy_from_slice(&src[plot.x + plot.w..]);
-    tiles.colour_row(y - plot.y, lut, &mut out[plot.x..plot.x + plot.w]);
+    tiles.index_row(y - plot.y, level_of, &mut out[plot.x..plot.x + plot.w]);
 }
 
 /// Most plot pixels (STFT rows × plot height) `render` draws: 2^28, so the colour-index
@@ -267,65 +432,41 @@ fn check_plot_size(rows: usize, plot_h: usize) -> Result<()> {
 ///
 /// # Errors
 /// Unreadable WAV, a bad channel or frequency range, a file too short, an unwritable output.
-pub fn run(cfg: &crate::config::RenderConfig) -> Result<RenderReport> {
+pub fn run(cfg: &RenderConfig) -> Result<RenderReport> {
     unless_interrupted(render_staged(cfg))
 }
 
-fn render_staged(cfg: &crate::config::RenderConfig) -> Result<RenderReport> {
-    use crate::render::chrome::Layout;
-    use crate::render::colormap::Colormap;
-    use crate::render::freqmap::ColumnMap;
-
+fn render_staged(cfg: &RenderConfig) -> Result<RenderReport> {
     let started = Instant::now();
     prepare_outputs(&cfg.output, cfg.export.as_deref())?;
-    let audio = wav::read_wav(&cfg.input)?;
-    let (sample_rate_hz, channels) = (audio.sample_rate_hz, audio.channels);
-    let axis = cfg.look.axis(cfg.freq_scale, sample_rate_hz)?;
-    let mono = analysed_mono(audio, cfg.channel, cfg.nan, &cfg.input)?;
-    let params = cfg.params;
-    let rows = params.rows_for(mono.len() as u64) as usize;
-    if rows == 0 {
-        return Err(Error::Wav {
-            path: cfg.input.clone(),
-            message: format!(
-                "too short: {} samples, fewer than one window of {}",
-                mono.len(),
-                params.win_length
-            ),
-        });
-    }
-    let bins = params.num_bins();
-    let plot_h = cfg.height.unwrap_or(bins);
-    check_plot_size(rows, plot_h)?;
-    // Staged before the work, so an unwritable output fails at once.
+    // 1. The mono signal, its frequency axis and the plot's size, all checked.
+    let input = read_input(cfg)?;
+    // 2. The output, staged before the work so that an unwritable one fails at once.
     let mut png = Staged::create(&cfg.output)?;
-    let layout = Layout::for_plot(rows, plot_h);
-    let map = ColumnMap::new(&axis, plot_h, params.fft_size, sample_rate_hz);
-    let cmap = Colormap::new(cfg.look.colormap);
-
-    // STFT rows → column map → colour index, transposed into row-major tiles.
-    let threads = worker_threads();
-    let tiles = index_tiles(&mono, rows, params, &map, cfg.look.range, threads);
+    // 3. STFT rows → column map → colour indices, laid out as image rows.
+    let map = ColumnMap::new(
+        &input.axis,
+        input.plot_h,
+        cfg.params.fft_size,
+        input.sample_rate_hz,
+    );
+    let tiles = index_tiles(&input.mono, input.rows, cfg.params, &map, cfg.look.range);
     interrupt::check()?;
-    let seconds = mono.len() as f64 / f64::from(sample_rate_hz);
-    let frame = chrome_frame(cfg, &layout, &axis, &cmap, sample_rate_hz, seconds);
-
-    // Each image row is assembled from the chrome's margins and the tiles through the
-    // colormap while the encoder compresses bands of rows in parallel.
-    let lut = cmap.lut();
-    let row = |y: usize, out: &mut [u32]| plot_row(&layout, &frame, &tiles, lut, y, out);
-    write_png(&mut png, &layout, threads, &row).map_err(|source| Error::Write {
+    // 4. The chrome around the plot, and the palette of both; 5. the PNG.
+    let layout = Layout::for_plot(input.rows, input.plot_h);
+    encode_image(cfg, &input, &layout, &tiles, &mut png).map_err(|source| Error::Write {
         path: cfg.output.clone(),
         source,
     })?;
+    // 6. The --export files, then every output renamed into place together.
     let mut staged = vec![png];
     let spec = crate::offline::export::ExportSpec {
-        sample_rate_hz,
-        params,
+        sample_rate_hz: input.sample_rate_hz,
+        params: cfg.params,
         center: false,
         scale: Scale::Db,
         mel: None,
-        channel: cfg.channel.index_in(channels),
+        channel: cfg.channel.index_in(input.channels),
     };
     let exported = stage_export(cfg.export.as_deref(), &spec, &mut staged)?;
     interrupt::check()?;
@@ -333,38 +474,100 @@ fn render_staged(cfg: &crate::config::RenderConfig) -> Result<RenderReport> {
     Ok(RenderReport {
         width: layout.width,
         height: layout.height,
-        rows,
-        bins,
+        rows: input.rows,
+        bins: cfg.params.num_bins(),
         elapsed: started.elapsed(),
         exported,
     })
 }
 
+/// The WAV `render` draws: its mono signal and what the plot needs of it.
+struct RenderInput {
+    mono: Vec<f32>,
+    sample_rate_hz: u32,
+    channels: usize,
+    axis: FreqAxis,
+    /// STFT rows = plot columns (≥ 1).
+    rows: usize,
+    /// Plot height in pixels.
+    plot_h: usize,
+}
+
+/// Reads `cfg.input` and checks it against `cfg`: the channel, non-finite samples, the
+/// frequency range, at least one window, the plot's size.
+fn read_input(cfg: &RenderConfig) -> Result<RenderInput> {
+    let audio = wav::read_wav(&cfg.input)?;
+    let (sample_rate_hz, channels) = (audio.sample_rate_hz, audio.channels);
+    let axis = cfg.look.axis(cfg.freq_scale, sample_rate_hz)?;
+    let mono = analysed_mono(audio, cfg.channel, cfg.nan, &cfg.input)?;
+    let rows = cfg.params.rows_for(mono.len() as u64) as usize;
+    if rows == 0 {
+        return Err(Error::Wav {
+            path: cfg.input.clone(),
+            message: format!(
+                "too short: {} samples, fewer than one window of {}",
+                mono.len(),
+                cfg.params.win_length
+            ),
+        });
+    }
+    let plot_h = cfg.height.unwrap_or(cfg.params.num_bins());
+    check_plot_size(rows, plot_h)?;
+    Ok(RenderInput {
+        mono,
+        sample_rate_hz,
+        channels,
+        axis,
+        rows,
+        plot_h,
+    })
+}
+
+/// Draws the chrome, builds the palette, and encodes the `layout`-sized image (chrome
+/// and `tiles`) into `png`, flushed.
+fn encode_image(
+    cfg: &RenderConfig,
+    input: &RenderInput,
+    layout: &Layout,
+    tiles: &IndexTiles,
+    png: &mut Staged,
+) -> std::io::Result<()> {
+    let cmap = Colormap::new(cfg.look.colormap);
+    let mut palette = RenderPalette::new(cmap.lut());
+    let chrome = {
+        let frame = chrome_frame(cfg, layout, input, &cmap);
+        palette.chrome_indices(&frame, layout, cmap.lut())?
+    };
+    let row =
+        |y: usize, out: &mut [u8]| plot_row(layout, &chrome, tiles, &palette.level_of, y, out);
+    write_png(png, layout, &palette.colours, &row)
+}
+
 /// Encodes the `layout`-sized image whose rows `row` gives into `png`, flushed.
 fn write_png(
     png: &mut Staged,
-    layout: &crate::render::chrome::Layout,
-    threads: usize,
-    row: &crate::io::png::RowSource<'_>,
+    layout: &Layout,
+    palette: &[u32],
+    row: &IndexRows<'_>,
 ) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::with_capacity(1 << 20, png);
-    crate::io::png::encode_rows(&mut out, layout.width, layout.height, threads, row)?;
-    std::io::Write::flush(&mut out)
+    encode_indexed(&mut out, layout.width, layout.height, palette, row)?;
+    out.flush()
 }
 
 /// The image with everything but the plot painted by `chrome::draw`: the window's axes,
 /// ticks, colour bar and a title with the parameters. A zeroed allocation is mapped
 /// lazily, so only the margins' pages are ever touched; the plot comes from the tiles.
 fn chrome_frame(
-    cfg: &crate::config::RenderConfig,
-    layout: &crate::render::chrome::Layout,
-    axis: &crate::render::freqmap::FreqAxis,
-    cmap: &crate::render::colormap::Colormap,
-    sample_rate_hz: u32,
-    seconds: f64,
+    cfg: &RenderConfig,
+    layout: &Layout,
+    input: &RenderInput,
+    cmap: &Colormap,
 ) -> Vec<u32> {
-    let (params, range) = (cfg.params, cfg.look.range);
+    let (params, range, axis) = (cfg.params, cfg.look.range, &input.axis);
+    let sample_rate_hz = input.sample_rate_hz;
     let sr = f64::from(sample_rate_hz);
+    let seconds = input.mono.len() as f64 / sr;
     let ticks = time_ticks(
         layout.plot.w,
         params.hop_size as f64 / sr,
@@ -409,8 +612,7 @@ fn chrome_frame(
 #[cfg(test)]
 mod render_tests {
     use super::*;
-    use crate::render::colormap::DbRange;
-    use crate::render::freqmap::{ColumnMap, FreqAxis, FreqScale};
+    use crate::render::freqmap::FreqScale;
 
     #[test]
     fn transpose_block_matches_the_naive_transposition() {
