@@ -310,3 +310,90 @@ pub fn stamped_names(prefix: &str, ext: &str) -> impl Iterator<Item = String> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn commit_new_takes_the_first_free_name_and_never_replaces() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        std::fs::write(dir.path().join("a.png"), b"old").expect("written");
+        let mut staged = Staged::create(&dir.path().join("shot.png")).expect("staged");
+        staged.write_all(b"new").expect("written");
+        let temporary = staged.temporary_path().to_path_buf();
+        let name = temporary.file_name().expect("a name").to_string_lossy();
+        assert!(
+            name.starts_with(&format!(".shot.png.tmp-{}-", std::process::id())),
+            "{name}"
+        );
+        let path = staged
+            .commit_new(names(&["a.png", "b.png"]))
+            .expect("b.png is free");
+        assert_eq!(path, dir.path().join("b.png"));
+        assert_eq!(
+            std::fs::read(dir.path().join("a.png")).expect("kept"),
+            b"old"
+        );
+        assert_eq!(std::fs::read(&path).expect("committed"), b"new");
+        assert!(!temporary.exists());
+
+        let staged = Staged::create(&dir.path().join("shot.png")).expect("staged");
+        let temporary = staged.temporary_path().to_path_buf();
+        assert!(staged.commit_new(names(&["a.png", "b.png"])).is_err());
+        assert!(!temporary.exists(), "a failed commit removes its temporary");
+    }
+
+    #[test]
+    fn a_staged_folder_is_published_whole_or_removed() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let target = dir.path().join("snap");
+        let staged = StagedDir::create(&target).expect("staged");
+        let temporary = staged.path().to_path_buf();
+        std::fs::write(temporary.join("x"), b"1").expect("written");
+        drop(staged);
+        assert!(!temporary.exists(), "dropped unpublished: removed");
+
+        std::fs::create_dir(dir.path().join("s1")).expect("made");
+        std::fs::write(dir.path().join("s1/old"), b"0").expect("written");
+        let staged = StagedDir::create(&target).expect("staged");
+        std::fs::write(staged.path().join("x"), b"1").expect("written");
+        let folder = staged.commit_new(names(&["s1", "s2"])).expect("s2 is free");
+        assert_eq!(folder, dir.path().join("s2"));
+        assert_eq!(std::fs::read(folder.join("x")).expect("moved"), b"1");
+        assert!(dir.path().join("s1/old").exists(), "s1 untouched");
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("listed")
+            .map(|e| e.expect("an entry").file_name())
+            .collect();
+        assert_eq!(left.len(), 2, "{left:?}");
+    }
+
+    #[test]
+    fn stale_temporaries_of_dead_processes_are_removed() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let target = dir.path().join("out.npy");
+        // PIDs are below 2^22 on Linux: 4 000 000 000 is no process.
+        let dead_file = dir.path().join(".out.npy.tmp-4000000000-abcdef");
+        let dead_dir = dir.path().join(".out.npy.tmp-4000000000-ghijkl");
+        let ours = dir
+            .path()
+            .join(format!(".out.npy.tmp-{}-mnopqr", std::process::id()));
+        let other = dir.path().join(".other.npy.tmp-4000000000-abcdef");
+        std::fs::write(&dead_file, b"").expect("written");
+        std::fs::create_dir(&dead_dir).expect("made");
+        std::fs::write(dead_dir.join("inside"), b"").expect("written");
+        std::fs::write(&ours, b"").expect("written");
+        std::fs::write(&other, b"").expect("written");
+        remove_stale(&target);
+        if cfg!(target_os = "linux") {
+            assert!(!dead_file.exists() && !dead_dir.exists());
+        }
+        assert!(ours.exists(), "a live process's temporary is kept");
+        assert!(other.exists(), "another target's temporary is kept");
+    }
+}

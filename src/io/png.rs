@@ -15,7 +15,8 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::io::atomic::{stamped_names, Staged};
+use crate::error::Error;
+use crate::io::atomic::{remove_stale, stamped_names, Staged};
 
 /// Encodes `pixels` (`width × height`, row-major, `0x00RRGGBB`; the top byte is
 /// ignored) as an 8-bit RGB PNG into `out`.
@@ -298,7 +299,9 @@ pub fn adler32_combine(a: u32, b: u32, len_b: u64) -> u32 {
 }
 
 /// Saves a screenshot as `dir/hopscope-YYYYMMDD-HHMMSS[-N].png`, never overwriting: it
-/// is written under a temporary name and renamed onto the first name not taken.
+/// is written under a temporary name (`.hopscope.png.tmp-PID-XXXXXX`, see
+/// [`Staged`]) and renamed onto the first name not taken. Temporaries that killed
+/// processes left in `dir` are removed first.
 ///
 /// # Errors
 /// The directory is not writable.
@@ -308,14 +311,21 @@ pub fn save_screenshot(
     width: usize,
     height: usize,
 ) -> std::io::Result<PathBuf> {
-    let mut staged = Staged::create(&dir.join("hopscope.png")).map_err(std::io::Error::other)?;
+    // The I/O error itself: its caller names the screenshot, not our temporary's name.
+    let io = |e: Error| match e {
+        Error::Write { source, .. } => source,
+        other => std::io::Error::other(other),
+    };
+    let base = dir.join("hopscope.png");
+    remove_stale(&base);
+    let mut staged = Staged::create(&base).map_err(io)?;
     let mut out = BufWriter::new(&mut staged);
     encode(&mut out, pixels, width, height)?;
     out.flush()?;
     drop(out);
     let path = staged
         .commit_new(stamped_names("hopscope", ".png"))
-        .map_err(std::io::Error::other)?;
+        .map_err(io)?;
     Ok(std::path::absolute(&path).unwrap_or(path))
 }
 

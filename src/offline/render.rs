@@ -677,4 +677,136 @@ mod render_tests {
             }
         }
     }
+
+    #[test]
+    fn palette_levels_are_the_colormap_within_one_step() {
+        use crate::render::colormap::{Colormap, ColormapKind};
+        let cmap = Colormap::new(ColormapKind::Grayscale);
+        let palette = RenderPalette::new(cmap.lut());
+        assert_eq!(palette.colours.len(), PALETTE_LEVELS);
+        for i in 0..256 {
+            let level = usize::from(palette.level_of[i]);
+            // Grayscale: the colour's red channel is its colour index.
+            let shown = (palette.colours[level] >> 16) as usize;
+            assert!(shown.abs_diff(i) <= 1, "index {i} shows {shown}");
+            if i > 0 {
+                let step = level - usize::from(palette.level_of[i - 1]);
+                assert!(step <= 1, "levels are consecutive at {i}");
+            }
+        }
+        // Every level is used, and its representative index maps back to it.
+        for (level, &c) in palette.colours.iter().enumerate() {
+            let i = (c >> 16) as usize;
+            assert_eq!(usize::from(palette.level_of[i]), level);
+        }
+    }
+
+    #[test]
+    fn chrome_colours_are_kept_exactly_and_the_colour_bar_takes_levels() {
+        use crate::render::colormap::{Colormap, ColormapKind};
+        let cmap = Colormap::new(ColormapKind::Magma);
+        let layout = Layout::for_plot(300, 200);
+        let axis = FreqAxis {
+            scale: FreqScale::Linear,
+            fmin_hz: 0.0,
+            fmax_hz: 24_000.0,
+        };
+        let range = DbRange {
+            floor_db: -120.0,
+            ceiling_db: 0.0,
+        };
+        let mut frame = vec![0u32; layout.width * layout.height];
+        let mut canvas = crate::render::text::Canvas {
+            pixels: &mut frame,
+            width: layout.width,
+            height: layout.height,
+        };
+        let ticks = time_ticks(300, 0.01, 0.0);
+        crate::render::chrome::draw(
+            &mut canvas,
+            &layout,
+            &axis,
+            &cmap,
+            range,
+            &ticks,
+            "title",
+            "dBFS",
+        );
+        let mut palette = RenderPalette::new(cmap.lut());
+        let index = palette
+            .chrome_indices(&frame, &layout, cmap.lut())
+            .expect("the chrome's colours fit");
+        let chrome = &palette.colours[PALETTE_LEVELS..];
+        assert!(chrome.contains(&crate::render::chrome::BACKGROUND));
+        assert!(chrome.contains(&crate::render::chrome::FOREGROUND));
+        assert!(chrome.contains(&crate::render::chrome::TICK));
+        let lut_pos = |c: u32| cmap.lut().iter().position(|&k| k == c);
+        for y in 0..layout.height {
+            for x in 0..layout.width {
+                let (c, e) = (frame[y * layout.width + x], index[y * layout.width + x]);
+                if layout.plot.contains(x, y) {
+                    assert_eq!(e, 0);
+                } else if layout.colorbar.contains(x, y) {
+                    let i = lut_pos(c).expect("a colormap colour");
+                    assert_eq!(e, palette.level_of[i], "colour bar at ({x}, {y})");
+                } else {
+                    assert_eq!(palette.colours[usize::from(e)], c, "({x}, {y})");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn index_tiles_are_the_same_on_any_number_of_threads_and_equal_each_column() {
+        let params = StftParams {
+            fft_size: 256,
+            win_length: 200,
+            hop_size: 50,
+            window: crate::dsp::window::WindowKind::Hann,
+        };
+        let samples: Vec<f32> = (0..(STRIP_COLUMNS + 300) * 50 + 200)
+            .map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5)
+            .collect();
+        let rows = params.rows_for(samples.len() as u64) as usize;
+        let axis = FreqAxis {
+            scale: FreqScale::Log,
+            fmin_hz: 50.0,
+            fmax_hz: 24_000.0,
+        };
+        let map = ColumnMap::new(&axis, 90, params.fft_size, 48_000);
+        let range = DbRange {
+            floor_db: -100.0,
+            ceiling_db: 0.0,
+        };
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("a pool");
+            pool.install(|| index_tiles(&samples, rows, params, &map, range))
+        };
+        let tiles = on(1);
+        assert_eq!(tiles, on(3));
+        assert_eq!(tiles.tiles.len(), rows.div_ceil(STRIP_COLUMNS));
+        // Each column: the transform's dB row through the map and the range, top first.
+        let mut tf = FrameTransform::new(params, Scale::Db, &mut RealFftPlanner::new());
+        let mut db = vec![0.0; params.num_bins()];
+        let mut mapped = vec![0.0; map.height()];
+        let identity: [u8; 256] = std::array::from_fn(|i| i as u8);
+        let mut image = vec![vec![0u8; rows]; map.height()];
+        for (r, row) in image.iter_mut().enumerate() {
+            tiles.index_row(r, &identity, row);
+        }
+        for m in (0..rows).step_by(97).chain([rows - 1]) {
+            tf.process(&samples[m * 50..m * 50 + 200], &mut db);
+            map.apply(&db, &mut mapped);
+            for (r, &v) in mapped.iter().rev().enumerate() {
+                assert_eq!(
+                    usize::from(image[r][m]),
+                    range.index(v),
+                    "column {m} row {r}"
+                );
+            }
+        }
+    }
 }
