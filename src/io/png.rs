@@ -229,12 +229,12 @@ impl BandState {
         let end = ys.end;
         for y in ys {
             rows(y, &mut self.row[1..]);
-            if colours < 256 {
-                if let Some(&bad) = self.row[1..].iter().find(|&&i| usize::from(i) >= colours) {
-                    return Err(std::io::Error::other(format!(
-                        "row {y} holds index {bad}, past the palette of {colours} colours"
-                    )));
-                }
+            // The largest index (vectorised), rather than a search for a bad one.
+            let top = self.row[1..].iter().copied().max().unwrap_or(0);
+            if usize::from(top) >= colours {
+                return Err(std::io::Error::other(format!(
+                    "row {y} holds index {top}, past the palette of {colours} colours"
+                )));
             }
             adler.write(&self.row);
             deflate(

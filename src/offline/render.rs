@@ -72,8 +72,8 @@ pub const TILE_BLOCK: usize = 64;
 /// README's 600 s render, so two to a few dozen cores share them evenly.
 pub const STRIP_COLUMNS: usize = 32 * TILE_BLOCK;
 
-/// A plot's colour indices (0 = floor … 255 = ceiling), image-row-major, in vertical
-/// strips of [`STRIP_COLUMNS`] columns (the last one narrower).
+/// A plot's palette levels (0 = floor … [`PALETTE_LEVELS`] − 1 = ceiling), image-row-major,
+/// in vertical strips of [`STRIP_COLUMNS`] columns (the last one narrower).
 #[derive(Clone, Debug, PartialEq)]
 pub struct IndexTiles {
     /// Plot height (image rows, 0 = top = highest frequency).
@@ -92,16 +92,13 @@ pub struct IndexTile {
 }
 
 impl IndexTiles {
-    /// Writes plot row `r` through `table` (colour index → output byte, e.g. a palette
-    /// entry) into `out` (the plot's width).
+    /// Copies plot row `r` into `out` (the plot's width).
     #[inline]
-    pub fn index_row(&self, r: usize, table: &[u8; 256], out: &mut [u8]) {
+    pub fn index_row(&self, r: usize, out: &mut [u8]) {
         let mut at = 0;
         for tile in &self.tiles {
-            let src = &tile.index[r * tile.columns..(r + 1) * tile.columns];
-            for (o, &i) in out[at..at + tile.columns].iter_mut().zip(src) {
-                *o = table[usize::from(i)];
-            }
+            out[at..at + tile.columns]
+                .copy_from_slice(&tile.index[r * tile.columns..(r + 1) * tile.columns]);
             at += tile.columns;
         }
     }
@@ -156,10 +153,12 @@ pub fn transpose_block(
     naive(h8..height, 0..n, dst);
 }
 
-/// Colour indices of one plot column, top row first, from `db` (an STFT row in dBFS):
-/// `range.index` of `map`'s pixels. A map whose pixel `y` is exactly bin `y` (a linear
-/// axis over all bins, one pixel each: `render`'s default) skips `map.apply`.
-fn column_indices(
+/// Palette levels of one plot column, top row first, from `db` (an STFT row in dBFS):
+/// the colour index `range.index` of each of `map`'s pixels (0..=255, as the window maps
+/// dB), merged into its level [`RenderPalette::level_of`]. A map whose pixel `y` is
+/// exactly bin `y` (a linear axis over all bins, one pixel each: `render`'s default)
+/// skips `map.apply`.
+fn column_levels(
     db: &[f32],
     map: &ColumnMap,
     identity: bool,
@@ -174,11 +173,15 @@ fn column_indices(
         &*column
     };
     // `DbRange::index`, written to vectorise (the same operations, so the same result;
-    // clamping to 0..=255 before the cast makes `as u8` equal `as usize`).
+    // clamping to 0..=255 before the cast makes `as u8` equal `as usize`), then
+    // `level_of`'s round(index·247/255) in f32: an integer index is never within 1/255
+    // of a tie, so f32 rounds it as f64 does, and no table lookup stops the vectoriser.
+    const TO_LEVEL: f32 = (PALETTE_LEVELS - 1) as f32 / 255.0;
     let (floor, span) = (range.floor_db, range.ceiling_db - range.floor_db);
     for (o, &v) in out.iter_mut().zip(values.iter().rev()) {
         let t = (v - floor) / span;
-        *o = (t * 255.0 + 0.5).clamp(0.0, 255.0) as u8;
+        let index = (t * 255.0 + 0.5).clamp(0.0, 255.0) as u8;
+        *o = (f32::from(index) * TO_LEVEL + 0.5) as u8;
     }
 }
 
@@ -194,10 +197,10 @@ fn is_identity(map: &ColumnMap) -> bool {
 }
 
 /// Computes the STFT rows `0..rows` of `samples`, maps each through `map` (a plot column,
-/// flipped so row 0 is the top) and `range` to colour indices, and lays them out as
+/// flipped so row 0 is the top) and `range` to palette levels, and lays them out as
 /// image rows: strips of [`STRIP_COLUMNS`] consecutive columns on rayon's pool, each in
 /// blocks of [`TILE_BLOCK`] columns. Every column is computed by an identical clone of
-/// one planned transform, so the indices do not depend on the threads.
+/// one planned transform, so the levels do not depend on the threads.
 ///
 /// Thread: caller (waits) plus the pool. Stops early (strips left partly zero) when a
 /// signal arrives; the caller checks [`interrupt`].
@@ -226,7 +229,7 @@ pub fn index_tiles(
     IndexTiles { height, tiles }
 }
 
-/// STFT row → plot column → colour indices, as [`column_indices`] takes them.
+/// STFT row → plot column → palette levels, as [`column_levels`] takes them.
 struct PlotMapping<'a> {
     map: &'a ColumnMap,
     identity: bool,
@@ -240,7 +243,7 @@ struct StripWorker {
     row: Vec<f32>,
     /// One mapped plot column.
     column: Vec<f32>,
-    /// [`TILE_BLOCK`] columns of indices, column after column.
+    /// [`TILE_BLOCK`] columns of levels, column after column.
     block: Vec<u8>,
 }
 
@@ -274,7 +277,7 @@ impl StripWorker {
                 let start = (first + at + j) * params.hop_size;
                 self.tf
                     .process(&samples[start..start + params.win_length], &mut self.row);
-                column_indices(
+                column_levels(
                     &self.row,
                     plot.map,
                     plot.identity,
@@ -341,29 +344,30 @@ impl RenderPalette {
         }
         // Zeroed lazily: only the margins' pages are touched.
         let mut out = vec![0u8; frame.len()];
-        let mut last: Option<(u32, u8)> = None;
+        let mut last = (u32::MAX, 0u8); // (colour, entry) of the previous chrome pixel
         for (y, (src, dst)) in frame
             .chunks_exact(width)
             .zip(out.chunks_exact_mut(width))
             .enumerate()
         {
-            let xs = if y >= plot.y && y < plot.y + plot.h {
+            let spans = if y >= plot.y && y < plot.y + plot.h {
                 [0..plot.x, plot.x + plot.w..width]
             } else {
                 [0..width, 0..0]
             };
-            for x in xs.into_iter().flatten() {
-                let c = src[x] & 0x00ff_ffff;
-                dst[x] = if bar.contains(x, y) {
-                    let i = lut_index.get(&c).copied().unwrap_or_default();
-                    self.level_of[i]
-                } else if let Some((_, e)) = last.filter(|&(lc, _)| lc == c) {
-                    e
-                } else {
-                    let e = self.chrome_entry(c)?;
-                    last = Some((c, e));
-                    e
-                };
+            for span in spans {
+                for x in span {
+                    let c = src[x] & 0x00ff_ffff;
+                    dst[x] = if bar.contains(x, y) {
+                        let i = lut_index.get(&c).copied().unwrap_or_default();
+                        self.level_of[i]
+                    } else if c == last.0 {
+                        last.1
+                    } else {
+                        last = (c, self.chrome_entry(c)?);
+                        last.1
+                    };
+                }
             }
         }
         Ok(out)
@@ -386,15 +390,8 @@ impl RenderPalette {
 }
 
 /// Row `y` of a rendered image as palette entries: `chrome`'s outside `layout.plot`
-/// (from [`RenderPalette::chrome_indices`]), the plot's from `tiles` through `level_of`.
-pub fn plot_row(
-    layout: &Layout,
-    chrome: &[u8],
-    tiles: &IndexTiles,
-    level_of: &[u8; 256],
-    y: usize,
-    out: &mut [u8],
-) {
+/// (from [`RenderPalette::chrome_indices`]), the plot's levels from `tiles`.
+pub fn plot_row(layout: &Layout, chrome: &[u8], tiles: &IndexTiles, y: usize, out: &mut [u8]) {
     let (width, plot) = (layout.width, layout.plot);
     let src = &chrome[y * width..(y + 1) * width];
     if y < plot.y || y >= plot.y + plot.h {
@@ -403,7 +400,7 @@ pub fn plot_row(
     }
     out[..plot.x].copy_from_slice(&src[..plot.x]);
     out[plot.x + plot.w..].copy_from_slice(&src[plot.x + plot.w..]);
-    tiles.index_row(y - plot.y, level_of, &mut out[plot.x..plot.x + plot.w]);
+    tiles.index_row(y - plot.y, &mut out[plot.x..plot.x + plot.w]);
 }
 
 /// Most plot pixels (STFT rows × plot height) `render` draws: 2^28, so the colour-index
@@ -538,8 +535,7 @@ fn encode_image(
         let frame = chrome_frame(cfg, layout, input, &cmap);
         palette.chrome_indices(&frame, layout, cmap.lut())?
     };
-    let row =
-        |y: usize, out: &mut [u8]| plot_row(layout, &chrome, tiles, &palette.level_of, y, out);
+    let row = |y: usize, out: &mut [u8]| plot_row(layout, &chrome, tiles, y, out);
     write_png(png, layout, &palette.colours, &row)
 }
 
@@ -636,11 +632,12 @@ mod render_tests {
     }
 
     #[test]
-    fn column_indices_equal_the_column_map_and_range() {
+    fn column_levels_equal_the_column_map_range_and_palette_levels() {
         let range = DbRange {
             floor_db: -97.5,
             ceiling_db: -3.25,
         };
+        let level_of = RenderPalette::new(&[0; 256]).level_of;
         let db: Vec<f32> = (0..1025)
             .map(|i| match i {
                 5 => f32::NAN,
@@ -667,14 +664,46 @@ mod render_tests {
             let map = ColumnMap::new(&axis, height, 2048, 48_000);
             let mut mapped = vec![0.0; height];
             map.apply(&db, &mut mapped);
-            let want: Vec<u8> = mapped.iter().rev().map(|&v| range.index(v) as u8).collect();
+            let want: Vec<u8> = mapped
+                .iter()
+                .rev()
+                .map(|&v| level_of[range.index(v)])
+                .collect();
             // The general path always; the shortcut where the map allows it.
             for identity in [false, is_identity(&map)] {
                 let mut column = vec![0.0; height];
                 let mut got = vec![0u8; height];
-                column_indices(&db, &map, identity, range, &mut column, &mut got);
+                column_levels(&db, &map, identity, range, &mut column, &mut got);
                 assert_eq!(got, want, "{scale:?} {height} identity {identity}");
             }
+        }
+    }
+
+    #[test]
+    fn column_levels_of_every_colour_index_are_level_of() {
+        // 257 bins on a linear axis over all of them: the identity map.
+        let axis = FreqAxis {
+            scale: FreqScale::Linear,
+            fmin_hz: 0.0,
+            fmax_hz: 24_000.0,
+        };
+        let map = ColumnMap::new(&axis, 257, 512, 48_000);
+        assert!(is_identity(&map));
+        let range = DbRange {
+            floor_db: -120.0,
+            ceiling_db: 0.0,
+        };
+        // Bin b (drawn at row 256 − b) at colour index b's centre; bin 256 above the top.
+        let db: Vec<f32> = (0..257)
+            .map(|b| -120.0 + b as f32 * 120.0 / 255.0)
+            .collect();
+        let level_of = RenderPalette::new(&[0; 256]).level_of;
+        let mut got = vec![0u8; 257];
+        column_levels(&db, &map, true, range, &mut vec![0.0; 257], &mut got);
+        for (b, &v) in db.iter().enumerate() {
+            let i = range.index(v);
+            assert_eq!(i, b.min(255));
+            assert_eq!(got[256 - b], level_of[i], "colour index {i}");
         }
     }
 
@@ -792,20 +821,16 @@ mod render_tests {
         let mut tf = FrameTransform::new(params, Scale::Db, &mut RealFftPlanner::new());
         let mut db = vec![0.0; params.num_bins()];
         let mut mapped = vec![0.0; map.height()];
-        let identity: [u8; 256] = std::array::from_fn(|i| i as u8);
+        let level_of = RenderPalette::new(&[0; 256]).level_of;
         let mut image = vec![vec![0u8; rows]; map.height()];
         for (r, row) in image.iter_mut().enumerate() {
-            tiles.index_row(r, &identity, row);
+            tiles.index_row(r, row);
         }
         for m in (0..rows).step_by(97).chain([rows - 1]) {
             tf.process(&samples[m * 50..m * 50 + 200], &mut db);
             map.apply(&db, &mut mapped);
             for (r, &v) in mapped.iter().rev().enumerate() {
-                assert_eq!(
-                    usize::from(image[r][m]),
-                    range.index(v),
-                    "column {m} row {r}"
-                );
+                assert_eq!(image[r][m], level_of[range.index(v)], "column {m} row {r}");
             }
         }
     }
