@@ -172,16 +172,26 @@ fn column_levels(
         map.apply(db, column);
         &*column
     };
-    // `DbRange::index`, written to vectorise (the same operations, so the same result;
-    // clamping to 0..=255 before the cast makes `as u8` equal `as usize`), then
-    // `level_of`'s round(index·247/255) in f32: an integer index is never within 1/255
-    // of a tie, so f32 rounds it as f64 does, and no table lookup stops the vectoriser.
-    const TO_LEVEL: f32 = (PALETTE_LEVELS - 1) as f32 / 255.0;
+    // Written to vectorise (no saturating float → int cast, which x86-64's SSE2 does one
+    // lane at a time; no table lookup):
+    // - `DbRange::index`: (t·255 + 0.5) clamped to 0..=255 (`max` takes NaN to 0, as the
+    //   cast there does) and truncated, exactly: adding and subtracting 2^23 rounds to
+    //   the nearest integer, one less where that rounded up; the integer is then read
+    //   from the mantissa of index + 2^23;
+    // - `level_of`'s round(index·247/255) = (index·247 + 127)/255 for every index 0..=255.
+    const ROUND: f32 = 8_388_608.0;
     let (floor, span) = (range.floor_db, range.ceiling_db - range.floor_db);
     for (o, &v) in out.iter_mut().zip(values.iter().rev()) {
         let t = (v - floor) / span;
-        let index = (t * 255.0 + 0.5).clamp(0.0, 255.0) as u8;
-        *o = (f32::from(index) * TO_LEVEL + 0.5) as u8;
+        #[allow(
+            clippy::manual_clamp,
+            reason = "NaN must become 0; `clamp` keeps it NaN"
+        )]
+        let y = (t * 255.0 + 0.5).max(0.0).min(255.0);
+        let nearest = (y + ROUND) - ROUND;
+        let index = if nearest > y { nearest - 1.0 } else { nearest };
+        let index = ((index + ROUND).to_bits() & 0xff) as u16;
+        *o = ((index * (PALETTE_LEVELS as u16 - 1) + 127) / 255) as u8;
     }
 }
 
