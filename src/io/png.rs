@@ -5,15 +5,15 @@
 //! An indexed image is compressed in horizontal bands of rows on rayon's pool, each band
 //! a raw DEFLATE stream (flate2) that ends byte-aligned with a sync flush (an empty
 //! stored block), so the bands concatenate into one zlib stream; its Adler-32 is combined
-//! from the bands' ([`adler32_combine`]). The caller's thread writes each band as soon
-//! as it and its predecessors are done. The `png` crate writes the signature, `IHDR`,
+//! from the bands' ([`adler32_combine`]). Compressed bands are written while the next
+//! ones are compressed. The `png` crate writes the signature, `IHDR`,
 //! `PLTE`, the `IDAT` chunks (one per band) and `IEND`. Band boundaries depend only on
 //! the image's size, so the file is the same on any number of cores.
 
-use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+
+use rayon::prelude::*;
 
 use crate::error::Error;
 use crate::io::atomic::{remove_stale, stamped_names, Staged};
@@ -90,7 +90,7 @@ const BAND_LEVEL: u32 = 1;
 /// # Errors
 /// A zero or oversized dimension, an empty or oversized palette, an index past the
 /// palette's end, any I/O failure.
-pub fn encode_indexed<W: Write>(
+pub fn encode_indexed<W: Write + Send>(
     out: W,
     width: usize,
     height: usize,
@@ -133,62 +133,40 @@ pub fn encode_indexed<W: Write>(
 }
 
 /// Compresses the bands of `band_rows` rows (the last one shorter) of a `width ×
-/// height` image whose rows come from `rows` on rayon's pool, queued first to last, and
-/// hands each to `write` in order as soon as it and every band before it are done, so
-/// writing overlaps compressing.
-///
-/// Thread: caller (writes) plus one scoped thread waiting for the pool.
+/// height` image whose rows come from `rows` on rayon's pool, and hands each to `write`
+/// in order. The bands go in waves of two per pool thread: wave k is written while wave
+/// k+1 is compressed, the two halves of one `rayon::join` (the thread that writes helps
+/// compress when done).
 fn compress_bands(
     width: usize,
     height: usize,
     band_rows: usize,
     colours: usize,
     rows: &IndexRows<'_>,
-    mut write: impl FnMut(Band) -> std::io::Result<()>,
+    mut write: impl FnMut(Band) -> std::io::Result<()> + Send,
 ) -> std::io::Result<()> {
-    let bands = height.div_ceil(band_rows);
-    let (tx, rx) = crossbeam_channel::unbounded();
-    let stop = AtomicBool::new(false);
-    std::thread::scope(|threads| {
-        let stop = &stop;
-        threads.spawn(move || {
-            rayon::scope_fifo(|pool| {
-                for b in 0..bands {
-                    let tx = tx.clone();
-                    pool.spawn_fifo(move |_| {
-                        if stop.load(Ordering::Relaxed) {
-                            return;
-                        }
-                        let ys = b * band_rows..((b + 1) * band_rows).min(height);
-                        let band = BandState::new(width).compress(ys, height, colours, rows);
-                        let _ = tx.send((b, band));
-                    });
-                }
-            });
-        });
-        // Bands arrive in about their order; each is written once its predecessors are.
-        let mut pending = BTreeMap::new();
-        let mut next = 0;
-        let written: std::io::Result<()> = rx.iter().try_for_each(|(b, band)| {
-            pending.insert(b, band?);
-            while let Some(band) = pending.remove(&next) {
-                write(band)?;
-                next += 1;
-            }
-            Ok(())
-        });
-        if written.is_err() {
-            stop.store(true, Ordering::Relaxed);
-        }
+    let starts: Vec<usize> = (0..height).step_by(band_rows).collect();
+    let wave = 2 * rayon::current_num_threads();
+    let mut done: Vec<Band> = Vec::new();
+    for next in starts.chunks(wave).chain([&[][..]]) {
+        let (written, compressed) = rayon::join(
+            || done.drain(..).try_for_each(&mut write),
+            || {
+                next.par_iter()
+                    .map_init(
+                        || BandState::new(width),
+                        |state, &first| {
+                            let ys = first..(first + band_rows).min(height);
+                            state.compress(ys, height, colours, rows)
+                        },
+                    )
+                    .collect::<std::io::Result<Vec<Band>>>()
+            },
+        );
         written?;
-        if next == bands {
-            Ok(())
-        } else {
-            Err(std::io::Error::other(
-                "internal: a PNG band was never compressed",
-            ))
-        }
-    })
+        done = compressed?;
+    }
+    Ok(())
 }
 
 /// One compressed band: raw DEFLATE blocks ending byte-aligned (the last band's final
@@ -199,7 +177,7 @@ struct Band {
     raw_len: u64,
 }
 
-/// A band's compressor and row buffer.
+/// A task's compressor and row buffer, reused band after band.
 struct BandState {
     z: flate2::Compress,
     /// The filter byte (0, None) and one row of indices.
