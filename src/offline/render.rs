@@ -450,21 +450,28 @@ fn render_staged(cfg: &RenderConfig) -> Result<RenderReport> {
     let input = read_input(cfg)?;
     // 2. The output, staged before the work so that an unwritable one fails at once.
     let mut png = Staged::create(&cfg.output)?;
-    // 3. STFT rows → column map → colour indices, laid out as image rows.
+    // 3. STFT rows → column map → palette levels laid out as image rows, and beside it
+    // 4. the chrome around the plot and the palette of both.
     let map = ColumnMap::new(
         &input.axis,
         input.plot_h,
         cfg.params.fft_size,
         input.sample_rate_hz,
     );
-    let tiles = index_tiles(&input.mono, input.rows, cfg.params, &map, cfg.look.range);
-    interrupt::check()?;
-    // 4. The chrome around the plot, and the palette of both; 5. the PNG.
     let layout = Layout::for_plot(input.rows, input.plot_h);
-    encode_image(cfg, &input, &layout, &tiles, &mut png).map_err(|source| Error::Write {
+    let (tiles, chrome) = rayon::join(
+        || index_tiles(&input.mono, input.rows, cfg.params, &map, cfg.look.range),
+        || chrome_image(cfg, &input, &layout),
+    );
+    interrupt::check()?;
+    let write_error = |source| Error::Write {
         path: cfg.output.clone(),
         source,
-    })?;
+    };
+    let (chrome, palette) = chrome.map_err(write_error)?;
+    // 5. The PNG: image rows assembled from the chrome and the tiles, encoded in bands.
+    let row = |y: usize, out: &mut [u8]| plot_row(&layout, &chrome, &tiles, y, out);
+    write_png(&mut png, &layout, &palette.colours, &row).map_err(write_error)?;
     // 6. The --export files, then every output renamed into place together.
     let mut staged = vec![png];
     let spec = crate::offline::export::ExportSpec {
@@ -530,23 +537,21 @@ fn read_input(cfg: &RenderConfig) -> Result<RenderInput> {
     })
 }
 
-/// Draws the chrome, builds the palette, and encodes the `layout`-sized image (chrome
-/// and `tiles`) into `png`, flushed.
-fn encode_image(
+/// The chrome of a `layout`-sized image as palette entries (0 in the plot), and the
+/// palette: the colormap's levels, then the chrome's colours.
+///
+/// # Errors
+/// More chrome colours than the palette has room for (a bug).
+fn chrome_image(
     cfg: &RenderConfig,
     input: &RenderInput,
     layout: &Layout,
-    tiles: &IndexTiles,
-    png: &mut Staged,
-) -> std::io::Result<()> {
+) -> std::io::Result<(Vec<u8>, RenderPalette)> {
     let cmap = Colormap::new(cfg.look.colormap);
     let mut palette = RenderPalette::new(cmap.lut());
-    let chrome = {
-        let frame = chrome_frame(cfg, layout, input, &cmap);
-        palette.chrome_indices(&frame, layout, cmap.lut())?
-    };
-    let row = |y: usize, out: &mut [u8]| plot_row(layout, &chrome, tiles, y, out);
-    write_png(png, layout, &palette.colours, &row)
+    let frame = chrome_frame(cfg, layout, input, &cmap);
+    let chrome = palette.chrome_indices(&frame, layout, cmap.lut())?;
+    Ok((chrome, palette))
 }
 
 /// Encodes the `layout`-sized image whose rows `row` gives into `png`, flushed.
