@@ -6,9 +6,9 @@
 //! a raw DEFLATE stream (flate2) that ends byte-aligned with a sync flush (an empty
 //! stored block), so the bands concatenate into one zlib stream; its Adler-32 is combined
 //! from the bands' ([`adler32_combine`]). Compressed bands are written while the next
-//! ones are compressed. The `png` crate writes the signature, `IHDR`,
-//! `PLTE`, the `IDAT` chunks (one per band) and `IEND`. Band boundaries depend only on
-//! the image's size, so the file is the same on any number of cores.
+//! ones are compressed. The `png` crate writes the signature, `IHDR`, `PLTE`, the `IDAT`
+//! chunks (one per band) and `IEND`. Band boundaries depend only on the image's size,
+//! so the file is the same on any number of cores.
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! Offline analysis: WAV (hound) → the live engine's [`FrameTransform`] → `.npy`.
 //!
 //! Every output of a run (the `.npy` or `.png`, the `--export` files) is written under a
-//! temporary name ([`staged`]) and renamed into place only when all are complete; a
+//! temporary name ([`Staged`]) and renamed into place only when all are complete; a
 //! signal stops the run and removes them ([`interrupt`]).
 
 pub mod analyze;
@@ -130,11 +130,11 @@ pub fn compute_rows_here(
     }
 }
 
-/// [`compute_rows_here`] on rayon's global pool: the rows are cut into
-/// [`PIECES_PER_THREAD`] pieces per thread of the pool, each computed with its own clone
-/// of `transform` (the FFT plan shared, the buffers its own). Every row is computed by
-/// an identical transform whichever thread runs it, so the rows equal
-/// [`compute_rows_here`]'s bit for bit.
+/// [`compute_rows_here`] on rayon's pool (the global one, or the one the caller runs
+/// in): the rows are cut into `PIECES_PER_THREAD` (4) pieces per thread of the pool,
+/// each computed with its own clone of `transform` (the FFT plan shared, the buffers its
+/// own). Every row is computed by an identical transform whichever thread runs it, so
+/// the rows equal [`compute_rows_here`]'s bit for bit.
 ///
 /// Thread: caller (waits) plus the pool. Allocates: one transform's buffers per task.
 pub fn compute_rows(
@@ -153,7 +153,7 @@ pub fn compute_rows(
 }
 
 /// Computes `rows` rows of `samples` into a new row-major `rows × num_bins` array:
-/// on the calling thread when `threads` is 1 (or 0), else on rayon's global pool (the
+/// on the calling thread when `threads` is 1 (or 0), else on rayon's pool (the
 /// same values either way).
 pub fn stft_rows(
     samples: &[f32],

@@ -1,11 +1,12 @@
 //! `hopscope render`: a WAV → a spectrogram image with axes and colour bar → an 8-bit
 //! indexed PNG.
 //!
-//! The plot is computed as colour indices (0 = floor … 255 = ceiling, as the window
-//! maps dB), laid out as image rows ([`index_tiles`]); the chrome (`chrome::draw`, the
-//! window's axes, labels and colour bar) is drawn once and turned into palette entries
-//! ([`RenderPalette::chrome_indices`]); the encoder pulls each image row as palette
-//! indices from both ([`plot_row`]), so no RGB frame is ever made.
+//! The plot is computed as palette levels (each pixel's colour index as the window maps
+//! dB, 0 = floor … 255 = ceiling, merged into [`PALETTE_LEVELS`] levels), laid out as
+//! image rows ([`index_tiles`]); the chrome (`chrome::draw`, the window's axes, labels
+//! and colour bar) is drawn once and turned into palette entries
+//! ([`RenderPalette::chrome_indices`]); the encoder pulls each image row from both
+//! ([`plot_row`]), so no RGB frame of the image is ever made.
 
 use std::io::Write as _;
 use std::time::{Duration, Instant};
