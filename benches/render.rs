@@ -7,13 +7,16 @@
 //!   laid out as image rows ([`offline::index_tiles`], transposition included).
 //! - `render_600s/transpose`: that transposition alone, single-threaded: the whole
 //!   column-major index array into image rows, 64 columns at a time.
-//! - `render_600s/png_encode_sink/<threads>`: row assembly (chrome margins + colormap)
-//!   and PNG encoding into `std::io::sink()` ([`png::encode_rows`]).
-//! - `render_600s/png_crate_fast_sink`: the encoder `render` used before, for comparison:
-//!   the `png` crate's `Compression::Fast` (adaptive filter + fdeflate), single-threaded,
-//!   from the materialised frame.
+//! - `render_600s/png_encode_sink/<threads>`: row assembly (chrome margins + plot
+//!   indices through the palette levels) and indexed PNG encoding in parallel bands into
+//!   `std::io::sink()` ([`png::encode_indexed`]).
+//! - `render_600s/png_crate_alone/<compression>`: the `png` crate alone on the same
+//!   indexed image (`write_image_data` from the materialised index image, filter None,
+//!   one thread), for comparison: `fast` (fdeflate) and `level1` (flate2 level 1, the
+//!   level of our bands). Their file sizes are printed once.
 //!
-//! Reading the WAV and writing the file are measured whole-process in the README.
+//! `<threads>` runs in a rayon pool of that many threads. Reading the WAV and writing the
+//! file are measured whole-process in the README.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -23,7 +26,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use hopscope::dsp::stft::StftParams;
 use hopscope::dsp::window::WindowKind;
 use hopscope::io::png as png_out;
-use hopscope::offline::render::{self as offline, IndexTiles, TILE_BLOCK};
+use hopscope::offline::render::{self as offline, IndexTiles, RenderPalette, TILE_BLOCK};
 use hopscope::render::chrome::{self, Layout};
 use hopscope::render::colormap::{Colormap, ColormapKind, DbRange};
 use hopscope::render::freqmap::{ColumnMap, FreqAxis, FreqScale};
@@ -110,35 +113,77 @@ fn chrome_frame(w: &Workload, layout: &Layout) -> Vec<u32> {
     frame
 }
 
+/// A rayon pool of `threads` threads.
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a thread pool")
+}
+
+/// Encodes the materialised `index` image with the `png` crate alone (one thread).
+fn png_crate_alone(
+    layout: &Layout,
+    palette: &[u32],
+    index: &[u8],
+    c: png::DeflateCompression,
+) -> usize {
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, layout.width as u32, layout.height as u32);
+    enc.set_color(png::ColorType::Indexed);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_palette(
+        palette
+            .iter()
+            .flat_map(|c| c.to_be_bytes()[1..].to_vec())
+            .collect::<Vec<u8>>(),
+    );
+    enc.set_filter(png::Filter::NoFilter);
+    enc.set_deflate_compression(c);
+    let mut writer = enc.write_header().expect("header");
+    writer.write_image_data(index).expect("a Vec never fails");
+    writer.finish().expect("a Vec never fails");
+    out.len()
+}
+
+type Group<'a> = criterion::BenchmarkGroup<'a, criterion::measurement::WallTime>;
+
 fn render_600s(c: &mut Criterion) {
     let w = workload();
-    let threads = hopscope::offline::worker_threads().max(2);
-    let height = w.map.height();
+    let threads = rayon::current_num_threads().max(2);
     let mut g = c.benchmark_group("render_600s");
     g.sample_size(10);
     g.warm_up_time(Duration::from_millis(500));
     g.measurement_time(Duration::from_secs(4));
-    g.throughput(Throughput::Elements((w.rows * height) as u64));
+    g.throughput(Throughput::Elements((w.rows * w.map.height()) as u64));
 
     for t in [1, threads] {
-        g.bench_with_input(BenchmarkId::new("stft_colour_index", t), &t, |b, &t| {
+        let pool = pool(t);
+        g.bench_with_input(BenchmarkId::new("stft_colour_index", t), &t, |b, _| {
             b.iter(|| {
-                black_box(offline::index_tiles(
-                    &w.samples, w.rows, w.params, &w.map, w.range, t,
-                ))
+                pool.install(|| {
+                    black_box(offline::index_tiles(
+                        &w.samples, w.rows, w.params, &w.map, w.range,
+                    ))
+                })
             })
         });
     }
-    let tiles: IndexTiles =
-        offline::index_tiles(&w.samples, w.rows, w.params, &w.map, w.range, threads);
+    let tiles: IndexTiles = offline::index_tiles(&w.samples, w.rows, w.params, &w.map, w.range);
+    bench_transpose(&mut g, &w, &tiles);
+    bench_encode(&mut g, &w, &tiles, threads);
+    g.finish();
+}
 
-    // The transposition alone: a column-major index array → image rows.
+/// The transposition alone: a column-major index array → image rows.
+fn bench_transpose(g: &mut Group<'_>, w: &Workload, tiles: &IndexTiles) {
+    let height = w.map.height();
     let mut columns = vec![0u8; w.rows * height];
-    let mut row = vec![0u32; w.rows];
+    let mut row = vec![0u8; w.rows];
     for r in 0..height {
-        tiles.colour_row(r, &std::array::from_fn(|i| i as u32), &mut row);
+        tiles.index_row(r, &mut row);
         for (m, &v) in row.iter().enumerate() {
-            columns[m * height + r] = v as u8;
+            columns[m * height + r] = v;
         }
     }
     let mut image_rows = vec![0u8; w.rows * height];
@@ -152,11 +197,9 @@ fn render_600s(c: &mut Criterion) {
     transpose(&mut image_rows);
     assert!(
         (0..height).all(|r| {
-            let mut want = vec![0u32; w.rows];
-            tiles.colour_row(r, &std::array::from_fn(|i| i as u32), &mut want);
-            want.iter()
-                .zip(&image_rows[r * w.rows..(r + 1) * w.rows])
-                .all(|(&a, &b)| a == u32::from(b))
+            let mut want = vec![0u8; w.rows];
+            tiles.index_row(r, &mut want);
+            want == image_rows[r * w.rows..(r + 1) * w.rows]
         }),
         "the transposition reproduces the tiles"
     );
@@ -166,46 +209,70 @@ fn render_600s(c: &mut Criterion) {
             black_box(&image_rows);
         })
     });
-    drop((columns, image_rows));
+}
 
+/// Row assembly + indexed PNG encoding, ours and the `png` crate's alone.
+fn bench_encode(g: &mut Group<'_>, w: &Workload, tiles: &IndexTiles, threads: usize) {
+    let height = w.map.height();
     let layout = Layout::for_plot(w.rows, height);
-    let frame = chrome_frame(&w, &layout);
-    let lut = w.cmap.lut();
-    let source =
-        |y: usize, out: &mut [u32]| offline::plot_row(&layout, &frame, &tiles, lut, y, out);
+    let frame = chrome_frame(w, &layout);
+    let mut palette = RenderPalette::new(w.cmap.lut());
+    let chrome = palette
+        .chrome_indices(&frame, &layout, w.cmap.lut())
+        .expect("the chrome's few colours fit");
+    drop(frame);
+    let source = |y: usize, out: &mut [u8]| offline::plot_row(&layout, &chrome, tiles, y, out);
     for t in [1, threads] {
-        g.bench_with_input(BenchmarkId::new("png_encode_sink", t), &t, |b, &t| {
+        let pool = pool(t);
+        g.bench_with_input(BenchmarkId::new("png_encode_sink", t), &t, |b, _| {
             b.iter(|| {
-                png_out::encode_rows(std::io::sink(), layout.width, layout.height, t, &source)
-                    .expect("a sink never fails")
+                pool.install(|| {
+                    png_out::encode_indexed(
+                        std::io::sink(),
+                        layout.width,
+                        layout.height,
+                        &palette.colours,
+                        &source,
+                    )
+                })
+                .expect("a sink never fails")
             })
         });
     }
 
-    let mut pixels = vec![0u32; layout.width * layout.height];
-    for (y, out) in pixels.chunks_exact_mut(layout.width).enumerate() {
+    let mut index = vec![0u8; layout.width * layout.height];
+    for (y, out) in index.chunks_exact_mut(layout.width).enumerate() {
         source(y, out);
     }
-    g.bench_function("png_crate_fast_sink", |b| {
-        b.iter(|| {
-            let mut enc =
-                png::Encoder::new(std::io::sink(), layout.width as u32, layout.height as u32);
-            enc.set_color(png::ColorType::Rgb);
-            enc.set_depth(png::BitDepth::Eight);
-            enc.set_compression(png::Compression::Fast);
-            let mut writer = enc.write_header().expect("header");
-            let mut stream = writer.stream_writer().expect("stream");
-            let mut line = vec![0u8; layout.width * 3];
-            for row in pixels.chunks_exact(layout.width) {
-                for (dst, &p) in line.chunks_exact_mut(3).zip(row) {
-                    dst.copy_from_slice(&p.to_be_bytes()[1..]);
-                }
-                std::io::Write::write_all(&mut stream, &line).expect("a sink never fails");
-            }
-            stream.finish().expect("a sink never fails");
-        })
-    });
-    g.finish();
+    let mut ours = Vec::new();
+    png_out::encode_indexed(
+        &mut ours,
+        layout.width,
+        layout.height,
+        &palette.colours,
+        &source,
+    )
+    .expect("a Vec never fails");
+    for (name, compression) in [
+        ("fast", png::DeflateCompression::FdeflateUltraFast),
+        ("level1", png::DeflateCompression::Level(1)),
+    ] {
+        let size = png_crate_alone(&layout, &palette.colours, &index, compression);
+        eprintln!(
+            "png_crate_alone/{name}: {size} bytes (encode_indexed: {} bytes)",
+            ours.len()
+        );
+        g.bench_function(BenchmarkId::new("png_crate_alone", name), |b| {
+            b.iter(|| {
+                black_box(png_crate_alone(
+                    &layout,
+                    &palette.colours,
+                    &index,
+                    compression,
+                ))
+            })
+        });
+    }
 }
 
 criterion_group!(benches, render_600s);

@@ -180,16 +180,22 @@ fn analyze_600s(c: &mut Criterion) {
     // (file reading and writing are measured whole-process in the README).
     let bins = p.num_bins();
     let mut block = vec![0.0f32; offline::BLOCK_ROWS * bins];
-    for threads in [1, offline::worker_threads().max(2)] {
-        let mut workers = offline::transforms(p, ValueScale::Magnitude, threads);
+    let transform = FrameTransform::new(p, ValueScale::Magnitude);
+    for threads in [1, rayon::current_num_threads().max(2)] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool");
         g.bench_with_input(BenchmarkId::from_parameter(threads), &threads, |b, _| {
             b.iter(|| {
-                let mut first = 0;
-                while first < rows {
-                    let n = offline::BLOCK_ROWS.min(rows - first);
-                    offline::compute_rows(&signal, first, &mut workers, &mut block[..n * bins]);
-                    first += n;
-                }
+                pool.install(|| {
+                    let mut first = 0;
+                    while first < rows {
+                        let n = offline::BLOCK_ROWS.min(rows - first);
+                        offline::compute_rows(&signal, first, &transform, &mut block[..n * bins]);
+                        first += n;
+                    }
+                });
                 black_box(&block);
             })
         });

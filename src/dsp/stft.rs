@@ -84,9 +84,12 @@ impl StftParams {
     }
 }
 
-/// Window → FFT → scale for one frame. Built once per parameter set.
+/// Window → FFT → scale for one frame. Built once per parameter set; a clone shares the
+/// FFT plan and has buffers of its own (one per offline worker, without re-planning).
 ///
-/// Thread: the thread that owns it (analysis, or one offline worker). Allocates: only in `new`.
+/// Thread: the thread that owns it (analysis, or one offline worker). Allocates: only in
+/// `new` and `clone`.
+#[derive(Clone)]
 pub struct FrameTransform {
     params: StftParams,
     scale: ValueScale,

@@ -5,13 +5,16 @@
 //! unfinished is removed. A run killed outright (SIGKILL, a second signal) cannot remove
 //! its temporaries; the next run writing the same target does ([`remove_stale`]).
 //!
+//! The same helper writes the files that must never replace another (screenshots:
+//! [`Staged::commit_new`]) and, as [`StagedDir`], a folder written whole (snapshots).
+//!
 //! Thread: whoever owns the file (the offline writer thread, or main).
 
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use tempfile::NamedTempFile;
+use tempfile::{NamedTempFile, TempDir};
 
 use crate::error::{Error, Result};
 
@@ -34,16 +37,7 @@ impl Staged {
         if target.is_dir() {
             return Err(err(std::io::Error::other("it is a directory")));
         }
-        let prefix = format!("{}{}-", temp_prefix(target), std::process::id());
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix).rand_bytes(6);
-        // The mode `File::create` uses (0666 less the umask), not tempfile's private 0600.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(std::fs::Permissions::from_mode(0o666));
-        }
-        let file = builder.tempfile_in(directory_of(target)).map_err(err)?;
+        let file = create_beside(target, 0o666, |b, dir| b.tempfile_in(dir))?;
         Ok(Staged {
             file,
             target: target.to_path_buf(),
@@ -78,6 +72,33 @@ impl Staged {
                 path: target,
                 source: e.error,
             })
+    }
+
+    /// Renames the file onto the first of `names` (in the target's directory) that does
+    /// not exist, never replacing a file, and returns that path.
+    ///
+    /// # Errors
+    /// Every name is taken, or the rename failed (the temporary file is then removed).
+    pub fn commit_new(self, names: impl IntoIterator<Item = String>) -> Result<PathBuf> {
+        let dir = directory_of(&self.target).to_path_buf();
+        let mut file = self.file;
+        for name in names {
+            let path = dir.join(name);
+            match file.persist_noclobber(&path) {
+                Ok(_) => return Ok(path),
+                Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => file = e.file,
+                Err(e) => {
+                    return Err(Error::Write {
+                        path,
+                        source: e.error,
+                    })
+                }
+            }
+        }
+        Err(Error::Write {
+            path: self.target,
+            source: std::io::Error::other("every name for it is taken"),
+        })
     }
 }
 
@@ -117,8 +138,90 @@ pub fn commit_all(files: Vec<Staged>) -> Result<()> {
     Ok(())
 }
 
-/// Removes the temporaries of `target` whose process no longer exists (a run killed
-/// before it could remove them). Linux only (`/proc`); elsewhere nothing is removed.
+/// A folder being written under a temporary name beside its target
+/// (`.NAME.tmp-PID-XXXXXX`), removed with its contents when dropped unpublished.
+pub struct StagedDir {
+    dir: TempDir,
+    target: PathBuf,
+}
+
+impl StagedDir {
+    /// Creates an empty temporary folder beside `target`.
+    ///
+    /// # Errors
+    /// The target's directory is missing or not writable.
+    pub fn create(target: &Path) -> Result<StagedDir> {
+        let dir = create_beside(target, 0o777, |b, dir| b.tempdir_in(dir))?;
+        Ok(StagedDir {
+            dir,
+            target: target.to_path_buf(),
+        })
+    }
+
+    /// The temporary folder, to write into.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Renames the folder onto the first of `names` (in the target's directory) that
+    /// does not exist, and returns that path. A folder that appears under the chosen
+    /// name meanwhile is not replaced (a rename onto a non-empty folder fails): the next
+    /// name is tried.
+    ///
+    /// # Errors
+    /// Every name is taken, or the rename failed (the temporary folder is then removed).
+    pub fn commit_new(self, names: impl IntoIterator<Item = String>) -> Result<PathBuf> {
+        let dir = directory_of(&self.target).to_path_buf();
+        for name in names {
+            let path = dir.join(name);
+            if path.exists() {
+                continue;
+            }
+            match std::fs::rename(self.dir.path(), &path) {
+                Ok(()) => {
+                    // Renamed: nothing is left at the temporary name to clean up.
+                    let _ = self.dir.keep();
+                    return Ok(path);
+                }
+                Err(_) if path.exists() => continue,
+                Err(source) => return Err(Error::Write { path, source }),
+            }
+        }
+        Err(Error::Write {
+            path: self.target,
+            source: std::io::Error::other("every name for it is taken"),
+        })
+    }
+}
+
+/// Creates a temporary of `target` beside it with `create` (a `tempfile` builder's
+/// `tempfile_in` or `tempdir_in`, given the builder and the directory): named
+/// `.NAME.tmp-PID-XXXXXX` (what [`remove_stale`] recognises), with `mode` less the umask
+/// (what `File::create` and `create_dir` use, not tempfile's private 0600/0700).
+fn create_beside<T>(
+    target: &Path,
+    mode: u32,
+    create: impl FnOnce(&tempfile::Builder<'_, '_>, &Path) -> std::io::Result<T>,
+) -> Result<T> {
+    let prefix = format!("{}{}-", temp_prefix(target), std::process::id());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).rand_bytes(6);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(mode));
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    create(&builder, directory_of(target)).map_err(|source| Error::Write {
+        path: target.to_path_buf(),
+        source,
+    })
+}
+
+/// Removes the temporaries (files or folders) of `target` whose process no longer
+/// exists (a run killed before it could remove them). Linux only (`/proc`); elsewhere
+/// nothing is removed.
 pub fn remove_stale(target: &Path) {
     let Ok(entries) = std::fs::read_dir(directory_of(target)) else {
         return;
@@ -131,7 +234,12 @@ pub fn remove_stale(target: &Path) {
         };
         let pid = rest.split('-').next().unwrap_or_default();
         if pid.parse::<u32>().is_ok_and(|pid| !process_exists(pid)) {
-            let _ = std::fs::remove_file(entry.path());
+            let path = entry.path();
+            let _ = if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                std::fs::remove_dir_all(path)
+            } else {
+                std::fs::remove_file(path)
+            };
         }
     }
 }
@@ -201,4 +309,91 @@ pub fn stamped_names(prefix: &str, ext: &str) -> impl Iterator<Item = String> {
             format!("{prefix}-{stamp}-{n}{ext}")
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn commit_new_takes_the_first_free_name_and_never_replaces() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        std::fs::write(dir.path().join("a.png"), b"old").expect("written");
+        let mut staged = Staged::create(&dir.path().join("shot.png")).expect("staged");
+        staged.write_all(b"new").expect("written");
+        let temporary = staged.temporary_path().to_path_buf();
+        let name = temporary.file_name().expect("a name").to_string_lossy();
+        assert!(
+            name.starts_with(&format!(".shot.png.tmp-{}-", std::process::id())),
+            "{name}"
+        );
+        let path = staged
+            .commit_new(names(&["a.png", "b.png"]))
+            .expect("b.png is free");
+        assert_eq!(path, dir.path().join("b.png"));
+        assert_eq!(
+            std::fs::read(dir.path().join("a.png")).expect("kept"),
+            b"old"
+        );
+        assert_eq!(std::fs::read(&path).expect("committed"), b"new");
+        assert!(!temporary.exists());
+
+        let staged = Staged::create(&dir.path().join("shot.png")).expect("staged");
+        let temporary = staged.temporary_path().to_path_buf();
+        assert!(staged.commit_new(names(&["a.png", "b.png"])).is_err());
+        assert!(!temporary.exists(), "a failed commit removes its temporary");
+    }
+
+    #[test]
+    fn a_staged_folder_is_published_whole_or_removed() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let target = dir.path().join("snap");
+        let staged = StagedDir::create(&target).expect("staged");
+        let temporary = staged.path().to_path_buf();
+        std::fs::write(temporary.join("x"), b"1").expect("written");
+        drop(staged);
+        assert!(!temporary.exists(), "dropped unpublished: removed");
+
+        std::fs::create_dir(dir.path().join("s1")).expect("made");
+        std::fs::write(dir.path().join("s1/old"), b"0").expect("written");
+        let staged = StagedDir::create(&target).expect("staged");
+        std::fs::write(staged.path().join("x"), b"1").expect("written");
+        let folder = staged.commit_new(names(&["s1", "s2"])).expect("s2 is free");
+        assert_eq!(folder, dir.path().join("s2"));
+        assert_eq!(std::fs::read(folder.join("x")).expect("moved"), b"1");
+        assert!(dir.path().join("s1/old").exists(), "s1 untouched");
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("listed")
+            .map(|e| e.expect("an entry").file_name())
+            .collect();
+        assert_eq!(left.len(), 2, "{left:?}");
+    }
+
+    #[test]
+    fn stale_temporaries_of_dead_processes_are_removed() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let target = dir.path().join("out.npy");
+        // PIDs are below 2^22 on Linux: 4 000 000 000 is no process.
+        let dead_file = dir.path().join(".out.npy.tmp-4000000000-abcdef");
+        let dead_dir = dir.path().join(".out.npy.tmp-4000000000-ghijkl");
+        let ours = dir
+            .path()
+            .join(format!(".out.npy.tmp-{}-mnopqr", std::process::id()));
+        let other = dir.path().join(".other.npy.tmp-4000000000-abcdef");
+        std::fs::write(&dead_file, b"").expect("written");
+        std::fs::create_dir(&dead_dir).expect("made");
+        std::fs::write(dead_dir.join("inside"), b"").expect("written");
+        std::fs::write(&ours, b"").expect("written");
+        std::fs::write(&other, b"").expect("written");
+        remove_stale(&target);
+        if cfg!(target_os = "linux") {
+            assert!(!dead_file.exists() && !dead_dir.exists());
+        }
+        assert!(ours.exists(), "a live process's temporary is kept");
+        assert!(other.exists(), "another target's temporary is kept");
+    }
 }

@@ -1,6 +1,15 @@
 //! `hopscope analyze`: a WAV → STFT (or mel) rows → `.npy`, streamed block by block.
 
-use super::*;
+use std::time::{Duration, Instant};
+
+use super::{
+    analysed_mono, frame_signal, prepare_outputs, stage_export, stream_rows, unless_interrupted,
+    MelStage,
+};
+use crate::config::AnalyzeConfig;
+use crate::error::{Error, Result};
+use crate::io::atomic::commit_all;
+use crate::io::{interrupt, npy, wav};
 
 /// What `analyze` did.
 #[derive(Clone, Debug)]

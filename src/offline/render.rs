@@ -1,6 +1,29 @@
-//! `hopscope render`: a WAV → a spectrogram image with axes and colour bar → PNG.
+//! `hopscope render`: a WAV → a spectrogram image with axes and colour bar → an 8-bit
+//! indexed PNG.
+//!
+//! The plot is computed as palette levels (each pixel's colour index as the window maps
+//! dB, 0 = floor … 255 = ceiling, merged into [`PALETTE_LEVELS`] levels), laid out as
+//! image rows ([`index_tiles`]); the chrome (`chrome::draw`, the window's axes, labels
+//! and colour bar) is drawn once and turned into palette entries
+//! ([`RenderPalette::chrome_indices`]); the encoder pulls each image row from both
+//! ([`plot_row`]), so no RGB frame of the image is ever made.
 
-use super::*;
+use std::io::Write as _;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use super::{analysed_mono, prepare_outputs, stage_export, unless_interrupted};
+use crate::config::RenderConfig;
+use crate::dsp::scale::ValueScale;
+use crate::dsp::stft::{FrameTransform, StftParams};
+use crate::error::{Error, Result};
+use crate::io::atomic::{commit_all, Staged};
+use crate::io::png::{encode_indexed, IndexRows};
+use crate::io::{interrupt, wav};
+use crate::render::chrome::Layout;
+use crate::render::colormap::{Colormap, DbRange};
+use crate::render::freqmap::{ColumnMap, FreqAxis, Span};
 
 /// What `render` did.
 #[derive(Clone, Debug)]
@@ -45,13 +68,17 @@ pub fn time_ticks(
 /// in L2 while they are turned into 64-byte runs of image rows.
 pub const TILE_BLOCK: usize = 64;
 
-/// A plot's colour indices (0 = floor … 255 = ceiling), image-row-major, in vertical
-/// strips: one per worker of [`index_tiles`].
+/// Plot columns per strip of [`index_tiles`], one rayon task each: 28 strips for the
+/// README's 600 s render, so two to a few dozen cores share them evenly.
+pub const STRIP_COLUMNS: usize = 32 * TILE_BLOCK;
+
+/// A plot's palette levels (0 = floor … [`PALETTE_LEVELS`] − 1 = ceiling), image-row-major,
+/// in vertical strips of [`STRIP_COLUMNS`] columns (the last one narrower).
 #[derive(Clone, Debug, PartialEq)]
 pub struct IndexTiles {
     /// Plot height (image rows, 0 = top = highest frequency).
     pub height: usize,
-    /// Strips, left to right.
+    /// The strips, left to right.
     pub tiles: Vec<IndexTile>,
 }
 
@@ -65,15 +92,13 @@ pub struct IndexTile {
 }
 
 impl IndexTiles {
-    /// Writes plot row `r` through `lut` into `out` (the plot's width).
+    /// Copies plot row `r` into `out` (the plot's width).
     #[inline]
-    pub fn colour_row(&self, r: usize, lut: &[u32; 256], out: &mut [u32]) {
+    pub fn index_row(&self, r: usize, out: &mut [u8]) {
         let mut at = 0;
         for tile in &self.tiles {
-            let src = &tile.index[r * tile.columns..(r + 1) * tile.columns];
-            for (o, &i) in out[at..at + tile.columns].iter_mut().zip(src) {
-                *o = lut[i as usize];
-            }
+            out[at..at + tile.columns]
+                .copy_from_slice(&tile.index[r * tile.columns..(r + 1) * tile.columns]);
             at += tile.columns;
         }
     }
@@ -128,14 +153,16 @@ pub fn transpose_block(
     naive(h8..height, 0..n, dst);
 }
 
-/// Colour indices of one plot column, top row first, from `db` (an STFT row in dBFS):
-/// `range.index` of `map`'s pixels. A map whose pixel `y` is exactly bin `y` (a linear
-/// axis over all bins, one pixel each: `render`'s default) skips `map.apply`.
-fn column_indices(
+/// Palette levels of one plot column, top row first, from `db` (an STFT row in dBFS):
+/// the colour index `range.index` of each of `map`'s pixels (0..=255, as the window maps
+/// dB), merged into its level [`RenderPalette::level_of`]. A map whose pixel `y` is
+/// exactly bin `y` (a linear axis over all bins, one pixel each: `render`'s default)
+/// skips `map.apply`.
+fn column_levels(
     db: &[f32],
-    map: &crate::render::freqmap::ColumnMap,
+    map: &ColumnMap,
     identity: bool,
-    range: crate::render::colormap::DbRange,
+    range: DbRange,
     column: &mut [f32],
     out: &mut [u8],
 ) {
@@ -145,18 +172,31 @@ fn column_indices(
         map.apply(db, column);
         &*column
     };
-    // `DbRange::index`, written to vectorise (the same operations, so the same result;
-    // clamping to 0..=255 before the cast makes `as u8` equal `as usize`).
+    // Written to vectorise (no saturating float → int cast, which x86-64's SSE2 does one
+    // lane at a time; no table lookup):
+    // - `DbRange::index`: (t·255 + 0.5) clamped to 0..=255 (`max` takes NaN to 0, as the
+    //   cast there does) and truncated, exactly: adding and subtracting 2^23 rounds to
+    //   the nearest integer, one less where that rounded up; the integer is then read
+    //   from the mantissa of index + 2^23;
+    // - `level_of`'s round(index·247/255) = (index·247 + 127)/255 for every index 0..=255.
+    const ROUND: f32 = 8_388_608.0;
     let (floor, span) = (range.floor_db, range.ceiling_db - range.floor_db);
     for (o, &v) in out.iter_mut().zip(values.iter().rev()) {
         let t = (v - floor) / span;
-        *o = (t * 255.0 + 0.5).clamp(0.0, 255.0) as u8;
+        #[allow(
+            clippy::manual_clamp,
+            reason = "NaN must become 0; `clamp` keeps it NaN"
+        )]
+        let y = (t * 255.0 + 0.5).max(0.0).min(255.0);
+        let nearest = (y + ROUND) - ROUND;
+        let index = if nearest > y { nearest - 1.0 } else { nearest };
+        let index = ((index + ROUND).to_bits() & 0xff) as u16;
+        *o = ((index * (PALETTE_LEVELS as u16 - 1) + 127) / 255) as u8;
     }
 }
 
 /// Whether `map` takes pixel `y` from bin `y` alone, for every pixel of every bin.
-fn is_identity(map: &crate::render::freqmap::ColumnMap) -> bool {
-    use crate::render::freqmap::Span;
+fn is_identity(map: &ColumnMap) -> bool {
     map.height() == map.num_bins()
         && map.spans().iter().enumerate().all(|(y, s)| {
             *s == Span::Max {
@@ -167,69 +207,201 @@ fn is_identity(map: &crate::render::freqmap::ColumnMap) -> bool {
 }
 
 /// Computes the STFT rows `0..rows` of `samples`, maps each through `map` (a plot column,
-/// flipped so row 0 is the top) and `range` to colour indices, and lays them out as
-/// image rows: `threads` strips of consecutive columns, each computed by its own thread
-/// in blocks of [`TILE_BLOCK`] columns.
+/// flipped so row 0 is the top) and `range` to palette levels, and lays them out as
+/// image rows: strips of [`STRIP_COLUMNS`] consecutive columns on rayon's pool, each in
+/// blocks of [`TILE_BLOCK`] columns. Every column is computed by an identical clone of
+/// one planned transform, so the levels do not depend on the threads.
+///
+/// Thread: caller (waits) plus the pool. Stops early (strips left partly zero) when a
+/// signal arrives; the caller checks [`interrupt`].
 pub fn index_tiles(
     samples: &[f32],
     rows: usize,
     params: StftParams,
-    map: &crate::render::freqmap::ColumnMap,
-    range: crate::render::colormap::DbRange,
-    threads: usize,
+    map: &ColumnMap,
+    range: DbRange,
 ) -> IndexTiles {
     let height = map.height();
-    let bins = params.num_bins();
-    let identity = is_identity(map);
-    let per = rows.div_ceil(threads.max(1)).max(1);
-    let strip = |first: usize| -> IndexTile {
-        let columns = per.min(rows - first);
+    let transform = FrameTransform::new(params, ValueScale::Db);
+    let plot = PlotMapping {
+        map,
+        identity: is_identity(map),
+        range,
+    };
+    let firsts: Vec<usize> = (0..rows).step_by(STRIP_COLUMNS).collect();
+    let tiles = firsts
+        .par_iter()
+        .map_init(
+            || StripWorker::new(&transform, height),
+            |worker, &first| worker.strip(samples, first, STRIP_COLUMNS.min(rows - first), &plot),
+        )
+        .collect();
+    IndexTiles { height, tiles }
+}
+
+/// STFT row → plot column → palette levels, as [`column_levels`] takes them.
+struct PlotMapping<'a> {
+    map: &'a ColumnMap,
+    identity: bool,
+    range: DbRange,
+}
+
+/// One task's transform and buffers in [`index_tiles`], reused strip after strip.
+struct StripWorker {
+    tf: FrameTransform,
+    /// One STFT row (dBFS).
+    row: Vec<f32>,
+    /// One mapped plot column.
+    column: Vec<f32>,
+    /// [`TILE_BLOCK`] columns of levels, column after column.
+    block: Vec<u8>,
+}
+
+impl StripWorker {
+    fn new(transform: &FrameTransform, height: usize) -> Self {
+        StripWorker {
+            tf: transform.clone(),
+            row: vec![0.0; transform.params().num_bins()],
+            column: vec![0.0; height],
+            block: vec![0; TILE_BLOCK * height],
+        }
+    }
+
+    /// The strip of `columns` plot columns from STFT row `first` on.
+    fn strip(
+        &mut self,
+        samples: &[f32],
+        first: usize,
+        columns: usize,
+        plot: &PlotMapping<'_>,
+    ) -> IndexTile {
+        let height = self.column.len();
+        let params = self.tf.params();
         let mut index = vec![0u8; columns * height];
-        let mut tf = FrameTransform::new(params, ValueScale::Db);
-        let mut row = vec![0.0f32; bins];
-        let mut column = vec![0.0f32; height];
-        let mut block = vec![0u8; TILE_BLOCK * height];
         for at in (0..columns).step_by(TILE_BLOCK) {
             if interrupt::received().is_some() {
                 break; // the caller returns the interruption
             }
             let n = TILE_BLOCK.min(columns - at);
-            for (j, out) in block.chunks_exact_mut(height).take(n).enumerate() {
+            for (j, out) in self.block.chunks_exact_mut(height).take(n).enumerate() {
                 let start = (first + at + j) * params.hop_size;
-                tf.process(&samples[start..start + params.win_length], &mut row);
-                column_indices(&row, map, identity, range, &mut column, out);
+                self.tf
+                    .process(&samples[start..start + params.win_length], &mut self.row);
+                column_levels(
+                    &self.row,
+                    plot.map,
+                    plot.identity,
+                    plot.range,
+                    &mut self.column,
+                    out,
+                );
             }
-            transpose_block(&block, height, n, &mut index, columns, at);
+            transpose_block(&self.block, height, n, &mut index, columns, at);
         }
         IndexTile { columns, index }
-    };
-    let firsts: Vec<usize> = (0..rows).step_by(per).collect();
-    let tiles = std::thread::scope(|scope| {
-        let handles: Vec<_> = firsts[1..]
-            .iter()
-            .map(|&first| scope.spawn(move || strip(first)))
-            .collect();
-        let mut tiles = vec![strip(0)];
-        tiles.extend(
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("an index worker panicked")),
-        );
-        tiles
-    });
-    IndexTiles { height, tiles }
+    }
 }
 
-/// Row `y` of a rendered image: `chrome`'s pixels outside `layout.plot` (a frame
-/// `chrome::draw` painted), the plot's from `tiles` through `lut`.
-pub fn plot_row(
-    layout: &crate::render::chrome::Layout,
-    chrome: &[u32],
-    tiles: &IndexTiles,
-    lut: &[u32; 256],
-    y: usize,
-    out: &mut [u32],
-) {
+/// Colormap levels in a rendered PNG's palette. An indexed PNG holds at most 256
+/// colours, fewer than the plot's 256 colour indices plus the chrome's own colours, so
+/// the indices are merged into this many evenly spaced levels (as sox's `spectrogram`
+/// quantises to 249), which leaves [`CHROME_ENTRIES`] entries for the chrome.
+pub const PALETTE_LEVELS: usize = 248;
+
+/// Palette entries reserved for the chrome's colours outside the colour bar
+/// (background, labels and ticks: 3 today).
+pub const CHROME_ENTRIES: usize = 256 - PALETTE_LEVELS;
+
+/// The palette of a rendered PNG: [`PALETTE_LEVELS`] colours of the colormap, then the
+/// chrome's own colours in the order they are first met (top row first).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RenderPalette {
+    /// `0x00RRGGBB`, at most 256.
+    pub colours: Vec<u32>,
+    /// Colour index (0..=255) → palette entry of its level: `round(i·247/255)`.
+    pub level_of: [u8; 256],
+}
+
+impl RenderPalette {
+    /// The levels of the colormap whose table is `lut`: level `l` shows the colour of
+    /// index `round(l·255/247)`, which is the index of that level nearest to it.
+    pub fn new(lut: &[u32; 256]) -> Self {
+        let last = (PALETTE_LEVELS - 1) as f64;
+        let level_of = std::array::from_fn(|i| (i as f64 * last / 255.0).round() as u8);
+        let colours = (0..PALETTE_LEVELS)
+            .map(|l| lut[(l as f64 * 255.0 / last).round() as usize])
+            .collect();
+        RenderPalette { colours, level_of }
+    }
+
+    /// The palette entries of `frame`'s pixels outside `layout.plot` (0 inside it), a
+    /// frame `chrome::draw` painted with the colormap of `lut`. Colour-bar pixels take
+    /// their colour index's level, like the plot's; every other colour is added to the
+    /// palette as it is.
+    ///
+    /// # Errors
+    /// More than [`CHROME_ENTRIES`] distinct colours outside the colour bar.
+    pub fn chrome_indices(
+        &mut self,
+        frame: &[u32],
+        layout: &Layout,
+        lut: &[u32; 256],
+    ) -> std::io::Result<Vec<u8>> {
+        let (width, plot, bar) = (layout.width, layout.plot, layout.colorbar);
+        let mut lut_index = std::collections::HashMap::with_capacity(256);
+        for (i, &c) in lut.iter().enumerate().rev() {
+            lut_index.insert(c, i); // the first index of a repeated colour wins
+        }
+        // Zeroed lazily: only the margins' pages are touched.
+        let mut out = vec![0u8; frame.len()];
+        let mut last = (u32::MAX, 0u8); // (colour, entry) of the previous chrome pixel
+        for (y, (src, dst)) in frame
+            .chunks_exact(width)
+            .zip(out.chunks_exact_mut(width))
+            .enumerate()
+        {
+            let spans = if y >= plot.y && y < plot.y + plot.h {
+                [0..plot.x, plot.x + plot.w..width]
+            } else {
+                [0..width, 0..0]
+            };
+            for span in spans {
+                for x in span {
+                    let c = src[x] & 0x00ff_ffff;
+                    dst[x] = if bar.contains(x, y) {
+                        let i = lut_index.get(&c).copied().unwrap_or_default();
+                        self.level_of[i]
+                    } else if c == last.0 {
+                        last.1
+                    } else {
+                        last = (c, self.chrome_entry(c)?);
+                        last.1
+                    };
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The entry of chrome colour `c` (added if new).
+    fn chrome_entry(&mut self, c: u32) -> std::io::Result<u8> {
+        let chrome = &self.colours[PALETTE_LEVELS..];
+        if let Some(k) = chrome.iter().position(|&k| k == c) {
+            return Ok((PALETTE_LEVELS + k) as u8);
+        }
+        if chrome.len() == CHROME_ENTRIES {
+            return Err(std::io::Error::other(format!(
+                "internal: the chrome uses more than {CHROME_ENTRIES} colours"
+            )));
+        }
+        self.colours.push(c);
+        Ok((self.colours.len() - 1) as u8)
+    }
+}
+
+/// Row `y` of a rendered image as palette entries: `chrome`'s outside `layout.plot`
+/// (from [`RenderPalette::chrome_indices`]), the plot's levels from `tiles`.
+pub fn plot_row(layout: &Layout, chrome: &[u8], tiles: &IndexTiles, y: usize, out: &mut [u8]) {
     let (width, plot) = (layout.width, layout.plot);
     let src = &chrome[y * width..(y + 1) * width];
     if y < plot.y || y >= plot.y + plot.h {
@@ -238,7 +410,7 @@ pub fn plot_row(
     }
     out[..plot.x].copy_from_slice(&src[..plot.x]);
     out[plot.x + plot.w..].copy_from_slice(&src[plot.x + plot.w..]);
-    tiles.colour_row(y - plot.y, lut, &mut out[plot.x..plot.x + plot.w]);
+    tiles.index_row(y - plot.y, &mut out[plot.x..plot.x + plot.w]);
 }
 
 /// Most plot pixels (STFT rows × plot height) `render` draws: 2^28, so the colour-index
@@ -267,65 +439,48 @@ fn check_plot_size(rows: usize, plot_h: usize) -> Result<()> {
 ///
 /// # Errors
 /// Unreadable WAV, a bad channel or frequency range, a file too short, an unwritable output.
-pub fn run(cfg: &crate::config::RenderConfig) -> Result<RenderReport> {
+pub fn run(cfg: &RenderConfig) -> Result<RenderReport> {
     unless_interrupted(render_staged(cfg))
 }
 
-fn render_staged(cfg: &crate::config::RenderConfig) -> Result<RenderReport> {
-    use crate::render::chrome::Layout;
-    use crate::render::colormap::Colormap;
-    use crate::render::freqmap::ColumnMap;
-
+fn render_staged(cfg: &RenderConfig) -> Result<RenderReport> {
     let started = Instant::now();
     prepare_outputs(&cfg.output, cfg.export.as_deref())?;
-    let audio = wav::read_wav(&cfg.input)?;
-    let (sample_rate_hz, channels) = (audio.sample_rate_hz, audio.channels);
-    let axis = cfg.look.axis(cfg.freq_scale, sample_rate_hz)?;
-    let mono = analysed_mono(audio, cfg.channel, cfg.nan, &cfg.input)?;
-    let params = cfg.params;
-    let rows = params.rows_for(mono.len() as u64) as usize;
-    if rows == 0 {
-        return Err(Error::Wav {
-            path: cfg.input.clone(),
-            message: format!(
-                "too short: {} samples, fewer than one window of {}",
-                mono.len(),
-                params.win_length
-            ),
-        });
-    }
-    let bins = params.num_bins();
-    let plot_h = cfg.height.unwrap_or(bins);
-    check_plot_size(rows, plot_h)?;
-    // Staged before the work, so an unwritable output fails at once.
+    // 1. The mono signal, its frequency axis and the plot's size, all checked.
+    let input = read_input(cfg)?;
+    // 2. The output, staged before the work so that an unwritable one fails at once.
     let mut png = Staged::create(&cfg.output)?;
-    let layout = Layout::for_plot(rows, plot_h);
-    let map = ColumnMap::new(&axis, plot_h, params.fft_size, sample_rate_hz);
-    let cmap = Colormap::new(cfg.look.colormap);
-
-    // STFT rows → column map → colour index, transposed into row-major tiles.
-    let threads = worker_threads();
-    let tiles = index_tiles(&mono, rows, params, &map, cfg.look.range, threads);
+    // 3. STFT rows → column map → palette levels laid out as image rows, and beside it
+    // 4. the chrome around the plot and the palette of both.
+    let map = ColumnMap::new(
+        &input.axis,
+        input.plot_h,
+        cfg.params.fft_size,
+        input.sample_rate_hz,
+    );
+    let layout = Layout::for_plot(input.rows, input.plot_h);
+    let (tiles, chrome) = rayon::join(
+        || index_tiles(&input.mono, input.rows, cfg.params, &map, cfg.look.range),
+        || chrome_image(cfg, &input, &layout),
+    );
     interrupt::check()?;
-    let seconds = mono.len() as f64 / f64::from(sample_rate_hz);
-    let frame = chrome_frame(cfg, &layout, &axis, &cmap, sample_rate_hz, seconds);
-
-    // Each image row is assembled from the chrome's margins and the tiles through the
-    // colormap while the encoder compresses bands of rows in parallel.
-    let lut = cmap.lut();
-    let row = |y: usize, out: &mut [u32]| plot_row(&layout, &frame, &tiles, lut, y, out);
-    write_png(&mut png, &layout, threads, &row).map_err(|source| Error::Write {
+    let write_error = |source| Error::Write {
         path: cfg.output.clone(),
         source,
-    })?;
+    };
+    let (chrome, palette) = chrome.map_err(write_error)?;
+    // 5. The PNG: image rows assembled from the chrome and the tiles, encoded in bands.
+    let row = |y: usize, out: &mut [u8]| plot_row(&layout, &chrome, &tiles, y, out);
+    write_png(&mut png, &layout, &palette.colours, &row).map_err(write_error)?;
+    // 6. The --export files, then every output renamed into place together.
     let mut staged = vec![png];
     let spec = crate::offline::export::ExportSpec {
-        sample_rate_hz,
-        params,
+        sample_rate_hz: input.sample_rate_hz,
+        params: cfg.params,
         center: false,
         scale: ValueScale::Db,
         mel: None,
-        channel: cfg.channel.index_in(channels),
+        channel: cfg.channel.index_in(input.channels),
     };
     let exported = stage_export(cfg.export.as_deref(), &spec, &mut staged)?;
     interrupt::check()?;
@@ -333,38 +488,97 @@ fn render_staged(cfg: &crate::config::RenderConfig) -> Result<RenderReport> {
     Ok(RenderReport {
         width: layout.width,
         height: layout.height,
-        rows,
-        bins,
+        rows: input.rows,
+        bins: cfg.params.num_bins(),
         elapsed: started.elapsed(),
         exported,
     })
 }
 
+/// The WAV `render` draws: its mono signal and what the plot needs of it.
+struct RenderInput {
+    mono: Vec<f32>,
+    sample_rate_hz: u32,
+    channels: usize,
+    axis: FreqAxis,
+    /// STFT rows = plot columns (≥ 1).
+    rows: usize,
+    /// Plot height in pixels.
+    plot_h: usize,
+}
+
+/// Reads `cfg.input` and checks it against `cfg`: the channel, non-finite samples, the
+/// frequency range, at least one window, the plot's size.
+fn read_input(cfg: &RenderConfig) -> Result<RenderInput> {
+    let audio = wav::read_wav(&cfg.input)?;
+    let (sample_rate_hz, channels) = (audio.sample_rate_hz, audio.channels);
+    let axis = cfg.look.axis(cfg.freq_scale, sample_rate_hz)?;
+    let mono = analysed_mono(audio, cfg.channel, cfg.nan, &cfg.input)?;
+    let rows = cfg.params.rows_for(mono.len() as u64) as usize;
+    if rows == 0 {
+        return Err(Error::Wav {
+            path: cfg.input.clone(),
+            message: format!(
+                "too short: {} samples, fewer than one window of {}",
+                mono.len(),
+                cfg.params.win_length
+            ),
+        });
+    }
+    let plot_h = cfg.height.unwrap_or(cfg.params.num_bins());
+    check_plot_size(rows, plot_h)?;
+    Ok(RenderInput {
+        mono,
+        sample_rate_hz,
+        channels,
+        axis,
+        rows,
+        plot_h,
+    })
+}
+
+/// The chrome of a `layout`-sized image as palette entries (0 in the plot), and the
+/// palette: the colormap's levels, then the chrome's colours.
+///
+/// # Errors
+/// More chrome colours than the palette has room for (a bug).
+fn chrome_image(
+    cfg: &RenderConfig,
+    input: &RenderInput,
+    layout: &Layout,
+) -> std::io::Result<(Vec<u8>, RenderPalette)> {
+    let cmap = Colormap::new(cfg.look.colormap);
+    let mut palette = RenderPalette::new(cmap.lut());
+    let frame = chrome_frame(cfg, layout, input, &cmap);
+    let chrome = palette.chrome_indices(&frame, layout, cmap.lut())?;
+    Ok((chrome, palette))
+}
+
 /// Encodes the `layout`-sized image whose rows `row` gives into `png`, flushed.
 fn write_png(
     png: &mut Staged,
-    layout: &crate::render::chrome::Layout,
-    threads: usize,
-    row: &crate::io::png::RowSource<'_>,
+    layout: &Layout,
+    palette: &[u32],
+    row: &IndexRows<'_>,
 ) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::with_capacity(1 << 20, png);
-    crate::io::png::encode_rows(&mut out, layout.width, layout.height, threads, row)?;
-    std::io::Write::flush(&mut out)
+    encode_indexed(&mut out, layout.width, layout.height, palette, row)?;
+    out.flush()
 }
 
 /// The image with everything but the plot painted by `chrome::draw`: the window's axes,
 /// ticks, colour bar and a title with the parameters. A zeroed allocation is mapped
 /// lazily, so only the margins' pages are ever touched; the plot comes from the tiles.
 fn chrome_frame(
-    cfg: &crate::config::RenderConfig,
-    layout: &crate::render::chrome::Layout,
-    axis: &crate::render::freqmap::FreqAxis,
-    cmap: &crate::render::colormap::Colormap,
-    sample_rate_hz: u32,
-    seconds: f64,
+    cfg: &RenderConfig,
+    layout: &Layout,
+    input: &RenderInput,
+    cmap: &Colormap,
 ) -> Vec<u32> {
-    let (params, range) = (cfg.params, cfg.look.range);
+    let (params, range, axis) = (cfg.params, cfg.look.range, &input.axis);
+    let sample_rate_hz = input.sample_rate_hz;
     let sr = f64::from(sample_rate_hz);
+    let seconds = input.mono.len() as f64 / sr;
     let ticks = time_ticks(
         layout.plot.w,
         params.hop_size as f64 / sr,
@@ -408,8 +622,7 @@ fn chrome_frame(
 #[cfg(test)]
 mod render_tests {
     use super::*;
-    use crate::render::colormap::DbRange;
-    use crate::render::freqmap::{ColumnMap, FreqAxis, FreqScale};
+    use crate::render::freqmap::FreqScale;
 
     #[test]
     fn transpose_block_matches_the_naive_transposition() {
@@ -433,11 +646,12 @@ mod render_tests {
     }
 
     #[test]
-    fn column_indices_equal_the_column_map_and_range() {
+    fn column_levels_equal_the_column_map_range_and_palette_levels() {
         let range = DbRange {
             floor_db: -97.5,
             ceiling_db: -3.25,
         };
+        let level_of = RenderPalette::new(&[0; 256]).level_of;
         let db: Vec<f32> = (0..1025)
             .map(|i| match i {
                 5 => f32::NAN,
@@ -464,13 +678,172 @@ mod render_tests {
             let map = ColumnMap::new(&axis, height, 2048, 48_000);
             let mut mapped = vec![0.0; height];
             map.apply(&db, &mut mapped);
-            let want: Vec<u8> = mapped.iter().rev().map(|&v| range.index(v) as u8).collect();
+            let want: Vec<u8> = mapped
+                .iter()
+                .rev()
+                .map(|&v| level_of[range.index(v)])
+                .collect();
             // The general path always; the shortcut where the map allows it.
             for identity in [false, is_identity(&map)] {
                 let mut column = vec![0.0; height];
                 let mut got = vec![0u8; height];
-                column_indices(&db, &map, identity, range, &mut column, &mut got);
+                column_levels(&db, &map, identity, range, &mut column, &mut got);
                 assert_eq!(got, want, "{scale:?} {height} identity {identity}");
+            }
+        }
+    }
+
+    #[test]
+    fn column_levels_of_every_colour_index_are_level_of() {
+        // 257 bins on a linear axis over all of them: the identity map.
+        let axis = FreqAxis {
+            scale: FreqScale::Linear,
+            fmin_hz: 0.0,
+            fmax_hz: 24_000.0,
+        };
+        let map = ColumnMap::new(&axis, 257, 512, 48_000);
+        assert!(is_identity(&map));
+        let range = DbRange {
+            floor_db: -120.0,
+            ceiling_db: 0.0,
+        };
+        // Bin b (drawn at row 256 − b) at colour index b's centre; bin 256 above the top.
+        let db: Vec<f32> = (0..257)
+            .map(|b| -120.0 + b as f32 * 120.0 / 255.0)
+            .collect();
+        let level_of = RenderPalette::new(&[0; 256]).level_of;
+        let mut got = vec![0u8; 257];
+        column_levels(&db, &map, true, range, &mut vec![0.0; 257], &mut got);
+        for (b, &v) in db.iter().enumerate() {
+            let i = range.index(v);
+            assert_eq!(i, b.min(255));
+            assert_eq!(got[256 - b], level_of[i], "colour index {i}");
+        }
+    }
+
+    #[test]
+    fn palette_levels_are_the_colormap_within_one_step() {
+        use crate::render::colormap::{Colormap, ColormapKind};
+        let cmap = Colormap::new(ColormapKind::Grayscale);
+        let palette = RenderPalette::new(cmap.lut());
+        assert_eq!(palette.colours.len(), PALETTE_LEVELS);
+        for i in 0..256 {
+            let level = usize::from(palette.level_of[i]);
+            // Grayscale: the colour's red channel is its colour index.
+            let shown = (palette.colours[level] >> 16) as usize;
+            assert!(shown.abs_diff(i) <= 1, "index {i} shows {shown}");
+            if i > 0 {
+                let step = level - usize::from(palette.level_of[i - 1]);
+                assert!(step <= 1, "levels are consecutive at {i}");
+            }
+        }
+        // Every level is used, and its representative index maps back to it.
+        for (level, &c) in palette.colours.iter().enumerate() {
+            let i = (c >> 16) as usize;
+            assert_eq!(usize::from(palette.level_of[i]), level);
+        }
+    }
+
+    #[test]
+    fn chrome_colours_are_kept_exactly_and_the_colour_bar_takes_levels() {
+        use crate::render::colormap::{Colormap, ColormapKind};
+        let cmap = Colormap::new(ColormapKind::Magma);
+        let layout = Layout::for_plot(300, 200);
+        let axis = FreqAxis {
+            scale: FreqScale::Linear,
+            fmin_hz: 0.0,
+            fmax_hz: 24_000.0,
+        };
+        let range = DbRange {
+            floor_db: -120.0,
+            ceiling_db: 0.0,
+        };
+        let mut frame = vec![0u32; layout.width * layout.height];
+        let mut canvas = crate::render::text::Canvas {
+            pixels: &mut frame,
+            width: layout.width,
+            height: layout.height,
+        };
+        let ticks = time_ticks(300, 0.01, 0.0);
+        let spec = crate::render::chrome::Chrome {
+            axis: &axis,
+            cmap: &cmap,
+            range,
+            time_ticks: &ticks,
+            title: "title",
+            unit: "dBFS",
+        };
+        crate::render::chrome::draw(&mut canvas, &layout, &spec);
+        let mut palette = RenderPalette::new(cmap.lut());
+        let index = palette
+            .chrome_indices(&frame, &layout, cmap.lut())
+            .expect("the chrome's colours fit");
+        let chrome = &palette.colours[PALETTE_LEVELS..];
+        assert!(chrome.contains(&crate::render::chrome::BACKGROUND));
+        assert!(chrome.contains(&crate::render::chrome::FOREGROUND));
+        assert!(chrome.contains(&crate::render::chrome::TICK));
+        let lut_pos = |c: u32| cmap.lut().iter().position(|&k| k == c);
+        for y in 0..layout.height {
+            for x in 0..layout.width {
+                let (c, e) = (frame[y * layout.width + x], index[y * layout.width + x]);
+                if layout.plot.contains(x, y) {
+                    assert_eq!(e, 0);
+                } else if layout.colorbar.contains(x, y) {
+                    let i = lut_pos(c).expect("a colormap colour");
+                    assert_eq!(e, palette.level_of[i], "colour bar at ({x}, {y})");
+                } else {
+                    assert_eq!(palette.colours[usize::from(e)], c, "({x}, {y})");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn index_tiles_are_the_same_on_any_number_of_threads_and_equal_each_column() {
+        let params = StftParams {
+            fft_size: 256,
+            win_length: 200,
+            hop_size: 50,
+            window: crate::dsp::window::WindowKind::Hann,
+        };
+        let samples: Vec<f32> = (0..(STRIP_COLUMNS + 300) * 50 + 200)
+            .map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5)
+            .collect();
+        let rows = params.rows_for(samples.len() as u64) as usize;
+        let axis = FreqAxis {
+            scale: FreqScale::Log,
+            fmin_hz: 50.0,
+            fmax_hz: 24_000.0,
+        };
+        let map = ColumnMap::new(&axis, 90, params.fft_size, 48_000);
+        let range = DbRange {
+            floor_db: -100.0,
+            ceiling_db: 0.0,
+        };
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("a pool");
+            pool.install(|| index_tiles(&samples, rows, params, &map, range))
+        };
+        let tiles = on(1);
+        assert_eq!(tiles, on(3));
+        assert_eq!(tiles.tiles.len(), rows.div_ceil(STRIP_COLUMNS));
+        // Each column: the transform's dB row through the map and the range, top first.
+        let mut tf = FrameTransform::new(params, ValueScale::Db);
+        let mut db = vec![0.0; params.num_bins()];
+        let mut mapped = vec![0.0; map.height()];
+        let level_of = RenderPalette::new(&[0; 256]).level_of;
+        let mut image = vec![vec![0u8; rows]; map.height()];
+        for (r, row) in image.iter_mut().enumerate() {
+            tiles.index_row(r, row);
+        }
+        for m in (0..rows).step_by(97).chain([rows - 1]) {
+            tf.process(&samples[m * 50..m * 50 + 200], &mut db);
+            map.apply(&db, &mut mapped);
+            for (r, &v) in mapped.iter().rev().enumerate() {
+                assert_eq!(image[r][m], level_of[range.index(v)], "column {m} row {r}");
             }
         }
     }

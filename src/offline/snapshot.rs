@@ -10,8 +10,8 @@
 //!   snapshot.json    what was captured: times, sizes, the display axis
 //! ```
 //!
-//! The folder is written under a temporary name and renamed at the end; an existing
-//! folder is never replaced.
+//! The folder is written under a temporary name ([`StagedDir`]) and renamed at the end;
+//! an existing folder is never replaced.
 //!
 //! Thread: a `snapshot` thread spawned by the UI (the UI only copies the data).
 
@@ -22,7 +22,7 @@ use serde_json::json;
 use crate::dsp::scale::ValueScale;
 use crate::dsp::stft::StftParams;
 use crate::error::{Error, Result};
-use crate::io::atomic::stamped_names;
+use crate::io::atomic::{self, stamped_names, StagedDir};
 use crate::io::npy::NpyWriter;
 use crate::offline::export::{self, ExportSpec};
 
@@ -55,18 +55,14 @@ pub struct Snapshot {
 /// # Errors
 /// The directory is not writable (nothing is left behind).
 pub fn write(snap: &Snapshot) -> Result<PathBuf> {
-    // Unique per snapshot, so two P presses in a row never share a temporary folder.
-    static MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = snap
-        .dir
-        .join(format!(".hopscope-snapshot.tmp-{}-{n}", std::process::id()));
-    std::fs::create_dir(&tmp).map_err(io_err(&tmp))?;
-    let result = fill(&tmp, snap).and_then(|()| publish(&tmp, &snap.dir));
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    result
+    // `.hopscope-snapshot.tmp-PID-XXXXXX`, removed with its contents on failure; those of
+    // killed runs are removed by the next snapshot into the same directory.
+    let target = snap.dir.join("hopscope-snapshot");
+    atomic::remove_stale(&target);
+    let staged = StagedDir::create(&target)?;
+    fill(staged.path(), snap)?;
+    let folder = staged.commit_new(stamped_names("hopscope-snapshot", ""))?;
+    Ok(std::path::absolute(&folder).unwrap_or(folder))
 }
 
 /// Runs of NaN in `samples` (gaps in the input, see `MonoHistory::push_gap`) as
@@ -129,7 +125,7 @@ fn fill(tmp: &Path, snap: &Snapshot) -> Result<()> {
         rows,
         p,
         ValueScale::Db,
-        crate::offline::worker_threads(),
+        rayon::current_num_threads(),
     );
     let mut npy = NpyWriter::create(&tmp.join("rows.npy"), rows, p.num_bins())?;
     npy.write(&values)?;
@@ -180,19 +176,4 @@ fn fill(tmp: &Path, snap: &Snapshot) -> Result<()> {
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error {
     let path = path.to_path_buf();
     move |source| Error::Write { path, source }
-}
-
-/// Renames the finished folder to the first free `hopscope-snapshot-STAMP[-N]`.
-fn publish(tmp: &Path, dir: &Path) -> Result<PathBuf> {
-    let Some(target) = stamped_names("hopscope-snapshot", "")
-        .map(|name| dir.join(name))
-        .find(|p| !p.exists())
-    else {
-        return Err(Error::Write {
-            path: dir.to_path_buf(),
-            source: std::io::Error::other("1000 snapshots in one second"),
-        });
-    };
-    std::fs::rename(tmp, &target).map_err(io_err(&target))?;
-    Ok(std::path::absolute(&target).unwrap_or(target))
 }

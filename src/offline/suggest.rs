@@ -28,13 +28,14 @@
 //! [`spectrogram_sums_rows`] computes either.
 //!
 //! Candidates are independent: each is cut into [`CHUNKS_PER_CANDIDATE`] row ranges
-//! and the pieces run on every core; the partial sums are added in a fixed order, so
+//! and the pieces run on rayon's pool; the partial sums are added in a fixed order, so
 //! the result does not depend on the thread count or on scheduling.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
 
 use crate::config::SuggestConfig;
 use crate::dsp::entropy::{Grid, Renyi3};
@@ -43,7 +44,6 @@ use crate::dsp::stft::{FrameTransform, StftParams};
 use crate::dsp::window::WindowKind;
 use crate::error::{Error, Result};
 use crate::io::wav;
-use crate::offline::worker_threads;
 
 /// Smallest candidate `n_fft` by default.
 pub const DEFAULT_MIN_N_FFT: usize = 256;
@@ -142,30 +142,20 @@ pub struct Score {
     pub rank: usize,
 }
 
-/// Scores every candidate on `threads` threads and ranks them; the result keeps the
-/// order of `candidates`.
+/// Scores every candidate and ranks them; the result keeps the order of `candidates`.
+/// With `threads` 1 (or 0) everything runs on the calling thread, else on rayon's global
+/// pool; the scores are the same bit for bit either way.
 ///
-/// Thread: caller plus `threads − 1` scoped workers.
+/// Each candidate is cut into [`CHUNKS_PER_CANDIDATE`] row ranges (jobs), the costliest
+/// jobs queued first so the cores finish together; every job's partial sums are kept
+/// in its own slot and added per candidate in job order, never in completion order.
+///
+/// Thread: caller, or caller (waits) plus the pool.
 ///
 /// # Panics
 /// If a candidate is invalid or longer than `signal`.
 pub fn score(signal: &[f32], candidates: &[StftParams], grid: Grid, threads: usize) -> Vec<Score> {
-    // Jobs: (candidate, row range), the costliest first so the cores finish together.
-    let mut jobs: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
-    for (c, p) in candidates.iter().enumerate() {
-        let rows = p.rows_for(signal.len() as u64) as usize;
-        assert!(
-            rows > 0,
-            "candidate n_fft {} is longer than the signal",
-            p.fft_size
-        );
-        let per = rows.div_ceil(CHUNKS_PER_CANDIDATE);
-        for k in 0..CHUNKS_PER_CANDIDATE {
-            let lo = (k * per).min(rows);
-            let hi = ((k + 1) * per).min(rows);
-            jobs.push((c, lo..hi));
-        }
-    }
+    let jobs = jobs_of(signal.len(), candidates);
     let cost = |&(c, ref r): &(usize, std::ops::Range<usize>)| {
         let n = candidates[c].fft_size as f64;
         r.len() as f64 * n * n.log2()
@@ -173,41 +163,35 @@ pub fn score(signal: &[f32], candidates: &[StftParams], grid: Grid, threads: usi
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by(|&a, &b| cost(&jobs[b]).total_cmp(&cost(&jobs[a])));
 
-    let next = AtomicUsize::new(0);
-    let worker = || {
-        let mut current: Option<FrameTransform> = None;
-        let mut row = Vec::new();
-        let mut done = Vec::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(&j) = order.get(i) else { break };
-            let (c, ref rows) = jobs[j];
-            let params = candidates[c];
-            let tf = match &mut current {
-                Some(tf) if tf.params() == params => tf,
-                slot => slot.insert(FrameTransform::new(params, ValueScale::Power)),
-            };
-            row.resize(params.num_bins(), 0.0);
-            let mut acc = Renyi3::default();
-            rows_into(signal, rows.clone(), tf, &mut row, &mut acc);
-            done.push((j, acc));
-        }
-        done
+    // One planned transform per candidate; a job works on a clone of its candidate's.
+    let planned: Vec<FrameTransform> = candidates
+        .iter()
+        .map(|&p| FrameTransform::new(p, ValueScale::Power))
+        .collect();
+    let run = |state: &mut JobState, j: usize| {
+        let (c, ref rows) = jobs[j];
+        let tf = match &mut state.current {
+            Some((held, tf)) if *held == c => tf,
+            slot => &mut slot.insert((c, planned[c].clone())).1,
+        };
+        state.row.resize(candidates[c].num_bins(), 0.0);
+        let mut acc = Renyi3::default();
+        rows_into(signal, rows.clone(), tf, &mut state.row, &mut acc);
+        acc
+    };
+    // In `order`'s order: `done[i]` holds job `order[i]`'s sums.
+    let done: Vec<Renyi3> = if threads <= 1 {
+        let mut state = JobState::default();
+        order.iter().map(|&j| run(&mut state, j)).collect()
+    } else {
+        order
+            .par_iter()
+            .with_max_len(1)
+            .map_init(JobState::default, |state, &j| run(state, j))
+            .collect()
     };
     let mut partial = vec![Renyi3::default(); jobs.len()];
-    let results: Vec<Vec<(usize, Renyi3)>> = std::thread::scope(|scope| {
-        let spawned: Vec<_> = (1..threads.max(1).min(jobs.len().max(1)))
-            .map(|_| scope.spawn(worker))
-            .collect();
-        let mut all = vec![worker()];
-        all.extend(
-            spawned
-                .into_iter()
-                .map(|h| h.join().expect("a suggest worker does not panic")),
-        );
-        all
-    });
-    for (j, acc) in results.into_iter().flatten() {
+    for (&j, acc) in order.iter().zip(done) {
         partial[j] = acc;
     }
     let mut totals = vec![Renyi3::default(); candidates.len()];
@@ -215,7 +199,7 @@ pub fn score(signal: &[f32], candidates: &[StftParams], grid: Grid, threads: usi
     for ((c, _), acc) in jobs.iter().zip(&partial) {
         totals[*c].merge(*acc);
     }
-    let mut scores: Vec<Score> = candidates
+    let scores = candidates
         .iter()
         .zip(&totals)
         .map(|(p, t)| {
@@ -228,6 +212,42 @@ pub fn score(signal: &[f32], candidates: &[StftParams], grid: Grid, threads: usi
             }
         })
         .collect();
+    ranked(scores)
+}
+
+/// A task's transform (of the candidate it last worked on) and row buffer.
+#[derive(Default)]
+struct JobState {
+    current: Option<(usize, FrameTransform)>,
+    row: Vec<f32>,
+}
+
+/// The jobs of [`score`]: (candidate, row range), [`CHUNKS_PER_CANDIDATE`] per candidate,
+/// in candidate order.
+///
+/// # Panics
+/// If a candidate is longer than the signal.
+fn jobs_of(signal_len: usize, candidates: &[StftParams]) -> Vec<(usize, std::ops::Range<usize>)> {
+    let mut jobs = Vec::new();
+    for (c, p) in candidates.iter().enumerate() {
+        let rows = p.rows_for(signal_len as u64) as usize;
+        assert!(
+            rows > 0,
+            "candidate n_fft {} is longer than the signal",
+            p.fft_size
+        );
+        let per = rows.div_ceil(CHUNKS_PER_CANDIDATE);
+        for k in 0..CHUNKS_PER_CANDIDATE {
+            let lo = (k * per).min(rows);
+            let hi = ((k + 1) * per).min(rows);
+            jobs.push((c, lo..hi));
+        }
+    }
+    jobs
+}
+
+/// `scores` with their ranks set: 1 = lowest `bits`, ties to the smaller n_fft, NaN last.
+fn ranked(mut scores: Vec<Score>) -> Vec<Score> {
     let mut by_bits: Vec<usize> = (0..scores.len()).collect();
     by_bits.sort_by(|&a, &b| {
         let (sa, sb) = (&scores[a], &scores[b]);
@@ -406,7 +426,7 @@ pub fn suggest(cfg: &SuggestConfig) -> Result<SuggestReport> {
         }
         n *= 2;
     }
-    let scores = score(&mono, &list, cfg.grid, worker_threads());
+    let scores = score(&mono, &list, cfg.grid, rayon::current_num_threads());
     if scores.iter().all(|s| s.bits.is_nan()) {
         return Err(wav_error(
             "has no energy in any analysed frame: the entropy of its spectrogram is undefined"

@@ -157,11 +157,12 @@ fn read(dir: &TempDir, name: &str) -> Vec<u8> {
     std::fs::read(dir.join(name)).expect("output written")
 }
 
-/// Decoded RGB pixels below the title strip (`chrome::MARGIN_TOP` rows naming the file).
+/// Decoded RGB pixels (the palette expanded) below the title strip
+/// (`chrome::MARGIN_TOP` rows naming the file).
 fn png_pixels(bytes: &[u8]) -> Vec<u8> {
-    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
-        .read_info()
-        .expect("png header");
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let mut reader = decoder.read_info().expect("png header");
     let mut buf = vec![0u8; reader.output_buffer_size().expect("size")];
     let info = reader.next_frame(&mut buf).expect("png frame");
     let stride = info.line_size;

@@ -17,14 +17,24 @@ impl Image {
     }
 }
 
-/// Decodes an 8-bit RGB PNG with the `png` crate (not hopscope's encoder).
+/// Decodes an 8-bit RGB PNG (screenshots) or an 8-bit indexed one (`render`), its
+/// palette expanded to RGB, with the `png` crate.
 pub fn decode_png(path: &Path) -> Image {
     let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let decoder = png::Decoder::new(std::io::BufReader::new(file));
+    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
+    decoder.set_transformations(png::Transformations::EXPAND);
     let mut reader = decoder.read_info().expect("PNG header");
+    assert!(
+        matches!(
+            reader.info().color_type,
+            png::ColorType::Rgb | png::ColorType::Indexed
+        ),
+        "RGB or indexed PNG, not {:?}",
+        reader.info().color_type
+    );
     let mut buf = vec![0u8; reader.output_buffer_size().expect("buffer size")];
     let info = reader.next_frame(&mut buf).expect("PNG frame");
-    assert_eq!(info.color_type, png::ColorType::Rgb, "RGB PNG");
+    assert_eq!(info.color_type, png::ColorType::Rgb, "RGB after expansion");
     assert_eq!(info.bit_depth, png::BitDepth::Eight, "8-bit PNG");
     let (width, height) = (info.width as usize, info.height as usize);
     let pixels = buf[..info.buffer_size()]
