@@ -60,6 +60,17 @@ pub struct DisplayArgs {
     )]
     pub height: usize,
     /// Frequency axis.
+    #[command(flatten)]
+    pub freq: FreqScaleArgs,
+    /// Frequency range, colours, dB range.
+    #[command(flatten)]
+    pub look: LookArgs,
+}
+
+/// The frequency axis flag of the live window and `render`.
+#[derive(Clone, Debug, Args)]
+pub struct FreqScaleArgs {
+    /// Frequency axis.
     #[arg(
         long = "freq-scale",
         value_enum,
@@ -68,13 +79,11 @@ pub struct DisplayArgs {
         default_value_t = FreqScaleArg::Linear
     )]
     pub freq_scale: FreqScaleArg,
-    /// Hidden: live mode has no --scale; any use is an error naming --freq-scale (as for
-    /// `render`, whose axis it was).
+    /// Hidden: `--scale` is only the value scale (of `analyze`); the axis was called
+    /// `--scale` by `render` until it became --freq-scale as live. Any use here is an
+    /// error naming --freq-scale, never a silent reinterpretation.
     #[arg(long = "scale", hide = true, value_name = "SCALE", value_parser = scale_is_now_freq_scale)]
     pub scale_renamed: Option<Infallible>,
-    /// Frequency range, colours, dB range.
-    #[command(flatten)]
-    pub look: LookArgs,
 }
 
 /// Frequency range, colours and dB range: shared by the window and `render`.
@@ -241,19 +250,8 @@ pub struct RenderArgs {
     #[command(flatten)]
     pub analysis: AnalysisArgs,
     /// Frequency axis.
-    #[arg(
-        long = "freq-scale",
-        value_enum,
-        value_name = "SCALE",
-        ignore_case = true,
-        default_value_t = FreqScaleArg::Linear
-    )]
-    pub freq_scale: FreqScaleArg,
-    /// Hidden: `render --scale` was the frequency axis until it became --freq-scale (as
-    /// live), and `--scale` is the value scale of `analyze`; any use is an error naming
-    /// --freq-scale, never a silent reinterpretation.
-    #[arg(long = "scale", hide = true, value_name = "SCALE", value_parser = scale_is_now_freq_scale)]
-    pub scale_renamed: Option<Infallible>,
+    #[command(flatten)]
+    pub freq: FreqScaleArgs,
     /// Plot height in pixels [default: one pixel per bin, n_fft/2 + 1].
     #[arg(long, value_name = "PX", allow_negative_numbers = true)]
     pub height: Option<usize>,

@@ -316,7 +316,7 @@ impl DisplayConfig {
         Ok(DisplayConfig {
             width: args.width,
             height: args.height,
-            freq_scale: args.freq_scale.into(),
+            freq_scale: args.freq.freq_scale.into(),
             look: Look::new(&args.look)?,
         })
     }
@@ -369,7 +369,7 @@ impl TryFrom<&RenderArgs> for RenderConfig {
             input: args.input.clone(),
             output: args.output.clone(),
             params,
-            freq_scale: args.freq_scale.into(),
+            freq_scale: args.freq.freq_scale.into(),
             height: args.height,
             look: Look::new(&args.look)?,
             channel: channel_select(args.channel),
