@@ -11,6 +11,7 @@ use crate::analysis::{AnalysisLink, AnalysisSnapshot};
 use crate::audio::health::InputHealth;
 use crate::audio::stats::CaptureStats;
 use crate::dsp::scale::bin_to_hz;
+use crate::dsp::stats::quantile;
 use crate::dsp::stft::StftParams;
 
 /// Prints the exit summary: frames, rows and control messages dropped, stream errors,
@@ -143,12 +144,7 @@ impl StatusLine {
         } else {
             0.0
         };
-        self.latencies_ms.sort_by(f64::total_cmp);
-        let latency_p50 = self
-            .latencies_ms
-            .get(self.latencies_ms.len() / 2)
-            .copied()
-            .unwrap_or(f64::NAN);
+        let latency_p50 = quantile(&mut self.latencies_ms, 0.5, f64::total_cmp).unwrap_or(f64::NAN);
         self.latencies_ms.clear();
         let (peak_hz, peak_db) = self.last_peak.unwrap_or((f64::NAN, f32::NAN));
         let p = self.params;

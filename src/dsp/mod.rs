@@ -5,5 +5,6 @@ pub mod latency;
 pub mod mel;
 pub mod music;
 pub mod scale;
+pub mod stats;
 pub mod stft;
 pub mod window;

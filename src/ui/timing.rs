@@ -4,6 +4,8 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use crate::dsp::stats::quantile;
+
 /// Rolling latency samples (capture of a row's last sample → its frame handed to the
 /// window).
 struct LatencyWindow {
@@ -33,13 +35,10 @@ impl LatencyWindow {
         }
         self.scratch.clear();
         self.scratch.extend(self.samples.iter().map(|(_, ms)| *ms));
-        // Unstable: the stable sort takes a heap buffer for long inputs.
-        self.scratch.sort_unstable_by(f64::total_cmp);
-        let n = self.scratch.len();
-        Some((
-            self.scratch[n / 2],
-            self.scratch[((n * 95) / 100).min(n - 1)],
-        ))
+        // A selection, not a sort: no heap buffer, whatever the length.
+        let p50 = quantile(&mut self.scratch, 0.5, f64::total_cmp)?;
+        let p95 = quantile(&mut self.scratch, 0.95, f64::total_cmp)?;
+        Some((p50, p95))
     }
 }
 
@@ -173,9 +172,5 @@ impl Meters {
 
 /// The `q` quantile of `v` (0 when empty).
 fn percentile(v: &[f32], q: f64) -> f32 {
-    let mut s = v.to_vec();
-    s.sort_by(f32::total_cmp);
-    s.get(((s.len() as f64 * q) as usize).min(s.len().saturating_sub(1)))
-        .copied()
-        .unwrap_or(0.0)
+    quantile(&mut v.to_vec(), q, f32::total_cmp).unwrap_or(0.0)
 }
