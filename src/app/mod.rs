@@ -1,6 +1,6 @@
-//! What each command runs: dispatch here, live mode in [`live`] (its sources in
-//! [`source`], its status lines and exit summary in [`status`]), the offline commands
-//! in [`offline`].
+//! What each command runs: dispatch here, live mode in `live` (its sources in
+//! `source`, its status lines and exit summary in `status`), the offline commands
+//! in `offline`.
 
 mod live;
 mod offline;

@@ -1,6 +1,6 @@
 //! SIGINT, SIGTERM and SIGHUP during `analyze` and `render`: [`install`] turns the first
 //! one into a flag that the pipelines poll between blocks and that every write to a
-//! [`super::staged::Staged`] file checks, so the run stops with one line and its
+//! [`super::atomic::Staged`] file checks, so the run stops with one line and its
 //! temporary files are dropped (removed). A second signal terminates at once, as if no
 //! handler were installed; the next run then removes the temporaries it left.
 //!

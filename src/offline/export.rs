@@ -403,7 +403,7 @@ pub fn json_name(path: &Path) -> Result<&str> {
         })
 }
 
-/// Every file [`write`] creates for `path`: the JSON, then `STEM.librosa.py`,
+/// Every file [`write()`] creates for `path`: the JSON, then `STEM.librosa.py`,
 /// `STEM.torch.py` and `STEM.tf.py` beside it.
 ///
 /// # Errors
