@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what hopscope needs on a Debian/Ubuntu machine, and says exactly what to
 # install elsewhere.   usage: scripts/install-deps.sh run|test|ml
-#   run   build needs: Rust (cargo), libasound2-dev, pkg-config, libpipewire-0.3-dev, libclang-dev
+#   run   build needs: Rust (cargo), libasound2-dev, pkg-config, libpipewire-0.3-dev, libclang-dev,
+#         libjack-jackd2-dev (only its jack.pc is used: libjack is loaded at run time)
 #   test  (make test) + Python 3 venv with numpy/scipy/librosa in .venv
 #         (tests/python/requirements.txt; no torch, no TensorFlow)
 #         + headless X for tests/e2e/window_e2e.rs: Xvfb, xauth, xdotool, ImageMagick import,
@@ -30,6 +31,9 @@ pkg-config --exists alsa 2>/dev/null || pkgs+=(libasound2-dev)
 # which needs libclang. Without them: cargo build --no-default-features --features pulseaudio,jack
 pkg-config --exists libpipewire-0.3 2>/dev/null || pkgs+=(libpipewire-0.3-dev)
 ls /usr/lib/llvm-*/lib/libclang.so >/dev/null 2>&1 || pkgs+=(libclang-dev)
+# The JACK host (default feature `jack`): libjack is loaded at run time, but jack-sys's
+# build script asks pkg-config for `jack` on Linux and fails without jack.pc.
+pkg-config --exists jack 2>/dev/null || pkgs+=(libjack-jackd2-dev)
 case "$mode" in
 run | test | ml) ;;
 *)
@@ -80,8 +84,9 @@ if [ ${#pkgs[@]} -gt 0 ]; then
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
     else
         say "missing: ${pkgs[*]} (Debian names). Install the ALSA development headers (alsa-lib-devel on Fedora,"
-        say "alsa-lib on Arch), the PipeWire ones and libclang (pipewire-devel clang-devel; pipewire clang),"
-        say "or build without PipeWire: cargo build --release --no-default-features --features pulseaudio,jack;"
+        say "alsa-lib on Arch), the PipeWire and JACK ones and libclang (pipewire-devel jack-audio-connection-kit-devel"
+        say "clang-devel; pipewire jack2 clang), or build without PipeWire or JACK, e.g."
+        say "cargo build --release --no-default-features --features pulseaudio;"
         say "pkg-config and, for tests, Python 3 with venv, Xvfb, xauth, xdotool,"
         say "ImageMagick, xdpyinfo, PulseAudio with pactl/pacat/paplay and the ALSA pulse plugin"
         say "(alsa-plugins-pulseaudio on Fedora, pulseaudio-alsa on Arch), PipeWire with"
