@@ -439,6 +439,7 @@ mod window_frames {
             hud: true,
             rerender: true,
             suggestion: None,
+            before_split: None,
             sample_rate_hz: SR,
         }
     }

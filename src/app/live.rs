@@ -295,6 +295,7 @@ fn view_state(cfg: &LiveConfig, layout: Layout, sample_rate_hz: u32) -> ViewStat
         hud: true,
         rerender: layout.history.is_some(),
         suggestion: None,
+        before_split: None,
         sample_rate_hz,
     }
 }

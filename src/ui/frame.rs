@@ -619,6 +619,7 @@ mod tests {
             hud: true,
             rerender: false,
             suggestion: None,
+            before_split: None,
             sample_rate_hz: SR,
         }
     }

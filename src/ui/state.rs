@@ -77,6 +77,10 @@ pub struct ViewState {
     pub rerender: bool,
     /// The last suggestion (`G`), applied by `A`.
     pub suggestion: Option<StftParams>,
+    /// While the panes are split by Tab: the pane the user had before, and the first
+    /// split pane as Tab made it (Tab back restores the former while the latter is
+    /// focused and untouched).
+    pub before_split: Option<(PaneSettings, PaneSettings)>,
     /// Stream sample rate.
     pub sample_rate_hz: u32,
 }
@@ -189,6 +193,10 @@ impl ViewState {
         for pane in &mut self.panes {
             follow(&mut pane.axis);
         }
+        if let Some((solo, first)) = &mut self.before_split {
+            follow(&mut solo.axis);
+            follow(&mut first.axis);
+        }
         self.sample_rate_hz = sample_rate_hz;
         true
     }
@@ -261,11 +269,17 @@ impl ViewState {
         Effect::Remap
     }
 
-    /// Tab: the focused pane alone, or the compare panes split from it; focus on the first.
+    /// Tab: the compare panes split from the focused pane, focus on the first; Tab again:
+    /// one pane, the one the user chose (focused elsewhere or changed), or else the pane
+    /// they had before the split (Tab, Tab is a no-op).
     fn toggle_compare(&mut self) -> Effect {
         let focused = self.focused();
         if self.panes.len() > 1 {
-            self.panes = vec![focused];
+            let pane = match self.before_split.take() {
+                Some((solo, first)) if self.focus == 0 && focused == first => solo,
+                _ => focused,
+            };
+            self.panes = vec![pane];
         } else {
             let default: Vec<PaneSpec>;
             let specs = if self.compare.is_empty() {
@@ -284,6 +298,7 @@ impl ViewState {
                 .iter()
                 .map(|spec| spec.resolve(&focused, self.mel_default).unwrap_or(focused))
                 .collect();
+            self.before_split = Some((focused, self.panes[0]));
         }
         self.focus = 0;
         Effect::Panes

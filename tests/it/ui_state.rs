@@ -142,6 +142,7 @@ fn state_with(p: StftParams, win_follows: bool) -> ViewState {
         hud: true,
         rerender: true,
         suggestion: None,
+        before_split: None,
         sample_rate_hz: SR,
     }
 }
@@ -1063,6 +1064,44 @@ fn tab_splits_into_hamming_hann_blackman_at_the_current_sizes_and_back() {
     assert_eq!(s.focused().params.hop_size, 256);
     assert_eq!(s.focused().axis.scale, FreqScale::Log);
     assert_eq!(s.apply(Action::Focus(1)), Effect::None, "one pane left");
+}
+
+#[test]
+fn tab_tab_restores_the_pane_the_user_had_unless_they_chose_another() {
+    // The pane before Tab: another window, n_fft 4096, a log axis, the mel view on.
+    let mut s = hann_2048();
+    s.apply(Action::FftUp);
+    s.apply(Action::WindowPrev);
+    s.apply(Action::FreqScaleNext);
+    s.apply(Action::ToggleMel);
+    let before = s.focused();
+    assert_ne!(before.params.window, WindowKind::Hamming);
+    // Tab, Tab: exactly what the user had (it used to keep the first split pane, Hamming).
+    s.apply(Action::ToggleCompare);
+    assert_eq!(s.focused().params.window, WindowKind::Hamming);
+    assert_eq!(s.apply(Action::ToggleCompare), Effect::Panes);
+    assert_eq!((s.pane_count(), s.focus), (1, 0));
+    assert_eq!(s.focused(), before);
+    // Focus moved away and back, nothing changed: still a round trip.
+    s.apply(Action::ToggleCompare);
+    s.apply(Action::Focus(1));
+    s.apply(Action::Focus(0));
+    s.apply(Action::ToggleCompare);
+    assert_eq!(s.focused(), before);
+    // The first pane changed while split: the user's change is kept.
+    s.apply(Action::ToggleCompare);
+    s.apply(Action::HopDown);
+    let changed = s.focused();
+    s.apply(Action::ToggleCompare);
+    assert_eq!(s.focused(), changed);
+    assert_eq!(s.focused().params.window, WindowKind::Hamming);
+    // Another pane focused: that one is kept, untouched.
+    s.apply(Action::ToggleCompare);
+    s.apply(Action::Focus(2));
+    let chosen = s.focused();
+    s.apply(Action::ToggleCompare);
+    assert_eq!(s.focused(), chosen);
+    assert_eq!(s.focused().params.window, WindowKind::Blackman);
 }
 
 #[test]
