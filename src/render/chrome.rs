@@ -2,7 +2,7 @@
 
 use super::colormap::{rgb, Colormap, DbRange};
 use super::freqmap::{FreqAxis, FreqScale};
-use super::text::{text_width, Canvas};
+use super::text::{text_width, Canvas, GLYPH_PX};
 
 /// Background outside the plot.
 pub const BACKGROUND: u32 = rgb(16, 16, 20);
@@ -299,6 +299,47 @@ pub fn copy_strips(dst: &mut [u32], from: &[u32], layout: &Layout) {
     dst[..top].copy_from_slice(&from[..top]);
     let bottom = (p.y + p.h) * w;
     dst[bottom..].copy_from_slice(&from[bottom..]);
+}
+
+/// Width in pixels of the widest live time label (`-{age:.decimals$}s`) for ages up to
+/// `max_age_s`, plus the gap kept between two labels.
+pub fn time_label_gap_px(max_age_s: f64, decimals: usize) -> usize {
+    let int_digits = (max_age_s.max(1.0).log10().floor() as usize) + 1;
+    let chars = 2 + int_digits + if decimals > 0 { 1 + decimals } else { 0 };
+    chars * GLYPH_PX + 8
+}
+
+/// Places live time ticks from right (newest) to left over a plot `width` columns wide,
+/// where `age_s(x)` is how long before the newest column column `x` was (`None`: no
+/// column there, and none further left). The tick for `k·step` goes on the first column
+/// (from the right) at least that old. A column that jumps past several steps (rows
+/// missing, a gap) gets one tick, the newest step it passed, and the ones it skipped are
+/// not drawn later; a tick closer than `min_gap_px` to the previous one is left out, so
+/// no label is ever drawn over another. Calls `push(x, tick_s)` for each.
+pub fn place_time_ticks(
+    width: usize,
+    step_s: f64,
+    min_gap_px: usize,
+    age_s: impl Fn(usize) -> Option<f64>,
+    mut push: impl FnMut(usize, f64),
+) {
+    let mut next_k = 1u64;
+    let mut last_x: Option<usize> = None;
+    for x in (0..width).rev() {
+        let Some(age) = age_s(x) else { break };
+        // The newest step this column has reached (with a little slack for rounding).
+        let reached = ((age + 1e-9 * step_s.max(1.0)) / step_s).floor();
+        if reached < next_k as f64 {
+            continue;
+        }
+        let k = reached as u64;
+        next_k = k + 1;
+        if last_x.is_some_and(|last| last - x < min_gap_px) {
+            continue;
+        }
+        last_x = Some(x);
+        push(x, k as f64 * step_s);
+    }
 }
 
 /// The time-tick step for ticks at least `min_step_s` apart: the first of a 1-2-5 (then

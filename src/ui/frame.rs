@@ -430,17 +430,17 @@ fn write_ticks(pane: &Pane, scratch: &mut Scratch) {
     // Over the columns actually spanned (fewer than plot.w while history fills).
     let spanned = pane.view_end.saturating_sub(oldest_serial).max(1);
     let (step, decimals) = chrome::time_step(span * 110.0 / spanned as f64);
-    let mut next_tick = step;
-    for x in (0..plot.w).rev() {
+    let min_gap_px = chrome::time_label_gap_px(span, decimals);
+    let age_s = |x: usize| {
         let serial = pane.view_end as i64 - (plot.w - x) as i64;
-        let Some(t) = (serial >= 0).then(|| wf.time_s(serial as u64)).flatten() else {
-            break;
-        };
-        if t_end - t >= next_tick - 1e-9 {
-            scratch.push_tick(x, format_args!("-{next_tick:.decimals$}s"));
-            next_tick += step;
-        }
-    }
+        (serial >= 0)
+            .then(|| wf.time_s(serial as u64))
+            .flatten()
+            .map(|t| t_end - t)
+    };
+    chrome::place_time_ticks(plot.w, step, min_gap_px, age_s, |x, tick_s| {
+        scratch.push_tick(x, format_args!("-{tick_s:.decimals$}s"));
+    });
 }
 
 /// Fixes every overlay of the pane's band before anything is drawn.

@@ -784,3 +784,92 @@ fn note_names_and_cents() {
         assert_eq!(note_name(bad), None, "{bad}");
     }
 }
+
+// ---------------------------------------------------------------- live time ticks
+
+/// Checks a tick placement over columns of age `ages[x]` (`NaN`: no column, and none
+/// further left) against the rules, written out again: every label is a multiple of the
+/// step, at a column at least that old whose right neighbour is younger; labels never
+/// closer than the gap (which is wider than any label); values grow leftwards.
+fn check_ticks(ages: &[f64], step_s: f64, decimals: usize) -> Vec<(usize, f64)> {
+    use hopscope::render::chrome::{place_time_ticks, time_label_gap_px};
+    use hopscope::render::text::text_width;
+    let width = ages.len();
+    let max_age = ages
+        .iter()
+        .copied()
+        .filter(|a| a.is_finite())
+        .fold(0.0, f64::max);
+    let gap = time_label_gap_px(max_age, decimals);
+    let mut ticks = Vec::new();
+    let age = |x: usize| Some(ages[x]).filter(|a| a.is_finite());
+    place_time_ticks(width, step_s, gap, age, |x, t| ticks.push((x, t)));
+    for (i, &(x, t)) in ticks.iter().enumerate() {
+        let k = (t / step_s).round();
+        assert!((t - k * step_s).abs() < 1e-9 && k >= 1.0, "{t} not a step");
+        assert!(
+            ages[x] >= t - 1e-9,
+            "tick {t} at a column of age {}",
+            ages[x]
+        );
+        if x + 1 < width {
+            assert!(ages[x + 1] < t, "tick {t} not at the first column that old");
+        }
+        let label = format!("-{t:.decimals$}s");
+        assert!(
+            text_width(&label, 1) + 4 <= gap,
+            "{label} wider than the gap {gap}"
+        );
+        if i > 0 {
+            let (px, pt) = ticks[i - 1];
+            assert!(px - x >= gap, "labels {pt} at {px} and {t} at {x} overlap");
+            assert!(t > pt);
+        }
+    }
+    ticks
+}
+
+#[test]
+fn live_time_ticks_on_even_columns_fall_every_step() {
+    // 1280 columns of 1/128 s (10 s on screen), step 1 s: ticks at exactly 128 px apart.
+    let ages: Vec<f64> = (0..1280).map(|x| (1279 - x) as f64 / 128.0).collect();
+    let ticks = check_ticks(&ages, 1.0, 0);
+    assert_eq!(ticks.len(), 9);
+    for (i, &(x, t)) in ticks.iter().enumerate() {
+        assert_eq!(t, (i + 1) as f64);
+        assert_eq!(x, 1279 - 128 * (i + 1));
+    }
+    // 23 ms on screen (hop 1 at 48 kHz, one row a column): 5 ms steps, 240 px apart.
+    let ages: Vec<f64> = (0..1100).map(|x| (1099 - x) as f64 / 48000.0).collect();
+    let ticks = check_ticks(&ages, 0.005, 3);
+    assert_eq!(ticks.len(), 4);
+    assert_eq!(ticks[0].0, 1099 - 240);
+}
+
+#[test]
+fn live_time_ticks_never_overlap_when_column_times_jump() {
+    // Columns whose times jump unevenly (rows dropped, gaps): the old loop placed
+    // one tick per column whenever a step was passed, so `-0.07s` landed on `-0.06s`.
+    let mut rng = Rng::new(41);
+    for case in 0..200 {
+        let width = 200 + rng.below(1400);
+        let mut ages = vec![f64::NAN; width];
+        let mut age = 0.0;
+        let filled = width - rng.below(width / 2 + 1);
+        let typical = rng.range(1e-5, 0.05);
+        for x in (width - filled..width).rev() {
+            ages[x] = age;
+            age += match rng.below(10) {
+                0 => typical * rng.range(5.0, 200.0), // a jump past several steps
+                1 => 0.0,                             // the same instant twice
+                _ => typical * rng.range(0.1, 2.0),
+            };
+        }
+        let (step, decimals) = hopscope::render::chrome::time_step(age * 110.0 / filled as f64);
+        let ticks = check_ticks(&ages, step, decimals);
+        assert!(
+            !ticks.is_empty() || age < 2.0 * step,
+            "case {case}: no tick over {age} s at step {step}"
+        );
+    }
+}
