@@ -333,9 +333,12 @@ impl Analysis {
                 stop: true,
             };
         }
-        let mut frames = (self.samples.occupied_len() / self.channels).min(CHUNK_FRAMES);
-        if frames == 0 {
+        let available = (self.samples.occupied_len() / self.channels).min(CHUNK_FRAMES);
+        if available == 0 {
             self.take_input();
+        }
+        let mut frames = self.frames_within_buffers(available);
+        if frames == 0 {
             return PassOutcome {
                 frames: 0,
                 stop: false,
@@ -365,6 +368,28 @@ impl Analysis {
             frames,
             stop: self.shutdown,
         }
+    }
+
+    /// How many of `available` frames to analyse now: as many as the free row buffers
+    /// and the row channel have room for (a pane with hop h makes at most ⌊frames/h⌋ + 1
+    /// rows), so that at a small hop a burst of rows waits for the consumer to hand
+    /// buffers back instead of being dropped. Once the frames waiting in the ring reach
+    /// [`max_backlog_frames`] the consumer is not keeping up: then all of them, and rows
+    /// without room are dropped (counted), so that the picture never lags further.
+    fn frames_within_buffers(&self, available: usize) -> usize {
+        let free_buffers = self.pool.len() + (ROW_BUFFERS - self.buffers_made);
+        let free_rows = free_buffers.min(ROW_CHANNEL_CAPACITY - self.rows.len());
+        let waiting = self.samples.occupied_len() / self.channels.max(1);
+        if waiting >= max_backlog_frames(self.sample_rate_hz) {
+            return available;
+        }
+        let rows_per_frame: f64 = self.pane_params().map(|p| 1.0 / p.hop_size as f64).sum();
+        let fixed_rows = self.panes;
+        if free_rows <= fixed_rows || rows_per_frame <= 0.0 {
+            return 0;
+        }
+        let fit = ((free_rows - fixed_rows) as f64 / rows_per_frame).floor() as usize;
+        available.min(fit)
     }
 
     /// Switches to a reopened stream's rings once the old ring is drained. The time
@@ -657,6 +682,12 @@ impl Analysis {
             });
         }
     }
+}
+
+/// Most frames analysis leaves waiting in the ring for the row consumer to catch up
+/// (100 ms, at least one pass): beyond it rows are dropped rather than shown late.
+pub fn max_backlog_frames(sample_rate_hz: u32) -> usize {
+    (sample_rate_hz as usize / 10).max(CHUNK_FRAMES)
 }
 
 /// How long `frames` last at `sample_rate_hz` (to the ns, rounded down).

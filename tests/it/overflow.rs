@@ -1,12 +1,16 @@
 //! RT3: a stalled consumer makes the ring drop and count exactly the overflow,
-//! newest samples first; a stalled UI makes analysis drop and count rows. Nothing blocks.
+//! newest samples first. A slow consumer of rows makes analysis wait (no row lost, even
+//! at hop 1); a stalled one, once 100 ms of audio wait, makes it drop and count rows.
+//! Nothing blocks.
 
 use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
 use ringbuf::traits::{Consumer, Observer};
 
-use hopscope::analysis::{Analysis, AnalysisSetup, ROW_BUFFERS, ROW_CHANNEL_CAPACITY};
+use hopscope::analysis::{
+    max_backlog_frames, Analysis, AnalysisLink, AnalysisSetup, ROW_BUFFERS, ROW_CHANNEL_CAPACITY,
+};
 use hopscope::audio::callback::CaptureCallback;
 use hopscope::audio::ring;
 use hopscope::audio::stats::CaptureStats;
@@ -93,19 +97,13 @@ fn callback_longer_than_the_ring_and_empty_callbacks() {
     assert_eq!(snap.frames_dropped, 100_000 - 64);
 }
 
-#[test]
-fn stalled_ui_makes_analysis_drop_and_count_rows() {
-    let params = StftParams {
-        fft_size: 256,
-        win_length: 256,
-        hop_size: 64,
-        window: WindowKind::Hann,
-    };
+/// An analysis thread at 48 kHz with `params`, fed by a callback on its own ring.
+fn analysis_with(params: StftParams) -> (CaptureCallback<f32>, Analysis, AnalysisLink) {
     let (producer, consumer) = ring::sample_ring(48_000, 1);
     let (marks_p, marks_c) = ring::mark_ring();
     let stats = Arc::new(CaptureStats::default());
-    let mut cb = CaptureCallback::<f32>::new(producer, marks_p, stats, 1);
-    let (mut analysis, link) = Analysis::new(AnalysisSetup {
+    let cb = CaptureCallback::<f32>::new(producer, marks_p, stats, 1);
+    let (analysis, link) = Analysis::new(AnalysisSetup {
         history: None,
         swaps: None,
         samples: consumer,
@@ -120,18 +118,92 @@ fn stalled_ui_makes_analysis_drop_and_count_rows() {
         compare: Vec::new(),
         scale: ValueScale::Db,
     });
-    // 600 rows' worth; the UI never drains.
-    let n = 256 + 599 * 64;
+    (cb, analysis, link)
+}
+
+fn params(fft_size: usize, hop_size: usize) -> StftParams {
+    StftParams {
+        fft_size,
+        win_length: fft_size,
+        hop_size,
+        window: WindowKind::Hann,
+    }
+}
+
+#[test]
+fn a_slow_consumer_at_hop_1_loses_no_row() {
+    // 20 000 frames at hop 1 in 10 ms callbacks: 480 rows each, but the row channel
+    // holds 256. Analysis makes what fits and waits for the consumer instead of
+    // dropping the rest.
+    let (mut cb, mut analysis, link) = analysis_with(params(256, 1));
+    let n = 20_000;
     let signal: Vec<f32> = (0..n).map(|i| (i as f32 * 0.1).sin()).collect();
+    let mut firsts = Vec::new();
+    let mut blocks = signal.chunks(480);
+    let mut idle = 0;
+    while idle < 3 {
+        if let Some(block) = blocks.next() {
+            cb.on_data(block, 0);
+        }
+        // Three passes per callback, the consumer draining after each (10 ms between
+        // callbacks leave time for many).
+        for _ in 0..3 {
+            idle = if analysis.pass().frames == 0 {
+                idle + 1
+            } else {
+                0
+            };
+            for row in link.rows.try_iter() {
+                firsts.push(row.first_sample);
+                link.recycle(row);
+            }
+        }
+    }
+    let snap = link.stats.snapshot();
+    assert_eq!(snap.rows_dropped, 0);
+    assert_eq!(snap.rows_produced, (n - 255) as u64);
+    assert_eq!(firsts, (0..(n - 255) as u64).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_stalled_ui_makes_analysis_drop_and_count_rows_beyond_100_ms_of_backlog() {
+    let (mut cb, mut analysis, link) = analysis_with(params(256, 64));
+    // 100 ms at 48 kHz: what analysis leaves waiting before it drops rows.
+    let backlog = 4800;
+    assert_eq!(max_backlog_frames(48_000), backlog);
+    let fed = 256 * 64 + backlog - 1;
+    // One frame short of it behind what the row channel holds: analysis fills the row
+    // channel, then waits (no drop).
+    let signal: Vec<f32> = (0..fed).map(|i| (i as f32 * 0.1).sin()).collect();
     cb.on_data(&signal, 0);
     while analysis.pass().frames > 0 {}
     let snap = link.stats.snapshot();
-    assert_eq!(snap.rows_produced, 600);
-    assert_eq!(snap.rows_dropped, 600 - ROW_CHANNEL_CAPACITY as u64);
+    assert_eq!(snap.rows_dropped, 0);
+    assert!(snap.rows_produced <= ROW_CHANNEL_CAPACITY as u64);
+    assert_eq!(link.rows.len() as u64, snap.rows_produced);
+    let waiting = fed - snap.frames_analysed as usize;
+    assert!(
+        waiting >= backlog - 4096,
+        "analysis held {waiting} frames back"
+    );
+    assert!(waiting < backlog);
+    // The UI still stalled and 100 ms waiting: rows are analysed and dropped (counted)
+    // rather than shown ever later.
+    let more: Vec<f32> = (0..20_000).map(|i| (i as f32 * 0.3).sin()).collect();
+    cb.on_data(&more, 0);
+    while analysis.pass().frames > 0 {}
+    let snap = link.stats.snapshot();
+    assert!(snap.rows_dropped > 0);
     assert_eq!(link.rows.len(), ROW_CHANNEL_CAPACITY);
+    assert_eq!(
+        snap.rows_produced,
+        snap.rows_dropped + ROW_CHANNEL_CAPACITY as u64
+    );
     // The rows that got through are the first ones, in order.
     let firsts: Vec<u64> = link.rows.try_iter().map(|r| r.first_sample).collect();
     let expected: Vec<u64> = (0..ROW_CHANNEL_CAPACITY as u64).map(|m| m * 64).collect();
     assert_eq!(firsts, expected);
+    let waiting = fed + more.len() - link.stats.snapshot().frames_analysed as usize;
+    assert!(waiting < backlog, "{waiting} frames still waiting");
     const { assert!(ROW_BUFFERS > ROW_CHANNEL_CAPACITY) };
 }
