@@ -1,5 +1,6 @@
 //! The HUD: the focused pane's STFT figures, measured and modelled latency, and the drop
-//! counters, rendered at most every [`HUD_REFRESH`] into an opaque box that each frame
+//! counters (red, with the rows/s needed and getting through, while rows are dropped),
+//! rendered at most every [`HUD_REFRESH`] into an opaque box that each frame
 //! copies over the plot.
 
 use std::fmt::Write;
@@ -57,7 +58,16 @@ pub struct Hud {
     /// When last rendered (`None`: must be rendered before the next frame).
     at: Option<Instant>,
     model: Option<(ModelKey, LatencyModel, WindowSums)>,
+    /// Rows produced and dropped (all panes) when last rendered.
+    rows_seen: Option<(Instant, u64, u64)>,
+    /// When rows were last seen dropped, and the rates then (rows/s produced, dropped).
+    dropping: Option<(Instant, f64, f64)>,
 }
+
+/// Rows dropped within this long before a render keep the HUD's drop line red.
+const DROP_WARNING: Duration = Duration::from_secs(1);
+/// The drop line's colour while rows are being dropped.
+const DROP_RED: u32 = rgb(240, 70, 70);
 
 impl Hud {
     /// A HUD for frames `max_w` pixels wide, not rendered yet.
@@ -69,6 +79,8 @@ impl Hud {
             max_w,
             at: None,
             model: None,
+            rows_seen: None,
+            dropping: None,
         }
     }
 
@@ -115,7 +127,27 @@ impl Hud {
         } else {
             sources.source_label
         };
-        self.paint(banner, sources.demo_fallback);
+        let dropping = self.dropping.is_some();
+        self.paint(banner, sources.demo_fallback, dropping);
+    }
+
+    /// Updates the drop rates from the analysis counters: `dropping` holds the rates of
+    /// the last interval that dropped rows, for [`DROP_WARNING`].
+    fn track_drops(&mut self, produced: u64, dropped: u64, now: Instant) {
+        if let Some((t, p0, d0)) = self.rows_seen {
+            let dt = now.duration_since(t).as_secs_f64();
+            if dropped > d0 && dt > 0.0 {
+                let rate = |n: u64| n as f64 / dt;
+                self.dropping = Some((now, rate(produced - p0), rate(dropped - d0)));
+            }
+        }
+        self.rows_seen = Some((now, produced, dropped));
+        if self
+            .dropping
+            .is_some_and(|(t, ..)| now.duration_since(t) > DROP_WARNING)
+        {
+            self.dropping = None;
+        }
     }
 
     /// The latency model and the window's sums for `key`, recomputed when it changed.
@@ -146,6 +178,7 @@ impl Hud {
         let buffer_frames = cap.frames_captured.checked_div(cap.callbacks).unwrap_or(0) as usize;
         let (model, sums) = self.model((p, state.sample_rate_hz, buffer_frames));
         let ana = sources.analysis.snapshot();
+        self.track_drops(ana.rows_produced, ana.rows_dropped, now);
         let rows_per_s = meters.rows_per_s(now);
         let measured = meters.latency_ms(now);
         for line in &mut self.lines {
@@ -188,6 +221,17 @@ impl Hud {
         } else {
             ""
         };
+        if let Some((_, produced, dropped)) = self.dropping {
+            // Every pane's rows: what the parameters need, and what gets through.
+            let needed: f64 = (0..state.pane_count())
+                .map(|i| sr / state.pane(i).params.hop_size as f64)
+                .sum();
+            let _ = write!(
+                l4,
+                "DROPPING ROWS: {needed:.0} rows/s needed, {produced:.0} made, {:.0} shown; ",
+                produced - dropped
+            );
+        }
         let _ = write!(
             l4,
             "dropped: frames {}  rows {}  controls {}  stream errors {}{paused}",
@@ -197,7 +241,7 @@ impl Hud {
 
     /// Paints the banner and the lines into the box (as wide as they are, at most the
     /// frame: only the part inside the plot is ever shown).
-    fn paint(&mut self, banner: &str, warn: bool) {
+    fn paint(&mut self, banner: &str, warn: bool, dropping: bool) {
         let lines_w = self
             .lines
             .iter()
@@ -222,7 +266,37 @@ impl Hud {
         let color = if warn { BANNER } else { FOREGROUND };
         c.text(6, 5, banner, color, banner_scale);
         for (i, line) in self.lines.iter().enumerate() {
-            c.text(6, 26 + (i * 11) as i64, line, FOREGROUND, 1);
+            let color = if dropping && i == LINES - 1 {
+                DROP_RED
+            } else {
+                FOREGROUND
+            };
+            c.text(6, 26 + (i * 11) as i64, line, color, 1);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_drop_line_turns_red_with_the_interval_rates_and_back_after_a_second() {
+        let mut hud = Hud::new(1280);
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        hud.track_drops(1_000, 0, at(0));
+        hud.track_drops(13_000, 0, at(250));
+        assert_eq!(hud.dropping, None, "no row dropped yet");
+        // 12 000 rows made in 250 ms, 4 000 of them dropped: 48 000/s made, 16 000/s dropped.
+        hud.track_drops(25_000, 4_000, at(500));
+        let (t, made, dropped) = hud.dropping.expect("dropping");
+        assert_eq!(t, at(500));
+        assert!((made - 48_000.0).abs() < 1e-6 && (dropped - 16_000.0).abs() < 1e-6);
+        // No more drops: still shown for a second, then cleared.
+        hud.track_drops(37_000, 4_000, at(1_500));
+        assert!(hud.dropping.is_some());
+        hud.track_drops(49_000, 4_000, at(1_501));
+        assert_eq!(hud.dropping, None);
     }
 }

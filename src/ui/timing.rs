@@ -6,6 +6,9 @@ use std::time::{Duration, Instant};
 
 use crate::dsp::stats::quantile;
 
+/// Frames whose row counts are kept: over a second at up to 240 frames a second.
+const FRAME_COUNTS: usize = 256;
+
 /// Rolling latency samples (capture of a row's last sample → its frame handed to the
 /// window).
 struct LatencyWindow {
@@ -51,8 +54,11 @@ pub struct Meters {
     latency: LatencyWindow,
     /// Rows drawn this frame: (captured, ready for the UI = max(finished, frame start)).
     pending: Vec<(Instant, Instant)>,
-    /// When the focused pane's recent rows were finished.
-    row_times: VecDeque<Instant>,
+    /// The focused pane's rows drawn per presented frame: (presented, rows), the last
+    /// [`FRAME_COUNTS`] frames (rows/s counted per frame, so any row rate fits).
+    frame_rows: VecDeque<(Instant, u32)>,
+    /// The focused pane's rows drawn in the frame being made.
+    focused_rows: u32,
     /// Row → frame beyond the wait for the frame: present − max(row finished, frame start).
     beyond_wait_ms: Vec<f32>,
     draw_ms: Vec<f32>,
@@ -74,7 +80,8 @@ impl Meters {
                 scratch: Vec::with_capacity(4096),
             },
             pending: Vec::with_capacity(4096),
-            row_times: VecDeque::with_capacity(8192),
+            frame_rows: VecDeque::with_capacity(FRAME_COUNTS),
+            focused_rows: 0,
             beyond_wait_ms: Vec::with_capacity(1 << 16),
             draw_ms: Vec::with_capacity(1 << 14),
             capture_ms: Vec::with_capacity(1 << 16),
@@ -97,10 +104,7 @@ impl Meters {
                 .push((captured_at, finished_at.max(frame_start)));
         }
         if focused {
-            if self.row_times.len() == self.row_times.capacity() {
-                self.row_times.pop_front();
-            }
-            self.row_times.push_back(finished_at);
+            self.focused_rows = self.focused_rows.saturating_add(1);
         }
     }
 
@@ -108,6 +112,11 @@ impl Meters {
     ///
     /// Allocates: no.
     pub fn frame_presented(&mut self, frame_start: Instant, presented: Instant) {
+        if self.frame_rows.len() == FRAME_COUNTS {
+            self.frame_rows.pop_front();
+        }
+        self.frame_rows
+            .push_back((presented, std::mem::take(&mut self.focused_rows)));
         for (captured, ready) in self.pending.drain(..) {
             let ms = presented.saturating_duration_since(captured).as_secs_f64() * 1e3;
             self.latency.push(presented, ms);
@@ -123,13 +132,14 @@ impl Meters {
         }
     }
 
-    /// The focused pane's rows in the second before `now`.
+    /// The focused pane's rows drawn in frames presented in the second before `now`.
     pub fn rows_per_s(&self, now: Instant) -> usize {
-        self.row_times
+        self.frame_rows
             .iter()
             .rev()
-            .take_while(|t| now.duration_since(**t) <= Duration::from_secs(1))
-            .count()
+            .take_while(|(t, _)| now.duration_since(*t) <= Duration::from_secs(1))
+            .map(|(_, rows)| *rows as usize)
+            .sum()
     }
 
     /// Capture → frame latency (p50, p95) over the second before `now`, ms.
@@ -173,4 +183,35 @@ impl Meters {
 /// The `q` quantile of `v` (0 when empty).
 fn percentile(v: &[f32], q: f64) -> f32 {
     quantile(&mut v.to_vec(), q, f32::total_cmp).unwrap_or(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_per_s_counts_every_focused_row_of_the_last_second_at_any_rate() {
+        let mut m = Meters::new();
+        let t0 = Instant::now();
+        // 90 frames at 60 fps, 800 focused rows each (hop 1 at 48 kHz) and 5 of another
+        // pane: the last second holds 61 frames (t = 0.5 s … 1.5 s, both ends in).
+        for f in 0..90u64 {
+            let start = t0 + Duration::from_micros(f * 1_000_000 / 60);
+            for _ in 0..800 {
+                m.row_drawn(start, start, start, true);
+            }
+            for _ in 0..5 {
+                m.row_drawn(start, start, start, false);
+            }
+            m.frame_presented(start, start);
+        }
+        let now = t0 + Duration::from_micros(89 * 1_000_000 / 60);
+        let frames_in_last_second = (0..90u64)
+            .filter(|f| (89 - f) * 1_000_000 / 60 <= 1_000_000)
+            .count();
+        assert_eq!(frames_in_last_second, 61);
+        assert_eq!(m.rows_per_s(now), 61 * 800);
+        // Nothing drawn for two seconds: 0.
+        assert_eq!(m.rows_per_s(now + Duration::from_secs(2)), 0);
+    }
 }
