@@ -437,6 +437,7 @@ mod window_frames {
             paused: false,
             help: false,
             hud: true,
+            latency_panel: true,
             rerender: true,
             suggestion: None,
             before_split: None,

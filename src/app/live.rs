@@ -293,6 +293,7 @@ fn view_state(cfg: &LiveConfig, layout: Layout, sample_rate_hz: u32) -> ViewStat
         paused: false,
         help: false,
         hud: true,
+        latency_panel: true,
         rerender: layout.history.is_some(),
         suggestion: None,
         before_split: None,

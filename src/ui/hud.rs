@@ -23,10 +23,29 @@ pub const HUD_REFRESH: Duration = Duration::from_millis(250);
 /// The demo banner's colour (and the focused pane's title in compare mode).
 pub const BANNER: u32 = rgb(255, 200, 40);
 const HUD_BACKGROUND: u32 = rgb(10, 10, 14);
-/// Lines under the banner.
-const LINES: usize = 5;
-/// Box height: banner, gap, the lines, margin.
-const BOX_H: usize = 16 + 6 + LINES * 11 + 6;
+/// Text lines: the HUD's three (parameters, resolution, drops), then the latency
+/// panel's three (its title with Δt and Δf, the model, the measured latency).
+const LINES: usize = 6;
+/// The HUD's lines (under the banner).
+const HUD_LINES: std::ops::Range<usize> = 0..3;
+/// The latency panel's lines (above its bars).
+const PANEL_LINES: std::ops::Range<usize> = 3..6;
+/// The HUD's drop line.
+const DROP_LINE: usize = 2;
+const LINE_H: usize = 11;
+/// Banner height with its gap.
+const BANNER_H: usize = 22;
+/// Seconds of measured latency the panel's bars show, one bar a second.
+pub const PANEL_SECONDS: usize = 10;
+const BAR_W: usize = 24;
+const BAR_GAP: usize = 6;
+const BARS_H: usize = 40;
+/// p95 bars, p50 bars and the model's tone-onset line in the latency panel.
+const P95_COLOUR: u32 = rgb(95, 80, 160);
+const P50_COLOUR: u32 = rgb(240, 170, 60);
+const MODEL_COLOUR: u32 = rgb(110, 220, 120);
+/// The tallest box: margins, the HUD and the panel.
+const MAX_BOX_H: usize = 5 + BANNER_H + 6 * LINE_H + BARS_H + 10 + 6;
 
 /// Where the HUD's figures come from.
 pub struct HudSources<'a> {
@@ -62,6 +81,13 @@ pub struct Hud {
     rows_seen: Option<(Instant, u64, u64)>,
     /// When rows were last seen dropped, and the rates then (rows/s produced, dropped).
     dropping: Option<(Instant, f64, f64)>,
+    /// Measured latency (p50, p95 ms over a second), one sample a second, oldest first;
+    /// `None`: no row in that second.
+    history: [Option<(f64, f64)>; PANEL_SECONDS],
+    /// When the next history sample is due.
+    history_due: Option<Instant>,
+    /// The model's tone-onset delay, ms, for the panel's line.
+    model_tone_ms: f64,
 }
 
 /// Rows dropped within this long before a render keep the HUD's drop line red.
@@ -74,13 +100,16 @@ impl Hud {
     pub fn new(max_w: usize) -> Hud {
         Hud {
             lines: std::array::from_fn(|_| String::with_capacity(128)),
-            pixels: Vec::with_capacity(max_w * BOX_H),
+            pixels: Vec::with_capacity(max_w * MAX_BOX_H),
             size: (0, 0),
             max_w,
             at: None,
             model: None,
             rows_seen: None,
             dropping: None,
+            history: [None; PANEL_SECONDS],
+            history_due: None,
+            model_tone_ms: 0.0,
         }
     }
 
@@ -128,7 +157,17 @@ impl Hud {
             sources.source_label
         };
         let dropping = self.dropping.is_some();
-        self.paint(banner, sources.demo_fallback, dropping);
+        self.paint(banner, sources.demo_fallback, dropping, state.latency_panel);
+    }
+
+    /// Takes one measured-latency sample a second into the panel's history.
+    fn track_latency(&mut self, measured: Option<(f64, f64)>, now: Instant) {
+        if self.history_due.is_some_and(|due| now < due) {
+            return;
+        }
+        self.history.rotate_left(1);
+        self.history[PANEL_SECONDS - 1] = measured;
+        self.history_due = Some(now + Duration::from_secs(1));
     }
 
     /// Updates the drop rates from the analysis counters: `dropping` holds the rates of
@@ -181,10 +220,12 @@ impl Hud {
         self.track_drops(ana.rows_produced, ana.rows_dropped, now);
         let rows_per_s = meters.rows_per_s(now);
         let measured = meters.latency_ms(now);
+        self.track_latency(measured, now);
+        self.model_tone_ms = model.tone_ms;
         for line in &mut self.lines {
             line.clear();
         }
-        let [l0, l1, l2, l3, l4] = &mut self.lines;
+        let [l0, l1, l4, l3, l5, l2] = &mut self.lines;
         // Writing into a String cannot fail.
         let _ = write!(
             l0,
@@ -198,24 +239,30 @@ impl Hud {
             100.0 * (1.0 - p.hop_size as f64 / p.win_length as f64),
             p.window
         );
+        let resolution_hz = sums.enbw_bins() * sr / p.win_length as f64;
         let _ = write!(
             l1,
-            "bin {:.2} Hz  resolution (ENBW) {:.2} Hz  rows {rows_per_s}/s",
+            "bin {:.2} Hz  resolution (ENBW) {resolution_hz:.2} Hz  rows {rows_per_s}/s",
             sr / p.fft_size as f64,
-            sums.enbw_bins() * sr / p.win_length as f64
+        );
+        let _ = write!(
+            l3,
+            "LATENCY (L)  hop {} = dt {:.2} ms  df {resolution_hz:.2} Hz (ENBW)",
+            p.hop_size,
+            p.hop_size as f64 * 1e3 / sr,
+        );
+        let _ = write!(
+            l5,
+            "model: click {:.1} ms, tone onset {:.1} ms (-6 dB), buffer {:.1} ms",
+            model.click_ms, model.tone_ms, model.buffer_ms
         );
         let _ = match measured {
             Some((p50, p95)) => write!(
                 l2,
-                "latency measured (capture -> frame): {p50:.1} ms p50, {p95:.1} ms p95"
+                "measured capture -> frame: {p50:.1} ms p50, {p95:.1} ms p95 (bars: {PANEL_SECONDS} s)"
             ),
-            None => write!(l2, "latency measured (capture -> frame): n/a"),
+            None => write!(l2, "measured capture -> frame: n/a"),
         };
-        let _ = write!(
-            l3,
-            "latency model: click {:.1} ms, tone onset {:.1} ms (-6 dB), buffer {:.1} ms",
-            model.click_ms, model.tone_ms, model.buffer_ms
-        );
         let paused = if state.paused {
             "   PAUSED (capture continues)"
         } else {
@@ -239,46 +286,256 @@ impl Hud {
         );
     }
 
-    /// Paints the banner and the lines into the box (as wide as they are, at most the
-    /// frame: only the part inside the plot is ever shown).
-    fn paint(&mut self, banner: &str, warn: bool, dropping: bool) {
-        let lines_w = self
-            .lines
-            .iter()
-            .map(|l| text_width(l, 1))
-            .max()
-            .unwrap_or(0);
+    /// Paints the banner and the HUD's lines, and the latency panel when `panel`, into the
+    /// box (as wide as they are, at most the frame: only the part inside the plot is ever
+    /// shown).
+    fn paint(&mut self, banner: &str, warn: bool, dropping: bool, panel: bool) {
+        let width_of = |range: std::ops::Range<usize>, lines: &[String; LINES]| {
+            range.map(|i| text_width(&lines[i], 1)).max().unwrap_or(0)
+        };
+        let hud_w = width_of(HUD_LINES, &self.lines);
+        let panel_w = if panel {
+            width_of(PANEL_LINES, &self.lines).max(PANEL_SECONDS * (BAR_W + BAR_GAP) + 180)
+        } else {
+            0
+        };
+        let lines_w = hud_w.max(panel_w);
         // The banner is large when it fits the HUD's width (long device names stay small).
         let banner_scale = if text_width(banner, 2) <= lines_w {
             2
         } else {
             1
         };
-        let box_w = (lines_w.max(text_width(banner, banner_scale)) + 12).min(self.max_w);
+        let banner_w = text_width(banner, banner_scale);
+        let hud_h = BANNER_H + HUD_LINES.len() * LINE_H;
+        let panel_h = if panel {
+            PANEL_LINES.len() * LINE_H + BARS_H + 10
+        } else {
+            0
+        };
+        let box_w = (lines_w.max(banner_w) + 12).min(self.max_w);
+        let box_h = 5 + hud_h + panel_h + 6;
         self.pixels.clear();
-        self.pixels.resize(box_w * BOX_H, HUD_BACKGROUND);
-        self.size = (box_w, BOX_H);
+        self.pixels.resize(box_w * box_h, HUD_BACKGROUND);
+        self.size = (box_w, box_h);
         let mut c = Canvas {
             pixels: &mut self.pixels,
             width: box_w,
-            height: BOX_H,
+            height: box_h,
         };
+        let mut y = 5i64;
         let color = if warn { BANNER } else { FOREGROUND };
-        c.text(6, 5, banner, color, banner_scale);
-        for (i, line) in self.lines.iter().enumerate() {
-            let color = if dropping && i == LINES - 1 {
+        c.text(6, y, banner, color, banner_scale);
+        y += BANNER_H as i64;
+        for i in HUD_LINES {
+            let color = if dropping && i == DROP_LINE {
                 DROP_RED
             } else {
                 FOREGROUND
             };
-            c.text(6, 26 + (i * 11) as i64, line, color, 1);
+            c.text(6, y, &self.lines[i], color, 1);
+            y += LINE_H as i64;
+        }
+        if panel {
+            for i in PANEL_LINES {
+                let color = if i == PANEL_LINES.start {
+                    BANNER
+                } else {
+                    FOREGROUND
+                };
+                c.text(6, y, &self.lines[i], color, 1);
+                y += LINE_H as i64;
+            }
+            draw_bars(&mut c, 6, y + 4, &self.history, self.model_tone_ms);
         }
     }
+}
+
+/// The panel's bars at (x, y): one per second, p95 (behind) and p50 (in front) on a
+/// 0 … `top` ms scale rounded up to 1-2-5, the model's tone-onset delay as a line, and
+/// the scale's top as a label.
+fn draw_bars(
+    c: &mut Canvas<'_>,
+    x: i64,
+    y: i64,
+    history: &[Option<(f64, f64)>; PANEL_SECONDS],
+    model_tone_ms: f64,
+) {
+    let top_ms = bars_top_ms(history, model_tone_ms);
+    let px = |ms: f64| ((ms / top_ms).clamp(0.0, 1.0) * BARS_H as f64).round() as usize;
+    let bars_w = PANEL_SECONDS * (BAR_W + BAR_GAP) - BAR_GAP;
+    c.fill_rect(x, y + BARS_H as i64, bars_w, 1, FOREGROUND);
+    for (i, sample) in history.iter().enumerate() {
+        let Some((p50, p95)) = *sample else { continue };
+        let bx = x + (i * (BAR_W + BAR_GAP)) as i64;
+        let (h95, h50) = (px(p95), px(p50));
+        c.fill_rect(bx, y + (BARS_H - h95) as i64, BAR_W, h95, P95_COLOUR);
+        c.fill_rect(
+            bx + 3,
+            y + (BARS_H - h50) as i64,
+            BAR_W - 6,
+            h50,
+            P50_COLOUR,
+        );
+    }
+    let line_y = y + (BARS_H - px(model_tone_ms)) as i64;
+    c.fill_rect(x, line_y, bars_w, 1, MODEL_COLOUR);
+    let mut label = [0u8; 24];
+    let text = fmt_ms(&mut label, top_ms);
+    let lx = x + bars_w as i64 + 8;
+    c.text(lx, y, text, FOREGROUND, 1);
+    c.text(lx, y + 11, "p50", P50_COLOUR, 1);
+    c.text(lx + 32, y + 11, "p95", P95_COLOUR, 1);
+    c.text(lx + 64, y + 11, "model", MODEL_COLOUR, 1);
+    c.text(
+        lx,
+        y + BARS_H as i64 - 8,
+        "0 ms, 1 bar a second",
+        FOREGROUND,
+        1,
+    );
+}
+
+/// The bars' full scale: the largest p95 or the model's tone onset, rounded up to a
+/// 1-2-5 step (at least 1 ms).
+pub fn bars_top_ms(history: &[Option<(f64, f64)>], model_tone_ms: f64) -> f64 {
+    let max = history
+        .iter()
+        .flatten()
+        .map(|&(_, p95)| p95)
+        .fold(model_tone_ms, f64::max)
+        .max(1.0);
+    let decade = 10f64.powf(max.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * decade)
+        .find(|&t| t >= max - 1e-9)
+        .unwrap_or(10.0 * decade)
+}
+
+/// Writes `{ms} ms` into `buf` without allocating.
+fn fmt_ms(buf: &mut [u8; 24], ms: f64) -> &str {
+    let mut cursor = std::io::Cursor::new(&mut buf[..]);
+    // 24 bytes hold any 1-2-5 step of milliseconds we draw.
+    let _ = std::io::Write::write_fmt(&mut cursor, format_args!("{ms:.0} ms"));
+    let len = cursor.position() as usize;
+    std::str::from_utf8(&buf[..len]).unwrap_or("")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::pane::{MelView, PaneSettings};
+    use crate::dsp::window::WindowKind;
+    use crate::render::colormap::{ColormapKind, DbRange};
+    use crate::render::freqmap::{FreqAxis, FreqScale};
+
+    fn state(hud: bool, latency_panel: bool) -> ViewState {
+        ViewState {
+            mel_default: MelView::DEFAULT,
+            panes: vec![PaneSettings {
+                params: StftParams {
+                    fft_size: 2048,
+                    win_length: 2048,
+                    hop_size: 512,
+                    window: WindowKind::Hann,
+                },
+                win_follows: true,
+                axis: FreqAxis {
+                    scale: FreqScale::Linear,
+                    fmin_hz: 0.0,
+                    fmax_hz: 24_000.0,
+                },
+                mel: None,
+            }],
+            focus: 0,
+            compare: Vec::new(),
+            colormap: ColormapKind::Magma,
+            range: DbRange::DEFAULT,
+            zoom: 0,
+            paused: false,
+            help: false,
+            hud,
+            latency_panel,
+            rerender: true,
+            suggestion: None,
+            before_split: None,
+            sample_rate_hz: 48_000,
+        }
+    }
+
+    fn count(pixels: &[u32], colour: u32) -> usize {
+        pixels.iter().filter(|&&p| p == colour).count()
+    }
+
+    #[test]
+    fn l_shows_the_panel_with_its_bars_and_the_model_line() {
+        let (capture, analysis) = (CaptureStats::default(), AnalysisStats::default());
+        let sources = HudSources {
+            source_label: "test",
+            demo_fallback: false,
+            capture: &capture,
+            analysis: &analysis,
+        };
+        let mut meters = Meters::new();
+        let t0 = Instant::now();
+        // Rows captured 12 ms before the frames that showed them: p50 = p95 = 12 ms.
+        for f in 0..30u64 {
+            let at = t0 + Duration::from_millis(f * 16);
+            meters.row_drawn(at - Duration::from_millis(12), at, at, true);
+            meters.frame_presented(at, at);
+        }
+        let now = t0 + Duration::from_millis(29 * 16);
+        let mut sizes = Vec::new();
+        for panel_on in [true, false] {
+            let mut hud = Hud::new(1280);
+            hud.render(&state(true, panel_on), &sources, &mut meters, now);
+            let (pixels, w, h) = hud.pixels();
+            assert_eq!(pixels.len(), w * h);
+            let bars = count(pixels, P50_COLOUR);
+            if panel_on {
+                // One bar: p50 12 ms of a 50 ms scale (the model's tone onset, 26.7 ms,
+                // rounded up) is round(12/50·40) = 10 px tall, BAR_W − 6 wide, plus the
+                // legend's "p50" text.
+                assert_eq!(bars_top_ms(&hud.history, hud.model_tone_ms), 50.0);
+                assert!(bars >= 10 * (BAR_W - 6), "{bars} p50 pixels");
+                assert!(count(pixels, MODEL_COLOUR) >= PANEL_SECONDS * (BAR_W + BAR_GAP) - BAR_GAP);
+                assert!(
+                    hud.lines[PANEL_LINES.start].starts_with("LATENCY (L)  hop 512 = dt 10.67 ms")
+                );
+                assert!(hud.lines[PANEL_LINES.end - 1].contains("12.0 ms p50, 12.0 ms p95"));
+            } else {
+                assert_eq!(bars, 0);
+                assert_eq!(count(pixels, MODEL_COLOUR), 0);
+            }
+            sizes.push(h);
+        }
+        assert!(sizes[0] > sizes[1], "{sizes:?}");
+    }
+
+    #[test]
+    fn the_bars_keep_one_sample_a_second_and_scale_to_1_2_5() {
+        let mut hud = Hud::new(640);
+        let t0 = Instant::now();
+        for (ms, p50) in [
+            (0, 1.0),
+            (400, 2.0),
+            (1_000, 3.0),
+            (1_999, 4.0),
+            (2_000, 5.0),
+        ] {
+            hud.track_latency(Some((p50, 2.0 * p50)), t0 + Duration::from_millis(ms));
+        }
+        let kept: Vec<f64> = hud.history.iter().flatten().map(|s| s.0).collect();
+        assert_eq!(kept, [1.0, 3.0, 5.0]);
+        assert_eq!(hud.history[PANEL_SECONDS - 1], Some((5.0, 10.0)));
+        assert_eq!(bars_top_ms(&hud.history, 0.0), 10.0);
+        assert_eq!(bars_top_ms(&hud.history, 26.3), 50.0);
+        assert_eq!(bars_top_ms(&hud.history, 123.0), 200.0);
+        assert_eq!(bars_top_ms(&[None; PANEL_SECONDS], 0.4), 1.0);
+        assert_eq!(bars_top_ms(&[Some((1.0, 20.0))], 0.0), 20.0);
+        assert_eq!(bars_top_ms(&[Some((1.0, 501.0))], 0.0), 1000.0);
+    }
 
     #[test]
     fn the_drop_line_turns_red_with_the_interval_rates_and_back_after_a_second() {

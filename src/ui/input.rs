@@ -178,6 +178,7 @@ fn to_minifb(key: Key) -> minifb::Key {
         Key::S => minifb::Key::S,
         Key::H => minifb::Key::H,
         Key::I => minifb::Key::I,
+        Key::L => minifb::Key::L,
         Key::R => minifb::Key::R,
         Key::P => minifb::Key::P,
         Key::E => minifb::Key::E,

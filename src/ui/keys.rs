@@ -23,6 +23,7 @@ pub enum Key {
     S,
     H,
     I,
+    L,
     R,
     P,
     E,
@@ -39,7 +40,7 @@ pub enum Key {
 }
 
 /// Every key, for polling.
-pub const ALL_KEYS: [Key; 32] = [
+pub const ALL_KEYS: [Key; 33] = [
     Key::Up,
     Key::Down,
     Key::Left,
@@ -59,6 +60,7 @@ pub const ALL_KEYS: [Key; 32] = [
     Key::S,
     Key::H,
     Key::I,
+    Key::L,
     Key::R,
     Key::P,
     Key::E,
@@ -117,6 +119,8 @@ pub enum Action {
     ToggleHelp,
     /// Show or hide the HUD.
     ToggleHud,
+    /// Show or hide the latency panel.
+    ToggleLatency,
     /// Re-render the history on parameter changes, or not.
     ToggleRerender,
     /// Save a snapshot folder (audio, rows, display, parameters).
@@ -160,6 +164,7 @@ pub fn action_for(key: Key, shift: bool) -> Option<Action> {
         Key::S => Action::Screenshot,
         Key::H => Action::ToggleHelp,
         Key::I => Action::ToggleHud,
+        Key::L => Action::ToggleLatency,
         Key::R => Action::ToggleRerender,
         Key::P => Action::Snapshot,
         Key::E => Action::Export,
@@ -176,7 +181,7 @@ pub fn action_for(key: Key, shift: bool) -> Option<Action> {
 }
 
 /// The key table: (keys, what they do). The help overlay and the README show exactly this.
-pub const KEY_HELP: [(&str, &str); 24] = [
+pub const KEY_HELP: [(&str, &str); 25] = [
     ("Up / Down", "n_fft x2 / /2 (win_length follows unless set)"),
     ("Left / Right", "hop /2 / x2"),
     ("W / Shift+W", "next / previous window"),
@@ -194,6 +199,7 @@ pub const KEY_HELP: [(&str, &str); 24] = [
     ("S", "screenshot PNG (path printed)"),
     ("H", "this help"),
     ("I", "show / hide the HUD"),
+    ("L", "latency panel: model, measured p50/p95 (10 s), dt, df"),
     ("R", "re-render the history on changes: on / off"),
     ("P", "snapshot: last seconds as WAV + rows .npy + JSON"),
     ("E", "export parameters: JSON + librosa/torch/tf snippets"),

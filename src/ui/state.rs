@@ -73,6 +73,8 @@ pub struct ViewState {
     pub help: bool,
     /// HUD shown.
     pub hud: bool,
+    /// The latency panel shown (a part of the HUD's box: only with `hud`).
+    pub latency_panel: bool,
     /// Re-render the visible history when parameters or the axis change.
     pub rerender: bool,
     /// The last suggestion (`G`), applied by `A`.
@@ -86,6 +88,21 @@ pub struct ViewState {
 }
 
 impl ViewState {
+    /// Whether the HUD's box shows (I); the latency panel (L) is a part of it.
+    pub fn hud_box_shown(&self) -> bool {
+        self.hud
+    }
+
+    /// L: the latency panel on or off; with the HUD hidden, both shown.
+    fn toggle_latency_panel(&mut self) -> Effect {
+        if self.hud {
+            self.latency_panel = !self.latency_panel;
+        } else {
+            (self.hud, self.latency_panel) = (true, true);
+        }
+        Effect::Redraw
+    }
+
     /// Nyquist frequency of the stream.
     pub fn nyquist_hz(&self) -> f64 {
         self.sample_rate_hz as f64 / 2.0
@@ -138,6 +155,7 @@ impl ViewState {
             Action::ApplySuggestion => self.apply_suggestion(),
             Action::ToggleHelp => toggle(&mut self.help),
             Action::ToggleHud => toggle(&mut self.hud),
+            Action::ToggleLatency => self.toggle_latency_panel(),
             Action::ToggleRerender => toggle(&mut self.rerender),
             Action::Quit => Effect::Quit,
         }

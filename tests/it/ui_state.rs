@@ -23,7 +23,7 @@ const SR: u32 = 48_000;
 const NYQ: f64 = 24_000.0;
 
 /// Every key, its label in the help table, and its action without / with Shift.
-const KEY_TABLE: [(Key, &str, Action, Action); 32] = [
+const KEY_TABLE: [(Key, &str, Action, Action); 33] = [
     (Key::Up, "Up", Action::FftUp, Action::FftUp),
     (Key::Down, "Down", Action::FftDown, Action::FftDown),
     (Key::Left, "Left", Action::HopDown, Action::HopDown),
@@ -48,6 +48,7 @@ const KEY_TABLE: [(Key, &str, Action, Action); 32] = [
     (Key::S, "S", Action::Screenshot, Action::Screenshot),
     (Key::H, "H", Action::ToggleHelp, Action::ToggleHelp),
     (Key::I, "I", Action::ToggleHud, Action::ToggleHud),
+    (Key::L, "L", Action::ToggleLatency, Action::ToggleLatency),
     (Key::R, "R", Action::ToggleRerender, Action::ToggleRerender),
     (Key::P, "P", Action::Snapshot, Action::Snapshot),
     (Key::E, "E", Action::Export, Action::Export),
@@ -74,7 +75,7 @@ const KEY_TABLE: [(Key, &str, Action, Action); 32] = [
 ];
 
 /// Every action (Quit twice in the key table).
-const ALL_ACTIONS: [Action; 26] = [
+const ALL_ACTIONS: [Action; 27] = [
     Action::FftUp,
     Action::FftDown,
     Action::HopDown,
@@ -95,6 +96,7 @@ const ALL_ACTIONS: [Action; 26] = [
     Action::Screenshot,
     Action::ToggleHelp,
     Action::ToggleHud,
+    Action::ToggleLatency,
     Action::ToggleRerender,
     Action::Snapshot,
     Action::Export,
@@ -140,6 +142,7 @@ fn state_with(p: StftParams, win_follows: bool) -> ViewState {
         paused: false,
         help: false,
         hud: true,
+        latency_panel: true,
         rerender: true,
         suggestion: None,
         before_split: None,
@@ -229,6 +232,7 @@ struct Model {
     paused: bool,
     help: bool,
     hud: bool,
+    latency: bool,
     rerender: bool,
 }
 
@@ -296,6 +300,7 @@ impl Model {
             paused: s.paused,
             help: s.help,
             hud: s.hud,
+            latency: s.latency_panel,
             rerender: s.rerender,
         }
     }
@@ -397,6 +402,14 @@ impl Model {
             }
             Action::ToggleHelp => {
                 self.help = !self.help;
+                Kind::Redraw
+            }
+            Action::ToggleLatency => {
+                if self.hud {
+                    self.latency = !self.latency;
+                } else {
+                    (self.hud, self.latency) = (true, true);
+                }
                 Kind::Redraw
             }
             Action::ToggleHud => {
@@ -917,6 +930,17 @@ fn toggles_screenshot_and_quit() {
     assert!(!s.hud);
     assert_eq!(s.apply(Action::ToggleHud), Effect::Redraw);
     assert!(s.hud);
+    assert!(s.latency_panel, "on by default");
+    assert_eq!(s.apply(Action::ToggleLatency), Effect::Redraw);
+    assert!(!s.latency_panel);
+    assert_eq!(s.apply(Action::ToggleLatency), Effect::Redraw);
+    assert!(s.latency_panel);
+    // L with the HUD hidden shows both.
+    s.apply(Action::ToggleLatency);
+    s.apply(Action::ToggleHud);
+    assert!(!s.hud && !s.hud_box_shown());
+    assert_eq!(s.apply(Action::ToggleLatency), Effect::Redraw);
+    assert!(s.hud && s.latency_panel && s.hud_box_shown());
     assert_eq!(s.apply(Action::ToggleRerender), Effect::Redraw);
     assert!(!s.rerender && s.status_line().contains(" rerender=off "));
     assert_eq!(s.apply(Action::ToggleRerender), Effect::Redraw);
