@@ -260,9 +260,9 @@ impl LatencyReport {
             .fold(0.0, f64::max)
     }
 
-    /// The table as printed: `#` comment lines, a header of column names, one line per
-    /// hop, and a `one core:` line with the smallest hop one core sustains.
-    pub fn to_text(&self) -> String {
+    /// The `#` lines above the table: the parameters, what the columns mean, and a note
+    /// when a hop leaves some click phases below −6 dB.
+    fn comment_lines(&self) -> String {
         let c = &self.config;
         let p = c.params;
         let sums = WindowSums::of(p.window, p.win_length);
@@ -279,6 +279,18 @@ impl LatencyReport {
              buffer itself; df_hz: ENBW {:.4} bins x sr/win_length",
             sums.enbw_bins()
         );
+        let w = p.window.coefficients_f64(p.win_length);
+        let peak = w.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        // Frame positions where a click reads at least -6 dB (half the window's peak).
+        let width = w.iter().filter(|&&x| x >= 0.5 * peak - 1e-12).count();
+        if c.hops.iter().any(|&h| h > width) {
+            let _ = writeln!(
+                out,
+                "# a hop above {width} samples (where the window is at least half its peak) lets \
+                 some clicks reach -6 dB in no frame (DSP.md §4.3 \"50% never\"): click_ms is \
+                 then the model's mean over all phases"
+            );
+        }
         let _ = writeln!(
             out,
             "# cpu: the live sliding STFT over white noise in {}-frame blocks, {}, rows back \
@@ -286,6 +298,15 @@ impl LatencyReport {
             c.buffer_frames,
             cpu_clock::NAME
         );
+        out
+    }
+
+    /// The table as printed: `#` comment lines, a header of column names, one line per
+    /// hop, and a `one core:` line with the smallest hop one core sustains.
+    pub fn to_text(&self) -> String {
+        let c = &self.config;
+        let p = c.params;
+        let mut out = self.comment_lines();
         let _ = writeln!(
             out,
             "{:>6}  {:>8}  {:>10}  {:>8}  {:>8}  {:>9}  {:>8}  {:>10}  {:>12}  {:>8}  {:>8}",

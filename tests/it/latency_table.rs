@@ -356,3 +356,41 @@ fn the_text_table_reads_back_as_its_values() {
     );
     assert!(rows.next().is_none());
 }
+
+/// DSP.md §4.3 "50% never": a click reaches −6 dB in some frame at every phase only while
+/// the hop is at most the number of frame positions where the window is ≥ ½ its peak
+/// (Hann 1024: 256..=768, 513 positions); the table says so above that, and only then.
+#[test]
+fn the_table_notes_hops_that_miss_some_clicks() {
+    let note = |args: &[&str]| {
+        let cfg = config(args).expect("flags");
+        let lines = model_rows(&cfg)
+            .into_iter()
+            .map(|model| LatencyLine {
+                model,
+                cost: CpuCost {
+                    rows: 100,
+                    samples: 48_000,
+                    cpu_s: 0.001,
+                    sample_rate_hz: SR,
+                },
+            })
+            .collect();
+        LatencyReport { config: cfg, lines }
+            .to_text()
+            .contains("\"50% never\"")
+    };
+    assert!(!note(&[
+        "latency",
+        "--n-fft",
+        "1024",
+        "--hops",
+        "1,512,513"
+    ]));
+    assert!(note(&["latency", "--n-fft", "1024", "--hops", "1,514"]));
+    assert!(note(&["latency", "--n-fft", "512", "--hops", "512"]));
+    // Rectangular: every position is at the peak, so no hop misses a click.
+    assert!(!note(&[
+        "latency", "--n-fft", "1024", "--hops", "1024", "--window", "rect"
+    ]));
+}
