@@ -134,6 +134,34 @@ pub enum Command {
     /// Rank STFT sizes (and optionally windows) for a WAV file by the Rényi entropy of
     /// its spectrogram; prints a table and a `best:` line.
     Suggest(SuggestArgs),
+    /// For each hop, the latency model (DSP.md §4), the rows per second, the window's
+    /// resolution and the measured analysis CPU per second of audio on this machine:
+    /// the table to consult before choosing a hop.
+    Latency(LatencyArgs),
+}
+
+/// `hopscope latency --hops 1,16,64,256,1024`.
+#[derive(Debug, Args)]
+pub struct LatencyArgs {
+    /// STFT options (--hop N gives a table of that one hop; --hops lists several).
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    /// Hops in samples, comma-separated, each 1..=win_length, at most 16
+    /// [default: those of 1,16,64,256,1024 up to win_length].
+    #[arg(
+        long,
+        value_name = "H,H,...",
+        value_delimiter = ',',
+        conflicts_with = "hop",
+        allow_negative_numbers = true
+    )]
+    pub hops: Vec<usize>,
+    /// Sample rate and audio buffer (the model's block term).
+    #[command(flatten)]
+    pub stream: StreamArgs,
+    /// The value scale of the measured engine (live computes dB).
+    #[command(flatten)]
+    pub value: ValueScaleArgs,
 }
 
 /// `hopscope suggest IN.wav`: order-3 Rényi entropy (bits) of the power spectrogram for
@@ -289,12 +317,9 @@ pub struct LiveArgs {
     /// Use the built-in demo signal (tones, chirp, clicks, bursts, noise).
     #[arg(long, group = "source")]
     pub demo: bool,
-    /// Capture sample rate in Hz (device default if omitted; 48000 for --demo).
-    #[arg(long, value_name = "HZ", allow_negative_numbers = true)]
-    pub sample_rate: Option<u32>,
-    /// Audio buffer size in frames (device default if omitted; 480 for --file/--demo).
-    #[arg(long, value_name = "FRAMES", allow_negative_numbers = true)]
-    pub buffer: Option<u32>,
+    /// Sample rate and audio buffer size.
+    #[command(flatten)]
+    pub stream: StreamArgs,
     /// Analyse one input channel (0 = first) instead of the mix of all channels.
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub channel: Option<usize>,
@@ -339,6 +364,35 @@ pub struct LiveArgs {
     pub compare: Option<String>,
 }
 
+/// The stream's sample rate and audio buffer: live capture asks the device for them,
+/// `latency` models them.
+#[derive(Clone, Debug, Args)]
+pub struct StreamArgs {
+    /// Sample rate in Hz (live: the device default if omitted, 48000 for --demo;
+    /// `latency`: 48000).
+    #[arg(long, value_name = "HZ", allow_negative_numbers = true)]
+    pub sample_rate: Option<u32>,
+    /// Audio buffer size in frames (live: the device default if omitted, 480 for
+    /// --file/--demo; `latency`: 480).
+    #[arg(long, value_name = "FRAMES", allow_negative_numbers = true)]
+    pub buffer: Option<u32>,
+}
+
+/// The value scale of the rows: `analyze`'s output, `latency`'s measured engine.
+#[derive(Clone, Debug, Args)]
+pub struct ValueScaleArgs {
+    /// What the values are (the value scale; the frequency axis of `render` and the
+    /// window is --freq-scale).
+    #[arg(
+        long = "scale",
+        value_enum,
+        value_name = "SCALE",
+        ignore_case = true,
+        default_value_t = ValueScaleArg::Db
+    )]
+    pub scale: ValueScaleArg,
+}
+
 /// STFT parameters shared by live mode and `analyze`.
 #[derive(Clone, Debug, Args)]
 pub struct AnalysisArgs {
@@ -375,16 +429,9 @@ pub struct AnalyzeArgs {
     /// STFT options.
     #[command(flatten)]
     pub analysis: AnalysisArgs,
-    /// What the values are (the value scale; the frequency axis of `render` and the
-    /// window is --freq-scale).
-    #[arg(
-        long = "scale",
-        value_enum,
-        value_name = "SCALE",
-        ignore_case = true,
-        default_value_t = ValueScaleArg::Db
-    )]
-    pub scale: ValueScaleArg,
+    /// The value scale.
+    #[command(flatten)]
+    pub value: ValueScaleArgs,
     /// Pad n_fft/2 zeros at both ends (librosa center=True, pad_mode="constant").
     #[arg(long)]
     pub center: bool,

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use self::pane::{MelView, PaneSettings, PaneSpec};
 use crate::cli::{
-    AnalysisArgs, AnalyzeArgs, DisplayArgs, LiveArgs, LookArgs, MelArgs, RenderArgs, SuggestArgs,
+    AnalysisArgs, AnalyzeArgs, DisplayArgs, LatencyArgs, LiveArgs, LookArgs, MelArgs, RenderArgs,
+    StreamArgs, SuggestArgs,
 };
 use crate::dsp::entropy::Grid;
 use crate::dsp::mel::{MelNorm, MelScale, MelSpec};
@@ -413,8 +414,8 @@ impl LiveConfig {
             snapshot_s: live.snapshot_seconds.min(live.history.max(0.0)),
             suggest_s: live.suggest_seconds.min(live.history.max(0.0)),
             source,
-            sample_rate_hz: live.sample_rate,
-            buffer_frames: live.buffer,
+            sample_rate_hz: live.stream.sample_rate,
+            buffer_frames: live.stream.buffer,
             channel: channel_select(live.channel),
             params,
             duration,
@@ -496,21 +497,28 @@ fn compare_specs(
 
 /// `--sample-rate` (not for a `--file`) and `--buffer` in range.
 fn check_stream_flags(live: &LiveArgs, source: &SourceChoice) -> Result<()> {
-    if let Some(rate) = live.sample_rate {
+    check_rate_and_buffer(&live.stream)?;
+    if live.stream.sample_rate.is_some() && matches!(source, SourceChoice::File { .. }) {
+        return Err(invalid(
+            "--sample-rate",
+            "a --file plays at its own sample rate; resampling is not supported",
+        ));
+    }
+    Ok(())
+}
+
+/// `--sample-rate` in 1000..=[`MAX_LIVE_RATE_HZ`] and `--buffer` in
+/// 1..=[`MAX_BUFFER_FRAMES`], when given.
+fn check_rate_and_buffer(stream: &StreamArgs) -> Result<()> {
+    if let Some(rate) = stream.sample_rate {
         if !(1000..=MAX_LIVE_RATE_HZ).contains(&rate) {
             return Err(invalid(
                 "--sample-rate",
                 format!("{rate} Hz is out of range: expected 1000..={MAX_LIVE_RATE_HZ}"),
             ));
         }
-        if matches!(source, SourceChoice::File { .. }) {
-            return Err(invalid(
-                "--sample-rate",
-                "a --file plays at its own sample rate; resampling is not supported",
-            ));
-        }
     }
-    if let Some(b) = live.buffer {
+    if let Some(b) = stream.buffer {
         if !(1..=MAX_BUFFER_FRAMES).contains(&b) {
             return Err(invalid(
                 "--buffer",
@@ -550,8 +558,8 @@ fn check_history_flags(live: &LiveArgs, source: &SourceChoice) -> Result<()> {
     positive_seconds("--snapshot-seconds", live.snapshot_seconds)?;
     let known_rate_hz = match source {
         SourceChoice::File { path, .. } => Some(check_live_file(path)?),
-        SourceChoice::Demo => Some(live.sample_rate.unwrap_or(DEFAULT_DEMO_RATE_HZ)),
-        _ => live.sample_rate,
+        SourceChoice::Demo => Some(live.stream.sample_rate.unwrap_or(DEFAULT_DEMO_RATE_HZ)),
+        _ => live.stream.sample_rate,
     };
     if let Some(rate) = known_rate_hz.filter(|_| !live.headless) {
         check_history(live.history, rate)?;
@@ -698,7 +706,7 @@ impl TryFrom<&AnalyzeArgs> for AnalyzeConfig {
 
     fn try_from(args: &AnalyzeArgs) -> Result<Self> {
         let params = stft_params(&args.analysis)?;
-        let scale = args.scale.into();
+        let scale = args.value.scale.into();
         let ext_ok = args
             .output
             .extension()
@@ -819,6 +827,61 @@ impl TryFrom<&SuggestArgs> for SuggestConfig {
                 .channel
                 .map_or(ChannelSelect::Mix, ChannelSelect::Index),
             nan: args.nan.into(),
+        })
+    }
+}
+
+/// The hops `latency` tabulates without `--hops` or `--hop`: those up to win_length.
+pub const DEFAULT_LATENCY_HOPS: [usize; 5] = [1, 16, 64, 256, 1024];
+/// Most hops in one `latency` table (each is measured for at least 0.25 s of CPU).
+pub const MAX_LATENCY_HOPS: usize = 16;
+
+/// Validated `latency` configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LatencyConfig {
+    /// n_fft, win_length and window; the hop is each of `hops` in turn.
+    pub params: StftParams,
+    /// The hops, in the order given, each valid with `params`.
+    pub hops: Vec<usize>,
+    /// Sample rate (default 48000).
+    pub sample_rate_hz: u32,
+    /// Audio block size in frames, the model's block term (default 480, as --demo).
+    pub buffer_frames: usize,
+    /// The value scale of the measured engine.
+    pub scale: ValueScale,
+}
+
+impl TryFrom<&LatencyArgs> for LatencyConfig {
+    type Error = Error;
+
+    fn try_from(args: &LatencyArgs) -> Result<Self> {
+        let params = stft_params(&args.analysis)?;
+        check_rate_and_buffer(&args.stream)?;
+        let hops = match (&args.hops[..], args.analysis.hop) {
+            ([], Some(hop)) => vec![hop],
+            ([], None) => DEFAULT_LATENCY_HOPS
+                .into_iter()
+                .filter(|&h| h <= params.win_length)
+                .collect(),
+            (list, _) => list.to_vec(),
+        };
+        if hops.len() > MAX_LATENCY_HOPS {
+            return Err(invalid(
+                "--hops",
+                format!("{} hops: expected at most {MAX_LATENCY_HOPS}", hops.len()),
+            ));
+        }
+        for &hop_size in &hops {
+            StftParams { hop_size, ..params }
+                .validate()
+                .map_err(|m| invalid("--hops", m))?;
+        }
+        Ok(LatencyConfig {
+            params,
+            hops,
+            sample_rate_hz: args.stream.sample_rate.unwrap_or(DEFAULT_DEMO_RATE_HZ),
+            buffer_frames: args.stream.buffer.unwrap_or(DEFAULT_PACED_PERIOD) as usize,
+            scale: args.value.scale.into(),
         })
     }
 }

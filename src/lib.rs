@@ -21,7 +21,7 @@
 //! | `audio` | the real-time callback, the ring, cpal devices, the input supervisor, file/demo sources |
 //! | `analysis` | the analysis thread, its messages, the mono history |
 //! | `cli`, `config` | clap arguments; validated configurations (pane settings in `config::pane`) |
-//! | `offline` | `analyze`, `render`, `suggest`, snapshots, exports |
+//! | `offline` | `analyze`, `render`, `suggest`, `latency` (the model and measured CPU per hop), snapshots, exports |
 //! | `ui` | keys, view state, the frame loop, frame composition, overlays, background jobs, the MIT-SHM presenter |
 //! | `app` | wiring: commands, live start and ordered shutdown, status lines |
 //!
@@ -47,8 +47,9 @@
 // A reader should not have to scroll a function: at most 100 lines (clippy.toml), outside
 // the tests.
 #![warn(clippy::too_many_lines)]
-// Two modules need FFI: ui::present's shared-memory frames (X11 MIT-SHM via x11-dl), and
-// audio::quiet's libasound/libjack message handlers.
+// Three modules need FFI: ui::present's shared-memory frames (X11 MIT-SHM via x11-dl),
+// audio::quiet's libasound/libjack message handlers, and offline::latency's thread CPU
+// clock (clock_gettime).
 #![deny(unsafe_code)]
 
 pub mod analysis;

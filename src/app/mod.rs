@@ -8,7 +8,7 @@ mod source;
 mod status;
 
 pub use live::{run_live, INPUT_STOP_WAIT};
-pub use offline::run_suggest;
+pub use offline::{run_latency, run_suggest};
 pub use source::DEMO_FALLBACK_LABEL;
 
 use crate::cli::{Cli, Command};
@@ -26,6 +26,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Analyze(args)) => offline::run_analyze(args),
         Some(Command::Render(args)) => offline::run_render(args),
         Some(Command::Suggest(args)) => run_suggest(args),
+        Some(Command::Latency(args)) => run_latency(args),
         None => run_live(&LiveConfig::new(
             &cli.live,
             &cli.analysis,

@@ -1,13 +1,13 @@
-//! The commands that run once and print what they did: `analyze`, `render`, `suggest`
-//! and `devices`.
+//! The commands that run once and print what they did: `analyze`, `render`, `suggest`,
+//! `latency` and `devices`.
 //!
 //! Thread: main.
 
 use std::io::Write;
 
 use crate::audio::capture;
-use crate::cli::{AnalyzeArgs, RenderArgs, SuggestArgs};
-use crate::config::{AnalyzeConfig, RenderConfig, SuggestConfig};
+use crate::cli::{AnalyzeArgs, LatencyArgs, RenderArgs, SuggestArgs};
+use crate::config::{AnalyzeConfig, LatencyConfig, RenderConfig, SuggestConfig};
 use crate::error::Result;
 use crate::offline;
 
@@ -67,6 +67,19 @@ pub(super) fn run_render(args: &RenderArgs) -> Result<()> {
 pub fn run_suggest(args: &SuggestArgs) -> Result<()> {
     let cfg = SuggestConfig::try_from(args)?;
     let report = offline::suggest::suggest(&cfg)?;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(report.to_text().as_bytes());
+    let _ = out.flush();
+    Ok(())
+}
+
+/// Runs `hopscope latency`: the model and measured CPU per hop, as a table on stdout.
+///
+/// # Errors
+/// Invalid flags (a hop of 0 or above win_length, n_fft out of range, ...).
+pub fn run_latency(args: &LatencyArgs) -> Result<()> {
+    let cfg = LatencyConfig::try_from(args)?;
+    let report = offline::latency::run(&cfg);
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(report.to_text().as_bytes());
     let _ = out.flush();

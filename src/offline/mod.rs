@@ -6,6 +6,7 @@
 
 pub mod analyze;
 pub mod export;
+pub mod latency;
 pub mod render;
 pub mod snapshot;
 pub mod suggest;

@@ -17,6 +17,7 @@ mod alloc_bounds;
 mod alsa_capture;
 mod cli_errors;
 mod export_snippets;
+mod latency_cli;
 mod librosa_parity;
 mod nonfinite;
 mod partial_outputs;

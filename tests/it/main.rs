@@ -23,6 +23,7 @@ mod fuzz_wav;
 mod history;
 mod input_gaps;
 mod latency_model;
+mod latency_table;
 mod layering;
 mod live_mel;
 mod overflow;
