@@ -373,23 +373,31 @@ impl Analysis {
     /// How many of `available` frames to analyse now: as many as the free row buffers
     /// and the row channel have room for (a pane with hop h makes at most ⌊frames/h⌋ + 1
     /// rows), so that at a small hop a burst of rows waits for the consumer to hand
-    /// buffers back instead of being dropped. Once the frames waiting in the ring reach
-    /// [`max_backlog_frames`] the consumer is not keeping up: then all of them, and rows
-    /// without room are dropped (counted), so that the picture never lags further.
+    /// buffers back instead of being dropped. With no room left and the frames waiting in
+    /// the ring at [`max_backlog_frames`], the consumer is not keeping up: then all of
+    /// them, and rows without room are dropped (counted), so that the picture never lags
+    /// further because of it. (Analysis slower than the audio drops no row: its lag grows
+    /// until the ring drops samples, counted at the ring.)
     fn frames_within_buffers(&self, available: usize) -> usize {
         let free_buffers = self.pool.len() + (ROW_BUFFERS - self.buffers_made);
         let free_rows = free_buffers.min(ROW_CHANNEL_CAPACITY - self.rows.len());
-        let waiting = self.samples.occupied_len() / self.channels.max(1);
-        if waiting >= max_backlog_frames(self.sample_rate_hz) {
-            return available;
-        }
         let rows_per_frame: f64 = self.pane_params().map(|p| 1.0 / p.hop_size as f64).sum();
         let fixed_rows = self.panes;
-        if free_rows <= fixed_rows || rows_per_frame <= 0.0 {
-            return 0;
+        let fit = if free_rows > fixed_rows && rows_per_frame > 0.0 {
+            ((free_rows - fixed_rows) as f64 / rows_per_frame).floor() as usize
+        } else {
+            0
+        };
+        if fit > 0 {
+            return available.min(fit);
         }
-        let fit = ((free_rows - fixed_rows) as f64 / rows_per_frame).floor() as usize;
-        available.min(fit)
+        // No room: the consumer is behind. Wait for it, up to the backlog.
+        let waiting = self.samples.occupied_len() / self.channels.max(1);
+        if waiting >= max_backlog_frames(self.sample_rate_hz) {
+            available
+        } else {
+            0
+        }
     }
 
     /// Switches to a reopened stream's rings once the old ring is drained. The time

@@ -166,6 +166,28 @@ fn a_slow_consumer_at_hop_1_loses_no_row() {
 }
 
 #[test]
+fn analysis_behind_the_audio_drops_no_row_while_the_consumer_keeps_up() {
+    // 20 000 frames (more than 100 ms) waiting at once, as when analysis is slower than
+    // the audio: rows are still made only as room frees, and the consumer, draining
+    // after every pass, gets every one.
+    let (mut cb, mut analysis, link) = analysis_with(params(256, 1));
+    let n = 20_000;
+    assert!(n > max_backlog_frames(48_000));
+    let signal: Vec<f32> = (0..n).map(|i| (i as f32 * 0.1).sin()).collect();
+    cb.on_data(&signal, 0);
+    let mut rows = 0u64;
+    while analysis.pass().frames > 0 {
+        for row in link.rows.try_iter() {
+            rows += 1;
+            link.recycle(row);
+        }
+    }
+    let snap = link.stats.snapshot();
+    assert_eq!(snap.rows_dropped, 0);
+    assert_eq!(rows, (n - 255) as u64);
+}
+
+#[test]
 fn a_stalled_ui_makes_analysis_drop_and_count_rows_beyond_100_ms_of_backlog() {
     let (mut cb, mut analysis, link) = analysis_with(params(256, 64));
     // 100 ms at 48 kHz: what analysis leaves waiting before it drops rows.
