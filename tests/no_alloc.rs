@@ -376,12 +376,12 @@ mod window_frames {
     use hopscope::analysis::AnalysisStats;
     use hopscope::audio::health::InputHealth;
     use hopscope::audio::stats::CaptureStats;
-    use hopscope::config::pane::{MelView, PaneSettings};
+    use hopscope::config::pane::PaneSettings;
     use hopscope::dsp::scale::ValueScale;
     use hopscope::dsp::stft::StftParams;
     use hopscope::dsp::window::WindowKind;
     use hopscope::render::chrome::BACKGROUND;
-    use hopscope::render::colormap::{Colormap, ColormapKind, DbRange};
+    use hopscope::render::colormap::Colormap;
     use hopscope::render::freqmap::{FreqAxis, FreqScale};
     use hopscope::ui::frame::{FrameInput, RowInput, Scene, Target};
     use hopscope::ui::hud::HudSources;
@@ -418,30 +418,18 @@ mod window_frames {
             fmin_hz: 0.0,
             fmax_hz: f64::from(SR) / 2.0,
         };
+        let panes = panes
+            .iter()
+            .map(|&(window, hop)| PaneSettings {
+                params: params(window, hop),
+                win_follows: true,
+                axis,
+                mel: None,
+            })
+            .collect();
         ViewState {
-            mel_default: MelView::DEFAULT,
-            panes: panes
-                .iter()
-                .map(|&(window, hop)| PaneSettings {
-                    params: params(window, hop),
-                    win_follows: true,
-                    axis,
-                    mel: None,
-                })
-                .collect(),
-            focus: 0,
-            compare: Vec::new(),
-            colormap: ColormapKind::Magma,
-            range: DbRange::DEFAULT,
             zoom,
-            paused: false,
-            help: false,
-            hud: true,
-            latency_panel: true,
-            rerender: true,
-            suggestion: None,
-            before_split: None,
-            sample_rate_hz: SR,
+            ..ViewState::new(panes, SR)
         }
     }
 

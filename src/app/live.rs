@@ -284,20 +284,11 @@ fn live_info<'a>(
 fn view_state(cfg: &LiveConfig, layout: Layout, sample_rate_hz: u32) -> ViewState {
     ViewState {
         mel_default: layout.mel_default,
-        panes: layout.panes,
-        focus: 0,
         compare: cfg.compare.clone(),
         colormap: cfg.display.look.colormap,
         range: cfg.display.look.range,
-        zoom: 0,
-        paused: false,
-        help: false,
-        hud: true,
-        latency_panel: true,
         rerender: layout.history.is_some(),
-        suggestion: None,
-        before_split: None,
-        sample_rate_hz,
+        ..ViewState::new(layout.panes, sample_rate_hz)
     }
 }
 

@@ -574,11 +574,11 @@ mod tests {
     use super::*;
     use crate::analysis::AnalysisStats;
     use crate::audio::stats::CaptureStats;
-    use crate::config::pane::{MelView, PaneSettings};
+    use crate::config::pane::PaneSettings;
     use crate::dsp::scale::ValueScale;
     use crate::dsp::stft::StftParams;
     use crate::dsp::window::WindowKind;
-    use crate::render::colormap::{ColormapKind, DbRange};
+    use crate::render::colormap::ColormapKind;
     use crate::render::freqmap::{FreqAxis, FreqScale};
     use crate::ui::present::assemble;
 
@@ -598,30 +598,18 @@ mod tests {
             hop_size: 256,
             window,
         };
+        let panes = windows
+            .iter()
+            .map(|&w| PaneSettings {
+                params: params(w),
+                win_follows: true,
+                axis,
+                mel: None,
+            })
+            .collect();
         ViewState {
-            mel_default: MelView::DEFAULT,
-            panes: windows
-                .iter()
-                .map(|&w| PaneSettings {
-                    params: params(w),
-                    win_follows: true,
-                    axis,
-                    mel: None,
-                })
-                .collect(),
-            focus: 0,
-            compare: Vec::new(),
-            colormap: ColormapKind::Magma,
-            range: DbRange::DEFAULT,
-            zoom: 0,
-            paused: false,
-            help: false,
-            hud: true,
-            latency_panel: true,
             rerender: false,
-            suggestion: None,
-            before_split: None,
-            sample_rate_hz: SR,
+            ..ViewState::new(panes, SR)
         }
     }
 

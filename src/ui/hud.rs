@@ -425,42 +425,29 @@ fn fmt_ms(buf: &mut [u8; 24], ms: f64) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::pane::{MelView, PaneSettings};
+    use crate::config::pane::PaneSettings;
     use crate::dsp::window::WindowKind;
-    use crate::render::colormap::{ColormapKind, DbRange};
     use crate::render::freqmap::{FreqAxis, FreqScale};
 
-    fn state(hud: bool, latency_panel: bool) -> ViewState {
+    fn state(latency_panel: bool) -> ViewState {
+        let pane = PaneSettings {
+            params: StftParams {
+                fft_size: 2048,
+                win_length: 2048,
+                hop_size: 512,
+                window: WindowKind::Hann,
+            },
+            win_follows: true,
+            axis: FreqAxis {
+                scale: FreqScale::Linear,
+                fmin_hz: 0.0,
+                fmax_hz: 24_000.0,
+            },
+            mel: None,
+        };
         ViewState {
-            mel_default: MelView::DEFAULT,
-            panes: vec![PaneSettings {
-                params: StftParams {
-                    fft_size: 2048,
-                    win_length: 2048,
-                    hop_size: 512,
-                    window: WindowKind::Hann,
-                },
-                win_follows: true,
-                axis: FreqAxis {
-                    scale: FreqScale::Linear,
-                    fmin_hz: 0.0,
-                    fmax_hz: 24_000.0,
-                },
-                mel: None,
-            }],
-            focus: 0,
-            compare: Vec::new(),
-            colormap: ColormapKind::Magma,
-            range: DbRange::DEFAULT,
-            zoom: 0,
-            paused: false,
-            help: false,
-            hud,
             latency_panel,
-            rerender: true,
-            suggestion: None,
-            before_split: None,
-            sample_rate_hz: 48_000,
+            ..ViewState::new(vec![pane], 48_000)
         }
     }
 
@@ -489,7 +476,7 @@ mod tests {
         let mut sizes = Vec::new();
         for panel_on in [true, false] {
             let mut hud = Hud::new(1280);
-            hud.render(&state(true, panel_on), &sources, &mut meters, now);
+            hud.render(&state(panel_on), &sources, &mut meters, now);
             let (pixels, w, h) = hud.pixels();
             assert_eq!(pixels.len(), w * h);
             let bars = count(pixels, P50_COLOUR);

@@ -88,6 +88,29 @@ pub struct ViewState {
 }
 
 impl ViewState {
+    /// The window's first state for `panes` (never empty) on a stream at
+    /// `sample_rate_hz`: pane 0 focused, Tab's default compare set, magma on the default
+    /// dB range, the HUD and its latency panel on, re-rendering on, nothing paused.
+    pub fn new(panes: Vec<PaneSettings>, sample_rate_hz: u32) -> ViewState {
+        ViewState {
+            mel_default: MelView::DEFAULT,
+            panes,
+            focus: 0,
+            compare: Vec::new(),
+            colormap: ColormapKind::Magma,
+            range: DbRange::DEFAULT,
+            zoom: 0,
+            paused: false,
+            help: false,
+            hud: true,
+            latency_panel: true,
+            rerender: true,
+            suggestion: None,
+            before_split: None,
+            sample_rate_hz,
+        }
+    }
+
     /// Whether the HUD's box shows (I); the latency panel (L) is a part of it.
     pub fn hud_box_shown(&self) -> bool {
         self.hud

@@ -14,7 +14,7 @@ use hopscope::config::pane::{MelView, PaneSettings, PaneSpec, DEFAULT_COMPARE};
 use hopscope::dsp::mel::MelScale;
 use hopscope::dsp::stft::StftParams;
 use hopscope::dsp::window::{WindowKind, ALL_WINDOWS};
-use hopscope::render::colormap::{ColormapKind, DbRange, ALL_COLORMAPS};
+use hopscope::render::colormap::{ColormapKind, ALL_COLORMAPS};
 use hopscope::render::freqmap::{FreqAxis, FreqScale};
 use hopscope::ui::keys::{action_for, Action, Key, ALL_KEYS, KEY_HELP};
 use hopscope::ui::state::{Effect, ViewState, DB_STEP, ZOOM_RANGE};
@@ -126,27 +126,15 @@ fn state_with(p: StftParams, win_follows: bool) -> ViewState {
         fmin_hz: 0.0,
         fmax_hz: NYQ,
     };
+    let pane = PaneSettings {
+        params: p,
+        win_follows,
+        axis,
+        mel: None,
+    };
     ViewState {
         mel_default: MEL_DEFAULT,
-        panes: vec![PaneSettings {
-            params: p,
-            win_follows,
-            axis,
-            mel: None,
-        }],
-        focus: 0,
-        compare: Vec::new(),
-        colormap: ColormapKind::Magma,
-        range: DbRange::DEFAULT,
-        zoom: 0,
-        paused: false,
-        help: false,
-        hud: true,
-        latency_panel: true,
-        rerender: true,
-        suggestion: None,
-        before_split: None,
-        sample_rate_hz: SR,
+        ..ViewState::new(vec![pane], SR)
     }
 }
 
