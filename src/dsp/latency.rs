@@ -18,16 +18,19 @@ pub struct LatencyModel {
     pub buffer_ms: f64,
 }
 
+/// The frame positions where a click reads at least −6.02 dB: where the window `w` is
+/// at least half its peak.
+pub fn half_peak_positions(w: &[f64]) -> impl DoubleEndedIterator<Item = usize> + '_ {
+    let peak = w.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (0..w.len()).filter(move |&p| w[p] >= 0.5 * peak - 1e-12)
+}
+
 /// The model for `params` at `sample_rate_hz` with audio blocks of `buffer_frames`.
 pub fn model(params: &StftParams, sample_rate_hz: u32, buffer_frames: usize) -> LatencyModel {
     let n = params.win_length;
     let w = params.window.coefficients_f64(n);
-    let peak = w.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    // Last p with w[p] ≥ ½·max: the click is delayed N − p samples in that frame.
-    let p_click = (0..n)
-        .rev()
-        .find(|&p| w[p] >= 0.5 * peak - 1e-12)
-        .unwrap_or(n - 1);
+    // The last half-peak position p: the click is delayed N − p samples in that frame.
+    let p_click = half_peak_positions(&w).next_back().unwrap_or(n - 1);
     // Last p whose tail Σ_{m≥p} w[m] reaches ½·S1.
     let s1: f64 = w.iter().sum();
     let mut tail = 0.0;

@@ -268,6 +268,12 @@ impl WindowSums {
         self.len as f64 * self.s2 / (self.s1 * self.s1)
     }
 
+    /// Frequency resolution in Hz at `sample_rate_hz`: ENBW·sr/N, what the window
+    /// resolves whatever the zero padding to n_fft.
+    pub fn resolution_hz(&self, sample_rate_hz: u32) -> f64 {
+        self.enbw_bins() * f64::from(sample_rate_hz) / self.len as f64
+    }
+
     /// Coherent gain `S1/N`.
     pub fn coherent_gain(&self) -> f64 {
         self.s1 / self.len as f64

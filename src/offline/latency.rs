@@ -44,7 +44,7 @@ pub fn model_row(params: &StftParams, sample_rate_hz: u32, buffer_frames: usize)
         hop_ms: params.hop_size as f64 * 1000.0 / sr,
         rows_per_s: sr / params.hop_size as f64,
         latency: latency::model(params, sample_rate_hz, buffer_frames),
-        resolution_hz: sums.enbw_bins() * sr / params.win_length as f64,
+        resolution_hz: sums.resolution_hz(sample_rate_hz),
     }
 }
 
@@ -280,9 +280,7 @@ impl LatencyReport {
             sums.enbw_bins()
         );
         let w = p.window.coefficients_f64(p.win_length);
-        let peak = w.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        // Frame positions where a click reads at least -6 dB (half the window's peak).
-        let width = w.iter().filter(|&&x| x >= 0.5 * peak - 1e-12).count();
+        let width = latency::half_peak_positions(&w).count();
         if c.hops.iter().any(|&h| h > width) {
             let _ = writeln!(
                 out,

@@ -88,6 +88,8 @@ pub struct Hud {
     history_due: Option<Instant>,
     /// The model's tone-onset delay, ms, for the panel's line.
     model_tone_ms: f64,
+    /// The bars' scale label (`50 ms`), rewritten in place.
+    scale_label: String,
 }
 
 /// Rows dropped within this long before a render keep the HUD's drop line red.
@@ -110,6 +112,7 @@ impl Hud {
             history: [None; PANEL_SECONDS],
             history_due: None,
             model_tone_ms: 0.0,
+            scale_label: String::with_capacity(16),
         }
     }
 
@@ -239,7 +242,7 @@ impl Hud {
             100.0 * (1.0 - p.hop_size as f64 / p.win_length as f64),
             p.window
         );
-        let resolution_hz = sums.enbw_bins() * sr / p.win_length as f64;
+        let resolution_hz = sums.resolution_hz(state.sample_rate_hz);
         let _ = write!(
             l1,
             "bin {:.2} Hz  resolution (ENBW) {resolution_hz:.2} Hz  rows {rows_per_s}/s",
@@ -346,54 +349,63 @@ impl Hud {
                 c.text(6, y, &self.lines[i], color, 1);
                 y += LINE_H as i64;
             }
-            draw_bars(&mut c, 6, y + 4, &self.history, self.model_tone_ms);
+            let top_ms = bars_top_ms(&self.history, self.model_tone_ms);
+            self.scale_label.clear();
+            // Writing into a String cannot fail.
+            let _ = write!(self.scale_label, "{top_ms:.0} ms");
+            let bars = Bars {
+                history: &self.history,
+                model_tone_ms: self.model_tone_ms,
+                top_ms,
+                top_label: &self.scale_label,
+            };
+            bars.draw(&mut c, 6, y + 4);
         }
     }
 }
 
-/// The panel's bars at (x, y): one per second, p95 (behind) and p50 (in front) on a
-/// 0 … `top` ms scale rounded up to 1-2-5, the model's tone-onset delay as a line, and
-/// the scale's top as a label.
-fn draw_bars(
-    c: &mut Canvas<'_>,
-    x: i64,
-    y: i64,
-    history: &[Option<(f64, f64)>; PANEL_SECONDS],
+/// The panel's bars: one per second, p95 (behind) and p50 (in front) on a 0 … `top_ms`
+/// scale, the model's tone-onset delay as a line, and the scale's top as a label.
+struct Bars<'a> {
+    history: &'a [Option<(f64, f64)>; PANEL_SECONDS],
     model_tone_ms: f64,
-) {
-    let top_ms = bars_top_ms(history, model_tone_ms);
-    let px = |ms: f64| ((ms / top_ms).clamp(0.0, 1.0) * BARS_H as f64).round() as usize;
-    let bars_w = PANEL_SECONDS * (BAR_W + BAR_GAP) - BAR_GAP;
-    c.fill_rect(x, y + BARS_H as i64, bars_w, 1, FOREGROUND);
-    for (i, sample) in history.iter().enumerate() {
-        let Some((p50, p95)) = *sample else { continue };
-        let bx = x + (i * (BAR_W + BAR_GAP)) as i64;
-        let (h95, h50) = (px(p95), px(p50));
-        c.fill_rect(bx, y + (BARS_H - h95) as i64, BAR_W, h95, P95_COLOUR);
-        c.fill_rect(
-            bx + 3,
-            y + (BARS_H - h50) as i64,
-            BAR_W - 6,
-            h50,
-            P50_COLOUR,
+    top_ms: f64,
+    top_label: &'a str,
+}
+
+impl Bars<'_> {
+    fn draw(&self, c: &mut Canvas<'_>, x: i64, y: i64) {
+        let px = |ms: f64| ((ms / self.top_ms).clamp(0.0, 1.0) * BARS_H as f64).round() as usize;
+        let bars_w = PANEL_SECONDS * (BAR_W + BAR_GAP) - BAR_GAP;
+        c.fill_rect(x, y + BARS_H as i64, bars_w, 1, FOREGROUND);
+        for (i, sample) in self.history.iter().enumerate() {
+            let Some((p50, p95)) = *sample else { continue };
+            let bx = x + (i * (BAR_W + BAR_GAP)) as i64;
+            let (h95, h50) = (px(p95), px(p50));
+            c.fill_rect(bx, y + (BARS_H - h95) as i64, BAR_W, h95, P95_COLOUR);
+            c.fill_rect(
+                bx + 3,
+                y + (BARS_H - h50) as i64,
+                BAR_W - 6,
+                h50,
+                P50_COLOUR,
+            );
+        }
+        let line_y = y + (BARS_H - px(self.model_tone_ms)) as i64;
+        c.fill_rect(x, line_y, bars_w, 1, MODEL_COLOUR);
+        let lx = x + bars_w as i64 + 8;
+        c.text(lx, y, self.top_label, FOREGROUND, 1);
+        c.text(lx, y + 11, "p50", P50_COLOUR, 1);
+        c.text(lx + 32, y + 11, "p95", P95_COLOUR, 1);
+        c.text(lx + 64, y + 11, "model", MODEL_COLOUR, 1);
+        c.text(
+            lx,
+            y + BARS_H as i64 - 8,
+            "0 ms, 1 bar a second",
+            FOREGROUND,
+            1,
         );
     }
-    let line_y = y + (BARS_H - px(model_tone_ms)) as i64;
-    c.fill_rect(x, line_y, bars_w, 1, MODEL_COLOUR);
-    let mut label = [0u8; 24];
-    let text = fmt_ms(&mut label, top_ms);
-    let lx = x + bars_w as i64 + 8;
-    c.text(lx, y, text, FOREGROUND, 1);
-    c.text(lx, y + 11, "p50", P50_COLOUR, 1);
-    c.text(lx + 32, y + 11, "p95", P95_COLOUR, 1);
-    c.text(lx + 64, y + 11, "model", MODEL_COLOUR, 1);
-    c.text(
-        lx,
-        y + BARS_H as i64 - 8,
-        "0 ms, 1 bar a second",
-        FOREGROUND,
-        1,
-    );
 }
 
 /// The bars' full scale: the largest p95 or the model's tone onset, rounded up to a
@@ -411,15 +423,6 @@ pub fn bars_top_ms(history: &[Option<(f64, f64)>], model_tone_ms: f64) -> f64 {
         .map(|m| m * decade)
         .find(|&t| t >= max - 1e-9)
         .unwrap_or(10.0 * decade)
-}
-
-/// Writes `{ms} ms` into `buf` without allocating.
-fn fmt_ms(buf: &mut [u8; 24], ms: f64) -> &str {
-    let mut cursor = std::io::Cursor::new(&mut buf[..]);
-    // 24 bytes hold any 1-2-5 step of milliseconds we draw.
-    let _ = std::io::Write::write_fmt(&mut cursor, format_args!("{ms:.0} ms"));
-    let len = cursor.position() as usize;
-    std::str::from_utf8(&buf[..len]).unwrap_or("")
 }
 
 #[cfg(test)]
