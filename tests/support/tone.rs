@@ -1,6 +1,7 @@
 //! Oracles shared by the live-input tests (`tests/e2e/pulse_live.rs`,
 //! `tests/e2e/pipewire_live.rs`): the level a Hann-windowed tone reads in a status line,
-//! and the exit summary's `input down N time(s) for X s`.
+//! the exit summary's `input down N time(s) for X s`, and the final status line after an
+//! outage the test caused.
 
 use super::Status;
 
@@ -78,4 +79,40 @@ pub fn input_down(stderr: &str) -> Option<(u64, f64)> {
     }
     let secs = words.next()?.parse().ok()?;
     Some((n, secs))
+}
+
+/// The last status line `last` of a run whose server was dead for `dead_s` and whose
+/// status said live again `until_back_s` after the kill: nothing dropped since `toned`
+/// (the line that saw the tone again), the loss counted and every loss recovered,
+/// `down_s` at least the outage less the detection (≤ 2 lines) and at most until live
+/// again (+ one line), no non-finite sample.
+pub fn check_recovered(test: &str, last: &Status, toned: &Status, dead_s: f64, until_back_s: f64) {
+    for key in ["dropped_samples", "dropped_rows"] {
+        assert_eq!(
+            last.num(key),
+            toned.num(key),
+            "{test}: {key} grew after the recovery: {} → {}",
+            toned.line,
+            last.line
+        );
+    }
+    let (losses, recoveries) = (last.num("losses"), last.num("recoveries"));
+    assert!(
+        losses >= 1.0,
+        "{test}: the loss is not counted: {}",
+        last.line
+    );
+    assert!(
+        recoveries >= losses,
+        "{test}: every loss recovered: {}",
+        last.line
+    );
+    let down_s = last.num("down_s");
+    assert!(
+        down_s > 0.0 && down_s >= dead_s - 2.0 && down_s <= until_back_s + 1.0,
+        "{test}: down_s {down_s}: the server was dead {dead_s:.2} s, live again after \
+         {until_back_s:.2} s: {}",
+        last.line
+    );
+    assert_eq!(last.num("nonfinite"), 0.0, "{}", last.line);
 }
