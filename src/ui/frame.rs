@@ -453,7 +453,7 @@ fn place_overlays(pane: &Pane, scratch: &mut Scratch, f: &PaneFrame<'_>) {
     overlay::place_markers(pane, out);
     let no_input = !scratch.no_input.is_empty();
     overlay::place_banners(plot, no_input, f.input.notice.is_some() && focused, out);
-    if state.hud_box_shown() && focused {
+    if state.hud && focused {
         overlay::place_hud(plot, f.hud.size(), no_input, out);
     }
     if let Some(cursor) = f.cursor {

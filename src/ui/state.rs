@@ -111,11 +111,6 @@ impl ViewState {
         }
     }
 
-    /// Whether the HUD's box shows (I); the latency panel (L) is a part of it.
-    pub fn hud_box_shown(&self) -> bool {
-        self.hud
-    }
-
     /// L: the latency panel on or off; with the HUD hidden, both shown.
     fn toggle_latency_panel(&mut self) -> Effect {
         if self.hud {

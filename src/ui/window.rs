@@ -203,7 +203,7 @@ impl<'a> Live<'a> {
         self.screen.finish();
         // Work no row waits for: refresh the HUD's numbers after the frame is handed over.
         let now = Instant::now();
-        if self.state.hud_box_shown() && self.scene.hud_mut().due(now) {
+        if self.state.hud && self.scene.hud_mut().due(now) {
             self.render_hud(now);
         }
         if std::mem::take(&mut self.screenshot) {
@@ -394,7 +394,7 @@ impl<'a> Live<'a> {
     /// must copy (server-side mode; the whole buffer is sent otherwise).
     fn compose(&mut self) {
         // HUD: re-rendered every HUD_REFRESH (or, here, right after a change).
-        if self.state.hud_box_shown() && self.scene.hud_mut().stale() {
+        if self.state.hud && self.scene.hud_mut().stale() {
             self.render_hud(Instant::now());
         }
         let pointer = self
