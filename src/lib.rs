@@ -15,7 +15,7 @@
 //! | module | what |
 //! |---|---|
 //! | `error`, `stream` | the error type; what every stage shares (`ChannelSelect`, `Timebase`, `downmix_into`) |
-//! | `dsp` | windows, STFT, scaling, mel, entropy, latency model, quantiles, note names: pure, no I/O |
+//! | `dsp` | windows, STFT, scaling, mel, entropy, latency model, quantiles, white noise, note names: pure, no I/O |
 //! | `io` | WAV in; `.npy`, PNG out; all-or-nothing writes; signals during offline runs |
 //! | `render` | colormaps, frequency maps, text, the circular waterfall, axes and colour bar |
 //! | `audio` | the real-time callback, the ring, cpal devices, the input supervisor, file/demo sources |

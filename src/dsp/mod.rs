@@ -4,6 +4,7 @@ pub mod entropy;
 pub mod latency;
 pub mod mel;
 pub mod music;
+pub mod noise;
 pub mod scale;
 pub mod stats;
 pub mod stft;

@@ -310,18 +310,16 @@ pub fn save_screenshot(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dsp::noise::WhiteNoise;
 
-    /// xorshift64*.
-    struct Rng(u64);
+    /// Random bits for the test images.
+    struct Rng(WhiteNoise);
     impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        fn new(seed: u64) -> Rng {
+            Rng(WhiteNoise::new(seed))
         }
         fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
+            self.0.next_u64() % n
         }
     }
 
@@ -398,7 +396,7 @@ mod tests {
 
     #[test]
     fn indexed_shapes_and_bands_round_trip_with_valid_checksums() {
-        let mut rng = Rng(7);
+        let mut rng = Rng::new(7);
         for (w, h, colours) in [
             (1usize, 1usize, 1u64),
             (1, 9, 2),
@@ -408,7 +406,7 @@ mod tests {
             (3_000_000, 2, 17), // a band of one row
             (50, 2000, 16),
         ] {
-            let palette: Vec<u32> = (0..colours).map(|_| rng.next() as u32).collect();
+            let palette: Vec<u32> = (0..colours).map(|_| rng.0.next_u64() as u32).collect();
             let index: Vec<u8> = (0..w * h)
                 .map(|i| {
                     // Runs and noise, so both matches and literals occur.
@@ -426,7 +424,7 @@ mod tests {
     #[test]
     fn the_file_is_the_same_on_any_number_of_threads() {
         let (w, h) = (20_000usize, 300usize);
-        let mut rng = Rng(13);
+        let mut rng = Rng::new(13);
         let index: Vec<u8> = (0..w * h).map(|_| rng.below(40) as u8).collect();
         let palette: Vec<u32> = (0..40).map(|i| i * 0x0001_0203).collect();
         let encode_on = |threads: usize| {
@@ -450,9 +448,9 @@ mod tests {
 
     #[test]
     fn rgb_frames_round_trip() {
-        let mut rng = Rng(3);
+        let mut rng = Rng::new(3);
         for (w, h) in [(1usize, 1usize), (7, 5), (1280, 720)] {
-            let pixels: Vec<u32> = (0..w * h).map(|_| rng.next() as u32).collect();
+            let pixels: Vec<u32> = (0..w * h).map(|_| rng.0.next_u64() as u32).collect();
             let mut out = Vec::new();
             encode(&mut out, &pixels, w, h).expect("encodes");
             let (dw, dh, stored, got) = decode(&out);
@@ -464,8 +462,8 @@ mod tests {
 
     #[test]
     fn adler32_combines_like_one_pass() {
-        let mut rng = Rng(3);
-        let data: Vec<u8> = (0..200_000).map(|_| rng.next() as u8).collect();
+        let mut rng = Rng::new(3);
+        let data: Vec<u8> = (0..200_000).map(|_| rng.0.next_u64() as u8).collect();
         for cut in [0usize, 1, 5552, 65_521, 65_522, 131_042, 200_000] {
             let (a, b) = data.split_at(cut);
             let one = |d: &[u8]| {

@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 
 use crate::config::LatencyConfig;
 use crate::dsp::latency;
+use crate::dsp::noise::WhiteNoise;
 use crate::dsp::scale::ValueScale;
 use crate::dsp::stft::{Stft, StftParams};
 use crate::dsp::window::WindowSums;
@@ -135,17 +136,11 @@ const NOISE_SAMPLES: usize = 1 << 16;
 /// The CPU clock is read once at least this many rows have been made since the last look.
 const ROWS_PER_LOOK: u64 = 32;
 
-/// Deterministic white noise, uniform in [−0.5, 0.5) (xorshift64*, fixed seed).
+/// Deterministic white noise, uniform in [−0.5, 0.5) (fixed seed).
 fn noise(len: usize) -> Vec<f32> {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut g = WhiteNoise::new(0x9E37_79B9_7F4A_7C15);
     (0..len)
-        .map(|_| {
-            x ^= x >> 12;
-            x ^= x << 25;
-            x ^= x >> 27;
-            let r = x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 40;
-            r as f32 / (1u64 << 24) as f32 - 0.5
-        })
+        .map(|_| (0.5 * g.next_symmetric()) as f32)
         .collect()
 }
 

@@ -11,6 +11,7 @@
 use std::f64::consts::PI;
 
 use super::BlockSource;
+use crate::dsp::noise::WhiteNoise;
 
 /// Seed of the demo's noise generator.
 pub const RNG_SEED: u64 = 0x05EE_D0F4_015E;
@@ -31,7 +32,7 @@ pub const NOISE_RMS: f64 = 0.001 / std::f64::consts::SQRT_2;
 pub struct DemoSignal {
     sample_rate_hz: u32,
     n: u64,
-    rng: u64,
+    noise: WhiteNoise,
 }
 
 impl DemoSignal {
@@ -40,22 +41,13 @@ impl DemoSignal {
         DemoSignal {
             sample_rate_hz,
             n: 0,
-            rng: RNG_SEED,
+            noise: WhiteNoise::new(RNG_SEED),
         }
     }
 
     /// Frequency of the bin-centred steady tone.
     pub fn bin_centred_hz(sample_rate_hz: u32) -> f64 {
         BIN_CENTRED_BIN_OF_1024 * sample_rate_hz as f64 / 1024.0
-    }
-
-    fn next_noise(&mut self) -> f64 {
-        // xorshift64*, uniform in [-1, 1).
-        self.rng ^= self.rng >> 12;
-        self.rng ^= self.rng << 25;
-        self.rng ^= self.rng >> 27;
-        let x = self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11;
-        (x as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
     }
 
     /// The next sample.
@@ -88,7 +80,7 @@ impl DemoSignal {
             let env = 0.5 - 0.5 * (2.0 * PI * tb / 0.02).cos();
             x += 0.3 * env * (2.0 * PI * 6000.0 * tb).sin();
         }
-        x += NOISE_RMS * 3f64.sqrt() * self.next_noise();
+        x += NOISE_RMS * 3f64.sqrt() * self.noise.next_symmetric();
         x as f32
     }
 }
