@@ -59,6 +59,15 @@ pub struct DisplayArgs {
         allow_negative_numbers = true
     )]
     pub height: usize,
+    /// Seconds one screen of the waterfall spans, whatever the hop (`,` and `.` step
+    /// through 1 2 5 10 20 30 60).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 10.0,
+        allow_negative_numbers = true
+    )]
+    pub span: f64,
     /// Frequency axis.
     #[command(flatten)]
     pub freq: FreqScaleArgs,

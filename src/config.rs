@@ -283,6 +283,11 @@ impl Look {
     }
 }
 
+/// Shortest `--span`, s.
+pub const MIN_SPAN_S: f64 = 0.1;
+/// Longest `--span`, s.
+pub const MAX_SPAN_S: f64 = 3600.0;
+
 /// Validated window settings.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DisplayConfig {
@@ -290,6 +295,8 @@ pub struct DisplayConfig {
     pub width: usize,
     /// Window height.
     pub height: usize,
+    /// Time one screen spans, ms.
+    pub span_ms: u32,
     /// Frequency scale.
     pub freq_scale: FreqScale,
     /// Range and colours.
@@ -314,9 +321,16 @@ impl DisplayConfig {
                 format!("{} px: expected 240..=4320", args.height),
             ));
         }
+        if !(args.span >= MIN_SPAN_S && args.span <= MAX_SPAN_S) {
+            return Err(invalid(
+                "--span",
+                format!("{} s: expected {MIN_SPAN_S}..={MAX_SPAN_S}", args.span),
+            ));
+        }
         Ok(DisplayConfig {
             width: args.width,
             height: args.height,
+            span_ms: (args.span * 1000.0).round() as u32,
             freq_scale: args.freq.freq_scale.into(),
             look: Look::new(&args.look)?,
         })

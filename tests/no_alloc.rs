@@ -312,6 +312,72 @@ fn analysis_pass_steady_state_with_four_compare_panes() {
     assert_eq!(rig.analysis.pane_params().collect::<Vec<_>>(), params);
 }
 
+/// Issue 11: the window's panes fold their rows into time columns in the analysis
+/// thread (one at hop 1, one with mel bands, one hop longer than a column): no
+/// allocation there either, and every row is folded into a run.
+#[test]
+fn analysis_pass_folding_rows_into_time_columns_allocates_nothing() {
+    use hopscope::dsp::mel::{MelNorm, MelScale, MelSpec};
+    use hopscope::render::freqmap::{FreqAxis, FreqScale};
+    use hopscope::render::timeaxis::ColumnSpec;
+    let base = StftParams {
+        fft_size: 1024,
+        win_length: 1024,
+        hop_size: 1,
+        window: WindowKind::Hann,
+    };
+    let mut rig = rig(base);
+    let params = [1usize, 64, 2048, 4096].map(|hop_size| StftParams {
+        hop_size,
+        fft_size: hop_size.max(1024),
+        win_length: hop_size.max(1024),
+        ..base
+    });
+    assert!(rig.link.control.send(Control::SetPanes {
+        layout: 1,
+        count: 4,
+        params,
+    }));
+    let axis = FreqAxis {
+        scale: FreqScale::Log,
+        fmin_hz: 20.0,
+        fmax_hz: 24_000.0,
+    };
+    let mel = MelSpec {
+        n_mels: 64,
+        fmin_hz: 0.0,
+        fmax_hz: 8000.0,
+        scale: MelScale::Slaney,
+        norm: MelNorm::Slaney,
+    };
+    for pane in 0..4 {
+        let spec = ColumnSpec {
+            axis,
+            mel: (pane == 1).then_some(mel),
+            height_px: 150,
+            width_px: 1200,
+            span_ms: 1000,
+        };
+        assert!(rig.link.control.send(Control::SetColumns {
+            pane,
+            grid_id: 9,
+            spec,
+        }));
+    }
+    let mut t = 0usize;
+    run(&mut rig, 48_000, false, &mut t);
+    let before = rig.link.stats.snapshot();
+    let runs = run(&mut rig, 24_000, true, &mut t);
+    let after = rig.link.stats.snapshot();
+    assert_eq!(after.rows_dropped, 0);
+    // Every row is folded; runs are at most one per column of each pane (600 in 0.5 s)
+    // and at least one per row of the long hops.
+    let rows = after.rows_produced - before.rows_produced;
+    assert!(rows >= 24_000, "{rows} rows");
+    assert_eq!(after.rows_folded - before.rows_folded, rows);
+    assert!((600..=4 * 602).contains(&runs), "{runs} runs");
+}
+
 /// Issue 9: a gap in the input (the capture clock jumps) and non-finite samples from a
 /// broken driver are handled inside `pass` without allocating.
 #[test]
@@ -372,7 +438,8 @@ mod window_frames {
 
     use assert_no_alloc::{assert_no_alloc, reset_violation_count, violation_count};
 
-    use hopscope::analysis::message::SpectrumRow;
+    use hopscope::analysis::columns::{FoldRow, PaneColumns, TimeOrigin};
+    use hopscope::analysis::message::{ColumnRun, SpectrumRow};
     use hopscope::analysis::AnalysisStats;
     use hopscope::audio::health::InputHealth;
     use hopscope::audio::stats::CaptureStats;
@@ -385,6 +452,7 @@ mod window_frames {
     use hopscope::render::freqmap::{FreqAxis, FreqScale};
     use hopscope::ui::frame::{FrameInput, RowInput, Scene, Target};
     use hopscope::ui::hud::HudSources;
+    use hopscope::ui::pane::column_spec;
     use hopscope::ui::present::{Blit, Presenter};
     use hopscope::ui::state::ViewState;
     use hopscope::ui::timing::Meters;
@@ -410,9 +478,9 @@ mod window_frames {
         }
     }
 
-    /// One pane per `(window, hop)`; panes of different hops have different time zooms
-    /// (with `zoom` −1 the shortest hop folds two rows per column).
-    fn view(panes: &[(WindowKind, usize)], zoom: i32) -> ViewState {
+    /// One pane per `(window, hop)`, a screen spanning `span_ms` (at 1 s, hop 256 folds
+    /// about 1.3 rows into a column and hop 512 spans 1.5 columns a row).
+    fn view(panes: &[(WindowKind, usize)], span_ms: u32) -> ViewState {
         let axis = FreqAxis {
             scale: FreqScale::Linear,
             fmin_hz: 0.0,
@@ -428,7 +496,7 @@ mod window_frames {
             })
             .collect();
         ViewState {
-            zoom,
+            span_ms,
             ..ViewState::new(panes, SR)
         }
     }
@@ -458,6 +526,7 @@ mod window_frames {
             captured_at: now,
             finished_at: now,
             bins,
+            columns: None,
         }
     }
 
@@ -469,6 +538,10 @@ mod window_frames {
         meters: Meters,
         /// Each pane's next row (its buffer reused, as the analysis recycles them).
         rows: Vec<SpectrumRow>,
+        /// Each pane's rows folded into time columns, as the analysis thread does.
+        folds: Vec<PaneColumns>,
+        /// The message a run of columns reaches the UI in (its buffer reused).
+        message: SpectrumRow,
         /// Samples captured so far: rows arrive up to here.
         clock: u64,
         capture: CaptureStats,
@@ -480,10 +553,28 @@ mod window_frames {
     }
 
     impl Rig {
-        fn new(panes: &[(WindowKind, usize)], zoom: i32, server_side: bool) -> Rig {
-            let state = view(panes, zoom);
+        fn new(panes: &[(WindowKind, usize)], span_ms: u32, server_side: bool) -> Rig {
+            let state = view(panes, span_ms);
             let cmap = Colormap::new(state.colormap);
             let scene = Scene::new(WIDTH, HEIGHT, &state, &cmap);
+            // The panes wait for grid 0; the folds make their runs on it.
+            let folds = scene
+                .panes()
+                .iter()
+                .enumerate()
+                .map(|(i, pane)| {
+                    let plot = pane.layout.plot;
+                    let spec = column_spec(&state.pane(i), (plot.w, plot.h), span_ms);
+                    let first = StftParams {
+                        fft_size: 1024,
+                        win_length: 1024,
+                        ..state.pane(i).params
+                    };
+                    PaneColumns::new(0, spec, &first, SR, &TimeOrigin::default())
+                })
+                .collect();
+            let mut message = row(0, state.pane(0).params, 0);
+            message.bins = Vec::with_capacity(HEIGHT);
             // Rows start under n_fft 1024: the switch to the panes' 2048 leaves a marker.
             let rows = panes
                 .iter()
@@ -503,6 +594,8 @@ mod window_frames {
                 scene,
                 meters: Meters::new(),
                 rows,
+                folds,
+                message,
                 clock: 0,
                 capture: CaptureStats::default(),
                 analysis: AnalysisStats::default(),
@@ -518,23 +611,57 @@ mod window_frames {
         fn frame(&mut self, k: usize) {
             let frame_start = Instant::now();
             self.clock += FRAME_SAMPLES;
-            for row in &mut self.rows {
+            let Rig {
+                rows,
+                folds,
+                message,
+                state,
+                cmap,
+                scene,
+                meters,
+                clock,
+                ..
+            } = self;
+            for (row, fold) in rows.iter_mut().zip(folds.iter_mut()) {
                 let hop = row.params.hop_size as u64;
-                while row.first_sample + hop <= self.clock {
+                while row.first_sample + hop <= *clock {
                     row.first_sample += hop;
                     // Now and then a gap in the input before the row (drawn as hatching).
                     row.gap_before = if k % 97 == 50 { 4 * hop } else { 0 };
                     row.first_sample += row.gap_before;
                     (row.captured_at, row.finished_at) = (frame_start, frame_start);
-                    let mut input = RowInput {
-                        state: &mut self.state,
-                        cmap: &self.cmap,
-                        layout_epoch: 0,
-                        frame_start,
-                        meters: &mut self.meters,
+                    let end_sample = row.first_sample + row.params.win_length as u64;
+                    let folded = FoldRow {
+                        bins: &row.bins,
+                        params: &row.params,
+                        sample_rate_hz: SR,
+                        end_sample,
+                        gap_end: (row.gap_before > 0).then_some(row.first_sample),
                     };
-                    // Re-render requests are the window's to send (no history here).
-                    let _ = self.scene.take_row(row, &mut input);
+                    fold.push(folded, &TimeOrigin::default(), |run, params, grid| {
+                        message.pane = row.pane;
+                        message.params = *params;
+                        (message.captured_at, message.finished_at) = (frame_start, frame_start);
+                        message.bins.clear();
+                        message.bins.extend_from_slice(run.values.unwrap_or(&[]));
+                        message.columns = Some(ColumnRun {
+                            grid_id: 0,
+                            grid: *grid,
+                            first: run.first,
+                            last: run.last,
+                            rows: run.rows,
+                            first_row_end: run.first_row_end,
+                        });
+                        let mut input = RowInput {
+                            state,
+                            cmap,
+                            layout_epoch: 0,
+                            frame_start,
+                            meters,
+                        };
+                        // Re-render requests are the window's to send (no history here).
+                        let _ = scene.take_row(message, &mut input);
+                    });
                 }
             }
             self.scene.follow_view(self.state.paused);
@@ -620,46 +747,52 @@ mod window_frames {
 
     fn assert_steady_state_allocates_nothing(
         panes: &[(WindowKind, usize)],
-        zoom: i32,
+        span_ms: u32,
         server_side: bool,
     ) {
-        let mut rig = Rig::new(panes, zoom, server_side);
+        let mut rig = Rig::new(panes, span_ms, server_side);
         let (total, first) = steady_state(&mut rig);
         let what = format!(
-            "{} pane(s), zoom {zoom}, server-side {server_side}",
+            "{} pane(s), span {span_ms} ms, server-side {server_side}",
             panes.len()
         );
         assert_eq!(
             total, 0,
             "{what}: {total} allocator calls in {STEADY_FRAMES} steady frames (the first in frame {first:?})"
         );
-        // The frames showed what they were meant to: rows drawn, the marker in view.
+        // The frames showed what they were meant to: columns of the time drawn, the
+        // marker in view.
         let pane = &rig.scene.panes()[0];
-        let frames = (WARM_UP_FRAMES + STEADY_FRAMES) as u64;
-        let rows = frames * FRAME_SAMPLES / pane.last_params.expect("rows").hop_size as u64;
-        assert!(
-            pane.waterfall.next_serial() + 2 >= rows,
-            "{what}: {} columns for {rows} rows",
-            pane.waterfall.next_serial()
+        let newest = &rig.rows[0];
+        let newest_end = newest.first_sample + newest.params.win_length as u64;
+        let plot = pane.layout.plot;
+        let grid = hopscope::render::timeaxis::TimeGrid::new(span_ms, plot.w as u32, SR);
+        assert_eq!(
+            pane.waterfall.next_serial(),
+            grid.column_of(newest_end) + 1,
+            "{what}: the newest column is the newest row's"
         );
         let plot_w = pane.layout.plot.w as u64;
+        // (At a 1 s span the marker of 0.5 s has scrolled out after 6 s.)
         assert!(
-            pane.waterfall
-                .markers()
-                .iter()
-                .any(|m| m.label == "n_fft 2048" && m.column + plot_w > pane.view_end),
+            span_ms < 10_000
+                || pane
+                    .waterfall
+                    .markers()
+                    .iter()
+                    .any(|m| m.label == "n_fft 2048" && m.column + plot_w > pane.view_end),
             "{what}: the n_fft marker is in view"
         );
     }
 
     #[test]
     fn one_pane_software_frames_allocate_nothing() {
-        assert_steady_state_allocates_nothing(&[(WindowKind::Hann, 512)], 0, false);
+        assert_steady_state_allocates_nothing(&[(WindowKind::Hann, 512)], 10_000, false);
     }
 
     #[test]
     fn one_pane_server_side_frames_allocate_nothing() {
-        assert_steady_state_allocates_nothing(&[(WindowKind::Hann, 512)], 0, true);
+        assert_steady_state_allocates_nothing(&[(WindowKind::Hann, 512)], 10_000, true);
     }
 
     const COMPARE: [(WindowKind, usize); 3] = [
@@ -670,11 +803,11 @@ mod window_frames {
 
     #[test]
     fn three_compare_panes_software_frames_allocate_nothing() {
-        assert_steady_state_allocates_nothing(&COMPARE, -1, false);
+        assert_steady_state_allocates_nothing(&COMPARE, 1000, false);
     }
 
     #[test]
     fn three_compare_panes_server_side_frames_allocate_nothing() {
-        assert_steady_state_allocates_nothing(&COMPARE, -1, true);
+        assert_steady_state_allocates_nothing(&COMPARE, 1000, true);
     }
 }

@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use crate::dsp::scale::ValueScale;
 use crate::dsp::stft::StftParams;
+use crate::render::timeaxis::{ColumnSpec, TimeGrid};
 
 /// A change requested of the analysis thread.
 ///
@@ -25,6 +26,17 @@ pub enum Control {
     },
     /// New output scale from the next row on.
     SetScale(ValueScale),
+    /// From now on, fold pane `pane`'s rows into time columns as `spec` says (the live
+    /// window; without it rows are sent one by one, as `--headless` reads them). Rows
+    /// then reach the controller as [`ColumnRun`]s stamped `grid_id`.
+    SetColumns {
+        /// The pane (an index past the panes is ignored).
+        pane: usize,
+        /// The controller's number for this geometry, echoed in every run made with it.
+        grid_id: u64,
+        /// Axis, size and span of the pane's columns.
+        spec: ColumnSpec,
+    },
     /// Stop the analysis thread.
     Shutdown,
 }
@@ -63,8 +75,30 @@ pub struct SpectrumRow {
     pub captured_at: Instant,
     /// When the analysis thread finished the row.
     pub finished_at: Instant,
-    /// `n_fft/2 + 1` values in `scale`.
+    /// `n_fft/2 + 1` values in `scale`; for a column run ([`SpectrumRow::columns`]),
+    /// the columns' display values, bottom pixel first (empty for a gap).
     pub bins: Vec<f32>,
+    /// `Some` when the pane's rows are folded into time columns ([`Control::SetColumns`]):
+    /// which columns this message fills. `params`, `first_sample` and the instants are
+    /// then those of the newest row folded in, and `gap_before` is 0 (gaps come as runs).
+    pub columns: Option<ColumnRun>,
+}
+
+/// Time columns a message fills (see `render::timeaxis::ColumnFold`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ColumnRun {
+    /// The geometry it was made with (see [`Control::SetColumns`]).
+    pub grid_id: u64,
+    /// Its time grid (what a re-render of the history before it must fold on).
+    pub grid: TimeGrid,
+    /// First column (absolute: counted from the stream's start on the grid).
+    pub first: u64,
+    /// Last column, inclusive.
+    pub last: u64,
+    /// Rows folded into it; 0: a gap in the input (hatched, no values).
+    pub rows: u32,
+    /// End sample (exclusive) of the oldest row folded in; for a gap, where it ended.
+    pub first_row_end: u64,
 }
 
 impl SpectrumRow {

@@ -1,6 +1,7 @@
 //! The analysis thread: drain `Control`, pop the ring, downmix, slide the STFT,
 //! stamp and send rows.
 
+pub mod columns;
 pub mod history;
 pub mod message;
 
@@ -12,12 +13,14 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError};
 use ringbuf::traits::{Consumer, Observer};
 
+use crate::analysis::columns::{FoldRow, PaneColumns, TimeOrigin};
 use crate::analysis::history::SharedHistory;
-use crate::analysis::message::{Control, Generation, SpectrumRow, MAX_PANES};
+use crate::analysis::message::{ColumnRun, Control, Generation, SpectrumRow, MAX_PANES};
 use crate::audio::ring::{MarkConsumer, SampleConsumer};
 use crate::audio::supervisor::InputSwap;
 use crate::dsp::scale::ValueScale;
 use crate::dsp::stft::{Stft, StftParams};
+use crate::render::timeaxis::{Run, TimeGrid};
 use crate::stream::{downmix_into, ChannelSelect, Timebase};
 
 /// Frames popped from the ring per pass.
@@ -43,6 +46,8 @@ pub struct AnalysisStats {
     nonfinite_samples: AtomicU64,
     gaps: AtomicU64,
     gap_samples: AtomicU64,
+    rows_folded: AtomicU64,
+    runs_sent: AtomicU64,
 }
 
 /// A copy of [`AnalysisStats`] at one instant.
@@ -69,6 +74,10 @@ pub struct AnalysisSnapshot {
     pub gaps: u64,
     /// Their total length in samples.
     pub gap_samples: u64,
+    /// Rows folded into time columns for the window (the rest are sent one by one).
+    pub rows_folded: u64,
+    /// Runs of time columns sent (each one or more columns of one or more rows).
+    pub runs_sent: u64,
 }
 
 impl AnalysisStats {
@@ -85,6 +94,8 @@ impl AnalysisStats {
             nonfinite_samples: self.nonfinite_samples.load(Relaxed),
             gaps: self.gaps.load(Relaxed),
             gap_samples: self.gap_samples.load(Relaxed),
+            rows_folded: self.rows_folded.load(Relaxed),
+            runs_sent: self.runs_sent.load(Relaxed),
         }
     }
 
@@ -210,6 +221,12 @@ pub struct Analysis {
     clock: StreamClock,
     /// Gap samples each pane's next row follows.
     pending_gap: [u64; MAX_PANES],
+    /// Where the newest gap before each pane's next row ended.
+    gap_end: [Option<u64>; MAX_PANES],
+    /// Panes whose rows are folded into time columns (the window's).
+    columns: [Option<PaneColumns>; MAX_PANES],
+    /// Stream time at the last change of sample rate.
+    time_origin: TimeOrigin,
 }
 
 /// Where the current ring's frames stand in the stream and in time, for gap detection.
@@ -288,6 +305,9 @@ impl Analysis {
             next_input: None,
             clock: StreamClock::default(),
             pending_gap: [0; MAX_PANES],
+            gap_end: [None; MAX_PANES],
+            columns: std::array::from_fn(|_| None),
+            time_origin: TimeOrigin::default(),
         };
         let link = AnalysisLink {
             control: ControlSender {
@@ -381,8 +401,16 @@ impl Analysis {
     fn frames_within_buffers(&self, available: usize) -> usize {
         let free_buffers = self.pool.len() + (ROW_BUFFERS - self.buffers_made);
         let free_rows = free_buffers.min(ROW_CHANNEL_CAPACITY - self.rows.len());
-        let rows_per_frame: f64 = self.pane_params().map(|p| 1.0 / p.hop_size as f64).sum();
-        let fixed_rows = self.panes;
+        let rows_per_frame: f64 = self
+            .pane_params()
+            .zip(&self.columns)
+            .map(|(p, c)| match c {
+                Some(c) => c.runs_per_frame(p.hop_size),
+                None => 1.0 / p.hop_size as f64,
+            })
+            .sum();
+        // Per pane: a row or run straddling the pass, and a gap's run.
+        let fixed_rows = 2 * self.panes;
         let fit = if free_rows > fixed_rows && rows_per_frame > 0.0 {
             ((free_rows - fixed_rows) as f64 / rows_per_frame).floor() as usize
         } else {
@@ -428,6 +456,10 @@ impl Analysis {
             self.interleaved.resize(CHUNK_FRAMES * swap.channels, 0.0);
         }
         if swap.sample_rate_hz != self.sample_rate_hz {
+            // Columns continue in time at the new rate from the old stream's end.
+            self.time_origin = self
+                .time_origin
+                .advanced(self.clock.base, self.sample_rate_hz);
             // The history's samples are at the old rate: none of it can be re-rendered
             // at the new one. The gap to the new stream is counted at the new rate.
             if let Some(history) = &self.history {
@@ -500,6 +532,8 @@ impl Analysis {
         for g in &mut self.pending_gap {
             *g += samples;
         }
+        let gap_end = self.clock.base + self.clock.popped + samples;
+        self.gap_end = [Some(gap_end); MAX_PANES];
         if crate::audio::quiet::debug_enabled() {
             eprintln!(
                 "hopscope: debug: gap of {:.1} ms ({samples} samples) at stream sample {}",
@@ -569,6 +603,24 @@ impl Analysis {
                         self.bump_generation();
                     }
                 }
+                Ok(Control::SetColumns {
+                    pane,
+                    grid_id,
+                    spec,
+                }) => {
+                    if let (Some(slot), Some(stft)) = (
+                        self.columns.get_mut(pane),
+                        self.stfts[..self.panes].get(pane),
+                    ) {
+                        *slot = Some(PaneColumns::new(
+                            grid_id,
+                            spec,
+                            &stft.params(),
+                            self.sample_rate_hz,
+                            &self.time_origin,
+                        ));
+                    }
+                }
                 Ok(Control::Shutdown) | Err(TryRecvError::Disconnected) => {
                     self.shutdown = true;
                     return;
@@ -621,12 +673,23 @@ impl Analysis {
             shutdown,
             clock,
             pending_gap,
+            gap_end,
+            columns,
+            time_origin,
             ..
         } = self;
+        let mut outbox = Outbox {
+            rows,
+            pool,
+            buffers_made,
+            stats,
+            shutdown,
+        };
         let ns_of = |frames: u64| frames_duration(frames, *sample_rate_hz);
         for (pane, stft) in stfts[..*panes].iter_mut().enumerate() {
             let scale = stft.scale();
             let mut started = Instant::now();
+            let fold = &mut columns[pane];
             stft.push(&mono[..frames], |info, bins| {
                 let last_sample = info.first_sample + info.params.win_length as u64 - 1;
                 while let Some(next) = marks.try_peek() {
@@ -650,20 +713,7 @@ impl Analysis {
                 stats.rows_produced.fetch_add(1, Relaxed);
                 stats.row_time_ns_total.fetch_add(row_ns, Relaxed);
                 stats.row_time_ns_max.fetch_max(row_ns, Relaxed);
-                let mut buf = match pool.pop() {
-                    Some(buf) => buf,
-                    None if *buffers_made < ROW_BUFFERS => {
-                        *buffers_made += 1;
-                        Vec::with_capacity(bins.len())
-                    }
-                    None => {
-                        stats.rows_dropped.fetch_add(1, Relaxed);
-                        return;
-                    }
-                };
-                buf.clear();
-                buf.extend_from_slice(bins);
-                let row = SpectrumRow {
+                let stamp = Stamp {
                     pane,
                     layout: *layout,
                     generation: *generation,
@@ -674,20 +724,119 @@ impl Analysis {
                     gap_before: std::mem::take(&mut pending_gap[pane]),
                     captured_at,
                     finished_at,
-                    bins: buf,
                 };
-                match rows.try_send(row) {
-                    Ok(()) => {}
-                    Err(TrySendError::Full(row)) => {
-                        stats.rows_dropped.fetch_add(1, Relaxed);
-                        pool.push(row.bins);
-                    }
-                    Err(TrySendError::Disconnected(row)) => {
-                        pool.push(row.bins);
-                        *shutdown = true;
-                    }
-                }
+                let gap_end = gap_end[pane].take();
+                let Some(fold) = fold.as_mut() else {
+                    outbox.send(&stamp, bins, None);
+                    return;
+                };
+                stats.rows_folded.fetch_add(1, Relaxed);
+                let grid_id = fold.grid_id;
+                let row = FoldRow {
+                    bins,
+                    params: &info.params,
+                    sample_rate_hz: *sample_rate_hz,
+                    end_sample: info.first_sample + info.params.win_length as u64,
+                    gap_end: gap_end.filter(|_| stamp.gap_before > 0),
+                };
+                fold.push(row, time_origin, |run, params, grid| {
+                    let stamp = Stamp {
+                        params: *params,
+                        gap_before: 0,
+                        ..stamp
+                    };
+                    outbox.send_run(&stamp, &run, (grid_id, grid));
+                });
             });
+        }
+    }
+}
+
+/// What every message of a row carries but its values.
+#[derive(Clone, Copy)]
+struct Stamp {
+    pane: usize,
+    layout: u64,
+    generation: Generation,
+    params: StftParams,
+    scale: ValueScale,
+    sample_rate_hz: u32,
+    first_sample: u64,
+    gap_before: u64,
+    captured_at: Instant,
+    finished_at: Instant,
+}
+
+/// The analysis loop's sending end: row buffers from the pool, drops counted.
+///
+/// Thread: analysis. Allocates: only while the pool is being filled (warm-up).
+struct Outbox<'a> {
+    rows: &'a Sender<SpectrumRow>,
+    pool: &'a mut Vec<Vec<f32>>,
+    buffers_made: &'a mut usize,
+    stats: &'a AnalysisStats,
+    shutdown: &'a mut bool,
+}
+
+impl Outbox<'_> {
+    /// Sends `values` stamped `stamp`; `false` when it was dropped (no free buffer or a
+    /// full channel) or the controller is gone.
+    fn send(&mut self, stamp: &Stamp, values: &[f32], columns: Option<ColumnRun>) -> bool {
+        let dropped = u64::from(columns.map_or(1, |c| c.rows));
+        let mut buf = match self.pool.pop() {
+            Some(buf) => buf,
+            None if *self.buffers_made < ROW_BUFFERS => {
+                *self.buffers_made += 1;
+                Vec::with_capacity(values.len())
+            }
+            None => {
+                self.stats.rows_dropped.fetch_add(dropped, Relaxed);
+                return false;
+            }
+        };
+        buf.clear();
+        buf.extend_from_slice(values);
+        let row = SpectrumRow {
+            pane: stamp.pane,
+            layout: stamp.layout,
+            generation: stamp.generation,
+            params: stamp.params,
+            scale: stamp.scale,
+            sample_rate_hz: stamp.sample_rate_hz,
+            first_sample: stamp.first_sample,
+            gap_before: stamp.gap_before,
+            captured_at: stamp.captured_at,
+            finished_at: stamp.finished_at,
+            bins: buf,
+            columns,
+        };
+        match self.rows.try_send(row) {
+            Ok(()) => true,
+            Err(TrySendError::Full(row)) => {
+                self.stats.rows_dropped.fetch_add(dropped, Relaxed);
+                self.pool.push(row.bins);
+                false
+            }
+            Err(TrySendError::Disconnected(row)) => {
+                self.pool.push(row.bins);
+                *self.shutdown = true;
+                false
+            }
+        }
+    }
+
+    /// Sends a run of time columns made on `grid` (the controller's `grid_id`).
+    fn send_run(&mut self, stamp: &Stamp, run: &Run<'_>, (grid_id, grid): (u64, &TimeGrid)) {
+        let columns = ColumnRun {
+            grid_id,
+            grid: *grid,
+            first: run.first,
+            last: run.last,
+            rows: run.rows,
+            first_row_end: run.first_row_end,
+        };
+        if self.send(stamp, run.values.unwrap_or(&[]), Some(columns)) {
+            self.stats.runs_sent.fetch_add(1, Relaxed);
         }
     }
 }

@@ -288,6 +288,7 @@ fn view_state(cfg: &LiveConfig, layout: Layout, sample_rate_hz: u32) -> ViewStat
         colormap: cfg.display.look.colormap,
         range: cfg.display.look.range,
         rerender: layout.history.is_some(),
+        span_ms: cfg.display.span_ms,
         ..ViewState::new(layout.panes, sample_rate_hz)
     }
 }

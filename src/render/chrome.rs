@@ -342,18 +342,18 @@ pub fn place_time_ticks(
     }
 }
 
-/// The time-tick step for ticks at least `min_step_s` apart: the first of a 1-2-5 (then
-/// minutes) sequence not below it, and the decimals its labels need.
+/// The time-tick step for ticks at least `min_step_s` apart: the first of the 1-2-5 × 10^k
+/// sequence not below it, and the decimals its labels need.
 pub fn time_step(min_step_s: f64) -> (f64, usize) {
     const STEPS: [f64; 20] = [
-        0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0,
-        60.0, 120.0, 300.0, 600.0, 1200.0,
+        0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0,
+        100.0, 200.0, 500.0, 1000.0, 2000.0,
     ];
     let step = STEPS
         .iter()
         .copied()
         .find(|s| *s >= min_step_s)
-        .unwrap_or(3600.0);
+        .unwrap_or(5000.0);
     let decimals = if step >= 1.0 {
         0
     } else {

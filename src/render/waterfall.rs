@@ -88,8 +88,6 @@ impl Waterfall {
         }
         self.times_s[col] = time_s;
         self.next_serial += 1;
-        let oldest = self.next_serial.saturating_sub(self.capacity as u64);
-        self.markers.retain(|m| m.column >= oldest);
     }
 
     /// Appends one column: `bottom_up[0]` is the lowest frequency pixel; NaN values
@@ -107,26 +105,96 @@ impl Waterfall {
         }
         self.times_s[col] = time_s;
         self.next_serial += 1;
-        let oldest = self.next_serial.saturating_sub(self.capacity as u64);
-        self.markers.retain(|m| m.column >= oldest);
+    }
+
+    /// Fills columns `first..=last` (serials: absolute column numbers) with `bottom_up`,
+    /// or hatches them as a gap when `None`; `time_s(serial)` gives each column's stream
+    /// time. Columns skipped before `first` are left empty (background); columns
+    /// before the newest one are replaced, keeping the larger value per pixel (re-rendered
+    /// history meeting the live columns); of a run longer than the image only its newest
+    /// columns are kept.
+    ///
+    /// Thread: UI. Allocates: no.
+    pub fn put_run(
+        &mut self,
+        (first, last): (u64, u64),
+        bottom_up: Option<&[f32]>,
+        time_s: impl Fn(u64) -> f64,
+        cmap: &Colormap,
+        range: DbRange,
+    ) {
+        let cap = self.capacity as u64;
+        if first > self.next_serial {
+            // Nothing was drawn there: an empty stretch (at most the image's width).
+            self.next_serial = self.next_serial.max(first.saturating_sub(cap));
+            while self.next_serial < first {
+                let col = (self.next_serial % cap) as usize;
+                self.values[col * self.height..(col + 1) * self.height].fill(f32::NEG_INFINITY);
+                for row in 0..self.height {
+                    self.pixels[row * self.capacity + col] = cmap.lut()[0];
+                }
+                self.times_s[col] = time_s(self.next_serial);
+                self.next_serial += 1;
+            }
+        }
+        let oldest = self.next_serial.saturating_sub(cap);
+        for serial in first.max(last.saturating_add(1).saturating_sub(cap))..=last {
+            if serial < oldest {
+                continue;
+            }
+            let merge = serial < self.next_serial;
+            self.write_column(serial, bottom_up, merge, cmap, range);
+            self.times_s[(serial % cap) as usize] = time_s(serial);
+            self.next_serial = self.next_serial.max(serial + 1);
+        }
+    }
+
+    /// Writes column `serial`'s slot: `bottom_up` (or the gap's NaN), or with `merge`
+    /// the larger of it and what the slot holds.
+    fn write_column(
+        &mut self,
+        serial: u64,
+        bottom_up: Option<&[f32]>,
+        merge: bool,
+        cmap: &Colormap,
+        range: DbRange,
+    ) {
+        let col = (serial % self.capacity as u64) as usize;
+        let lut = cmap.lut();
+        let values = &mut self.values[col * self.height..(col + 1) * self.height];
+        for (row, slot) in values.iter_mut().enumerate() {
+            let v = bottom_up.map_or(f32::NAN, |b| b[self.height - 1 - row]);
+            // f32::max keeps the number over a NaN (a gap): values win over hatching.
+            *slot = if merge { slot.max(v) } else { v };
+            self.pixels[row * self.capacity + col] = pixel(lut, range, *slot, row, col);
+        }
     }
 
     /// Marks that the next column starts new parameters.
     pub fn add_marker(&mut self, label: String) {
+        self.add_marker_at(self.next_serial, label);
+    }
+
+    /// Marks that column `serial` starts new parameters.
+    pub fn add_marker_at(&mut self, serial: u64, label: String) {
         if self.markers.len() == self.markers.capacity() {
             self.markers.remove(0);
         }
         self.markers.push(Marker {
-            column: self.next_serial,
+            column: serial,
             label,
             lane: (self.markers_made % 4) as u8,
         });
         self.markers_made += 1;
     }
 
-    /// Markers still in the image, oldest first.
+    /// Markers still in the image, oldest first. (Older ones stay in the list, which
+    /// holds the newest 64, until a new marker pushes them out: evicting them with their
+    /// columns would free their labels on every frame's path.)
     pub fn markers(&self) -> &[Marker] {
-        &self.markers
+        let oldest = self.next_serial.saturating_sub(self.capacity as u64);
+        let first = self.markers.partition_point(|m| m.column < oldest);
+        &self.markers[first..]
     }
 
     /// Re-colours the whole history (after a colormap or dB range change).
@@ -186,9 +254,12 @@ impl Waterfall {
     }
 
     /// Where the `width` columns ending before serial `view_end` come from: a left pad
-    /// (columns not, or no longer, held) and up to two runs of the circular image.
+    /// (columns not, or no longer, held), up to two runs of the circular image, and a
+    /// right pad (columns not drawn yet: a pane whose rows come later than another's).
     pub fn visible(&self, width: usize, view_end: u64) -> Visible {
         let oldest_held = self.next_serial.saturating_sub(self.capacity as u64);
+        let right_pad = (view_end.saturating_sub(self.next_serial)).min(width as u64) as usize;
+        let width = width - right_pad;
         let view_end = view_end.min(self.next_serial);
         let start = view_end.saturating_sub(width as u64);
         // Columns [start, view_end) are shown at the right; pad on the left.
@@ -202,6 +273,7 @@ impl Waterfall {
             first_col: c0,
             first_len,
             second_len: shown - first_len,
+            right_pad,
         }
     }
 
@@ -244,14 +316,19 @@ impl Waterfall {
         // The three runs in view columns: pad, first, second.
         let pad = 0..vis.pad;
         let first = vis.pad..vis.pad + vis.first_len;
-        let second = first.end..view.width;
+        let second = first.end..view.width - vis.right_pad;
+        let right = second.end..view.width;
         let clip = |r: &Range<usize>| cols.start.max(r.start)..cols.end.min(r.end);
         let (pad, first_c, second_c) = (clip(&pad), clip(&first), clip(&second));
+        let right = clip(&right);
         for row in rows {
             let d = (view.y0 + row) * dst_stride + view.x0;
             let src = row * self.capacity;
             if !pad.is_empty() {
                 dst[d + pad.start..d + pad.end].fill(view.background);
+            }
+            if !right.is_empty() {
+                dst[d + right.start..d + right.end].fill(view.background);
             }
             if !first_c.is_empty() {
                 let s = src + vis.first_col + (first_c.start - first.start);
@@ -284,7 +361,7 @@ pub struct View {
 
 /// How a view's columns map onto the circular image, left to right: `pad` background
 /// columns, `first_len` columns from image column `first_col`, then `second_len` columns
-/// from image column 0 (after the wrap).
+/// from image column 0 (after the wrap), then `right_pad` background columns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Visible {
     /// Background columns at the left.
@@ -295,6 +372,8 @@ pub struct Visible {
     pub first_len: usize,
     /// Columns in the second run (from image column 0).
     pub second_len: usize,
+    /// Background columns at the right (not drawn yet).
+    pub right_pad: usize,
 }
 
 /// Dark stripe of the hatching that marks a gap in the input (no samples).

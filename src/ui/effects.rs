@@ -15,7 +15,7 @@ use crate::io::png;
 use crate::render::colormap::Colormap;
 use crate::ui::frame::Scene;
 use crate::ui::labels::ScaleLabel;
-use crate::ui::pane::{Pane, RerenderWant};
+use crate::ui::pane::{column_map, Pane, RerenderWant};
 use crate::ui::present::{self, Blit, Presenter};
 use crate::ui::rerender::{self, RerenderLink, RerenderRequest};
 use crate::ui::state::ViewState;
@@ -117,8 +117,8 @@ impl Effects {
         }
     }
 
-    /// Asks the `rerender` thread for `want` under the pane's current map, enough rows
-    /// to fill its waterfall at its zoom. Nothing happens without history.
+    /// Asks the `rerender` thread for `want` under the pane's current map: one screen
+    /// of columns before the cut. Nothing happens without history.
     pub fn request_rerender(&mut self, scene: &mut Scene, want: RerenderWant, state: &ViewState) {
         let Some(link) = self.rerender.as_mut() else {
             return;
@@ -126,23 +126,26 @@ impl Effects {
         let Some(pane) = scene.panes().get(want.pane) else {
             return;
         };
+        if want.pane >= state.pane_count() {
+            return;
+        }
         link.sent += 1;
         let id = link.sent;
-        let zoom = state.pane_zoom(want.pane);
-        let capacity = pane.waterfall.capacity();
-        let max_rows = if zoom >= 0 {
-            capacity >> zoom
-        } else {
-            capacity << (-zoom)
-        };
+        let plot = pane.layout.plot;
         let request = RerenderRequest {
             id,
             pane: want.pane,
             params: want.params,
-            map: pane.map().clone(),
+            map: column_map(
+                &state.pane(want.pane),
+                plot.h,
+                want.params.fft_size,
+                want.grid.sample_rate_hz,
+            ),
+            grid: want.grid,
             first_end: want.first_end,
-            max_rows,
-            sample_rate_hz: state.sample_rate_hz,
+            cut_serial: want.cut_serial,
+            columns: plot.w,
         };
         if link.requests.try_send(request).is_ok() {
             scene.rerender_sent(want.pane, id, want.cut_serial);

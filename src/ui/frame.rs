@@ -125,6 +125,11 @@ pub struct Scene {
     /// The help box was shown last frame (its area must be redrawn when it goes).
     help_shown: bool,
     scratch: Scratch,
+    /// Serial just past the newest column shown, in every pane (one time axis).
+    view_end: u64,
+    /// A row came at another sample rate: the panes' axes moved, their columns must be
+    /// asked for again (see [`Scene::take_regrid`]).
+    regrid: bool,
 }
 
 impl Scene {
@@ -136,8 +141,7 @@ impl Scene {
             .map(|i| {
                 // The last band takes the rows the division leaves.
                 let h = if i + 1 == n { height - band * i } else { band };
-                let settings = state.pane(i);
-                Pane::new(band * i, (width, h), &settings, state.sample_rate_hz, cmap)
+                Pane::new(band * i, (width, h), state.span_ms, cmap)
             })
             .collect();
         Scene {
@@ -148,6 +152,8 @@ impl Scene {
             help: HelpBox::new(width, height),
             help_shown: false,
             scratch: Scratch::new(width),
+            view_end: 0,
+            regrid: false,
         }
     }
 
@@ -190,8 +196,9 @@ impl Scene {
         self.hud.render(state, sources, meters, now);
     }
 
-    /// Draws `row` into its pane; returns the re-render it calls for. A row of a pane
-    /// set that is gone is ignored (its panes re-render their history).
+    /// Draws `row` (a run of time columns) into its pane; returns the re-render it calls
+    /// for. A run of a pane set or grid that is gone is ignored (its panes re-render
+    /// their history), as is a row not folded into columns.
     ///
     /// Allocates: no, unless the row's parameters or sample rate changed.
     pub fn take_row(
@@ -204,24 +211,29 @@ impl Scene {
         }
         let state = &mut *input.state;
         if state.set_sample_rate(row.sample_rate_hz) {
-            // A reopened device came back at another rate: new axes and maps.
-            for (i, pane) in self.panes.iter_mut().enumerate() {
-                pane.remap(&state.pane(i), None, state.sample_rate_hz);
+            // A reopened device came back at another rate: new axes, columns asked again.
+            for pane in &mut self.panes {
                 pane.waterfall
                     .add_marker(format!("{} Hz", state.sample_rate_hz));
             }
+            self.regrid = true;
         }
         let index = row.pane;
         let look = RowLook {
-            zoom: state.pane_zoom(index),
             cmap: input.cmap,
             range: state.range,
         };
-        let want = self.panes[index].take_row(row, &state.pane(index), state.rerender, &look);
-        let focused = index == state.focus;
-        input
-            .meters
-            .row_drawn(row.captured_at, row.finished_at, input.frame_start, focused);
+        let rows = row.columns.map_or(0, |c| c.rows);
+        let want = self.panes[index].take_row(row, state.rerender, &look);
+        if rows > 0 {
+            let focused = index == state.focus;
+            input.meters.row_drawn(
+                row.captured_at,
+                row.finished_at,
+                input.frame_start,
+                (focused, rows),
+            );
+        }
         want
     }
 
@@ -244,11 +256,10 @@ impl Scene {
             return false;
         };
         let look = RowLook {
-            zoom: state.pane_zoom(done.pane),
             cmap,
             range: state.range,
         };
-        pane.rebuild_history(done, &pending, state.paused, &look)
+        pane.rebuild_history(done, &pending, &look)
     }
 
     /// Records that pane `pane`'s re-render request `id` was sent, replacing the columns
@@ -259,10 +270,33 @@ impl Scene {
         }
     }
 
-    /// Moves every pane's view to its newest column (or keeps a paused view).
+    /// Whether the panes' columns must be asked for again (a new sample rate); once.
+    pub fn take_regrid(&mut self) -> bool {
+        std::mem::take(&mut self.regrid)
+    }
+
+    /// Moves every pane's view to the newest column of any pane, so that all show the
+    /// same time (a pane whose rows come later shows its newest columns left of the
+    /// edge); a paused view stays on the same columns while the panes hold them.
     pub fn follow_view(&mut self, paused: bool) {
+        let newest = self
+            .panes
+            .iter()
+            .map(|p| p.waterfall.next_serial())
+            .max()
+            .unwrap_or(0);
+        self.view_end = if paused {
+            self.panes
+                .iter()
+                .map(|p| p.waterfall.paused_view_end(self.view_end, p.layout.plot.w))
+                .max()
+                .unwrap_or(self.view_end)
+                .min(newest.max(self.view_end))
+        } else {
+            newest
+        };
         for pane in &mut self.panes {
-            pane.follow_view(paused);
+            pane.view_end = self.view_end;
         }
     }
 
@@ -413,31 +447,18 @@ fn draw_texts(
     }
 }
 
-/// Time ticks from the columns' stream times: newest visible column = 0 s.
+/// Time ticks: the newest visible column = 0 s, one column = `pane.column_s`.
 fn write_ticks(pane: &Pane, scratch: &mut Scratch) {
     scratch.ticks_len = 0;
     let plot = pane.layout.plot;
-    let wf = &pane.waterfall;
-    let Some(t_end) = pane.view_end.checked_sub(1).and_then(|s| wf.time_s(s)) else {
+    if pane.view_end == 0 || plot.w == 0 {
         return;
-    };
-    let oldest_serial = pane.view_end.saturating_sub(plot.w as u64);
-    let t_start = wf
-        .time_s(oldest_serial)
-        .filter(|t| t.is_finite())
-        .unwrap_or(t_end);
-    let span = (t_end - t_start).max(1e-3);
-    // Over the columns actually spanned (fewer than plot.w while history fills).
-    let spanned = pane.view_end.saturating_sub(oldest_serial).max(1);
-    let (step, decimals) = chrome::time_step(span * 110.0 / spanned as f64);
+    }
+    let span = pane.column_s * plot.w as f64;
+    let (step, decimals) = chrome::time_step(pane.column_s * 110.0);
     let min_gap_px = chrome::time_label_gap_px(span, decimals);
-    let age_s = |x: usize| {
-        let serial = pane.view_end as i64 - (plot.w - x) as i64;
-        (serial >= 0)
-            .then(|| wf.time_s(serial as u64))
-            .flatten()
-            .map(|t| t_end - t)
-    };
+    let column_s = pane.column_s;
+    let age_s = |x: usize| Some((plot.w - x) as f64 * column_s - column_s);
     chrome::place_time_ticks(plot.w, step, min_gap_px, age_s, |x, tick_s| {
         scratch.push_tick(x, format_args!("-{tick_s:.decimals$}s"));
     });
@@ -572,6 +593,7 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
+    use crate::analysis::message::ColumnRun;
     use crate::analysis::AnalysisStats;
     use crate::audio::stats::CaptureStats;
     use crate::config::pane::PaneSettings;
@@ -580,7 +602,9 @@ mod tests {
     use crate::dsp::window::WindowKind;
     use crate::render::colormap::ColormapKind;
     use crate::render::freqmap::{FreqAxis, FreqScale};
+    use crate::render::timeaxis::TimeGrid;
     use crate::ui::present::assemble;
+    use crate::ui::rerender::RunSpan;
 
     const SR: u32 = 48_000;
     const W: usize = 640;
@@ -613,8 +637,9 @@ mod tests {
         }
     }
 
-    fn row(pane: usize, params: StftParams, n: u64, at: Instant) -> SpectrumRow {
-        let bins = (0..params.fft_size / 2 + 1)
+    /// Column `n` of pane `pane` (`height` pixels), as the analysis folds it.
+    fn row(pane: usize, params: StftParams, n: u64, at: Instant, height: usize) -> SpectrumRow {
+        let bins = (0..height)
             .map(|k| -100.0 + ((k as u64 * 7 + n * 3) % 80) as f32)
             .collect();
         SpectrumRow {
@@ -629,6 +654,14 @@ mod tests {
             captured_at: at,
             finished_at: at,
             bins,
+            columns: Some(ColumnRun {
+                grid_id: 0,
+                grid: TimeGrid::new(10_000, W as u32, SR),
+                first: n,
+                last: n,
+                rows: 2,
+                first_row_end: n * params.hop_size as u64,
+            }),
         }
     }
 
@@ -660,8 +693,9 @@ mod tests {
                     // The first rows under another n_fft: a marker when it changes.
                     (params.fft_size, params.win_length) = (512, 512);
                 }
+                let height = self.scene.panes()[pane].waterfall.height();
                 for n in 4 * k..4 * k + 4 {
-                    let r = row(pane, params, n, now);
+                    let r = row(pane, params, n, now, height);
                     let mut input = RowInput {
                         state: &mut self.state,
                         cmap,
@@ -758,9 +792,13 @@ mod tests {
             id: 7,
             pane: 1,
             height: 1,
-            columns: vec![-50.0],
-            times_s: vec![0.0],
-            ends: vec![1024],
+            spans: vec![RunSpan {
+                first: 0,
+                last: 0,
+                values: Some(0),
+            }],
+            values: vec![-50.0],
+            rows: 1,
         };
         assert!(!scene.take_rerendered(&done, &one, &cmap));
     }

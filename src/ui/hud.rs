@@ -472,7 +472,7 @@ mod tests {
         // Rows captured 12 ms before the frames that showed them: p50 = p95 = 12 ms.
         for f in 0..30u64 {
             let at = t0 + Duration::from_millis(f * 16);
-            meters.row_drawn(at - Duration::from_millis(12), at, at, true);
+            meters.row_drawn(at - Duration::from_millis(12), at, at, (true, 1));
             meters.frame_presented(at, at);
         }
         let now = t0 + Duration::from_millis(29 * 16);

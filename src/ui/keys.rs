@@ -107,9 +107,9 @@ pub enum Action {
     RangeNarrow,
     /// Widen the frequency range.
     RangeWiden,
-    /// Compress time (more rows per column).
+    /// Compress time: a screen spans the next longer span (`ui::state::SPANS_MS`).
     TimeCompress,
-    /// Stretch time (more columns per row).
+    /// Stretch time: a screen spans the next shorter span.
     TimeStretch,
     /// Pause or resume the display.
     TogglePause,
@@ -194,7 +194,10 @@ pub const KEY_HELP: [(&str, &str); 25] = [
     ("[ / ]", "floor -5 / +5 dB"),
     ("- / =", "ceiling -5 / +5 dB"),
     ("Z / X", "narrow / widen the frequency range"),
-    (", / .", "compress / stretch time"),
+    (
+        ", / .",
+        "screen spans more / less time (1 2 5 10 20 30 60 s)",
+    ),
     ("Space", "pause / resume the display (capture goes on)"),
     ("S", "screenshot PNG (path printed)"),
     ("H", "this help"),

@@ -1,12 +1,14 @@
 //! The background thread that re-renders the waterfall's history from the analysed
-//! mono signal ([`MonoHistory`](crate::analysis::history::MonoHistory)) when the parameters change.
+//! mono signal ([`MonoHistory`](crate::analysis::history::MonoHistory)) when the
+//! parameters, the axis or the time span change.
 //!
 //! ```text
-//! UI ─ RerenderRequest ─→ `rerender` thread ─ copy the span, STFT, ColumnMap ─→ Rerendered ─→ UI
+//! UI ─ RerenderRequest ─→ `rerender` thread ─ copy the span, STFT, ColumnMap, ColumnFold ─→ Rerendered ─→ UI
 //! ```
 //!
 //! A re-render recomputes the rows that the new parameters would have produced before
 //! the change, on the same grid as the live rows after it (row ends `first_end − k·hop`),
+//! and folds them into time columns exactly as the analysis thread folds the live rows,
 //! so the rebuilt waterfall reads as if the new parameters had always been in effect.
 
 use std::thread::JoinHandle;
@@ -17,8 +19,9 @@ use crate::analysis::history::SharedHistory;
 use crate::dsp::scale::ValueScale;
 use crate::dsp::stft::{FrameTransform, StftParams};
 use crate::render::freqmap::ColumnMap;
+use crate::render::timeaxis::{ColumnFold, Run, TimeGrid};
 
-/// Recompute the rows before a parameter change.
+/// Recompute the columns before a change.
 ///
 /// Thread: sent UI → `rerender`.
 #[derive(Clone, Debug)]
@@ -31,16 +34,29 @@ pub struct RerenderRequest {
     pub params: StftParams,
     /// Bins → display pixels (bottom-up), as the live columns use.
     pub map: ColumnMap,
+    /// The live columns' time grid.
+    pub grid: TimeGrid,
     /// End sample (exclusive) of the first live row on the new grid: re-rendered rows
     /// end at `first_end − k·hop`, k = 1, 2, …
     pub first_end: u64,
-    /// Rows wanted at most (the newest ones).
-    pub max_rows: usize,
-    /// Stream sample rate.
-    pub sample_rate_hz: u32,
+    /// The first live column: columns before it (and it, merged) are re-rendered.
+    pub cut_serial: u64,
+    /// Columns wanted before the cut.
+    pub columns: usize,
 }
 
-/// The re-rendered rows, oldest first.
+/// A run of re-rendered columns (see [`Run`]): `values` indexes [`Rerendered::values`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunSpan {
+    /// First column.
+    pub first: u64,
+    /// Last column (inclusive).
+    pub last: u64,
+    /// Offset of its values in [`Rerendered::values`]; `None`: a gap.
+    pub values: Option<usize>,
+}
+
+/// The re-rendered columns, oldest first.
 ///
 /// Thread: sent `rerender` → UI.
 #[derive(Debug)]
@@ -51,15 +67,28 @@ pub struct Rerendered {
     pub pane: usize,
     /// Pixels per column.
     pub height: usize,
-    /// `rows × height` dB values, each row bottom-up (the live `ColumnMap` output).
-    pub columns: Vec<f32>,
-    /// Stream time (s) of each row's newest sample boundary (`end / sr`).
-    pub times_s: Vec<f64>,
-    /// Row ends (exclusive sample index), oldest first.
-    pub ends: Vec<u64>,
+    /// The runs, oldest first.
+    pub spans: Vec<RunSpan>,
+    /// Their values, `height` per run, each bottom-up.
+    pub values: Vec<f32>,
+    /// Rows computed.
+    pub rows: usize,
 }
 
-/// Renders `req` from `history`: the rows the history holds, oldest first.
+impl Rerendered {
+    /// The runs, oldest first.
+    pub fn runs(&self) -> impl Iterator<Item = Run<'_>> + '_ {
+        self.spans.iter().map(|s| Run {
+            first: s.first,
+            last: s.last,
+            values: s.values.map(|o| &self.values[o..o + self.height]),
+            rows: 0,
+            first_row_end: 0,
+        })
+    }
+}
+
+/// Renders `req` from `history`: the columns its rows fill, oldest first.
 ///
 /// Thread: `rerender` (or tests). Allocates: yes.
 pub fn render(history: &SharedHistory, req: &RerenderRequest) -> Rerendered {
@@ -70,47 +99,55 @@ pub fn render(history: &SharedHistory, req: &RerenderRequest) -> Rerendered {
     let mut start = 0;
     let mut rows = 0;
     if let Ok(h) = history.lock() {
-        // The newest re-rendered row ends one hop before the first live one, and must be
-        // held whole, as must every older row.
+        // The newest re-rendered row ends one hop before the first live one; the oldest
+        // is the first in the oldest column wanted, or the oldest the history holds whole.
         let newest_end = req.first_end.saturating_sub(hop);
-        let oldest = h.oldest();
-        if newest_end <= h.total() && newest_end >= oldest + win {
-            let available = (newest_end - oldest - win) / hop + 1;
-            rows = (available as usize).min(req.max_rows);
-            if rows > 0 {
-                start = newest_end - (rows as u64 - 1) * hop - win;
-                samples.resize((newest_end - start) as usize, 0.0);
-                if !h.copy(start, &mut samples) {
-                    rows = 0;
-                }
+        let oldest_col = req.cut_serial.saturating_sub(req.columns as u64);
+        let lowest_end = req
+            .grid
+            .column_start_sample(oldest_col)
+            .max(h.oldest() + win);
+        if newest_end <= h.total() && newest_end >= lowest_end {
+            rows = ((newest_end - lowest_end) / hop + 1) as usize;
+            start = newest_end - (rows as u64 - 1) * hop - win;
+            samples.resize((newest_end - start) as usize, 0.0);
+            if !h.copy(start, &mut samples) {
+                rows = 0;
             }
         }
     }
     let mut tf = FrameTransform::new(p, ValueScale::Db);
     let mut bins = vec![0.0; p.num_bins()];
-    let mut columns = vec![0.0; rows * height];
-    let mut times_s = Vec::with_capacity(rows);
-    let mut ends = Vec::with_capacity(rows);
-    for (r, column) in columns
-        .chunks_exact_mut(height.max(1))
-        .take(rows)
-        .enumerate()
-    {
-        let off = r * p.hop_size;
-        tf.process(&samples[off..off + p.win_length], &mut bins);
-        req.map.apply(&bins, column);
-        let end = start + off as u64 + win;
-        ends.push(end);
-        times_s.push(end as f64 / f64::from(req.sample_rate_hz));
-    }
-    Rerendered {
+    let mut column = vec![0.0; height];
+    let mut fold = ColumnFold::new(req.grid, height);
+    let mut out = Rerendered {
         id: req.id,
         pane: req.pane,
         height,
-        columns,
-        times_s,
-        ends,
+        spans: Vec::new(),
+        values: Vec::new(),
+        rows,
+    };
+    let mut keep = |run: Run<'_>| {
+        let values = run.values.map(|v| {
+            out.values.extend_from_slice(v);
+            out.values.len() - v.len()
+        });
+        out.spans.push(RunSpan {
+            first: run.first,
+            last: run.last,
+            values,
+        });
+    };
+    for r in 0..rows {
+        let off = r * p.hop_size;
+        tf.process(&samples[off..off + p.win_length], &mut bins);
+        req.map.apply(&bins, &mut column);
+        let end = start + off as u64 + win;
+        fold.push_row(&column, end, p.hop_size, &mut keep);
     }
+    fold.flush(&mut keep);
+    out
 }
 
 /// The UI's ends of the re-render thread.

@@ -10,11 +10,10 @@ use super::keys::Action;
 
 /// dB step of the floor and ceiling keys.
 pub const DB_STEP: f32 = 5.0;
-/// Time zoom range: columns per row = 2^zoom (negative: rows per column = 2^−zoom).
-pub const ZOOM_RANGE: std::ops::RangeInclusive<i32> = -4..=4;
-/// Largest zoom of a pane whose hop is longer than another pane's (columns per row =
-/// 2^this at most).
-pub const MAX_PANE_ZOOM: i32 = 8;
+/// The spans `,` and `.` step through: the time one screen shows, ms.
+pub const SPANS_MS: [u32; 7] = [1000, 2000, 5000, 10_000, 20_000, 30_000, 60_000];
+/// The span a window starts with unless `--span` says otherwise, ms.
+pub const DEFAULT_SPAN_MS: u32 = 10_000;
 
 /// What the window must do after an action.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -25,9 +24,11 @@ pub enum Effect {
     Params(StftParams),
     /// Re-colour the history (colormap or dB range).
     Recolor,
-    /// The frequency axis (or the mel view) of the focused pane changed: rebuild its
-    /// column map.
+    /// The frequency axis (or the mel view) of the focused pane changed: ask for its
+    /// columns on the new axis.
     Remap,
+    /// The time a screen spans changed: ask for every pane's columns on the new span.
+    Regrid,
     /// The set of panes changed (Tab): rebuild every pane and send the analysis the set.
     Panes,
     /// Something only the overlay shows changed.
@@ -65,8 +66,8 @@ pub struct ViewState {
     pub colormap: ColormapKind,
     /// dB range.
     pub range: DbRange,
-    /// Time zoom exponent.
-    pub zoom: i32,
+    /// Time one screen spans, ms (whatever the hop).
+    pub span_ms: u32,
     /// Display paused.
     pub paused: bool,
     /// Help overlay shown.
@@ -99,7 +100,7 @@ impl ViewState {
             compare: Vec::new(),
             colormap: ColormapKind::Magma,
             range: DbRange::DEFAULT,
-            zoom: 0,
+            span_ms: DEFAULT_SPAN_MS,
             paused: false,
             help: false,
             hud: true,
@@ -163,8 +164,8 @@ impl ViewState {
             Action::CeilingUp => self.shift_range(0.0, DB_STEP),
             Action::RangeNarrow => self.zoom_axis(0.5),
             Action::RangeWiden => self.zoom_axis(2.0),
-            Action::TimeCompress => self.zoom_time(-1),
-            Action::TimeStretch => self.zoom_time(1),
+            Action::TimeCompress => self.step_span(true),
+            Action::TimeStretch => self.step_span(false),
             Action::TogglePause => toggle(&mut self.paused),
             Action::Screenshot => Effect::Screenshot,
             Action::Snapshot => Effect::Snapshot,
@@ -195,19 +196,6 @@ impl ViewState {
     /// `i` is not a pane (`i >= pane_count()`).
     pub fn pane(&self, i: usize) -> PaneSettings {
         self.panes[i]
-    }
-
-    /// Pane `i`'s time zoom: [`ViewState::zoom`] plus log2 of its hop over the smallest
-    /// hop (rounded), so that panes of different hops share one time axis (exactly when
-    /// the hops are powers of two apart). At most [`MAX_PANE_ZOOM`].
-    pub fn pane_zoom(&self, i: usize) -> i32 {
-        let min_hop = (0..self.pane_count())
-            .map(|j| self.pane(j).params.hop_size)
-            .min()
-            .unwrap_or(1)
-            .max(1);
-        let ratio = self.pane(i).params.hop_size as f64 / min_hop as f64;
-        (self.zoom + ratio.log2().round() as i32).min(MAX_PANE_ZOOM)
     }
 
     /// A reopened device came back at `sample_rate_hz`: every pane's frequency axis
@@ -360,13 +348,19 @@ impl ViewState {
         Effect::Remap
     }
 
-    fn zoom_time(&mut self, step: i32) -> Effect {
-        let z = self.zoom + step;
-        if !ZOOM_RANGE.contains(&z) {
+    /// `,` / `.`: the next longer (`longer`) or shorter span of [`SPANS_MS`] than the
+    /// current one (which `--span` may have set between them).
+    fn step_span(&mut self, longer: bool) -> Effect {
+        let next = if longer {
+            SPANS_MS.iter().copied().find(|&s| s > self.span_ms)
+        } else {
+            SPANS_MS.iter().rev().copied().find(|&s| s < self.span_ms)
+        };
+        let Some(span_ms) = next else {
             return Effect::None;
-        }
-        self.zoom = z;
-        Effect::Redraw
+        };
+        self.span_ms = span_ms;
+        Effect::Regrid
     }
 
     fn shift_range(&mut self, floor_step_db: f32, ceiling_step_db: f32) -> Effect {
@@ -387,7 +381,7 @@ impl ViewState {
         let focused = self.focused();
         let (p, axis) = (focused.params, focused.axis);
         format!(
-            "n_fft={} win_length={} hop={} window={} scale={} fmin={:.0} fmax={:.0} colormap={} floor={:.0} ceiling={:.0} zoom={} paused={} rerender={} mel={} pane={}/{}",
+            "n_fft={} win_length={} hop={} window={} scale={} fmin={:.0} fmax={:.0} colormap={} floor={:.0} ceiling={:.0} span_s={} paused={} rerender={} mel={} pane={}/{}",
             p.fft_size,
             p.win_length,
             p.hop_size,
@@ -398,7 +392,7 @@ impl ViewState {
             self.colormap,
             self.range.floor_db,
             self.range.ceiling_db,
-            self.zoom,
+            f64::from(self.span_ms) / 1000.0,
             self.paused,
             if self.rerender { "on" } else { "off" },
             focused

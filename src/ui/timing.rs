@@ -88,8 +88,9 @@ impl Meters {
         }
     }
 
-    /// A row was drawn in the frame that started at `frame_start`; `focused`: of the
-    /// focused pane.
+    /// Columns were drawn in the frame that started at `frame_start`, holding `rows`
+    /// rows whose newest was captured at `captured_at` and finished at `finished_at`;
+    /// `focused`: of the focused pane.
     ///
     /// Allocates: no.
     pub fn row_drawn(
@@ -97,14 +98,14 @@ impl Meters {
         captured_at: Instant,
         finished_at: Instant,
         frame_start: Instant,
-        focused: bool,
+        (focused, rows): (bool, u32),
     ) {
         if self.pending.len() < self.pending.capacity() {
             self.pending
                 .push((captured_at, finished_at.max(frame_start)));
         }
         if focused {
-            self.focused_rows = self.focused_rows.saturating_add(1);
+            self.focused_rows = self.focused_rows.saturating_add(rows);
         }
     }
 
@@ -198,10 +199,10 @@ mod tests {
         for f in 0..90u64 {
             let start = t0 + Duration::from_micros(f * 1_000_000 / 60);
             for _ in 0..800 {
-                m.row_drawn(start, start, start, true);
+                m.row_drawn(start, start, start, (true, 1));
             }
             for _ in 0..5 {
-                m.row_drawn(start, start, start, false);
+                m.row_drawn(start, start, start, (false, 1));
             }
             m.frame_presented(start, start);
         }

@@ -23,6 +23,7 @@ use crate::ui::hud::HudSources;
 use crate::ui::input::{KeyEvents, Press};
 use crate::ui::keys::action_for;
 use crate::ui::labels;
+use crate::ui::pane::column_spec;
 use crate::ui::present::{Blit, Screen};
 use crate::ui::state::{Effect, ViewState};
 use crate::ui::timing::Meters;
@@ -133,6 +134,8 @@ struct Live<'a> {
     blits: Vec<Blit>,
     /// The pane set rows must belong to (see `Control::SetPanes`).
     layout_epoch: u64,
+    /// The newest column geometry asked of the analysis (see `Control::SetColumns`).
+    grid_epoch: u64,
     /// S was pressed: save this frame.
     screenshot: bool,
     link: &'a AnalysisLink,
@@ -150,7 +153,7 @@ impl<'a> Live<'a> {
         let keys = KeyEvents::install(&mut window);
         let screen = Screen::new(window, BACKGROUND);
         let (width, height) = screen.presenter().size();
-        Live {
+        let mut live = Live {
             scene: Scene::new(width, height, &state, &cmap),
             blits: Vec::with_capacity(64 * MAX_PANES),
             screen,
@@ -158,12 +161,15 @@ impl<'a> Live<'a> {
             meters: Meters::new(),
             keys,
             layout_epoch: 0,
+            grid_epoch: 0,
             screenshot: false,
             state,
             cmap,
             link,
             info,
-        }
+        };
+        live.regrid_all();
+        live
     }
 
     fn frames(&mut self) -> Result<()> {
@@ -185,13 +191,14 @@ impl<'a> Live<'a> {
     /// waits for.
     fn frame(&mut self) -> Result<Flow> {
         let frame_start = Instant::now();
-        let zooms_before: [i32; MAX_PANES] = self.zooms();
         if self.handle_keys() == Flow::Quit {
             return Ok(Flow::Quit);
         }
-        self.rerender_rezoomed(&zooms_before);
         self.follow_resize();
         self.take_rows(frame_start);
+        if self.scene.take_regrid() {
+            self.regrid_all();
+        }
         let presenter = self.screen.presenter_mut();
         self.effects
             .poll(&mut self.state, &mut self.scene, presenter, &self.cmap);
@@ -213,17 +220,6 @@ impl<'a> Live<'a> {
             self.effects.screenshot(pixels, self.scene.size(), dir);
         }
         Ok(Flow::Go)
-    }
-
-    /// Every pane's time zoom (0 beyond the panes).
-    fn zooms(&self) -> [i32; MAX_PANES] {
-        std::array::from_fn(|i| {
-            if i < self.state.pane_count() {
-                self.state.pane_zoom(i)
-            } else {
-                0
-            }
-        })
     }
 
     /// Every press since the last frame, in order (see `ui::input`).
@@ -280,6 +276,10 @@ impl<'a> Live<'a> {
                 self.remap_focused();
                 return Handled::Changed;
             }
+            Effect::Regrid => {
+                self.regrid_all();
+                return Handled::Changed;
+            }
             Effect::Redraw => return Handled::Changed,
         }
         Handled::Quiet
@@ -315,41 +315,45 @@ impl<'a> Live<'a> {
         self.fresh_scene(width, height);
     }
 
-    /// A new frame and empty panes of `width × height`.
+    /// A new frame and empty panes of `width × height`, their columns asked for.
     fn fresh_scene(&mut self, width: usize, height: usize) {
         self.screen.rebuild(width, height, BACKGROUND);
         self.scene.rebuild(width, height, &self.state, &self.cmap);
+        self.regrid_all();
     }
 
-    /// The focused pane's axis changed: a new map, a marker, and its history on the new
-    /// axis up to the newest row drawn.
-    fn remap_focused(&mut self) {
-        let (focus, settings) = (self.state.focus, self.state.focused());
-        let pane = &mut self.scene.panes_mut()[focus];
-        pane.remap(&settings, None, self.state.sample_rate_hz);
-        pane.waterfall.add_marker(labels::axis_marker(&settings));
-        if let Some(want) = pane.rerender_current(focus).filter(|_| self.state.rerender) {
-            self.effects
-                .request_rerender(&mut self.scene, want, &self.state);
-        }
-    }
-
-    /// A pane whose time zoom changed (`,` `.`, or a hop change that moves the shared
-    /// time axis) redraws its history at the new zoom.
-    fn rerender_rezoomed(&mut self, zooms_before: &[i32; MAX_PANES]) {
-        if !self.state.rerender {
+    /// Asks the analysis for pane `index`'s columns as its settings, size and the span
+    /// now say; the pane starts over on them (its first run re-renders the history).
+    fn regrid(&mut self, index: usize) {
+        self.grid_epoch += 1;
+        let span_ms = self.state.span_ms;
+        let Some(pane) = self.scene.panes_mut().get_mut(index) else {
             return;
+        };
+        let plot = pane.layout.plot;
+        let spec = column_spec(&self.state.pane(index), (plot.w, plot.h), span_ms);
+        pane.regrid(self.grid_epoch, span_ms, &self.cmap);
+        self.link.control.send(Control::SetColumns {
+            pane: index,
+            grid_id: self.grid_epoch,
+            spec,
+        });
+        self.screen.presenter_mut().invalidate_waterfall(index);
+    }
+
+    /// [`Live::regrid`] for every pane.
+    fn regrid_all(&mut self) {
+        for index in 0..self.scene.panes().len() {
+            self.regrid(index);
         }
-        let count = self.scene.panes().len();
-        for (index, &before) in zooms_before.iter().enumerate().take(count) {
-            if self.state.pane_zoom(index) == before {
-                continue;
-            }
-            if let Some(want) = self.scene.panes()[index].rerender_current(index) {
-                self.effects
-                    .request_rerender(&mut self.scene, want, &self.state);
-            }
-        }
+    }
+
+    /// The focused pane's axis changed: a marker, and its columns on the new axis.
+    fn remap_focused(&mut self) {
+        let focus = self.state.focus;
+        self.regrid(focus);
+        let label = labels::axis_marker(&self.state.focused());
+        self.scene.panes_mut()[focus].grid_marker = Some(label);
     }
 
     /// Resize: a new layout and fresh panes at the new size.

@@ -227,7 +227,7 @@ fn assert_default_view(line: &str) {
         ("colormap", "magma"),
         ("floor", "-120"),
         ("ceiling", "0"),
-        ("zoom", "0"),
+        ("span_s", "10"),
         ("paused", "false"),
     ] {
         assert_eq!(field(line, key), value, "initial view: {line}");
@@ -283,8 +283,8 @@ fn quit(x: &Xvfb, wid: &str, app: &mut LiveChild) -> Duration {
     took
 }
 
-/// Demo columns per second: hop 512 at 48 kHz, one column per row at zoom 0.
-const COLUMNS_PER_S: f64 = 48_000.0 / 512.0;
+/// Columns per second: the plot's width over the default 10 s span (whatever the hop).
+const COLUMNS_PER_S: f64 = PLOT_W as f64 / 10.0;
 /// The newest column's x.
 const NEWEST_X: usize = PLOT_X + PLOT_W - 1;
 /// The demo's log chirp: 50·400^(t/10) Hz, t mod 10 s (src/source/demo.rs).

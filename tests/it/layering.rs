@@ -6,7 +6,7 @@
 //! io                          error, stream, dsp
 //! render                      error, dsp
 //! audio                       error, stream, dsp, io
-//! analysis                    error, stream, dsp, io, audio
+//! analysis                    error, stream, dsp, io, audio, render (the column fold)
 //! cli                         error, stream, dsp, io, render, audio (--host values)
 //! config                      error, stream, dsp, io, render, cli, analysis (MAX_PANES)
 //! offline                     error, stream, dsp, io, render, config
@@ -29,7 +29,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("io", &["error", "stream", "dsp"]),
     ("render", &["error", "dsp"]),
     ("audio", &["error", "stream", "dsp", "io"]),
-    ("analysis", &["error", "stream", "dsp", "io", "audio"]),
+    (
+        "analysis",
+        &["error", "stream", "dsp", "io", "audio", "render"],
+    ),
     ("cli", &["error", "stream", "dsp", "io", "render", "audio"]),
     (
         "config",

@@ -30,4 +30,5 @@ mod overflow;
 mod render_axes;
 mod render_image;
 mod suggest;
+mod time_columns;
 mod ui_state;

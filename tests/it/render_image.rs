@@ -65,13 +65,13 @@ impl Reference {
     ) -> Vec<u32> {
         let pushed = self.columns.len() as i64;
         let oldest = (pushed - self.capacity as i64).max(0);
-        let end = (view_end as i64).min(pushed);
+        let end = view_end as i64;
         let height = self.height;
         let mut dst = vec![SENTINEL; stride * rows];
         for x in 0..width {
             let serial = end - width as i64 + x as i64;
             for r in 0..height {
-                dst[(y0 + r) * stride + x0 + x] = if serial >= oldest && serial < end {
+                dst[(y0 + r) * stride + x0 + x] = if serial >= oldest && serial < pushed {
                     let v = self.columns[serial as usize][height - 1 - r];
                     lut[range.index(v)]
                 } else {
@@ -110,7 +110,8 @@ fn compose_places_newest_right_pads_wraps_and_shows_paused_views() {
     let (stride, rows, x0, y0) = (12usize, 6usize, 2usize, 1usize);
     let mut checked = 0;
     // Live (view_end = newest + 1), paused back to the oldest held column, and beyond
-    // the newest (clamped), after every push.
+    // the newest (background at the right: a pane whose columns come later than another
+    // pane's), after every push.
     each_state(|w, reference, width, view_end, what| {
         assert_eq!(w.next_serial(), reference.columns.len() as u64, "{what}");
         let got = compose(w, stride, rows, x0, y0, width, view_end);
@@ -409,6 +410,67 @@ fn values_and_times_are_readable_while_held_and_gone_after_eviction() {
         }
     }
     assert_eq!((w.capacity(), w.height()), (capacity, height));
+}
+
+/// `put_run` (the live window's columns by absolute number) against a map of what each
+/// column must hold: runs that skip columns leave them empty, runs over columns already
+/// drawn keep the larger value per pixel (NaN, a gap, loses to a value), and only the
+/// newest `capacity` columns are held.
+#[test]
+fn runs_fill_their_columns_skip_merge_and_evict_like_a_map() {
+    let (cmap, range) = gray();
+    let (capacity, height) = (16usize, 3usize);
+    let mut w = Waterfall::new(capacity, height, 0);
+    let mut model: std::collections::BTreeMap<u64, Vec<f32>> = Default::default();
+    let mut rng = Rng::new(17);
+    let mut newest: Option<u64> = None;
+    for _ in 0..400 {
+        // Mostly forward; now and then back over the newest columns (a merge), or a jump.
+        let next = newest.map_or(0, |n| n + 1);
+        let first = match rng.below(6) {
+            0 => next.saturating_sub(rng.below(4) as u64),
+            1 => next + rng.below(40) as u64,
+            _ => next,
+        };
+        let last = first + rng.below(5) as u64;
+        let values: Option<Vec<f32>> = (rng.below(8) != 0)
+            .then(|| (0..height).map(|_| rng.range(-120.0, 0.0) as f32).collect());
+        w.put_run((first, last), values.as_deref(), |s| s as f64, &cmap, range);
+        let held_before = newest.map_or(0, |n| (n + 1).saturating_sub(capacity as u64));
+        for c in first..=last {
+            let v = values.clone().unwrap_or(vec![f32::NAN; height]);
+            let merged = match model.get(&c) {
+                Some(old) if newest.is_some_and(|n| c <= n) && c >= held_before => {
+                    old.iter().zip(&v).map(|(a, b)| a.max(*b)).collect()
+                }
+                _ => v,
+            };
+            model.insert(c, merged);
+        }
+        newest = Some(newest.map_or(last, |n| n.max(last)));
+        let n = newest.expect("set");
+        assert_eq!(w.next_serial(), n + 1);
+        let oldest = (n + 1).saturating_sub(capacity as u64);
+        let mut got = vec![0.0f32; height];
+        for c in oldest..=n {
+            assert!(w.column(c, &mut got), "column {c} held");
+            let want = model
+                .get(&c)
+                .cloned()
+                .unwrap_or(vec![f32::NEG_INFINITY; height]);
+            let same = got
+                .iter()
+                .zip(&want)
+                .all(|(g, w)| g == w || (g.is_nan() && w.is_nan()));
+            assert!(same, "column {c}: {got:?} vs {want:?}");
+        }
+        assert!(!w.column(oldest.wrapping_sub(1), &mut got) || oldest == 0);
+        // Skipped columns are empty in the model too: forget what left the image.
+        model.retain(|&c, _| c >= oldest);
+        for c in oldest..=n {
+            model.entry(c).or_insert(vec![f32::NEG_INFINITY; height]);
+        }
+    }
 }
 
 #[test]

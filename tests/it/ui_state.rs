@@ -17,7 +17,7 @@ use hopscope::dsp::window::{WindowKind, ALL_WINDOWS};
 use hopscope::render::colormap::{ColormapKind, ALL_COLORMAPS};
 use hopscope::render::freqmap::{FreqAxis, FreqScale};
 use hopscope::ui::keys::{action_for, Action, Key, ALL_KEYS, KEY_HELP};
-use hopscope::ui::state::{Effect, ViewState, DB_STEP, ZOOM_RANGE};
+use hopscope::ui::state::{Effect, ViewState, DB_STEP, DEFAULT_SPAN_MS, SPANS_MS};
 
 const SR: u32 = 48_000;
 const NYQ: f64 = 24_000.0;
@@ -216,7 +216,7 @@ struct Model {
     cmap_index: usize,
     floor: f32,
     ceiling: f32,
-    zoom: i32,
+    span_ms: u32,
     paused: bool,
     help: bool,
     hud: bool,
@@ -237,6 +237,7 @@ enum Kind {
     Params,
     Recolor,
     Remap,
+    Regrid,
     Redraw,
     Screenshot,
     Snapshot,
@@ -254,6 +255,7 @@ fn kind(e: &Effect) -> Kind {
         Effect::Params(_) => Kind::Params,
         Effect::Recolor => Kind::Recolor,
         Effect::Remap => Kind::Remap,
+        Effect::Regrid => Kind::Regrid,
         Effect::Redraw => Kind::Redraw,
         Effect::Screenshot => Kind::Screenshot,
         Effect::Snapshot => Kind::Snapshot,
@@ -284,7 +286,7 @@ impl Model {
             cmap_index: ALL_COLORMAPS.iter().position(|c| *c == s.colormap).unwrap(),
             floor: s.range.floor_db,
             ceiling: s.range.ceiling_db,
-            zoom: s.zoom,
+            span_ms: s.span_ms,
             paused: s.paused,
             help: s.help,
             hud: s.hud,
@@ -377,12 +379,18 @@ impl Model {
                 }
             }
             Action::TimeCompress | Action::TimeStretch => {
-                let z = self.zoom + if action == Action::TimeStretch { 1 } else { -1 };
-                if !(-4..=4).contains(&z) {
+                // The README's spans, s: `,` the next longer, `.` the next shorter.
+                const SPANS_S: [u32; 7] = [1, 2, 5, 10, 20, 30, 60];
+                let next = if action == Action::TimeCompress {
+                    SPANS_S.iter().find(|&&x| x * 1000 > self.span_ms)
+                } else {
+                    SPANS_S.iter().rev().find(|&&x| x * 1000 < self.span_ms)
+                };
+                let Some(&next) = next else {
                     return Kind::None;
-                }
-                self.zoom = z;
-                Kind::Redraw
+                };
+                self.span_ms = next * 1000;
+                Kind::Regrid
             }
             Action::TogglePause => {
                 self.paused = !self.paused;
@@ -531,7 +539,7 @@ fn fft_up_from_2048_doubles_n_fft_and_win_length_and_reports_it() {
         "colormap=magma",
         "floor=-120",
         "ceiling=0",
-        "zoom=0",
+        "span_s=10",
         "paused=false",
         "rerender=on",
         "mel=off",
@@ -887,20 +895,33 @@ fn x_at_the_full_range_is_a_no_op_on_every_scale() {
 }
 
 #[test]
-fn time_zoom_stays_within_its_range() {
-    assert_eq!(ZOOM_RANGE, -4..=4);
+fn the_span_steps_through_the_listed_seconds_and_stops_at_the_ends() {
+    assert_eq!(SPANS_MS, [1000, 2000, 5000, 10_000, 20_000, 30_000, 60_000]);
     let mut s = default_state();
-    for z in 1..=4 {
-        assert_eq!(s.apply(Action::TimeStretch), Effect::Redraw);
-        assert_eq!(s.zoom, z);
+    assert_eq!(s.span_ms, DEFAULT_SPAN_MS);
+    assert_eq!(DEFAULT_SPAN_MS, 10_000);
+    for want in [5000, 2000, 1000] {
+        assert_eq!(s.apply(Action::TimeStretch), Effect::Regrid);
+        assert_eq!(s.span_ms, want);
     }
     assert_eq!(s.apply(Action::TimeStretch), Effect::None);
-    for z in (-4..=3).rev() {
-        assert_eq!(s.apply(Action::TimeCompress), Effect::Redraw);
-        assert_eq!(s.zoom, z);
+    assert!(s.status_line().contains(" span_s=1 "));
+    for want in [2000, 5000, 10_000, 20_000, 30_000, 60_000] {
+        assert_eq!(s.apply(Action::TimeCompress), Effect::Regrid);
+        assert_eq!(s.span_ms, want);
     }
     assert_eq!(s.apply(Action::TimeCompress), Effect::None);
-    assert!(s.status_line().contains("zoom=-4 "));
+    assert!(s.status_line().contains(" span_s=60 "));
+    // A --span between the listed ones steps to its neighbours.
+    s.span_ms = 3500;
+    assert_eq!(s.apply(Action::TimeCompress), Effect::Regrid);
+    assert_eq!(s.span_ms, 5000);
+    s.span_ms = 3500;
+    assert_eq!(s.apply(Action::TimeStretch), Effect::Regrid);
+    assert_eq!(s.span_ms, 2000);
+    s.span_ms = 500;
+    assert!(s.status_line().contains(" span_s=0.5 "));
+    assert_eq!(s.apply(Action::TimeStretch), Effect::None);
 }
 
 #[test]
@@ -988,7 +1009,7 @@ fn random_walk_agrees_with_the_model_and_keeps_every_bound() {
                 "{what}: {r:?}"
             );
             assert!(r.ceiling_db - r.floor_db >= 5.0, "{what}: {r:?}");
-            assert!(ZOOM_RANGE.contains(&s.zoom), "{what}");
+            assert!((1000..=60_000).contains(&s.span_ms), "{what}");
             let (lo, hi) = (s.focused().axis.lo_hz(), s.focused().axis.fmax_hz);
             let limit = if s.focused().axis.scale == FreqScale::Log {
                 20.0
@@ -1230,33 +1251,6 @@ fn m_toggles_the_mel_view_and_f_then_cycles_its_formula() {
     assert_eq!(s.apply(Action::ToggleMel), Effect::Remap);
     assert_eq!(s.focused().mel, None);
     assert!(s.status_line().contains(" mel=off "));
-}
-
-#[test]
-fn panes_of_longer_hops_stretch_time_to_share_the_axis() {
-    let mut s = hann_2048(); // hop 512
-    s.compare = PaneSpec::parse_list("hop=128;hop=512;hop=300").expect("valid");
-    s.apply(Action::ToggleCompare);
-    // Columns per row = 2^zoom: 128 → 1, 512 → 4, 300 → 2 (log2(300/128) = 1.23 → 1).
-    assert_eq!(
-        (0..3).map(|i| s.pane_zoom(i)).collect::<Vec<_>>(),
-        [0, 2, 1]
-    );
-    s.apply(Action::TimeStretch);
-    assert_eq!(
-        (0..3).map(|i| s.pane_zoom(i)).collect::<Vec<_>>(),
-        [1, 3, 2]
-    );
-    // The smallest hop doubles: every other pane's zoom drops by one.
-    s.apply(Action::HopUp);
-    assert_eq!(s.focused().params.hop_size, 256);
-    assert_eq!(
-        (0..3).map(|i| s.pane_zoom(i)).collect::<Vec<_>>(),
-        [1, 2, 1]
-    );
-    // One pane: the plain zoom.
-    s.apply(Action::ToggleCompare);
-    assert_eq!(s.pane_zoom(0), s.zoom);
 }
 
 // ---------------------------------------------------------------- a device back at another rate

@@ -19,6 +19,7 @@
 pub mod alloc;
 pub mod alone;
 pub mod chirp;
+pub mod columns;
 pub mod dsp;
 #[cfg(all(
     target_os = "linux",

@@ -145,6 +145,17 @@ pub fn waterfall_blits(waterfall: &Waterfall, image: usize, view: &View, out: &m
             dst_y: y0,
         });
     }
+    if vis.right_pad > 0 {
+        out.push(Blit::Fill(
+            Rect {
+                x: x0 + view.width - vis.right_pad,
+                y: y0,
+                w: vis.right_pad,
+                h,
+            },
+            view.background,
+        ));
+    }
 }
 
 /// The frame buffer the UI draws into and the way it reaches the screen.
