@@ -259,8 +259,8 @@ run_phase() { # run_phase NAME with_pulse(0|1) hopscope-args...
     [[ -n $base ]] || base=$end
     growth=$((${end:-0} - ${base:-0}))
     summary=$(grep '^hopscope: stopped after' "$err" || true)
-    ds=$(sed -n 's/.* frames captured, \([0-9]*\) dropped; [0-9]* rows, \([0-9]*\) dropped.*/\1/p' <<<"$summary")
-    dr=$(sed -n 's/.* frames captured, \([0-9]*\) dropped; [0-9]* rows, \([0-9]*\) dropped.*/\2/p' <<<"$summary")
+    ds=$(sed -n 's/.* frames captured, \([0-9]*\) dropped; [0-9]* rows ([^)]*), \([0-9]*\) dropped.*/\1/p' <<<"$summary")
+    dr=$(sed -n 's/.* frames captured, \([0-9]*\) dropped; [0-9]* rows ([^)]*), \([0-9]*\) dropped.*/\2/p' <<<"$summary")
     panics=$(grep -c 'panicked' "$err" || true)
     downs=$(sed -n 's/.*input down \([0-9]*\) time(s).*/\1/p' <<<"$summary")
     recoveries=$(grep -c '^hopscope: input back' "$err" || true)

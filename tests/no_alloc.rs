@@ -179,6 +179,7 @@ fn rig(params: StftParams) -> Rig {
             2.0, 48_000,
         )),
         swaps: None,
+        columns_wait: false,
         samples: consumer,
         marks,
         channels: 2,

@@ -130,6 +130,10 @@ pub struct AnalysisSetup {
     pub history: Option<SharedHistory>,
     /// Rings of reopened streams (a live device's supervisor), if any.
     pub swaps: Option<Receiver<InputSwap>>,
+    /// The window's analysis: nothing is analysed while a pane waits for its time
+    /// columns ([`Control::SetColumns`], sent as soon as the window knows its size), so
+    /// that every row is folded and drawn (the frames wait in the ring meanwhile).
+    pub columns_wait: bool,
 }
 
 /// Capacity of the control channel.
@@ -227,6 +231,8 @@ pub struct Analysis {
     columns: [Option<PaneColumns>; MAX_PANES],
     /// Stream time at the last change of sample rate.
     time_origin: TimeOrigin,
+    /// See [`AnalysisSetup::columns_wait`].
+    columns_wait: bool,
 }
 
 /// Where the current ring's frames stand in the stream and in time, for gap detection.
@@ -308,6 +314,7 @@ impl Analysis {
             gap_end: [None; MAX_PANES],
             columns: std::array::from_fn(|_| None),
             time_origin: TimeOrigin::default(),
+            columns_wait: setup.columns_wait,
         };
         let link = AnalysisLink {
             control: ControlSender {
@@ -353,10 +360,17 @@ impl Analysis {
                 stop: true,
             };
         }
-        let available = (self.samples.occupied_len() / self.channels).min(CHUNK_FRAMES);
-        if available == 0 {
+        let ring_frames = self.samples.occupied_len() / self.channels;
+        if ring_frames == 0 {
             self.take_input();
         }
+        let waiting_for_columns =
+            self.columns_wait && self.columns[..self.panes].iter().any(Option::is_none);
+        let available = if waiting_for_columns {
+            0
+        } else {
+            ring_frames.min(CHUNK_FRAMES)
+        };
         let mut frames = self.frames_within_buffers(available);
         if frames == 0 {
             return PassOutcome {
@@ -579,7 +593,9 @@ impl Analysis {
                             }
                             continue;
                         }
-                        // A new pane starts from pane 0's samples, on its own grid.
+                        // A new pane starts from pane 0's samples, on its own grid, and
+                        // (in the window) waits for its columns.
+                        self.columns[pane] = None;
                         let fork = self.stfts[0].fork(*p, scale);
                         match self.stfts.get_mut(pane) {
                             Some(slot) => *slot = fork,
@@ -909,6 +925,7 @@ mod tests {
             scale: ValueScale::Db,
             history: None,
             swaps: None,
+            columns_wait: false,
         })
     }
 

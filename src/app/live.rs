@@ -201,6 +201,7 @@ impl Session {
             compare: layout.panes[1..].iter().map(|p| p.params).collect(),
             scale: ValueScale::Db,
             swaps,
+            columns_wait: !cfg.headless,
         })?;
         let health = matches!(running, Running::Mic(_)).then_some(health);
         let session = Session {

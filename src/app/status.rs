@@ -14,8 +14,9 @@ use crate::dsp::scale::bin_to_hz;
 use crate::dsp::stats::quantile;
 use crate::dsp::stft::StftParams;
 
-/// Prints the exit summary: frames, rows and control messages dropped, stream errors,
-/// and for a device its losses.
+/// Prints the exit summary: frames captured and dropped; rows produced, folded into the
+/// window's time columns, and dropped; control messages dropped, stream errors, and for
+/// a device its losses.
 pub(super) fn print_summary(
     elapsed: Duration,
     stats: &CaptureStats,
@@ -43,11 +44,13 @@ pub(super) fn print_summary(
         )
     });
     eprintln!(
-        "hopscope: stopped after {:.1} s: {} frames captured, {} dropped; {} rows, {} dropped; {} control messages dropped; {} stream errors ({} xruns){input}",
+        "hopscope: stopped after {:.1} s: {} frames captured, {} dropped; {} rows ({} folded into {} column runs), {} dropped; {} control messages dropped; {} stream errors ({} xruns){input}",
         elapsed.as_secs_f64(),
         cap.frames_captured,
         cap.frames_dropped,
         ana.rows_produced,
+        ana.rows_folded,
+        ana.runs_sent,
         ana.rows_dropped,
         ana.controls_dropped,
         cap.stream_errors,
@@ -151,7 +154,7 @@ impl StatusLine {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(
             out,
-            "status t={:.1}s src=\"{}\" sr={} n_fft={} win_length={} hop={} window={} rows={} rows_per_s={:.1} \
+            "status t={:.1}s src=\"{}\" sr={} n_fft={} win_length={} hop={} window={} rows={} rows_folded={} rows_per_s={:.1} \
              peak_hz={:.1} peak_dbfs={:.2} captured={} dropped_samples={} dropped_rows={} dropped_controls={} stream_errors={} \
              row_us_mean={:.1} row_us_max={:.1} capture_to_row_ms_p50={:.2} panes={} {}",
             t.as_secs_f64(),
@@ -162,6 +165,7 @@ impl StatusLine {
             p.hop_size,
             p.window,
             ana.rows_produced,
+            ana.rows_folded,
             rows_per_s,
             peak_hz,
             peak_db,

@@ -168,7 +168,7 @@ impl Meters {
         };
         let (draw, beyond, capture) = (&self.draw_ms, &self.beyond_wait_ms, &self.capture_ms);
         eprintln!(
-            "hopscope: window ({method}): {} frames, draw p50 {:.2} ms p99 {:.2} ms; {} rows, row ready -> frame handed over (beyond the frame wait) p50 {:.2} ms p99 {:.2} ms{flush_note}; capture -> frame (the HUD's measured latency) p50 {:.2} ms p95 {:.2} ms",
+            "hopscope: window ({method}): {} frames, draw p50 {:.2} ms p99 {:.2} ms; {} column runs, run ready -> frame handed over (beyond the frame wait) p50 {:.2} ms p99 {:.2} ms{flush_note}; capture -> frame (the HUD's measured latency) p50 {:.2} ms p95 {:.2} ms",
             draw.len(),
             percentile(draw, 0.5),
             percentile(draw, 0.99),

@@ -1226,3 +1226,212 @@ fn p_and_e_failures_are_shown_in_the_window() {
     assert!(!shots.exists(), "nothing was created in its place");
     quit(&x, &wid, &mut app);
 }
+
+// ---------------------------------------------------------------- time axis in seconds
+
+/// The plot columns (window x) whose median luma over 8–16 kHz stands `above` the
+/// median of all columns: the demo's clicks (broadband, one a second) light whole
+/// columns there; the chirp crosses a row or two, the 6 kHz bursts stay below, the
+/// noise floor measures 45–60.
+fn broadband_columns(img: &Image, above: f64) -> Vec<usize> {
+    let ys = window_y(*rows_containing(16_000.0).start())..window_y(*rows_containing(8000.0).end());
+    let medians: Vec<f64> = (PLOT_X..PLOT_X + PLOT_W)
+        .map(|x| {
+            let mut l: Vec<f64> = ys.clone().map(|y| img.luma(x, y)).collect();
+            median(&mut l)
+        })
+        .collect();
+    let floor = median(&mut medians.clone());
+    (PLOT_X..PLOT_X + PLOT_W)
+        .filter(|&x| medians[x - PLOT_X] > floor + above)
+        .collect()
+}
+
+/// Runs of adjacent columns (gaps of up to `join` columns joined): one per click line.
+fn lines_of(columns: &[usize], join: usize) -> Vec<(usize, usize)> {
+    let mut lines: Vec<(usize, usize)> = Vec::new();
+    for &x in columns {
+        match lines.last_mut() {
+            Some((_, end)) if x <= *end + join + 1 => *end = x,
+            _ => lines.push((x, x)),
+        }
+    }
+    lines
+}
+
+/// The tick labels under the plot as boxes of foreground pixels `(x0, x1)` (glyph gaps
+/// of up to 6 px joined: '.' is narrow; labels are at least 8 px apart by construction).
+fn tick_label_boxes(img: &Image) -> Vec<(usize, usize)> {
+    let fg = [220u8, 220, 220];
+    let ys = PLOT_Y + PLOT_H + 8..PLOT_Y + PLOT_H + 16;
+    let cols: Vec<usize> = (0..WIDTH)
+        .filter(|&x| ys.clone().any(|y| img.pixel(x, y) == fg))
+        .collect();
+    lines_of(&cols, 6)
+}
+
+/// Issue 11: a screen spans the same seconds at every hop. With `--span 5`, the demo's
+/// clicks (one a second) make 5 ± 1 lines on screen at hop 1, 64, 512 and 2048 alike,
+/// one second of columns apart; the 3 kHz tone stays on its rows; the time-tick labels
+/// are one 1-2-5 step apart and never overlap.
+#[test]
+fn a_screen_spans_the_same_seconds_at_every_hop() {
+    let dir = TempDir::new("e2e-span");
+    let x = Xvfb::start(SCREEN.0, SCREEN.1);
+    let columns_per_s = PLOT_W as f64 / 5.0;
+    let mut counts = Vec::new();
+    for hop in ["1", "64", "512", "2048"] {
+        // n_fft 1024, 4096 for hop 2048 (Hann frames that overlap by half: at hop =
+        // n_fft a click near a frame's edge gets almost no weight in any frame, and
+        // some seconds show none). A click lights a window plus a hop: ≤ 128 ms.
+        let n_fft = if hop == "2048" { "4096" } else { "1024" };
+        let args = ["--demo", "--n-fft", n_fft, "--hop", hop, "--span", "5"];
+        let (mut app, wid) = start_window(&x, dir.path(), &args, &[]);
+        let first = app.expect_line("initial status line", PATIENCE, is_status_line);
+        assert_eq!(field(&first, "hop"), hop, "{first}");
+        assert_eq!(field(&first, "span_s"), "5", "{first}");
+        // Until a full screen of columns is drawn (the history is empty at start; a slow
+        // machine makes them later, never fewer): the plot's oldest column is lit.
+        let path = dir.join(&format!("span-hop-{hop}.png"));
+        let ys =
+            window_y(*rows_containing(16_000.0).start())..window_y(*rows_containing(8000.0).end());
+        let full = |img: &Image| {
+            let mut l: Vec<f64> = ys.clone().map(|y| img.luma(PLOT_X + 1, y)).collect();
+            median(&mut l) > 25.0
+        };
+        let waited = Instant::now();
+        std::thread::sleep(Duration::from_secs(5));
+        let mut img = x.screenshot(&wid, &path);
+        while !full(&img) {
+            assert!(
+                waited.elapsed() < PATIENCE,
+                "hop {hop}: the screen never filled\n{}",
+                app.dump()
+            );
+            std::thread::sleep(Duration::from_millis(500));
+            img = x.screenshot(&wid, &path);
+        }
+        keep_shot(&path, &format!("span-hop-{hop}.png"));
+        quit(&x, &wid, &mut app);
+
+        let lines = lines_of(&broadband_columns(&img, 12.0), 2);
+        let centres: Vec<f64> = lines.iter().map(|(a, b)| (a + b) as f64 / 2.0).collect();
+        println!("hop {hop}: click lines at {centres:?}");
+        assert!(
+            (4..=6).contains(&lines.len()),
+            "hop {hop}: {} click lines on a 5 s screen: {lines:?}",
+            lines.len()
+        );
+        for w in centres.windows(2) {
+            let apart_s = (w[1] - w[0]) / columns_per_s;
+            assert!(
+                (apart_s - 1.0).abs() < 0.05,
+                "hop {hop}: clicks {apart_s:.3} s apart: {centres:?}"
+            );
+        }
+        // Each line is narrow: a click lasts a window plus one hop.
+        for (a, b) in &lines {
+            let width_s = (b - a + 1) as f64 / columns_per_s;
+            assert!(
+                width_s < 0.15,
+                "hop {hop}: a click line {width_s:.3} s wide"
+            );
+        }
+        counts.push(lines.len());
+
+        // The 3 kHz tone stays on its rows over the newest second.
+        let xs = NEWEST_X - columns_per_s as usize..=NEWEST_X;
+        let ys = expected_ys(3000.0);
+        let mut on: Vec<f64> = xs
+            .clone()
+            .map(|x| ys.clone().map(|y| img.luma(x, y)).fold(0.0, f64::max))
+            .collect();
+        let mut off: Vec<f64> = xs.map(|x| img.luma(x, ys.start() - 8)).collect();
+        let (on, off) = (median(&mut on), median(&mut off));
+        assert!(
+            on > BRIGHT_LUMA && off < DARK_LUMA,
+            "hop {hop}: 3 kHz {on:.0}, 8 rows above {off:.0}"
+        );
+
+        // Tick labels: -0.5s … -4.5s (ticks ≥ 110 px apart: 0.48 s → the 0.5 s step),
+        // 0.5 s apart, none over another (boxes no wider than one '-4.5s').
+        let boxes = tick_label_boxes(&img);
+        println!("hop {hop}: tick label boxes {boxes:?}");
+        assert!((9..=10).contains(&boxes.len()), "hop {hop}: {boxes:?}");
+        for (a, b) in &boxes {
+            assert!(
+                b - a < 5 * 8,
+                "hop {hop}: a label box {a}..{b} wider than '-4.5s'"
+            );
+        }
+        for w in boxes.windows(2) {
+            let apart = (w[1].0 + w[1].1) as f64 / 2.0 - (w[0].0 + w[0].1) as f64 / 2.0;
+            assert!(
+                (apart / columns_per_s - 0.5).abs() < 0.02,
+                "hop {hop}: {boxes:?}"
+            );
+        }
+    }
+    let (lo, hi) = (
+        counts.iter().min().expect("4"),
+        counts.iter().max().expect("4"),
+    );
+    assert!(
+        hi - lo <= 1,
+        "click lines per hop 1/64/512/2048: {counts:?}"
+    );
+}
+
+/// Issue 11 §2: hop 1 at n_fft 1024 on 48 kHz, in the window and headless: no row and no
+/// sample dropped (the counters, not the speed: the ring holds 5.4 s, these runs last 4;
+/// a slower machine makes fewer rows, never drops), and in the window every row is
+/// folded into time columns.
+#[test]
+fn hop_1_drops_no_row_and_no_sample_in_the_window_and_headless() {
+    let dir = TempDir::new("e2e-hop1");
+    let x = Xvfb::start(SCREEN.0, SCREEN.1);
+    let args = ["--demo", "--n-fft", "1024", "--hop", "1", "--duration", "4"];
+    let (mut app, _wid) = start_window(&x, dir.path(), &args, &[]);
+    let status = app.wait_exit(PATIENCE).expect("exits after --duration");
+    assert_eq!(status.code(), Some(0), "{}", app.dump());
+    let summary = app
+        .stderr()
+        .lines()
+        .find(|l| l.starts_with("hopscope: stopped after"))
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("no exit summary\n{}", app.dump()));
+    println!("window: {summary}");
+    let number_before = |s: &str, what: &str| -> u64 {
+        let at = s.find(what).unwrap_or_else(|| panic!("no {what:?} in {s}"));
+        let word = s[..at].split_whitespace().next_back().expect("a number");
+        word.trim_start_matches('(').parse().expect("a number")
+    };
+    assert_eq!(number_before(&summary, "dropped;"), 0, "samples: {summary}");
+    let rows = number_before(&summary, "rows (");
+    let folded = number_before(&summary, "folded into");
+    assert!(rows > 10_000, "{summary}");
+    assert_eq!(folded, rows, "every row folded: {summary}");
+    let rows_part = &summary[summary.find("rows (").expect("rows")..];
+    assert_eq!(number_before(rows_part, "dropped;"), 0, "rows: {summary}");
+
+    let mut cmd = std::process::Command::new(HOPSCOPE);
+    cmd.arg("--headless").args(args);
+    let out = run_with_timeout(cmd, PATIENCE);
+    let last = out
+        .stdout
+        .lines()
+        .rfind(|l| l.starts_with("status "))
+        .unwrap_or_else(|| panic!("no status line\n{}", out.stderr));
+    println!("headless: {last}");
+    assert_eq!(field(last, "dropped_rows"), "0", "{last}");
+    assert_eq!(field(last, "dropped_samples"), "0", "{last}");
+    assert_eq!(
+        field(last, "rows_folded"),
+        "0",
+        "headless rows are not folded: {last}"
+    );
+    assert!(
+        field(last, "rows").parse::<u64>().expect("rows") > 10_000,
+        "{last}"
+    );
+}

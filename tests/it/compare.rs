@@ -61,6 +61,7 @@ fn rig(first: StftParams, compare: Vec<StftParams>) -> Rig {
     let (analysis, link) = Analysis::new(AnalysisSetup {
         history: None,
         swaps: None,
+        columns_wait: false,
         samples: consumer,
         marks,
         channels: 1,

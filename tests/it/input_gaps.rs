@@ -122,6 +122,7 @@ fn analysis(
         scale: ValueScale::Db,
         history,
         swaps,
+        columns_wait: false,
     })
 }
 

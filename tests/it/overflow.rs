@@ -106,6 +106,7 @@ fn analysis_with(params: StftParams) -> (CaptureCallback<f32>, Analysis, Analysi
     let (analysis, link) = Analysis::new(AnalysisSetup {
         history: None,
         swaps: None,
+        columns_wait: false,
         samples: consumer,
         marks: marks_c,
         channels: 1,
