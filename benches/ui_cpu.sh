@@ -2,7 +2,9 @@
 # UI cost of the live window: runs `hopscope --demo` (default 1280x720 window) on a
 # private Xvfb for a fixed time and reports CPU time as a share of one core, for the
 # whole process and per thread (main = the UI thread, `stft` = analysis, `source` =
-# the demo signal). Goal: the UI thread at most 5 % of one core at the defaults.
+# the demo signal), the resident memory at the end (now and peak, with its parts), and
+# hopscope's own exit summary (rows produced, folded, dropped). Goal: the UI thread at
+# most 5 % of one core at the defaults.
 #
 # Usage: benches/ui_cpu.sh [SECONDS] [-- extra hopscope flags]
 #   env: DISPLAY_NUM (default 77), WARMUP (seconds before measuring, default 2),
@@ -91,6 +93,9 @@ APP1=$(proc_ticks "$APP_PID")
 X1=$(proc_ticks "$XVFB_PID")
 T1=$(date +%s.%N)
 MAIN_TID=$APP_PID
+# Memory at the end of the measured window: resident now and at peak, and what makes it
+# up (anonymous heap, shared memory: the MIT-SHM images, file-backed: the binary).
+MEM=$(grep -E '^(VmRSS|VmHWM|RssAnon|RssFile|RssShmem):' /proc/"$APP_PID"/status | tr -s ' \t' ' ' | tr '\n' ';')
 kill -INT "$APP_PID"
 wait "$APP_PID" 2>/dev/null || true
 APP_PID=""
@@ -115,6 +120,8 @@ while read -r tid name ticks1; do
     printf '    %-14s %6s %%   tid %s\n' "$label" "$p" "$tid"
 done <<<"$AFTER"
 printf '  %-16s %6s %% of one core (the X server, not hopscope)\n' "Xvfb" "$(pct $((X1 - X0)))"
+echo "  memory: ${MEM}"
+grep -a -E '^hopscope: (stopped after|window )' "$LOG" | sed 's/^/  /' || true
 if (($(echo "$UI_PCT <= 5" | bc -l))); then
     echo "  UI thread ${UI_PCT} % <= 5 %: goal met"
 else

@@ -3,8 +3,9 @@
 //! ```text
 //! mic → cpal callback (audio::callback)  ─ convert, one bulk push, count
 //!     → lock-free SPSC ring (audio::ring) ─ interleaved f32 + timing marks
-//!     → analysis thread (analysis)        ─ downmix (stream), sliding STFT (dsp::stft), dBFS (dsp::scale)
-//!     → bounded crossbeam channel         ─ SpectrumRow (analysis::message), buffers recycled
+//!     → analysis thread (analysis)        ─ downmix (stream), sliding STFT (dsp::stft), dBFS (dsp::scale);
+//!                                           for the window, rows folded into time columns (render::timeaxis)
+//!     → bounded crossbeam channel         ─ SpectrumRow (analysis::message): rows, or runs of columns; buffers recycled
 //!     → main thread                       ─ the window (ui), or the headless status line (app)
 //! files → io::wav → offline::{analyze, render, suggest} on the rayon pool → io::{npy, png}
 //! ```
@@ -19,7 +20,7 @@
 //! | `io` | WAV in; `.npy`, PNG out; all-or-nothing writes; signals during offline runs |
 //! | `render` | colormaps, frequency maps, text, the circular waterfall, axes and colour bar |
 //! | `audio` | the real-time callback, the ring, cpal devices, the input supervisor, file/demo sources |
-//! | `analysis` | the analysis thread, its messages, the mono history |
+//! | `analysis` | the analysis thread, its column folds, its messages, the mono history |
 //! | `cli`, `config` | clap arguments; validated configurations (pane settings in `config::pane`) |
 //! | `offline` | `analyze`, `render`, `suggest`, `latency` (the model and measured CPU per hop), snapshots, exports |
 //! | `ui` | keys, view state, the frame loop, frame composition, overlays, background jobs, the MIT-SHM presenter |
@@ -33,7 +34,7 @@
 //! | `source` (--file/--demo) | a `BlockSource`, `CaptureCallback<f32>` | `Arc<CaptureStats>` | its period buffer once | sleeps until each period is due |
 //! | `input` (a device) | the cpal stream, the watchdog; (re)opens the device | `Arc<InputHealth>` (write), `InputSwap` (hands new rings to `stft`) | on (re)open only | 50 ms between looks; in the backend's open |
 //! | `close` (one per closed stream) | a stream being paused and dropped | — | no | in the backend; left behind at exit after 0.5 s |
-//! | analysis (`stft`) | ring consumers, one `Stft` per pane, channel ends | `Arc<AnalysisStats>` (write), the mono history (short lock) | on reconfiguration only | short sleep when the ring is empty |
+//! | analysis (`stft`) | ring consumers, one `Stft` and (window) one `PaneColumns` per pane, channel ends | `Arc<AnalysisStats>` (write), the mono history (short lock) | on reconfiguration only | short sleep when the ring is empty |
 //! | `rerender` | nothing but requests | the mono history (copy under a short lock) | per request | waits for requests |
 //! | `snapshot`, `suggest`, `screenshot` (one per key press) | their copy of the data | a notice channel back to the UI | yes | on file I/O |
 //! | main (UI, or headless) | the window, the scene, `AnalysisLink` | stats (read) | yes, none per frame in steady state | 60 fps frame limiter (or the status interval) |

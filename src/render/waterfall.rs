@@ -29,9 +29,9 @@ pub struct Marker {
 pub struct Waterfall {
     capacity: usize,
     height: usize,
-    /// dB values, `[column * height + row]`, row 0 = top of the plot: column-major, so
-    /// pushing a column writes one contiguous run.
-    values: Vec<f32>,
+    /// dB values in [`CentiDb`], `[column * height + row]`, row 0 = top of the plot:
+    /// column-major, so pushing a column writes one contiguous run.
+    values: Vec<CentiDb>,
     /// Colours, `[row * capacity + column]`: row-major, the layout frames are copied from.
     pixels: Vec<u32>,
     /// Stream time (s) of each column's newest sample.
@@ -50,7 +50,7 @@ impl Waterfall {
         Waterfall {
             capacity,
             height,
-            values: vec![f32::NEG_INFINITY; capacity * height],
+            values: vec![CentiDb::EMPTY; capacity * height],
             pixels: vec![background; capacity * height],
             times_s: vec![f64::NAN; capacity],
             next_serial: 0,
@@ -58,6 +58,17 @@ impl Waterfall {
             markers_made: 0,
             recolors: 0,
         }
+    }
+
+    /// Empties the image in place (no column held, no marker), as [`Waterfall::new`]
+    /// with `background` would, without allocating.
+    pub fn clear(&mut self, background: u32) {
+        self.values.fill(CentiDb::EMPTY);
+        self.pixels.fill(background);
+        self.times_s.fill(f64::NAN);
+        self.next_serial = 0;
+        self.markers.clear();
+        self.recolors += 1;
     }
 
     /// Columns held.
@@ -82,7 +93,7 @@ impl Waterfall {
         let col = (self.next_serial % self.capacity as u64) as usize;
         let lut = cmap.lut();
         let values = &mut self.values[col * self.height..(col + 1) * self.height];
-        values.fill(f32::NAN);
+        values.fill(CentiDb::GAP);
         for row in 0..self.height {
             self.pixels[row * self.capacity + col] = pixel(lut, range, f32::NAN, row, col);
         }
@@ -100,7 +111,8 @@ impl Waterfall {
         let lut = cmap.lut();
         let values = &mut self.values[col * self.height..(col + 1) * self.height];
         for (row, (slot, &v)) in values.iter_mut().zip(bottom_up.iter().rev()).enumerate() {
-            *slot = v;
+            *slot = CentiDb::from_db(v);
+            let v = slot.db();
             self.pixels[row * self.capacity + col] = pixel(lut, range, v, row, col);
         }
         self.times_s[col] = time_s;
@@ -129,7 +141,7 @@ impl Waterfall {
             self.next_serial = self.next_serial.max(first.saturating_sub(cap));
             while self.next_serial < first {
                 let col = (self.next_serial % cap) as usize;
-                self.values[col * self.height..(col + 1) * self.height].fill(f32::NEG_INFINITY);
+                self.values[col * self.height..(col + 1) * self.height].fill(CentiDb::EMPTY);
                 for row in 0..self.height {
                     self.pixels[row * self.capacity + col] = cmap.lut()[0];
                 }
@@ -165,8 +177,9 @@ impl Waterfall {
         for (row, slot) in values.iter_mut().enumerate() {
             let v = bottom_up.map_or(f32::NAN, |b| b[self.height - 1 - row]);
             // f32::max keeps the number over a NaN (a gap): values win over hatching.
-            *slot = if merge { slot.max(v) } else { v };
-            self.pixels[row * self.capacity + col] = pixel(lut, range, *slot, row, col);
+            let v = if merge { slot.db().max(v) } else { v };
+            *slot = CentiDb::from_db(v);
+            self.pixels[row * self.capacity + col] = pixel(lut, range, slot.db(), row, col);
         }
     }
 
@@ -201,7 +214,7 @@ impl Waterfall {
     pub fn recolor(&mut self, cmap: &Colormap, range: DbRange) {
         let lut = cmap.lut();
         for (col, values) in self.values.chunks_exact(self.height).enumerate() {
-            for (row, &v) in values.iter().enumerate() {
+            for (row, v) in values.iter().map(|v| v.db()).enumerate() {
                 self.pixels[row * self.capacity + col] = pixel(lut, range, v, row, col);
             }
         }
@@ -217,7 +230,7 @@ impl Waterfall {
     /// dB value at column `serial`, pixel row `row` (0 = top); `None` if not held.
     pub fn value(&self, serial: u64, row: usize) -> Option<f32> {
         let col = self.slot(serial)?;
-        (row < self.height).then(|| self.values[col * self.height + row])
+        (row < self.height).then(|| self.values[col * self.height + row].db())
     }
 
     /// Copies column `serial` into `bottom_up` (lowest pixel first, as pushed); `false`
@@ -229,8 +242,8 @@ impl Waterfall {
             return false;
         };
         let values = &self.values[col * self.height..(col + 1) * self.height];
-        for (out, &v) in bottom_up.iter_mut().zip(values.iter().rev()) {
-            *out = v;
+        for (out, v) in bottom_up.iter_mut().zip(values.iter().rev()) {
+            *out = v.db();
         }
         true
     }
@@ -392,5 +405,43 @@ fn pixel(lut: &[u32], range: DbRange, v: f32, row: usize, col: usize) -> u32 {
         }
     } else {
         lut[range.index(v)]
+    }
+}
+
+/// A dB value in hundredths of a dB in an `i16` (±327.66 dB; the display's range is
+/// −200…+60): half the memory of an `f32` for the image's values, which the readout and
+/// snapshots read to 0.01 dB. Two codes are kept for what is not a level: a gap in the
+/// input (NaN, hatched) and an empty column (−∞, the floor colour).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct CentiDb(i16);
+
+impl CentiDb {
+    /// A gap in the input (NaN).
+    const GAP: CentiDb = CentiDb(i16::MIN);
+    /// Nothing drawn (−∞).
+    const EMPTY: CentiDb = CentiDb(i16::MIN + 1);
+
+    /// `db` to the nearest 0.01 dB (NaN: a gap; −∞ and anything below −327.66: empty;
+    /// above +327.67: the largest).
+    fn from_db(db: f32) -> CentiDb {
+        if db.is_nan() {
+            return CentiDb::GAP;
+        }
+        let c = (db * 100.0).round();
+        if c <= f32::from(i16::MIN + 1) {
+            CentiDb::EMPTY
+        } else {
+            // In range, or saturating at i16::MAX (+∞ included): `as` saturates.
+            CentiDb(c as i16)
+        }
+    }
+
+    /// The value in dB.
+    fn db(self) -> f32 {
+        match self {
+            CentiDb::GAP => f32::NAN,
+            CentiDb::EMPTY => f32::NEG_INFINITY,
+            CentiDb(c) => f32::from(c) / 100.0,
+        }
     }
 }

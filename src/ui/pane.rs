@@ -13,7 +13,7 @@ use crate::ui::labels;
 use crate::ui::rerender::Rerendered;
 
 /// Waterfall history in screen widths (how long a pause can hold its view).
-pub const HISTORY_SCREENS: usize = 4;
+pub const HISTORY_SCREENS: usize = 3;
 
 /// The frequency axis pane settings `s` are drawn on: the mel bands' own axis in the mel
 /// view (band i's centre in the middle of stripe i).
@@ -160,9 +160,7 @@ impl Pane {
     /// From now on the pane's runs come on grid `grid_id` with a screen spanning
     /// `span_ms`: the columns drawn so far go (the first run re-renders the history).
     pub fn regrid(&mut self, grid_id: u64, span_ms: u32, cmap: &Colormap) {
-        let (cap, h) = (self.waterfall.capacity(), self.waterfall.height());
-        self.waterfall = Waterfall::new(1, 0, 0); // the old image goes first
-        self.waterfall = Waterfall::new(cap, h, cmap.lut()[0]);
+        self.waterfall.clear(cmap.lut()[0]);
         self.column_s = f64::from(span_ms) / 1000.0 / self.layout.plot.w.max(1) as f64;
         self.grid_id = grid_id;
         self.grid_started = false;
@@ -211,62 +209,76 @@ impl Pane {
         want
     }
 
-    /// Replaces the waterfall with the re-rendered columns followed by the live columns
-    /// from the cut on (and their markers); the column at the cut holds the larger of
-    /// both. Returns whether the waterfall was replaced (not when the window was resized
-    /// meanwhile).
+    /// Replaces the waterfall's columns before the cut with the re-rendered ones, keeping
+    /// the live columns from the cut on (and their markers); the column at the cut holds
+    /// the larger of both. In place: the image is not allocated twice. Returns whether the
+    /// waterfall was rebuilt (not when the window was resized meanwhile).
+    ///
+    /// Allocates: a copy of the live columns since the cut, and their markers' labels.
     pub fn rebuild_history(
         &mut self,
         done: &Rerendered,
         pending: &PendingRerender,
         look: &RowLook,
     ) -> bool {
-        let old = &self.waterfall;
-        if done.height != old.height() {
+        let wf = &mut self.waterfall;
+        let h = wf.height();
+        if done.height != h {
             return false;
         }
         let cut = pending.cut_serial;
-        let mut fresh = Waterfall::new(old.capacity(), old.height(), look.cmap.lut()[0]);
+        let next = wf.next_serial();
+        let live_from = cut.max(next.saturating_sub(wf.capacity() as u64));
+        let live_n = next.saturating_sub(live_from) as usize;
+        let mut live = vec![0.0f32; live_n * h];
+        let held: Vec<bool> = (0..live_n)
+            .map(|k| wf.column(live_from + k as u64, &mut live[k * h..(k + 1) * h]))
+            .collect();
+        let markers: Vec<(u64, String)> = wf
+            .markers()
+            .iter()
+            .filter(|m| m.column > cut)
+            .map(|m| (m.column, m.label.clone()))
+            .collect();
+        wf.clear(look.cmap.lut()[0]);
         let column_s = self.column_s;
         let time_s = |s: u64| (s + 1) as f64 * column_s;
-        for run in done.runs() {
-            if run.first > cut {
-                break;
-            }
-            let last = run.last.min(cut);
-            fresh.put_run((run.first, last), run.values, time_s, look.cmap, look.range);
+        for run in done.runs().take_while(|r| r.first <= cut) {
+            wf.put_run(
+                (run.first, run.last.min(cut)),
+                run.values,
+                time_s,
+                look.cmap,
+                look.range,
+            );
         }
-        let mut column = vec![0.0; old.height()];
         // Columns between the newest re-rendered row and the first live one are spanned
         // by the latter (a hop longer than a column), as the live fold would have drawn.
-        let filled = fresh.next_serial();
-        if filled > 0 && filled < cut && old.column(cut, &mut column) {
-            fresh.put_run(
+        let filled = wf.next_serial();
+        if filled > 0 && filled < cut && live_from == cut && held.first() == Some(&true) {
+            wf.put_run(
                 (filled, cut - 1),
-                Some(&column),
+                Some(&live[..h]),
                 time_s,
                 look.cmap,
                 look.range,
             );
         }
-        for serial in cut..old.next_serial() {
-            if !old.column(serial, &mut column) {
-                continue;
+        for (k, column) in live.chunks_exact(h.max(1)).enumerate() {
+            let serial = live_from + k as u64;
+            for (_, label) in markers.iter().filter(|(c, _)| *c == serial) {
+                wf.add_marker_at(serial, label.clone());
             }
-            for m in old.markers() {
-                if m.column == serial && serial != cut {
-                    fresh.add_marker_at(serial, m.label.clone());
-                }
+            if held[k] {
+                wf.put_run(
+                    (serial, serial),
+                    Some(column),
+                    time_s,
+                    look.cmap,
+                    look.range,
+                );
             }
-            fresh.put_run(
-                (serial, serial),
-                Some(&column),
-                time_s,
-                look.cmap,
-                look.range,
-            );
         }
-        self.waterfall = fresh;
         true
     }
 }

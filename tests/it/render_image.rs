@@ -412,10 +412,16 @@ fn values_and_times_are_readable_while_held_and_gone_after_eviction() {
     assert_eq!((w.capacity(), w.height()), (capacity, height));
 }
 
+/// A level the image holds exactly: it keeps dB values to 0.01 dB.
+fn centi_db(rng: &mut Rng) -> f32 {
+    f32::from(-(rng.below(12_000) as i16)) / 100.0
+}
+
 /// `put_run` (the live window's columns by absolute number) against a map of what each
 /// column must hold: runs that skip columns leave them empty, runs over columns already
 /// drawn keep the larger value per pixel (NaN, a gap, loses to a value), and only the
-/// newest `capacity` columns are held.
+/// newest `capacity` columns are held. (Levels are multiples of 0.01 dB: what the image
+/// keeps; `values_are_kept_to_a_hundredth_of_a_db` checks the rounding.)
 #[test]
 fn runs_fill_their_columns_skip_merge_and_evict_like_a_map() {
     let (cmap, range) = gray();
@@ -433,8 +439,8 @@ fn runs_fill_their_columns_skip_merge_and_evict_like_a_map() {
             _ => next,
         };
         let last = first + rng.below(5) as u64;
-        let values: Option<Vec<f32>> = (rng.below(8) != 0)
-            .then(|| (0..height).map(|_| rng.range(-120.0, 0.0) as f32).collect());
+        let values: Option<Vec<f32>> =
+            (rng.below(8) != 0).then(|| (0..height).map(|_| centi_db(&mut rng)).collect());
         w.put_run((first, last), values.as_deref(), |s| s as f64, &cmap, range);
         let held_before = newest.map_or(0, |n| (n + 1).saturating_sub(capacity as u64));
         for c in first..=last {
@@ -471,6 +477,37 @@ fn runs_fill_their_columns_skip_merge_and_evict_like_a_map() {
             model.entry(c).or_insert(vec![f32::NEG_INFINITY; height]);
         }
     }
+}
+
+#[test]
+fn values_are_kept_to_a_hundredth_of_a_db() {
+    let (cmap, range) = gray();
+    let mut w = Waterfall::new(4, 6, 0);
+    let col = [
+        -54.346_363f32,
+        -0.004,
+        59.999,
+        -200.0,
+        f32::NEG_INFINITY,
+        f32::NAN,
+    ];
+    w.push_column(&col, 0.0, &cmap, range);
+    let mut got = [0.0f32; 6];
+    assert!(w.column(0, &mut got));
+    for (g, v) in got.iter().zip(&col) {
+        if v.is_finite() {
+            assert!((g - v).abs() <= 0.005 + 1e-5, "{g} for {v}");
+        }
+    }
+    assert_eq!(got[4], f32::NEG_INFINITY, "empty stays empty");
+    assert!(got[5].is_nan(), "a gap stays a gap");
+    // A level beyond the i16 range saturates, never wraps.
+    w.push_column(&[400.0, -400.0, 0.0, 0.0, 0.0, 0.0], 0.0, &cmap, range);
+    assert!(w.column(1, &mut got));
+    assert!(
+        (got[0] - 327.67).abs() < 1e-3 && got[1] == f32::NEG_INFINITY,
+        "{got:?}"
+    );
 }
 
 #[test]
