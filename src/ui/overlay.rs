@@ -342,9 +342,9 @@ pub struct Cursor {
     /// Pointer position in that pane's band.
     x: usize,
     y: usize,
-    /// Stream time of the column under the pointer, s.
-    time_s: f64,
-    /// That time before the pane's newest visible column, s (≤ 0).
+    /// The column under the pointer: the same instant in every pane (one time axis).
+    serial: u64,
+    /// The time of the column under the pointer before the newest visible column, s (≤ 0).
     before_s: f64,
     /// Frequency under the pointer, Hz.
     hz: f64,
@@ -368,14 +368,15 @@ pub fn cursor_target(
     }
     let serial = pane.view_end.checked_sub((plot.x + plot.w - mx) as u64)?;
     let frac = ((plot.y + plot.h - y) as f64 - 0.5) / plot.h as f64;
-    let time_s = pane.waterfall.time_s(serial)?;
-    let t_end = pane.waterfall.time_s(pane.view_end.checked_sub(1)?)?;
+    // Over a column this pane holds; times on the shared grid (the edge is "now").
+    pane.waterfall.value(serial, 0)?;
+    let before_s = pane.time_s(serial) - pane.time_s(pane.view_end.checked_sub(1)?);
     Some(Cursor {
         pane: index,
         x: mx,
         y,
-        time_s,
-        before_s: time_s - t_end,
+        serial,
+        before_s,
         hz: display_axis(&state.pane(index)).frac_to_hz(frac),
     })
 }
@@ -474,26 +475,18 @@ pub fn place_readout(
     Some(())
 }
 
-/// In a pane the pointer is not over: the visible column nearest the cursor's time and
-/// the row of its frequency, if both are on screen there.
+/// In a pane the pointer is not over: the same column (every pane shares the time axis
+/// and the view) at the row of the cursor's frequency, if that frequency is on the
+/// pane's axis.
 fn linked_point(
     pane: &Pane,
     settings: &PaneSettings,
     cursor: &Cursor,
 ) -> Option<(usize, usize, u64)> {
     let plot = pane.layout.plot;
-    let first = pane.view_end.saturating_sub(plot.w as u64);
-    let (serial, t) = (first..pane.view_end)
-        .filter_map(|s| pane.waterfall.time_s(s).map(|t| (s, t)))
-        .min_by(|a, b| {
-            (a.1 - cursor.time_s)
-                .abs()
-                .total_cmp(&(b.1 - cursor.time_s).abs())
-        })?;
-    let t_first = pane.waterfall.time_s(first)?;
-    let spacing = (pane.waterfall.time_s(pane.view_end - 1)? - t_first)
-        / (pane.view_end - first).max(2) as f64;
-    if (t - cursor.time_s).abs() > 1.5 * spacing.abs() + 1e-6 {
+    let back = pane.view_end.checked_sub(cursor.serial)?;
+    let x = (plot.x + plot.w).checked_sub(back as usize)?;
+    if x < plot.x {
         return None;
     }
     let frac = display_axis(settings).hz_to_frac(cursor.hz);
@@ -503,6 +496,5 @@ fn linked_point(
     let row = ((1.0 - frac) * plot.h as f64)
         .floor()
         .clamp(0.0, (plot.h - 1) as f64);
-    let x = plot.x + plot.w - (pane.view_end - serial) as usize;
-    Some((x, plot.y + row as usize, serial))
+    Some((x, plot.y + row as usize, cursor.serial))
 }

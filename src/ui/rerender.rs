@@ -186,7 +186,18 @@ pub fn spawn(history: SharedHistory) -> std::io::Result<(JoinHandle<()>, Rerende
                     }
                 }
                 for req in newest.drain(..) {
-                    if res_tx.send(render(&history, &req)).is_err() {
+                    let started = std::time::Instant::now();
+                    let done = render(&history, &req);
+                    if crate::audio::quiet::debug_enabled() {
+                        eprintln!(
+                            "hopscope: debug: re-rendered pane {}: {} rows into {} runs of columns in {:.1} ms",
+                            done.pane,
+                            done.rows,
+                            done.spans.len(),
+                            started.elapsed().as_secs_f64() * 1e3
+                        );
+                    }
+                    if res_tx.send(done).is_err() {
                         return;
                     }
                 }
