@@ -79,8 +79,9 @@ pub struct Hud {
     model: Option<(ModelKey, LatencyModel, WindowSums)>,
     /// Rows produced and dropped (all panes) when last rendered.
     rows_seen: Option<(Instant, u64, u64)>,
-    /// When rows were last seen dropped, and the rates then (rows/s produced, dropped).
-    dropping: Option<(Instant, f64, f64)>,
+    /// When the analysis was last seen short of what the panes need (dropping rows, or
+    /// falling behind the input), and by how much.
+    dropping: Option<Shortfall>,
     /// Measured latency (p50, p95 ms over a second), one sample a second, oldest first;
     /// `None`: no row in that second.
     history: [Option<(f64, f64)>; PANEL_SECONDS],
@@ -94,6 +95,22 @@ pub struct Hud {
 
 /// Rows dropped within this long before a render keep the HUD's drop line red.
 const DROP_WARNING: Duration = Duration::from_secs(1);
+/// Audio waiting in the ring beyond this means the analysis is falling behind the input
+/// (the machine cannot make the rows the panes need): the drop line turns red too.
+const BEHIND_S: f64 = 0.5;
+
+/// The analysis short of what the panes need, as last seen.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Shortfall {
+    /// When.
+    at: Instant,
+    /// Rows made per second (all panes) over the last interval.
+    made: f64,
+    /// Rows dropped per second over it (0: none dropped, only behind).
+    dropped: f64,
+    /// Seconds of audio waiting to be analysed.
+    behind_s: f64,
+}
 /// The drop line's colour while rows are being dropped.
 const DROP_RED: u32 = rgb(240, 70, 70);
 
@@ -173,20 +190,26 @@ impl Hud {
         self.history_due = Some(now + Duration::from_secs(1));
     }
 
-    /// Updates the drop rates from the analysis counters: `dropping` holds the rates of
-    /// the last interval that dropped rows, for [`DROP_WARNING`].
-    fn track_drops(&mut self, produced: u64, dropped: u64, now: Instant) {
+    /// Updates the shortfall from the analysis counters and the audio waiting to be
+    /// analysed (`behind_s`): `dropping` holds the rates of the last interval that
+    /// dropped rows or was more than [`BEHIND_S`] behind, for [`DROP_WARNING`].
+    fn track_drops(&mut self, (produced, dropped): (u64, u64), behind_s: f64, now: Instant) {
         if let Some((t, p0, d0)) = self.rows_seen {
             let dt = now.duration_since(t).as_secs_f64();
-            if dropped > d0 && dt > 0.0 {
+            if (dropped > d0 || behind_s > BEHIND_S) && dt > 0.0 {
                 let rate = |n: u64| n as f64 / dt;
-                self.dropping = Some((now, rate(produced - p0), rate(dropped - d0)));
+                self.dropping = Some(Shortfall {
+                    at: now,
+                    made: rate(produced - p0),
+                    dropped: rate(dropped - d0),
+                    behind_s,
+                });
             }
         }
         self.rows_seen = Some((now, produced, dropped));
         if self
             .dropping
-            .is_some_and(|(t, ..)| now.duration_since(t) > DROP_WARNING)
+            .is_some_and(|d| now.duration_since(d.at) > DROP_WARNING)
         {
             self.dropping = None;
         }
@@ -220,7 +243,13 @@ impl Hud {
         let buffer_frames = cap.frames_captured.checked_div(cap.callbacks).unwrap_or(0) as usize;
         let (model, sums) = self.model((p, state.sample_rate_hz, buffer_frames));
         let ana = sources.analysis.snapshot();
-        self.track_drops(ana.rows_produced, ana.rows_dropped, now);
+        let waiting =
+            (cap.frames_captured - cap.frames_dropped).saturating_sub(ana.frames_analysed);
+        self.track_drops(
+            (ana.rows_produced, ana.rows_dropped),
+            waiting as f64 / sr,
+            now,
+        );
         let rows_per_s = meters.rows_per_s(now);
         let measured = meters.latency_ms(now);
         self.track_latency(measured, now);
@@ -271,16 +300,25 @@ impl Hud {
         } else {
             ""
         };
-        if let Some((_, produced, dropped)) = self.dropping {
+        if let Some(d) = self.dropping {
             // Every pane's rows: what the parameters need, and what gets through.
             let needed: f64 = (0..state.pane_count())
                 .map(|i| sr / state.pane(i).params.hop_size as f64)
                 .sum();
-            let _ = write!(
-                l4,
-                "DROPPING ROWS: {needed:.0} rows/s needed, {produced:.0} made, {:.0} shown; ",
-                produced - dropped
-            );
+            let _ = if d.dropped > 0.0 {
+                write!(
+                    l4,
+                    "DROPPING ROWS: {needed:.0} rows/s needed, {:.0} made, {:.0} shown; ",
+                    d.made,
+                    d.made - d.dropped
+                )
+            } else {
+                write!(
+                    l4,
+                    "FALLING BEHIND {:.1} s: {needed:.0} rows/s needed, {:.0} made; ",
+                    d.behind_s, d.made
+                )
+            };
         }
         let _ = write!(
             l4,
@@ -532,18 +570,22 @@ mod tests {
         let mut hud = Hud::new(1280);
         let t0 = Instant::now();
         let at = |ms: u64| t0 + Duration::from_millis(ms);
-        hud.track_drops(1_000, 0, at(0));
-        hud.track_drops(13_000, 0, at(250));
-        assert_eq!(hud.dropping, None, "no row dropped yet");
+        hud.track_drops((1_000, 0), 0.0, at(0));
+        hud.track_drops((13_000, 0), 0.1, at(250));
+        assert_eq!(hud.dropping, None, "no row dropped yet, not behind");
         // 12 000 rows made in 250 ms, 4 000 of them dropped: 48 000/s made, 16 000/s dropped.
-        hud.track_drops(25_000, 4_000, at(500));
-        let (t, made, dropped) = hud.dropping.expect("dropping");
-        assert_eq!(t, at(500));
-        assert!((made - 48_000.0).abs() < 1e-6 && (dropped - 16_000.0).abs() < 1e-6);
+        hud.track_drops((25_000, 4_000), 0.0, at(500));
+        let d = hud.dropping.expect("dropping");
+        assert_eq!(d.at, at(500));
+        assert!((d.made - 48_000.0).abs() < 1e-6 && (d.dropped - 16_000.0).abs() < 1e-6);
         // No more drops: still shown for a second, then cleared.
-        hud.track_drops(37_000, 4_000, at(1_500));
+        hud.track_drops((37_000, 4_000), 0.0, at(1_500));
         assert!(hud.dropping.is_some());
-        hud.track_drops(49_000, 4_000, at(1_501));
+        hud.track_drops((49_000, 4_000), 0.0, at(1_501));
         assert_eq!(hud.dropping, None);
+        // No drop, but 0.8 s of audio waiting: behind, with the rate made (28 000/s).
+        hud.track_drops((56_000, 4_000), 0.8, at(1_751));
+        let d = hud.dropping.expect("behind");
+        assert!(d.dropped == 0.0 && (d.made - 28_000.0).abs() < 1e-6 && d.behind_s == 0.8);
     }
 }
