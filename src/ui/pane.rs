@@ -158,10 +158,16 @@ impl Pane {
     }
 
     /// From now on the pane's runs come on grid `grid_id` with a screen spanning
-    /// `span_ms`: the columns drawn so far go (the first run re-renders the history).
+    /// `span_ms` (the first run re-renders the history). The columns drawn so far stay
+    /// when a column still spans the same time (a new axis or sample rate: they are
+    /// replaced by the re-render, or kept as drawn with it off); with another span they
+    /// go.
     pub fn regrid(&mut self, grid_id: u64, span_ms: u32, cmap: &Colormap) {
-        self.waterfall.clear(cmap.lut()[0]);
-        self.column_s = f64::from(span_ms) / 1000.0 / self.layout.plot.w.max(1) as f64;
+        let column_s = f64::from(span_ms) / 1000.0 / self.layout.plot.w.max(1) as f64;
+        if column_s != self.column_s {
+            self.waterfall.clear(cmap.lut()[0]);
+        }
+        self.column_s = column_s;
         self.grid_id = grid_id;
         self.grid_started = false;
         self.grid_marker = None;

@@ -323,7 +323,7 @@ impl<'a> Live<'a> {
     }
 
     /// Asks the analysis for pane `index`'s columns as its settings, size and the span
-    /// now say; the pane starts over on them (its first run re-renders the history).
+    /// now say; the pane continues on them (its first run re-renders the history).
     fn regrid(&mut self, index: usize) {
         self.grid_epoch += 1;
         let span_ms = self.state.span_ms;
