@@ -109,9 +109,21 @@ pub fn check_history(seconds: f64, sample_rate_hz: u32) -> Result<()> {
 }
 
 /// Reads a live `--file`'s header: its rate and channels must fit the live stream's
-/// bounds. Returns the rate.
-fn check_live_file(path: &std::path::Path) -> Result<u32> {
-    let (rate, channels) = crate::io::wav::read_header(path)?;
+/// bounds. Returns the rate; `None` for standard input or a pipe, which can be read only
+/// once (the live start checks it with [`check_live_audio`] after reading it whole).
+fn check_live_file(path: &std::path::Path) -> Result<Option<u32>> {
+    let Some((rate, channels)) = crate::io::wav::read_header(path)? else {
+        return Ok(None);
+    };
+    check_live_audio(path, rate, channels)?;
+    Ok(Some(rate))
+}
+
+/// A live `--file` of `rate` and `channels` must fit the live stream's bounds.
+///
+/// # Errors
+/// A rate or channel count over [`MAX_LIVE_RATE_HZ`] / [`MAX_LIVE_FILE_CHANNELS`].
+pub fn check_live_audio(path: &std::path::Path, rate: u32, channels: usize) -> Result<()> {
     if rate > MAX_LIVE_RATE_HZ || channels > MAX_LIVE_FILE_CHANNELS {
         return Err(invalid(
             "--file",
@@ -121,7 +133,7 @@ fn check_live_file(path: &std::path::Path) -> Result<u32> {
             ),
         ));
     }
-    Ok(rate)
+    Ok(())
 }
 
 fn channel_select(channel: Option<usize>) -> ChannelSelect {
@@ -571,7 +583,7 @@ fn check_history_flags(live: &LiveArgs, source: &SourceChoice) -> Result<()> {
     positive_seconds("--suggest-seconds", live.suggest_seconds)?;
     positive_seconds("--snapshot-seconds", live.snapshot_seconds)?;
     let known_rate_hz = match source {
-        SourceChoice::File { path, .. } => Some(check_live_file(path)?),
+        SourceChoice::File { path, .. } => check_live_file(path)?,
         SourceChoice::Demo => Some(live.stream.sample_rate.unwrap_or(DEFAULT_DEMO_RATE_HZ)),
         _ => live.stream.sample_rate,
     };

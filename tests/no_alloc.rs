@@ -180,6 +180,7 @@ fn rig(params: StftParams) -> Rig {
         )),
         swaps: None,
         columns_wait: false,
+        backlog_s: hopscope::analysis::WINDOW_BACKLOG_S,
         samples: consumer,
         marks,
         channels: 2,

@@ -134,6 +134,9 @@ pub struct AnalysisSetup {
     /// columns ([`Control::SetColumns`], sent as soon as the window knows its size), so
     /// that every row is folded and drawn (the frames wait in the ring meanwhile).
     pub columns_wait: bool,
+    /// Audio waiting for the row consumer beyond which rows are dropped, s
+    /// ([`WINDOW_BACKLOG_S`], [`HEADLESS_BACKLOG_S`]).
+    pub backlog_s: f64,
 }
 
 /// Capacity of the control channel.
@@ -233,6 +236,8 @@ pub struct Analysis {
     time_origin: TimeOrigin,
     /// See [`AnalysisSetup::columns_wait`].
     columns_wait: bool,
+    /// See [`AnalysisSetup::backlog_s`].
+    backlog_s: f64,
 }
 
 /// Where the current ring's frames stand in the stream and in time, for gap detection.
@@ -315,6 +320,7 @@ impl Analysis {
             columns: std::array::from_fn(|_| None),
             time_origin: TimeOrigin::default(),
             columns_wait: setup.columns_wait,
+            backlog_s: setup.backlog_s,
         };
         let link = AnalysisLink {
             control: ControlSender {
@@ -408,7 +414,7 @@ impl Analysis {
     /// and the row channel have room for (a pane with hop h makes at most ⌊frames/h⌋ + 1
     /// rows), so that at a small hop a burst of rows waits for the consumer to hand
     /// buffers back instead of being dropped. With no room left and the frames waiting in
-    /// the ring at [`max_backlog_frames`], the consumer is not keeping up: then all of
+    /// the ring at [`max_backlog_frames`] (of `backlog_s`), the consumer is not keeping up: then all of
     /// them, and rows without room are dropped (counted), so that the picture never lags
     /// further because of it. (Analysis slower than the audio drops no row: its lag grows
     /// until the ring drops samples, counted at the ring.)
@@ -435,7 +441,7 @@ impl Analysis {
         }
         // No room: the consumer is behind. Wait for it, up to the backlog.
         let waiting = self.samples.occupied_len() / self.channels.max(1);
-        if waiting >= max_backlog_frames(self.sample_rate_hz) {
+        if waiting >= max_backlog_frames(self.sample_rate_hz, self.backlog_s) {
             available
         } else {
             0
@@ -857,10 +863,17 @@ impl Outbox<'_> {
     }
 }
 
+/// How long the window lets audio wait for it to catch up before rows are dropped
+/// rather than shown late (the picture never lags more for it).
+pub const WINDOW_BACKLOG_S: f64 = 0.1;
+/// The same for `--headless`, whose status lines do not go stale with a late row: a busy
+/// machine's hiccup of the status loop costs no row (still well inside the ring's 5.4 s).
+pub const HEADLESS_BACKLOG_S: f64 = 2.0;
+
 /// Most frames analysis leaves waiting in the ring for the row consumer to catch up
-/// (100 ms, at least one pass): beyond it rows are dropped rather than shown late.
-pub fn max_backlog_frames(sample_rate_hz: u32) -> usize {
-    (sample_rate_hz as usize / 10).max(CHUNK_FRAMES)
+/// (`backlog_s`, at least one pass): beyond it rows are dropped rather than shown late.
+pub fn max_backlog_frames(sample_rate_hz: u32, backlog_s: f64) -> usize {
+    ((f64::from(sample_rate_hz) * backlog_s) as usize).max(CHUNK_FRAMES)
 }
 
 /// How long `frames` last at `sample_rate_hz` (to the ns, rounded down).
@@ -926,6 +939,7 @@ mod tests {
             history: None,
             swaps: None,
             columns_wait: false,
+            backlog_s: WINDOW_BACKLOG_S,
         })
     }
 

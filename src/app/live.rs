@@ -64,6 +64,13 @@ fn preload(cfg: &LiveConfig) -> Result<Option<wav::WavAudio>> {
     match &cfg.source {
         SourceChoice::File { path, .. } => {
             let audio = wav::read_wav(path)?;
+            if wav::is_stream(path) {
+                // Standard input or a pipe: its header could not be checked before.
+                crate::config::check_live_audio(path, audio.sample_rate_hz, audio.channels)?;
+                if !cfg.headless {
+                    crate::config::check_history(cfg.history_s, audio.sample_rate_hz)?;
+                }
+            }
             cfg.channel.check(audio.channels)?;
             Ok(Some(audio))
         }
@@ -202,6 +209,11 @@ impl Session {
             scale: ValueScale::Db,
             swaps,
             columns_wait: !cfg.headless,
+            backlog_s: if cfg.headless {
+                analysis::HEADLESS_BACKLOG_S
+            } else {
+                analysis::WINDOW_BACKLOG_S
+            },
         })?;
         let health = matches!(running, Running::Mic(_)).then_some(health);
         let session = Session {

@@ -167,9 +167,7 @@ pub fn read_wav(path: &Path) -> Result<WavAudio> {
         path: path.to_path_buf(),
         message,
     };
-    let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
-    let file_bytes = file.metadata().map_err(|e| err(e.to_string()))?.len();
-    let mut reader = std::io::BufReader::with_capacity(4096, file);
+    let (mut reader, file_bytes) = open_input(path).map_err(|e| err(e.to_string()))?;
     let layout = read_layout(&mut reader, file_bytes).map_err(err)?;
     let samples = read_samples(reader, &layout, file_bytes).map_err(|e| match e {
         ReadError::Interrupted(e) => e,
@@ -182,19 +180,84 @@ pub fn read_wav(path: &Path) -> Result<WavAudio> {
     })
 }
 
-/// The sample rate and channel count of a WAV file, from its header alone.
+/// The sample rate and channel count of a WAV file, from its header alone; `None` for
+/// an input that can be read only once (standard input, a pipe): its header is read with
+/// the rest by [`read_wav`].
 ///
 /// # Errors
 /// A missing, corrupt or unsupported file, as [`read_wav`] words it.
-pub fn read_header(path: &Path) -> Result<(u32, usize)> {
+pub fn read_header(path: &Path) -> Result<Option<(u32, usize)>> {
     let err = |message: String| Error::Wav {
         path: path.to_path_buf(),
         message,
     };
-    let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
-    let file_bytes = file.metadata().map_err(|e| err(e.to_string()))?.len();
-    let layout = read_layout(&mut std::io::BufReader::new(file), file_bytes).map_err(err)?;
-    Ok((layout.sample_rate_hz, layout.channels))
+    if is_stream(path) {
+        return Ok(None);
+    }
+    let (mut reader, file_bytes) = open_input(path).map_err(|e| err(e.to_string()))?;
+    let layout = read_layout(&mut reader, file_bytes).map_err(err)?;
+    Ok(Some((layout.sample_rate_hz, layout.channels)))
+}
+
+/// The input path that means standard input.
+pub const STDIN_PATH: &str = "-";
+
+/// Whether `path` is an input that can be read only once and has no length: `-`
+/// (standard input), a pipe, a FIFO, `/dev/stdin`, a process substitution `<(…)`.
+pub fn is_stream(path: &Path) -> bool {
+    path.as_os_str() == STDIN_PATH || std::fs::metadata(path).is_ok_and(|m| !m.is_file())
+}
+
+/// A WAV input to walk: a regular file as it is, or a stream (see [`is_stream`]) read
+/// whole into memory first, so that its length is known and it is read exactly once.
+enum Input {
+    File(std::io::BufReader<std::fs::File>),
+    Bytes(std::io::Cursor<Vec<u8>>),
+}
+
+impl Read for Input {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Input::File(r) => r.read(buf),
+            Input::Bytes(r) => r.read(buf),
+        }
+    }
+}
+
+impl Seek for Input {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        match self {
+            Input::File(r) => r.seek(pos),
+            Input::Bytes(r) => r.seek(pos),
+        }
+    }
+
+    fn seek_relative(&mut self, offset: i64) -> std::io::Result<()> {
+        match self {
+            Input::File(r) => r.seek_relative(offset),
+            Input::Bytes(r) => r.seek_relative(offset),
+        }
+    }
+}
+
+/// Opens `path` (`-`: standard input) and returns it with its length in bytes.
+fn open_input(path: &Path) -> std::io::Result<(Input, u64)> {
+    let read_all = |mut r: Box<dyn Read>| -> std::io::Result<(Input, u64)> {
+        let mut bytes = Vec::new();
+        r.read_to_end(&mut bytes)?;
+        let len = bytes.len() as u64;
+        Ok((Input::Bytes(std::io::Cursor::new(bytes)), len))
+    };
+    if path.as_os_str() == STDIN_PATH {
+        return read_all(Box::new(std::io::stdin().lock()));
+    }
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return read_all(Box::new(file));
+    }
+    let reader = std::io::BufReader::with_capacity(4096, file);
+    Ok((Input::File(reader), meta.len()))
 }
 
 /// Why the samples could not be read.

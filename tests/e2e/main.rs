@@ -24,6 +24,7 @@ mod partial_outputs;
 mod pipewire_live;
 mod pulse_live;
 mod render_cli;
+mod stdin_input;
 mod suggest_cli;
 mod window_e2e;
 mod window_scipy;

@@ -62,6 +62,7 @@ fn rig(first: StftParams, compare: Vec<StftParams>) -> Rig {
         history: None,
         swaps: None,
         columns_wait: false,
+        backlog_s: hopscope::analysis::WINDOW_BACKLOG_S,
         samples: consumer,
         marks,
         channels: 1,

@@ -123,6 +123,7 @@ fn analysis(
         history,
         swaps,
         columns_wait: false,
+        backlog_s: hopscope::analysis::WINDOW_BACKLOG_S,
     })
 }
 

@@ -107,6 +107,7 @@ fn analysis_with(params: StftParams) -> (CaptureCallback<f32>, Analysis, Analysi
         history: None,
         swaps: None,
         columns_wait: false,
+        backlog_s: hopscope::analysis::WINDOW_BACKLOG_S,
         samples: consumer,
         marks: marks_c,
         channels: 1,
@@ -173,7 +174,7 @@ fn analysis_behind_the_audio_drops_no_row_while_the_consumer_keeps_up() {
     // after every pass, gets every one.
     let (mut cb, mut analysis, link) = analysis_with(params(256, 1));
     let n = 20_000;
-    assert!(n > max_backlog_frames(48_000));
+    assert!(n > max_backlog_frames(48_000, hopscope::analysis::WINDOW_BACKLOG_S));
     let signal: Vec<f32> = (0..n).map(|i| (i as f32 * 0.1).sin()).collect();
     cb.on_data(&signal, 0);
     let mut rows = 0u64;
@@ -193,7 +194,10 @@ fn a_stalled_ui_makes_analysis_drop_and_count_rows_beyond_100_ms_of_backlog() {
     let (mut cb, mut analysis, link) = analysis_with(params(256, 64));
     // 100 ms at 48 kHz: what analysis leaves waiting before it drops rows.
     let backlog = 4800;
-    assert_eq!(max_backlog_frames(48_000), backlog);
+    assert_eq!(
+        max_backlog_frames(48_000, hopscope::analysis::WINDOW_BACKLOG_S),
+        backlog
+    );
     let fed = 256 * 64 + backlog - 1;
     // One frame short of it behind what the row channel holds: analysis fills the row
     // channel, then waits (no drop).
