@@ -1022,11 +1022,11 @@ fn an_odd_length_chunk_before_the_data_is_skipped_with_its_pad_byte() {
 }
 
 /// WAVE_FORMAT_EXTENSIBLE stores valid bits left-justified in the container: 24 valid
-/// bits in 4 bytes read 256 times too small through hound, and 20-in-24 or 12-in-16
+/// bits in 4 bytes read 256 times too small through hound, and 16-in-24, 20-in-24 or 12-in-16
 /// files were refused as "unsupported" (or "truncated").
 #[test]
 fn valid_bits_are_left_justified_in_an_extensible_container() {
-    for (container, valid) in [(4u16, 24u16), (3, 20), (2, 12), (4, 32)] {
+    for (container, valid) in [(4u16, 24u16), (3, 16), (3, 20), (2, 12), (4, 32)] {
         let shift = 8 * u32::from(container) - u32::from(valid);
         let full = (1i64 << (valid - 1)) as f64;
         let raw = [
