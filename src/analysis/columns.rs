@@ -65,10 +65,11 @@ impl PaneColumns {
         sample_rate_hz: u32,
         origin: &TimeOrigin,
     ) -> PaneColumns {
-        let height = spec.height_px.max(1);
+        let map = spec.map(params.fft_size, sample_rate_hz);
+        let height = map.height();
         PaneColumns {
             grid_id,
-            map: map_for(&spec, height, params.fft_size, sample_rate_hz),
+            map,
             map_for: (params.fft_size, sample_rate_hz),
             column: vec![0.0; height],
             fold: ColumnFold::new(origin.grid(&spec, sample_rate_hz), height),
@@ -96,8 +97,7 @@ impl PaneColumns {
         }
         self.params = Some(p);
         if self.map_for != (p.fft_size, row.sample_rate_hz) {
-            let height = self.column.len();
-            self.map = map_for(&self.spec, height, p.fft_size, row.sample_rate_hz);
+            self.map = self.spec.map(p.fft_size, row.sample_rate_hz);
             self.map_for = (p.fft_size, row.sample_rate_hz);
         }
         if self.fold.grid().sample_rate_hz != row.sample_rate_hz {
@@ -138,15 +138,4 @@ pub struct FoldRow<'a> {
     pub end_sample: u64,
     /// Where a gap in the input before it ended, if there was one.
     pub gap_end: Option<u64>,
-}
-
-/// The map of `spec` for rows of `fft_size` at `sample_rate_hz`.
-fn map_for(spec: &ColumnSpec, height: usize, fft_size: usize, sample_rate_hz: u32) -> ColumnMap {
-    ColumnMap::for_view(
-        &spec.axis,
-        spec.mel.as_ref(),
-        height,
-        fft_size,
-        sample_rate_hz,
-    )
 }

@@ -337,21 +337,6 @@ impl ColumnMap {
         }
     }
 
-    /// The map a view draws with: `mel`'s bands when given (see [`ColumnMap::mel`]),
-    /// else pixels on `axis` (see [`ColumnMap::new`]).
-    pub fn for_view(
-        axis: &FreqAxis,
-        mel: Option<&MelSpec>,
-        height: usize,
-        fft_size: usize,
-        sample_rate_hz: u32,
-    ) -> Self {
-        match mel {
-            Some(spec) => ColumnMap::mel(spec, height, fft_size, sample_rate_hz),
-            None => ColumnMap::new(axis, height, fft_size, sample_rate_hz),
-        }
-    }
-
     /// The mel spec when in mel mode ([`ColumnMap::mel`]).
     pub fn mel_spec(&self) -> Option<&MelSpec> {
         self.mel.as_ref().map(|m| m.filterbank.spec())

@@ -22,7 +22,7 @@
 
 use crate::dsp::mel::MelSpec;
 
-use super::freqmap::FreqAxis;
+use super::freqmap::{ColumnMap, FreqAxis};
 
 /// Where columns fall in stream time.
 ///
@@ -102,6 +102,19 @@ pub struct ColumnSpec {
     pub width_px: u32,
     /// Time one screen spans, ms.
     pub span_ms: u32,
+}
+
+impl ColumnSpec {
+    /// The bins → pixels map of these columns for rows of `fft_size` at
+    /// `sample_rate_hz`: the mel bands when given, else pixels on the axis; at least one
+    /// pixel tall. The one map the live fold and the history re-render both use.
+    pub fn map(&self, fft_size: usize, sample_rate_hz: u32) -> ColumnMap {
+        let height = self.height_px.max(1);
+        match &self.mel {
+            Some(mel) => ColumnMap::mel(mel, height, fft_size, sample_rate_hz),
+            None => ColumnMap::new(&self.axis, height, fft_size, sample_rate_hz),
+        }
+    }
 }
 
 /// A run of columns ready to draw: `first..=last` all show `values` (bottom pixel

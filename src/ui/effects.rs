@@ -15,7 +15,7 @@ use crate::io::png;
 use crate::render::colormap::Colormap;
 use crate::ui::frame::Scene;
 use crate::ui::labels::ScaleLabel;
-use crate::ui::pane::{column_map, Pane, RerenderWant};
+use crate::ui::pane::{column_spec, Pane, RerenderWant};
 use crate::ui::present::{self, Blit, Presenter};
 use crate::ui::rerender::{self, RerenderLink, RerenderRequest};
 use crate::ui::state::ViewState;
@@ -132,16 +132,13 @@ impl Effects {
         link.sent += 1;
         let id = link.sent;
         let plot = pane.layout.plot;
+        // The pane's columns as the analysis folds them (their spec's map).
+        let spec = column_spec(&state.pane(want.pane), (plot.w, plot.h), state.span_ms);
         let request = RerenderRequest {
             id,
             pane: want.pane,
             params: want.params,
-            map: column_map(
-                &state.pane(want.pane),
-                plot.h,
-                want.params.fft_size,
-                want.grid.sample_rate_hz,
-            ),
+            map: spec.map(want.params.fft_size, want.grid.sample_rate_hz),
             grid: want.grid,
             first_end: want.first_end,
             cut_serial: want.cut_serial,

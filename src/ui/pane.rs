@@ -6,7 +6,7 @@ use crate::config::pane::PaneSettings;
 use crate::dsp::stft::StftParams;
 use crate::render::chrome::{Layout, BACKGROUND};
 use crate::render::colormap::{Colormap, ColormapKind, DbRange};
-use crate::render::freqmap::{mel_axis, ColumnMap, FreqAxis};
+use crate::render::freqmap::{mel_axis, FreqAxis};
 use crate::render::timeaxis::{ColumnSpec, TimeGrid};
 use crate::render::waterfall::Waterfall;
 use crate::ui::labels;
@@ -38,18 +38,6 @@ pub fn column_spec(
         width_px: width_px as u32,
         span_ms,
     }
-}
-
-/// The bins → pixels map of pane settings `s` for rows of `fft_size` (what the analysis
-/// folds with, for a re-render to use the same).
-pub fn column_map(
-    s: &PaneSettings,
-    height: usize,
-    fft_size: usize,
-    sample_rate_hz: u32,
-) -> ColumnMap {
-    let mel = s.mel.map(|m| m.spec(&s.axis));
-    ColumnMap::for_view(&s.axis, mel.as_ref(), height, fft_size, sample_rate_hz)
 }
 
 /// What a pane's chrome was drawn for: axis, colours, range, and whether it shows mel
