@@ -119,10 +119,7 @@ impl PaneColumns {
     /// Runs per input frame at most with rows of hop `hop` (one per row, or one per
     /// column when columns are longer than the hop).
     pub fn runs_per_frame(&self, hop: usize) -> f64 {
-        let g = self.fold.grid();
-        let columns_per_frame =
-            f64::from(g.width_px) * 1000.0 / (f64::from(g.span_ms) * f64::from(g.sample_rate_hz));
-        (1.0 / hop.max(1) as f64).min(columns_per_frame)
+        (1.0 / hop.max(1) as f64).min(self.fold.grid().columns_per_sample())
     }
 }
 

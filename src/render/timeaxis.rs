@@ -26,7 +26,8 @@ use super::freqmap::{ColumnMap, FreqAxis};
 
 /// Where columns fall in stream time.
 ///
-/// Thread: any (a `Copy` value sent UI → analysis inside [`ColumnSpec`]).
+/// Thread: any (a `Copy` value made by the analysis thread, sent to the UI with each run
+/// so that a re-render of the history folds on the same grid).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TimeGrid {
     /// Time one screen spans, ms (> 0).
@@ -74,15 +75,22 @@ impl TimeGrid {
         self.origin_sample + num.div_ceil(den) as u64
     }
 
-    /// Seconds per column.
-    pub fn column_s(&self) -> f64 {
-        f64::from(self.span_ms) / 1000.0 / f64::from(self.width_px)
+    /// Columns per sample (what bounds the runs a fold hands out per input frame).
+    pub fn columns_per_sample(&self) -> f64 {
+        f64::from(self.width_px) * 1000.0
+            / (f64::from(self.span_ms) * f64::from(self.sample_rate_hz))
     }
+}
 
-    /// Stream time at column `col`'s right edge, s (what its ticks and readout show).
-    pub fn column_end_s(&self, col: u64) -> f64 {
-        (col + 1) as f64 * self.column_s()
-    }
+/// Seconds one column spans when `width_px` columns span `span_ms`.
+pub fn column_s(span_ms: u32, width_px: usize) -> f64 {
+    f64::from(span_ms) / 1000.0 / width_px.max(1) as f64
+}
+
+/// Stream time at column `col`'s right edge, s, for columns of `column_s` (what its
+/// ticks and readout show; the same in every pane).
+pub fn column_end_s(col: u64, column_s: f64) -> f64 {
+    (col + 1) as f64 * column_s
 }
 
 /// What a pane's columns show: its frequency axis (or mel bands), its size, and the time

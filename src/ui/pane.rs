@@ -7,7 +7,7 @@ use crate::dsp::stft::StftParams;
 use crate::render::chrome::{Layout, BACKGROUND};
 use crate::render::colormap::{Colormap, ColormapKind, DbRange};
 use crate::render::freqmap::{mel_axis, FreqAxis};
-use crate::render::timeaxis::{ColumnSpec, TimeGrid};
+use crate::render::timeaxis::{column_end_s, column_s, ColumnSpec, TimeGrid};
 use crate::render::waterfall::Waterfall;
 use crate::ui::labels;
 use crate::ui::rerender::Rerendered;
@@ -122,7 +122,7 @@ impl Pane {
             y0,
             layout,
             waterfall: Waterfall::new(w * HISTORY_SCREENS, h, cmap.lut()[0]),
-            column_s: f64::from(span_ms) / 1000.0 / w.max(1) as f64,
+            column_s: column_s(span_ms, w),
             grid_id: 0,
             grid_started: false,
             grid_marker: None,
@@ -142,7 +142,7 @@ impl Pane {
 
     /// Stream time at column `serial`'s right edge, s.
     pub fn time_s(&self, serial: u64) -> f64 {
-        (serial + 1) as f64 * self.column_s
+        column_end_s(serial, self.column_s)
     }
 
     /// From now on the pane's runs come on grid `grid_id` with a screen spanning
@@ -151,7 +151,7 @@ impl Pane {
     /// replaced by the re-render, or kept as drawn with it off); with another span they
     /// go.
     pub fn regrid(&mut self, grid_id: u64, span_ms: u32, cmap: &Colormap) {
-        let column_s = f64::from(span_ms) / 1000.0 / self.layout.plot.w.max(1) as f64;
+        let column_s = column_s(span_ms, self.layout.plot.w);
         if column_s != self.column_s {
             self.waterfall.clear(cmap.lut()[0]);
         }
@@ -196,7 +196,7 @@ impl Pane {
         self.waterfall.put_run(
             (run.first, run.last),
             values,
-            |s| (s + 1) as f64 * column_s,
+            |s| column_end_s(s, column_s),
             look.cmap,
             look.range,
         );
@@ -236,7 +236,7 @@ impl Pane {
             .collect();
         wf.clear(look.cmap.lut()[0]);
         let column_s = self.column_s;
-        let time_s = |s: u64| (s + 1) as f64 * column_s;
+        let time_s = |s: u64| column_end_s(s, column_s);
         for run in done.runs().take_while(|r| r.first <= cut) {
             wf.put_run(
                 (run.first, run.last.min(cut)),
