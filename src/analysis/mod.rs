@@ -226,10 +226,8 @@ pub struct Analysis {
     /// A reopened stream waiting for the old ring to drain.
     next_input: Option<InputSwap>,
     clock: StreamClock,
-    /// Gap samples each pane's next row follows.
-    pending_gap: [u64; MAX_PANES],
-    /// Where the newest gap before each pane's next row ended.
-    gap_end: [Option<u64>; MAX_PANES],
+    /// The gap (time without samples) each pane's next row follows, if any.
+    pending_gap: [Option<PendingGap>; MAX_PANES],
     /// Panes whose rows are folded into time columns (the window's).
     columns: [Option<PaneColumns>; MAX_PANES],
     /// Stream time at the last change of sample rate.
@@ -315,8 +313,7 @@ impl Analysis {
             swaps: setup.swaps,
             next_input: None,
             clock: StreamClock::default(),
-            pending_gap: [0; MAX_PANES],
-            gap_end: [None; MAX_PANES],
+            pending_gap: [None; MAX_PANES],
             columns: std::array::from_fn(|_| None),
             time_origin: TimeOrigin::default(),
             columns_wait: setup.columns_wait,
@@ -549,11 +546,14 @@ impl Analysis {
                 h.push_gap(samples);
             }
         }
-        for g in &mut self.pending_gap {
-            *g += samples;
+        let end = self.clock.base + self.clock.popped + samples;
+        for g in self.pending_gap.iter_mut().filter(|_| samples > 0) {
+            let before = g.map_or(0, |g| g.samples);
+            *g = Some(PendingGap {
+                samples: before + samples,
+                end,
+            });
         }
-        let gap_end = self.clock.base + self.clock.popped + samples;
-        self.gap_end = [Some(gap_end); MAX_PANES];
         if crate::audio::quiet::debug_enabled() {
             eprintln!(
                 "hopscope: debug: gap of {:.1} ms ({samples} samples) at stream sample {}",
@@ -695,7 +695,6 @@ impl Analysis {
             shutdown,
             clock,
             pending_gap,
-            gap_end,
             columns,
             time_origin,
             ..
@@ -735,6 +734,7 @@ impl Analysis {
                 stats.rows_produced.fetch_add(1, Relaxed);
                 stats.row_time_ns_total.fetch_add(row_ns, Relaxed);
                 stats.row_time_ns_max.fetch_max(row_ns, Relaxed);
+                let gap = pending_gap[pane].take();
                 let stamp = Stamp {
                     pane,
                     layout: *layout,
@@ -743,11 +743,10 @@ impl Analysis {
                     scale,
                     sample_rate_hz: *sample_rate_hz,
                     first_sample: info.first_sample,
-                    gap_before: std::mem::take(&mut pending_gap[pane]),
+                    gap_before: gap.map_or(0, |g| g.samples),
                     captured_at,
                     finished_at,
                 };
-                let gap_end = gap_end[pane].take();
                 let Some(fold) = fold.as_mut() else {
                     outbox.send(&stamp, bins, None);
                     return;
@@ -759,7 +758,7 @@ impl Analysis {
                     params: &info.params,
                     sample_rate_hz: *sample_rate_hz,
                     end_sample: info.first_sample + info.params.win_length as u64,
-                    gap_end: gap_end.filter(|_| stamp.gap_before > 0),
+                    gap_end: gap.map(|g| g.end),
                 };
                 fold.push(row, time_origin, |run, params, grid| {
                     let stamp = Stamp {
@@ -772,6 +771,15 @@ impl Analysis {
             });
         }
     }
+}
+
+/// A gap in the input a pane's next row follows (several gaps between two rows add up).
+#[derive(Clone, Copy, Debug)]
+struct PendingGap {
+    /// Its samples.
+    samples: u64,
+    /// The stream sample index where the newest one ended.
+    end: u64,
 }
 
 /// What every message of a row carries but its values.
