@@ -86,37 +86,14 @@ impl Waterfall {
         self.next_serial
     }
 
-    /// Appends one column of a gap in the input (no samples): drawn as hatching.
-    ///
-    /// Thread: UI. Allocates: no.
-    pub fn push_gap(&mut self, time_s: f64, cmap: &Colormap, range: DbRange) {
-        let col = (self.next_serial % self.capacity as u64) as usize;
-        let lut = cmap.lut();
-        let values = &mut self.values[col * self.height..(col + 1) * self.height];
-        values.fill(CentiDb::GAP);
-        for row in 0..self.height {
-            self.pixels[row * self.capacity + col] = pixel(lut, range, f32::NAN, row, col);
-        }
-        self.times_s[col] = time_s;
-        self.next_serial += 1;
-    }
-
     /// Appends one column: `bottom_up[0]` is the lowest frequency pixel; NaN values
     /// (a gap in the input, re-rendered from the history) are drawn as hatching.
     ///
     /// Thread: UI. Allocates: no.
     pub fn push_column(&mut self, bottom_up: &[f32], time_s: f64, cmap: &Colormap, range: DbRange) {
         debug_assert_eq!(bottom_up.len(), self.height);
-        let col = (self.next_serial % self.capacity as u64) as usize;
-        let lut = cmap.lut();
-        let values = &mut self.values[col * self.height..(col + 1) * self.height];
-        for (row, (slot, &v)) in values.iter_mut().zip(bottom_up.iter().rev()).enumerate() {
-            *slot = CentiDb::from_db(v);
-            let v = slot.db();
-            self.pixels[row * self.capacity + col] = pixel(lut, range, v, row, col);
-        }
-        self.times_s[col] = time_s;
-        self.next_serial += 1;
+        let next = self.next_serial;
+        self.put_run((next, next), Some(bottom_up), |_| time_s, cmap, range);
     }
 
     /// Fills columns `first..=last` (serials: absolute column numbers) with `bottom_up`,
@@ -225,6 +202,11 @@ impl Waterfall {
         let oldest = self.next_serial.saturating_sub(self.capacity as u64);
         (serial >= oldest && serial < self.next_serial)
             .then(|| (serial % self.capacity as u64) as usize)
+    }
+
+    /// Whether column `serial` is held (drawn, and not yet overwritten).
+    pub fn holds(&self, serial: u64) -> bool {
+        self.slot(serial).is_some()
     }
 
     /// dB value at column `serial`, pixel row `row` (0 = top); `None` if not held.

@@ -291,7 +291,6 @@ impl Scene {
                 .map(|p| p.waterfall.paused_view_end(self.view_end, p.layout.plot.w))
                 .max()
                 .unwrap_or(self.view_end)
-                .min(newest.max(self.view_end))
         } else {
             newest
         };

@@ -369,7 +369,9 @@ pub fn cursor_target(
     let serial = pane.view_end.checked_sub((plot.x + plot.w - mx) as u64)?;
     let frac = ((plot.y + plot.h - y) as f64 - 0.5) / plot.h as f64;
     // Over a column this pane holds; times on the shared grid (the edge is "now").
-    pane.waterfall.value(serial, 0)?;
+    if !pane.waterfall.holds(serial) {
+        return None;
+    }
     let before_s = pane.time_s(serial) - pane.time_s(pane.view_end.checked_sub(1)?);
     Some(Cursor {
         pane: index,
