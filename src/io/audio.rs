@@ -14,8 +14,14 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use symphonia::core::codecs::audio::well_known::{
+    CODEC_ID_AAC, CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3, CODEC_ID_OPUS, CODEC_ID_VORBIS,
+};
+use symphonia::core::codecs::audio::{
+    AudioCodecId, AudioCodecParameters, AudioDecoder, AudioDecoderOptions,
+};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo, TrackType};
@@ -24,10 +30,17 @@ use symphonia::core::meta::MetadataOptions;
 use symphonia::core::units::Timestamp;
 
 use crate::error::{Error, Result};
+use crate::io::opus::{OpusCodec, OPUS_RATE_HZ};
 use crate::io::wav::{self, Input, WavAudio, WavStream};
 
+/// Seek preroll of MPEG audio: the bit reservoir reaches 511 bytes back (a few frames at
+/// low rates), then one granule of MDCT overlap and the 512-tap synthesis filterbank.
+const MP3_PREROLL_FRAMES: u64 = 8 * 1152;
+/// Seek preroll of Vorbis: one block's overlap (blocks are at most 8192 frames).
+const VORBIS_PREROLL_FRAMES: u64 = 8192;
+
 /// The containers and codecs hopscope reads, for error messages.
-pub const SUPPORTED: &str = "WAV, FLAC, MP3, Ogg Vorbis, AAC and ALAC in MP4/M4A, AIFF/AIFC, CAF, Matroska/WebM (FLAC, Vorbis, PCM)";
+pub const SUPPORTED: &str = "WAV, FLAC, MP3, Ogg Vorbis, Ogg Opus, AAC and ALAC in MP4/M4A, AIFF/AIFC, CAF, Matroska/WebM (FLAC, Vorbis, PCM)";
 
 /// What a file holds.
 ///
@@ -101,7 +114,8 @@ impl AudioReader {
     pub fn open(path: &Path, replayable: bool) -> Result<AudioReader> {
         let fail = |m: String| input_error(path, m);
         let mut input = wav::open_input(path, replayable).map_err(|e| fail(e.to_string()))?;
-        let mut head = [0u8; 12];
+        // Enough for an Ogg page header and an OpusHead after it.
+        let mut head = [0u8; 96];
         let got = read_head(&mut input, &mut head).map_err(|e| fail(e.to_string()))?;
         if got == 0 {
             return Err(fail("file is empty".into()));
@@ -121,6 +135,9 @@ impl AudioReader {
                 ),
             };
             return Ok(AudioReader::new(path, info, Decoder::Wav(stream)));
+        }
+        if let Some(why) = crate::io::opus::unsupported_in_ogg(&head[..got]) {
+            return Err(fail(why));
         }
         let media = MediaStream::open(path, input)?;
         let info = media.info.clone();
@@ -240,11 +257,15 @@ impl AudioReader {
                 return Ok(());
             }
             Decoder::Media(m) => match m.seek(frame) {
-                Some(at) => self.position = at,
-                None if frame < self.position => {
+                Ok(Some(at)) => {
+                    self.position = at;
+                    return Ok(());
+                }
+                Ok(None) if frame < self.position => {
                     return Err(self.error_here("cannot seek backwards in this input"))
                 }
-                None => {}
+                Ok(None) => {}
+                Err(m) => return Err(self.error_here(&m)),
             },
         }
         let ch = self.info.channels;
@@ -337,13 +358,73 @@ enum Got {
     End,
 }
 
+/// The track's decoder: symphonia's, or ours for Opus (symphonia 0.6.1 has none).
+enum Codec {
+    Symphonia(Box<dyn AudioDecoder>),
+    Opus(Box<OpusCodec>),
+}
+
+impl Codec {
+    /// The decoder of a track, and its short name.
+    fn new(params: &AudioCodecParameters) -> std::result::Result<(Codec, &'static str), String> {
+        if params.codec == CODEC_ID_OPUS {
+            let head = params.extra_data.as_deref().unwrap_or_default();
+            let opus = OpusCodec::new(head)?;
+            return Ok((Codec::Opus(Box::new(opus)), "opus"));
+        }
+        let decoder = symphonia::default::get_codecs()
+            .make_audio_decoder(params, &AudioDecoderOptions::default())
+            .map_err(|e| format!("unsupported codec ({e}; supported: {SUPPORTED})"))?;
+        let name = decoder.codec_info().short_name;
+        Ok((Codec::Symphonia(decoder), name))
+    }
+}
+
+/// How far before a seek target decoding must start for the frames from the target on
+/// to be the very ones a decode from the start gives (measured: `tests/it/formats.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Preroll {
+    /// Packets decode alone (PCM, FLAC, ALAC): none.
+    None,
+    /// This many frames: the decoder's memory (an MDCT overlap, MP3's bit reservoir and
+    /// synthesis filterbank) is rebuilt exactly within them.
+    Frames(u64),
+    /// Only a decode from the start is exact. Opus: CELT's energy prediction and pitch
+    /// pre-filter, SILK's LPC state carry on indefinitely. AAC: its noise substitution
+    /// (PNS, which ffmpeg's encoder uses) draws from one random sequence over the whole
+    /// stream; from a preroll of two packets the output is otherwise exact, and within
+    /// −40 dB of a decode from the start on the test signal.
+    FromStart,
+}
+
+impl Preroll {
+    fn of(codec: AudioCodecId) -> Preroll {
+        match codec {
+            CODEC_ID_OPUS | CODEC_ID_AAC => Preroll::FromStart,
+            CODEC_ID_MP1 | CODEC_ID_MP2 | CODEC_ID_MP3 => Preroll::Frames(MP3_PREROLL_FRAMES),
+            CODEC_ID_VORBIS => Preroll::Frames(VORBIS_PREROLL_FRAMES),
+            _ => Preroll::None,
+        }
+    }
+}
+
+/// The frames of the decoder's output to present, on the media timeline (the decoder's
+/// output from the track's first packet, before any trimming).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Window {
+    /// Frames at the start to drop (encoder priming: an MP4 edit list, Opus pre-skip).
+    skip: u64,
+    /// Where presentation ends (`None`: the end of the stream).
+    end: Option<u64>,
+}
+
 /// A symphonia demuxer and decoder on the file's first audio track.
 ///
 /// Thread: whoever reads it.
 struct MediaStream {
     info: AudioInfo,
     format: Box<dyn FormatReader>,
-    decoder: Box<dyn AudioDecoder>,
+    codec: Codec,
     track_id: u32,
     /// Frames per time-base unit of the track, as `numer·rate/denom`.
     time_base: (u64, u64),
@@ -351,36 +432,88 @@ struct MediaStream {
     max_packet_frames: u64,
     /// Decoded samples not handed out yet (the probe's first packet, a seek's remainder).
     pending: Vec<f32>,
+    window: Window,
+    /// The media frame the next decoded frame is at.
+    media_pos: u64,
+    /// Frames before this media frame are dropped (a seek's target).
+    drop_before: u64,
+    /// After a seek: take `media_pos` from the next packet that decodes to frames.
+    reanchor: bool,
+    /// A re-anchoring found the stream past `drop_before`.
+    overshot: bool,
+    preroll: Preroll,
+    /// How to read the file again from the start, where symphonia cannot seek.
+    reopen: Reopen,
+    path: PathBuf,
+}
+
+/// Where a [`MediaStream`]'s bytes can be had again.
+enum Reopen {
+    File(PathBuf),
+    Bytes(Arc<Vec<u8>>),
+    /// A stream read once.
+    Never,
+}
+
+/// A file held in memory, shared by the demuxer and [`Reopen`].
+struct SharedBytes(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for SharedBytes {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_slice()
+    }
+}
+
+/// symphonia's source for `input`, and how to have it again.
+fn media_source(path: &Path, input: Input) -> (Box<dyn MediaSource>, Reopen) {
+    match input {
+        Input::File(r) => (Box::new(r.into_inner()), Reopen::File(path.to_path_buf())),
+        Input::Bytes(c) => {
+            let bytes = Arc::new(c.into_inner());
+            let source = Box::new(std::io::Cursor::new(SharedBytes(bytes.clone())));
+            (source, Reopen::Bytes(bytes))
+        }
+        Input::Stream(r) => (Box::new(ReadOnlySource::new(r)), Reopen::Never),
+    }
+}
+
+/// symphonia's demuxer for `source`, the extension of `path` as a hint.
+fn probe(
+    path: &Path,
+    source: Box<dyn MediaSource>,
+) -> std::result::Result<Box<dyn FormatReader>, String> {
+    let mss = MediaSourceStream::new(source, Default::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    symphonia::default::get_probe()
+        .probe(
+            &hint,
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|e| match e {
+            SymError::Unsupported(_) => {
+                format!("unknown or unsupported format (supported: {SUPPORTED})")
+            }
+            e => format!("not a readable audio file ({e})"),
+        })
 }
 
 impl MediaStream {
-    fn open(path: &Path, input: Input) -> Result<MediaStream> {
+    fn open(path: &Path, mut input: Input) -> Result<MediaStream> {
         let fail = |m: String| input_error(path, m);
-        let source: Box<dyn MediaSource> = match input {
-            Input::File(r) => Box::new(r.into_inner()),
-            Input::Bytes(c) => Box::new(c),
-            Input::Stream(r) => Box::new(ReadOnlySource::new(r)),
+        // MP4's gapless metadata, read before symphonia takes the file (seekable only).
+        let gapless = match input.byte_len() {
+            Some(len) if input.is_seekable() => {
+                crate::io::mp4::read_gapless(&mut input, len).map_err(|e| fail(e.to_string()))?
+            }
+            _ => None,
         };
-        let mss = MediaSourceStream::new(source, Default::default());
-        let mut hint = Hint::new();
-        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-            hint.with_extension(ext);
-        }
-        let format = symphonia::default::get_probe()
-            .probe(
-                &hint,
-                mss,
-                FormatOptions::default(),
-                MetadataOptions::default(),
-            )
-            .map_err(|e| {
-                fail(match e {
-                    SymError::Unsupported(_) => {
-                        format!("unknown or unsupported format (supported: {SUPPORTED})")
-                    }
-                    e => format!("not a readable audio file ({e})"),
-                })
-            })?;
+        let (source, reopen) = media_source(path, input);
+        let format = probe(path, source).map_err(fail)?;
         let short = format.format_info().short_name;
         let track = format
             .default_track(TrackType::Audio)
@@ -391,37 +524,82 @@ impl MediaStream {
             .and_then(|p| p.audio())
             .ok_or_else(|| fail(format!("{short} file without an audio track")))?
             .clone();
-        let decoder = symphonia::default::get_codecs()
-            .make_audio_decoder(&params, &AudioDecoderOptions::default())
-            .map_err(|e| {
-                fail(format!(
-                    "unsupported codec in a {short} file ({e}; supported: {SUPPORTED})"
-                ))
-            })?;
-        let codec = decoder.codec_info().short_name;
+        let (codec, codec_name) =
+            Codec::new(&params).map_err(|m| fail(format!("{short} file: {m}")))?;
         let track_id = track.id;
-        let frames = track.num_frames;
+        let declared = track.num_frames;
+        let delay = track.delay;
         let time_base = track
             .time_base
             .map(|tb| (u64::from(tb.numer.get()), u64::from(tb.denom.get())));
+        let (sample_rate_hz, channels) = match &codec {
+            Codec::Opus(o) => (OPUS_RATE_HZ, o.channels()),
+            Codec::Symphonia(_) => (
+                params.sample_rate.unwrap_or(0),
+                params.channels.as_ref().map_or(0, |c| c.count()),
+            ),
+        };
         let mut stream = MediaStream {
             info: AudioInfo {
-                sample_rate_hz: params.sample_rate.unwrap_or(0),
-                channels: params.channels.as_ref().map_or(0, |c| c.count()),
-                frames,
-                format: format!("{short}/{codec}"),
+                sample_rate_hz,
+                channels,
+                frames: declared,
+                format: format!("{short}/{codec_name}"),
             },
             format,
-            decoder,
+            codec,
             track_id,
             time_base: (1, 1),
             max_packet_frames: params.max_frames_per_packet.unwrap_or(0),
             pending: Vec::new(),
+            window: Window { skip: 0, end: None },
+            media_pos: 0,
+            drop_before: 0,
+            reanchor: false,
+            overshot: false,
+            preroll: Preroll::of(params.codec),
+            reopen,
+            path: path.to_path_buf(),
         };
         stream.prime(path)?;
         let sr = u64::from(stream.info.sample_rate_hz);
         stream.time_base = time_base.map_or((1, 1), |(n, d)| (n * sr, d));
+        // The trim symphonia's decoders do not do themselves.
+        match &stream.codec {
+            Codec::Opus(o) => {
+                // The granule positions count the pre-skip; the last page's ends the stream.
+                let skip = delay.map_or(o.pre_skip(), u64::from);
+                stream.set_window(skip, declared);
+            }
+            Codec::Symphonia(_) if short == "isomp4" => {
+                let trim = gapless.and_then(|g| g.trim(track_id, stream.info.sample_rate_hz));
+                if let Some(t) = trim {
+                    let skip = stream.ts_frames(t.skip);
+                    let end = t.frames.map(|f| skip + stream.ts_frames(f));
+                    stream.set_window(skip, end.or(declared));
+                }
+            }
+            Codec::Symphonia(_) => {}
+        }
         Ok(stream)
+    }
+
+    /// Presents the media frames `skip..end`, and declares their count.
+    fn set_window(&mut self, skip: u64, end: Option<u64>) {
+        self.window = Window { skip, end };
+        self.info.frames = end.map(|e| e.saturating_sub(skip));
+        // A first packet decoded by `prime` was decoded before the window was known.
+        let mut pending = std::mem::take(&mut self.pending);
+        let frames = pending.len() / self.info.channels.max(1);
+        self.media_pos = 0;
+        self.keep(&mut pending, 0, frames);
+        self.pending = pending;
+    }
+
+    /// Frames of the track's time-base units `ts` (rounded down).
+    fn ts_frames(&self, ts: u64) -> u64 {
+        let (num, den) = self.time_base;
+        (u128::from(ts) * u128::from(num) / u128::from(den.max(1))) as u64
     }
 
     /// Decodes the first packet when the header does not give the rate or the channels,
@@ -448,6 +626,27 @@ impl MediaStream {
         Ok(())
     }
 
+    /// Of the `frames` frames just decoded into `buf[at..]`, at `media_pos`, keeps those
+    /// inside the window and past `drop_before`; returns how many it kept.
+    fn keep(&mut self, buf: &mut Vec<f32>, at: usize, frames: usize) -> usize {
+        let ch = self.info.channels.max(1);
+        let start = self.media_pos;
+        let end = start + frames as u64;
+        self.media_pos = end;
+        let lo = self.window.skip.max(self.drop_before).clamp(start, end);
+        let hi = self.window.end.map_or(end, |e| e.min(end)).max(lo);
+        let (a, b) = ((lo - start) as usize, (hi - start) as usize);
+        buf.truncate(at + b * ch);
+        buf.drain(at..at + a * ch);
+        b - a
+    }
+
+    /// The frame of the output (the window's) the media frame `media` is.
+    fn output_frame(&self, media: u64) -> u64 {
+        let end = self.window.end.map_or(media, |e| media.min(e));
+        end.saturating_sub(self.window.skip)
+    }
+
     /// The next packet of the track, decoded and appended to `out`.
     fn read(&mut self, out: &mut Vec<f32>) -> std::result::Result<Got, String> {
         if !self.pending.is_empty() {
@@ -456,6 +655,9 @@ impl MediaStream {
             return Ok(Got::Frames(n));
         }
         loop {
+            if !self.reanchor && self.window.end.is_some_and(|e| self.media_pos >= e) {
+                return Ok(Got::End);
+            }
             let packet = match self.format.next_packet() {
                 Ok(Some(p)) => p,
                 Ok(None) => return Ok(Got::End),
@@ -467,11 +669,58 @@ impl MediaStream {
             if packet.track_id != self.track_id {
                 continue;
             }
-            let silence = || {
-                let (num, den) = self.time_base;
-                (packet.dur.get() * num / den.max(1)) as usize
+            let at = out.len();
+            let decoded = self.decode(&packet, out);
+            let (frames, issue) = match decoded {
+                Ok(n) => (n, None),
+                Err(Decoded::Corrupt(message)) => {
+                    let frames = self.ts_frames(packet.dur.get()) as usize;
+                    out.resize(at + frames * self.info.channels, 0.0);
+                    (frames, Some(message))
+                }
+                Err(Decoded::Fatal(m)) => return Err(m),
             };
-            match self.decoder.decode(&packet) {
+            if frames == 0 {
+                continue;
+            }
+            if self.reanchor {
+                self.reanchor = false;
+                let first = packet.pts.get() + packet.trim_start.get() as i64;
+                self.media_pos = self.ts_frames(u64::try_from(first).unwrap_or(0));
+                self.overshot = self.media_pos > self.drop_before;
+            }
+            let kept = self.keep(out, at, frames);
+            if kept == 0 {
+                continue;
+            }
+            return Ok(match issue {
+                None => Got::Frames(kept),
+                Some(message) => Got::Silence {
+                    frames: kept,
+                    message,
+                },
+            });
+        }
+    }
+
+    /// Decodes `packet`, appending to `out`; returns its frames.
+    fn decode(
+        &mut self,
+        packet: &symphonia::core::packet::Packet,
+        out: &mut Vec<f32>,
+    ) -> std::result::Result<usize, Decoded> {
+        let trim_end = self.ts_frames(packet.trim_end.get()) as usize;
+        match &mut self.codec {
+            Codec::Opus(o) => {
+                let at = out.len();
+                let n = o.decode(&packet.data, out).map_err(Decoded::Corrupt)?;
+                // The last page's granule position ends the stream inside its packet.
+                let keep = n.saturating_sub(trim_end);
+                out.truncate(at + keep * o.channels());
+                self.max_packet_frames = self.max_packet_frames.max(n as u64);
+                Ok(keep)
+            }
+            Codec::Symphonia(decoder) => match decoder.decode(packet) {
                 Ok(buf) => {
                     let channels = buf.spec().channels().count();
                     if self.info.channels == 0 {
@@ -483,56 +732,128 @@ impl MediaStream {
                     if channels != self.info.channels
                         || buf.spec().rate() != self.info.sample_rate_hz
                     {
-                        return Err(format!(
+                        return Err(Decoded::Fatal(format!(
                             "the stream changes from {} Hz, {} ch to {} Hz, {channels} ch",
                             self.info.sample_rate_hz,
                             self.info.channels,
                             buf.spec().rate()
-                        ));
+                        )));
                     }
                     let frames = buf.frames();
                     self.max_packet_frames = self.max_packet_frames.max(frames as u64);
                     let at = out.len();
                     out.resize(at + buf.samples_interleaved(), 0.0);
                     buf.copy_to_slice_interleaved(&mut out[at..]);
-                    if frames > 0 {
-                        return Ok(Got::Frames(frames));
+                    Ok(frames)
+                }
+                Err(SymError::DecodeError(m)) => Err(Decoded::Corrupt(m.to_string())),
+                Err(SymError::IoError(e)) => Err(Decoded::Corrupt(e.to_string())),
+                Err(e) => Err(Decoded::Fatal(format!("cannot decode: {e}"))),
+            },
+        }
+    }
+
+    /// Moves to the output frame `frame` exactly (or the end, if before): seeks the
+    /// demuxer to [`Preroll`] before it, decodes from there and keeps what follows it.
+    /// Returns the output frame it is at, or `None` if the format cannot seek (the caller
+    /// then decodes forward).
+    fn seek(&mut self, frame: u64) -> std::result::Result<Option<u64>, String> {
+        let target = frame.saturating_add(self.window.skip);
+        let from = match self.preroll {
+            Preroll::None => target,
+            Preroll::Frames(n) => target.saturating_sub(n),
+            Preroll::FromStart => 0,
+        };
+        let mut restarted = false;
+        if !self.seek_media(from) {
+            // symphonia cannot seek there (a CAF at its end, a target past the end):
+            // from the start, if the file can be read again.
+            if !self.restart()? {
+                return Ok(None);
+            }
+            restarted = true;
+        }
+        self.drop_before = target;
+        let mut buf = Vec::new();
+        loop {
+            match self.read(&mut buf)? {
+                Got::Frames(_) | Got::Silence { .. } => {
+                    if self.overshot && !restarted {
+                        // The demuxer landed past the preroll: start over from the start.
+                        buf.clear();
+                        if !self.restart()? {
+                            return Ok(None);
+                        }
+                        restarted = true;
+                        continue;
                     }
+                    self.pending = buf;
+                    return Ok(Some(frame));
                 }
-                Err(SymError::DecodeError(m)) => {
-                    let frames = silence();
-                    out.resize(out.len() + frames * self.info.channels, 0.0);
-                    return Ok(Got::Silence {
-                        frames,
-                        message: m.to_string(),
-                    });
-                }
-                Err(SymError::IoError(e)) => {
-                    let frames = silence();
-                    out.resize(out.len() + frames * self.info.channels, 0.0);
-                    return Ok(Got::Silence {
-                        frames,
-                        message: e.to_string(),
-                    });
-                }
-                Err(e) => return Err(format!("cannot decode: {e}")),
+                Got::End => return Ok(Some(self.output_frame(self.media_pos).min(frame))),
             }
         }
     }
 
-    /// Seeks to a point at or before `frame`; returns the frame the stream is now at, or
-    /// `None` if the format cannot seek (the caller then decodes forward).
-    fn seek(&mut self, frame: u64) -> Option<u64> {
+    /// Reads the file again from its start (a new demuxer); `false` for a stream.
+    fn restart(&mut self) -> std::result::Result<bool, String> {
+        let source: Box<dyn MediaSource> = match &self.reopen {
+            Reopen::File(p) => Box::new(std::fs::File::open(p).map_err(|e| e.to_string())?),
+            Reopen::Bytes(b) => Box::new(std::io::Cursor::new(SharedBytes(b.clone()))),
+            Reopen::Never => return Ok(false),
+        };
+        self.format = probe(&self.path, source)?;
+        if !self.format.tracks().iter().any(|t| t.id == self.track_id) {
+            return Err("the file changed while it was read".into());
+        }
+        self.reset_decoder();
+        self.media_pos = 0;
+        self.reanchor = false;
+        self.overshot = false;
+        Ok(true)
+    }
+
+    /// A decoder as new: symphonia's `reset` keeps some state (AAC's noise generator).
+    fn reset_decoder(&mut self) {
+        match &mut self.codec {
+            Codec::Symphonia(d) => {
+                let fresh = symphonia::default::get_codecs()
+                    .make_audio_decoder(d.codec_params(), &AudioDecoderOptions::default());
+                match fresh {
+                    Ok(fresh) => *d = fresh,
+                    Err(_) => d.reset(),
+                }
+            }
+            Codec::Opus(o) => o.reset(),
+        }
+        self.pending.clear();
+    }
+
+    /// Seeks the demuxer to the media frame `from` or before; `false` if it cannot.
+    fn seek_media(&mut self, from: u64) -> bool {
         let (num, den) = self.time_base;
-        let ts = i64::try_from(frame * den / num.max(1)).ok()?;
+        let Ok(ts) = i64::try_from(u128::from(from) * u128::from(den) / u128::from(num.max(1)))
+        else {
+            return false;
+        };
         let to = SeekTo::Timestamp {
             ts: Timestamp::new(ts),
             track_id: self.track_id,
         };
-        let seeked = self.format.seek(SeekMode::Accurate, to).ok()?;
-        self.decoder.reset();
-        self.pending.clear();
-        let at = u64::try_from(seeked.actual_ts.get()).ok()?;
-        Some(at * num / den.max(1))
+        if self.format.seek(SeekMode::Accurate, to).is_err() {
+            return false;
+        }
+        self.reset_decoder();
+        self.reanchor = true;
+        self.overshot = false;
+        true
     }
+}
+
+/// Why a packet gave no frames.
+enum Decoded {
+    /// A corrupt packet: replaced by silence, and counted.
+    Corrupt(String),
+    /// The stream cannot go on.
+    Fatal(String),
 }

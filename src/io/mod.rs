@@ -5,6 +5,8 @@
 pub mod atomic;
 pub mod audio;
 pub mod interrupt;
+pub mod mp4;
 pub mod npy;
+pub mod opus;
 pub mod png;
 pub mod wav;

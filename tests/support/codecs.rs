@@ -91,12 +91,21 @@ pub fn sox(src: &Path, args: &[&str], dst: &Path) {
     );
 }
 
-/// ffmpeg's decoding of `path`: interleaved f32 and the channel count (stereo fixtures).
+/// ffmpeg's decoding of `path`: interleaved f32, downmixed or upmixed to stereo.
 pub fn ffmpeg_decode(path: &Path) -> Vec<f32> {
+    ffmpeg_decode_with(path, &[], &["-ac", "2"])
+}
+
+/// ffmpeg's decoding of `path` to interleaved f32, with `input_args` before `-i` (the
+/// decoder: `-c:a libopus`) and `output_args` after it.
+pub fn ffmpeg_decode_with(path: &Path, input_args: &[&str], output_args: &[&str]) -> Vec<f32> {
     let out = Command::new(tool("ffmpeg"))
-        .args(["-nostdin", "-loglevel", "error", "-i"])
+        .args(["-nostdin", "-loglevel", "error"])
+        .args(input_args)
+        .arg("-i")
         .arg(path)
-        .args(["-f", "f32le", "-ac", "2", "-"])
+        .args(output_args)
+        .args(["-f", "f32le", "-"])
         .output()
         .expect("run ffmpeg");
     assert!(

@@ -21,6 +21,7 @@ pub mod alone;
 pub mod chirp;
 pub mod codecs;
 pub mod columns;
+pub mod containers;
 pub mod dsp;
 #[cfg(all(
     target_os = "linux",
