@@ -227,6 +227,9 @@ pub struct SuggestArgs {
     /// What to do with NaN and ±Inf samples.
     #[arg(long, value_enum, value_name = "POLICY", default_value_t = NanPolicyArg::Error)]
     pub nan: NanPolicyArg,
+    /// The part of the file to analyse.
+    #[command(flatten)]
+    pub crop: CropArgs,
 }
 
 /// A mel spectrogram instead of linear bins (../shared/DSP.md §7).
@@ -305,6 +308,9 @@ pub struct RenderArgs {
     /// What to do with NaN and ±Inf samples.
     #[arg(long, value_enum, value_name = "POLICY", default_value_t = NanPolicyArg::Error)]
     pub nan: NanPolicyArg,
+    /// The part of the file to analyse.
+    #[command(flatten)]
+    pub crop: CropArgs,
 }
 
 /// Where live audio comes from and how it is captured.
@@ -457,6 +463,21 @@ pub struct AnalyzeArgs {
     /// What to do with NaN and ±Inf samples.
     #[arg(long, value_enum, value_name = "POLICY", default_value_t = NanPolicyArg::Error)]
     pub nan: NanPolicyArg,
+    /// The part of the file to analyse.
+    #[command(flatten)]
+    pub crop: CropArgs,
+}
+
+/// `--start` / `--end`: the part of an input file to analyse.
+#[derive(Clone, Debug, Default, Args)]
+pub struct CropArgs {
+    /// Start at this time: seconds (`90`, `1.5`) or [HH:]MM:SS[.frac] (`1:30`,
+    /// `02:00:00`). What lies before it is skipped by seeking where the format can.
+    #[arg(long, value_name = "TIME", value_parser = values::parse_time)]
+    pub start: Option<f64>,
+    /// Stop at this time (same forms); the default is the end of the file.
+    #[arg(long, value_name = "TIME", value_parser = values::parse_time)]
+    pub end: Option<f64>,
 }
 
 /// The value parser of the hidden `--scale` of `render` and live mode: always an error

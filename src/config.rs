@@ -136,6 +136,25 @@ pub fn check_live_audio(path: &std::path::Path, rate: u32, channels: usize) -> R
     Ok(())
 }
 
+/// `--start` / `--end` in seconds.
+///
+/// # Errors
+/// An end that is not after the start.
+fn crop_seconds(args: &crate::cli::CropArgs) -> Result<crate::offline::source::CropSeconds> {
+    if let (Some(start), Some(end)) = (args.start, args.end) {
+        if end <= start {
+            return Err(invalid(
+                "--end",
+                format!("{end} s is not after --start ({start} s)"),
+            ));
+        }
+    }
+    Ok(crate::offline::source::CropSeconds {
+        start_s: args.start,
+        end_s: args.end,
+    })
+}
+
 fn channel_select(channel: Option<usize>) -> ChannelSelect {
     channel.map_or(ChannelSelect::Mix, ChannelSelect::Index)
 }
@@ -370,6 +389,8 @@ pub struct RenderConfig {
     pub export: Option<PathBuf>,
     /// NaN and ±Inf samples: refused, or set to 0.
     pub nan: NanPolicy,
+    /// `--start` / `--end`.
+    pub crop: crate::offline::source::CropSeconds,
 }
 
 impl TryFrom<&RenderArgs> for RenderConfig {
@@ -402,6 +423,7 @@ impl TryFrom<&RenderArgs> for RenderConfig {
             channel: channel_select(args.channel),
             export: args.export.clone(),
             nan: args.nan.into(),
+            crop: crop_seconds(&args.crop)?,
         })
     }
 }
@@ -628,6 +650,8 @@ pub struct AnalyzeConfig {
     pub export: Option<PathBuf>,
     /// NaN and ±Inf samples: refused, or set to 0.
     pub nan: NanPolicy,
+    /// `--start` / `--end`.
+    pub crop: crate::offline::source::CropSeconds,
 }
 
 /// `--mel N` and its options, before the sample rate is known.
@@ -757,6 +781,7 @@ impl TryFrom<&AnalyzeArgs> for AnalyzeConfig {
             mel,
             export: args.export.clone(),
             nan: args.nan.into(),
+            crop: crop_seconds(&args.crop)?,
         })
     }
 }
@@ -778,6 +803,8 @@ pub struct SuggestConfig {
     pub channel: ChannelSelect,
     /// NaN and ±Inf samples: refused, or set to 0.
     pub nan: NanPolicy,
+    /// `--start` / `--end`.
+    pub crop: crate::offline::source::CropSeconds,
 }
 
 fn check_pow2(flag: &'static str, n: usize) -> Result<()> {
@@ -853,6 +880,7 @@ impl TryFrom<&SuggestArgs> for SuggestConfig {
                 .channel
                 .map_or(ChannelSelect::Mix, ChannelSelect::Index),
             nan: args.nan.into(),
+            crop: crop_seconds(&args.crop)?,
         })
     }
 }
