@@ -255,7 +255,7 @@ pub fn stream_rows(
     let mut filling = vec![0.0f32; BLOCK_ROWS * bins];
     let mut full = vec![0.0f32; BLOCK_ROWS * bins];
     let block_samples = BLOCK_ROWS * params.hop_size;
-    let mut incoming: Vec<f32> = Vec::with_capacity(block_samples + (1 << 16));
+    let mut incoming: Vec<f32> = Vec::new();
     rayon::scope(|_| -> Result<()> {
         // Values of the previous block, waiting in `full`.
         let mut ready = 0;

@@ -275,7 +275,7 @@ fn check_crop(path: &Path, info: &AudioInfo, crop: Crop) -> Result<()> {
         }
     }
     if let Some(frames) = info.frames {
-        if crop.start_frame >= frames {
+        if crop.start_frame > 0 && crop.start_frame >= frames {
             return Err(Error::InvalidArgument {
                 flag: "--start",
                 message: format!(
