@@ -295,6 +295,20 @@ pub struct RenderArgs {
     /// Plot height in pixels [default: one pixel per bin, n_fft/2 + 1].
     #[arg(long, value_name = "PX", allow_negative_numbers = true)]
     pub height: Option<usize>,
+    /// Plot width in pixels: the STFT rows are folded into this many columns, each pixel
+    /// the maximum of its rows (as the live window's time axis) [default: one column per
+    /// row].
+    #[arg(
+        long,
+        value_name = "PX",
+        allow_negative_numbers = true,
+        conflicts_with = "px_per_second"
+    )]
+    pub width: Option<usize>,
+    /// Plot width as pixels per second of audio (fractions allowed: 0.05 draws 24 h in
+    /// 4320 px), folded as --width.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub px_per_second: Option<f64>,
     /// Frequency range, colours, dB range.
     #[command(flatten)]
     pub look: LookArgs,

@@ -381,6 +381,8 @@ pub struct RenderConfig {
     pub freq_scale: FreqScale,
     /// Plot height (None: one pixel per bin).
     pub height: Option<usize>,
+    /// Plot width (None: one column per STFT row).
+    pub width: Option<PlotWidth>,
     /// Range and colours.
     pub look: Look,
     /// Channel to analyse.
@@ -392,6 +394,20 @@ pub struct RenderConfig {
     /// `--start` / `--end`.
     pub crop: crate::offline::source::CropSeconds,
 }
+
+/// How wide `render`'s plot is, when not one column per STFT row.
+///
+/// Thread: any (plain data).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PlotWidth {
+    /// `--width PX`.
+    Px(usize),
+    /// `--px-per-second N`: the width is the duration times N, rounded.
+    PxPerSecond(f64),
+}
+
+/// Widest `render --width`: 2^18 px (e.g. 24 h at 3 px per second).
+pub const MAX_RENDER_WIDTH_PX: usize = 1 << 18;
 
 impl TryFrom<&RenderArgs> for RenderConfig {
     type Error = Error;
@@ -413,12 +429,30 @@ impl TryFrom<&RenderArgs> for RenderConfig {
                 return Err(invalid("--height", format!("{h} px: expected 16..=16384")));
             }
         }
+        let width = match (args.width, args.px_per_second) {
+            (Some(px), _) if !(16..=MAX_RENDER_WIDTH_PX).contains(&px) => {
+                return Err(invalid(
+                    "--width",
+                    format!("{px} px: expected 16..={MAX_RENDER_WIDTH_PX}"),
+                ))
+            }
+            (Some(px), _) => Some(PlotWidth::Px(px)),
+            (None, Some(pps)) if !(pps.is_finite() && pps > 0.0) => {
+                return Err(invalid(
+                    "--px-per-second",
+                    format!("{pps}: expected a positive number"),
+                ))
+            }
+            (None, Some(pps)) => Some(PlotWidth::PxPerSecond(pps)),
+            (None, None) => None,
+        };
         Ok(RenderConfig {
             input: args.input.clone(),
             output: args.output.clone(),
             params,
             freq_scale: args.freq.freq_scale.into(),
             height: args.height,
+            width,
             look: Look::new(&args.look)?,
             channel: channel_select(args.channel),
             export: args.export.clone(),

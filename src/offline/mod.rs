@@ -7,6 +7,7 @@
 pub mod analyze;
 pub mod export;
 pub mod latency;
+pub mod plot;
 pub mod progress;
 pub mod render;
 pub mod snapshot;
