@@ -193,3 +193,100 @@ fn analyze_memory_does_not_grow_with_the_file() {
         );
     }
 }
+
+/// `render --width` of a FLAC: every plot pixel is the colour of the maximum, over the
+/// rows of its column (the fold's definition), of that pixel's value in each row: the
+/// STFT row in dBFS through the frequency axis's map, as the live window's time axis
+/// aggregates. On a log axis (whose low pixels interpolate between bins) and a linear
+/// one, with more columns than rows and fewer.
+#[test]
+fn render_width_draws_the_maximum_of_each_pixel_over_its_rows() {
+    use clap::Parser;
+    use hopscope::dsp::stft::FrameTransform;
+    use hopscope::offline::render::RenderPalette;
+    use hopscope::render::chrome::Layout;
+    use hopscope::render::colormap::Colormap;
+    use hopscope::render::freqmap::ColumnMap;
+
+    let dir = TempDir::new("stream-render");
+    let frames = 96_000;
+    let ints = source_ints(frames, 16);
+    let (wav, flac) = (dir.join("a.wav"), dir.join("a.flac"));
+    write_wav(&wav, &ints, 16);
+    ffmpeg(&wav, &["-c:a", "flac"], &flac);
+    let audio = hopscope::io::wav::read_wav(&wav).expect("read");
+    let mono: Vec<f32> = audio
+        .samples
+        .chunks_exact(2)
+        .map(|f| (f[0] + f[1]) * 0.5)
+        .collect();
+    for (scale, width) in [("log", "123"), ("linear", "700"), ("log", "2000")] {
+        let out = dir.join(&format!("{scale}{width}.png"));
+        let args = [
+            "hopscope",
+            "render",
+            flac.to_str().expect("utf-8"),
+            "-o",
+            out.to_str().expect("utf-8"),
+            "--n-fft",
+            "512",
+            "--hop",
+            "256",
+            "--height",
+            "150",
+            "--width",
+            width,
+            "--freq-scale",
+            scale,
+            "--colormap",
+            "grayscale",
+        ];
+        let cli = hopscope::cli::Cli::try_parse_from(args).expect("flags");
+        let Some(hopscope::cli::Command::Render(render_args)) = cli.command else {
+            panic!("not render");
+        };
+        let cfg = hopscope::config::RenderConfig::try_from(&render_args).expect("config");
+        let report = hopscope::offline::render::run(&cfg).expect("render");
+        let p = cfg.params;
+        let rows = p.rows_for(frames as u64) as usize;
+        let w: usize = width.parse().expect("a number");
+        assert_eq!(report.rows, rows);
+        let axis = cfg.look.axis(cfg.freq_scale, SR).expect("axis");
+        let map = ColumnMap::new(&axis, 150, p.fft_size, SR);
+        let mut tf = FrameTransform::new(p, ValueScale::Db);
+        let (mut db, mut mapped) = (vec![0.0; p.num_bins()], vec![0.0; 150]);
+        let values: Vec<Vec<f32>> = (0..rows)
+            .map(|m| {
+                tf.process(
+                    &mono[m * p.hop_size..m * p.hop_size + p.win_length],
+                    &mut db,
+                );
+                map.apply(&db, &mut mapped);
+                mapped.clone()
+            })
+            .collect();
+        let img = crate::support::image::decode_png(&out);
+        let layout = Layout::for_plot(w, 150);
+        assert_eq!((img.width, img.height), (layout.width, layout.height));
+        let cmap = Colormap::new(cfg.look.colormap);
+        let palette = RenderPalette::new(cmap.lut());
+        let range = cfg.look.range;
+        let a = |x: usize| x * rows / w;
+        let mut wrong = 0;
+        for x in 0..w {
+            let (lo, hi) = (a(x), a(x + 1).max(a(x) + 1));
+            for y in 0..150 {
+                let v = values[lo..hi]
+                    .iter()
+                    .map(|r| r[y])
+                    .fold(f32::NEG_INFINITY, f32::max);
+                let want = palette.colours[usize::from(palette.level_of[range.index(v)])];
+                let got = img.at(layout.plot.x + x, layout.plot.y + 149 - y) & 0x00ff_ffff;
+                if got != want {
+                    wrong += 1;
+                }
+            }
+        }
+        assert_eq!(wrong, 0, "{scale} width {width}: {wrong} pixels differ");
+    }
+}
