@@ -142,7 +142,7 @@ pub fn check_live_audio(path: &std::path::Path, rate: u32, channels: usize) -> R
 ///
 /// # Errors
 /// An end that is not after the start.
-fn crop_seconds(args: &crate::cli::CropArgs) -> Result<crate::offline::source::CropSeconds> {
+fn crop_seconds(args: &crate::cli::CropArgs) -> Result<crate::stream::CropSeconds> {
     if let (Some(start), Some(end)) = (args.start, args.end) {
         if end <= start {
             return Err(invalid(
@@ -151,7 +151,7 @@ fn crop_seconds(args: &crate::cli::CropArgs) -> Result<crate::offline::source::C
             ));
         }
     }
-    Ok(crate::offline::source::CropSeconds {
+    Ok(crate::stream::CropSeconds {
         start_s: args.start,
         end_s: args.end,
     })
@@ -394,7 +394,7 @@ pub struct RenderConfig {
     /// NaN and ±Inf samples: refused, or set to 0.
     pub nan: NanPolicy,
     /// `--start` / `--end`.
-    pub crop: crate::offline::source::CropSeconds,
+    pub crop: crate::stream::CropSeconds,
 }
 
 /// How wide `render`'s plot is, when not one column per STFT row.
@@ -687,7 +687,7 @@ pub struct AnalyzeConfig {
     /// NaN and ±Inf samples: refused, or set to 0.
     pub nan: NanPolicy,
     /// `--start` / `--end`.
-    pub crop: crate::offline::source::CropSeconds,
+    pub crop: crate::stream::CropSeconds,
 }
 
 /// `--mel N` and its options, before the sample rate is known.
@@ -840,7 +840,7 @@ pub struct SuggestConfig {
     /// NaN and ±Inf samples: refused, or set to 0.
     pub nan: NanPolicy,
     /// `--start` / `--end`.
-    pub crop: crate::offline::source::CropSeconds,
+    pub crop: crate::stream::CropSeconds,
 }
 
 fn check_pow2(flag: &'static str, n: usize) -> Result<()> {

@@ -14,9 +14,9 @@ use hopscope::dsp::stft::StftParams;
 use hopscope::dsp::window::WindowKind;
 use hopscope::io::wav::NanPolicy;
 use hopscope::offline::plot::PlotColumns;
-use hopscope::offline::source::CropSeconds;
 use hopscope::offline::suggest;
 use hopscope::stream::ChannelSelect;
+use hopscope::stream::CropSeconds;
 
 use crate::support::alloc::measure;
 use crate::support::alone::alone;
