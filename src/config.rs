@@ -112,9 +112,11 @@ pub fn check_history(seconds: f64, sample_rate_hz: u32) -> Result<()> {
 /// bounds. Returns the rate; `None` for standard input or a pipe, which can be read only
 /// once (the live start checks it with [`check_live_audio`] after reading it whole).
 fn check_live_file(path: &std::path::Path) -> Result<Option<u32>> {
-    let Some((rate, channels)) = crate::io::wav::read_header(path)? else {
+    if crate::io::wav::is_stream(path) {
         return Ok(None);
-    };
+    }
+    let reader = crate::io::audio::AudioReader::open(path, false)?;
+    let (rate, channels) = (reader.info().sample_rate_hz, reader.info().channels);
     check_live_audio(path, rate, channels)?;
     Ok(Some(rate))
 }
@@ -134,6 +136,25 @@ pub fn check_live_audio(path: &std::path::Path, rate: u32, channels: usize) -> R
         ));
     }
     Ok(())
+}
+
+/// `--start` / `--end` in seconds.
+///
+/// # Errors
+/// An end that is not after the start.
+fn crop_seconds(args: &crate::cli::CropArgs) -> Result<crate::stream::CropSeconds> {
+    if let (Some(start), Some(end)) = (args.start, args.end) {
+        if end <= start {
+            return Err(invalid(
+                "--end",
+                format!("{end} s is not after --start ({start} s)"),
+            ));
+        }
+    }
+    Ok(crate::stream::CropSeconds {
+        start_s: args.start,
+        end_s: args.end,
+    })
 }
 
 fn channel_select(channel: Option<usize>) -> ChannelSelect {
@@ -362,6 +383,8 @@ pub struct RenderConfig {
     pub freq_scale: FreqScale,
     /// Plot height (None: one pixel per bin).
     pub height: Option<usize>,
+    /// Plot width (None: one column per STFT row).
+    pub width: Option<PlotWidth>,
     /// Range and colours.
     pub look: Look,
     /// Channel to analyse.
@@ -370,7 +393,23 @@ pub struct RenderConfig {
     pub export: Option<PathBuf>,
     /// NaN and ±Inf samples: refused, or set to 0.
     pub nan: NanPolicy,
+    /// `--start` / `--end`.
+    pub crop: crate::stream::CropSeconds,
 }
+
+/// How wide `render`'s plot is, when not one column per STFT row.
+///
+/// Thread: any (plain data).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PlotWidth {
+    /// `--width PX`.
+    Px(usize),
+    /// `--px-per-second N`: the width is the duration times N, rounded.
+    PxPerSecond(f64),
+}
+
+/// Widest `render --width`: 2^18 px (e.g. 24 h at 3 px per second).
+pub const MAX_RENDER_WIDTH_PX: usize = 1 << 18;
 
 impl TryFrom<&RenderArgs> for RenderConfig {
     type Error = Error;
@@ -392,16 +431,35 @@ impl TryFrom<&RenderArgs> for RenderConfig {
                 return Err(invalid("--height", format!("{h} px: expected 16..=16384")));
             }
         }
+        let width = match (args.width, args.px_per_second) {
+            (Some(px), _) if !(16..=MAX_RENDER_WIDTH_PX).contains(&px) => {
+                return Err(invalid(
+                    "--width",
+                    format!("{px} px: expected 16..={MAX_RENDER_WIDTH_PX}"),
+                ))
+            }
+            (Some(px), _) => Some(PlotWidth::Px(px)),
+            (None, Some(pps)) if !(pps.is_finite() && pps > 0.0) => {
+                return Err(invalid(
+                    "--px-per-second",
+                    format!("{pps}: expected a positive number"),
+                ))
+            }
+            (None, Some(pps)) => Some(PlotWidth::PxPerSecond(pps)),
+            (None, None) => None,
+        };
         Ok(RenderConfig {
             input: args.input.clone(),
             output: args.output.clone(),
             params,
             freq_scale: args.freq.freq_scale.into(),
             height: args.height,
+            width,
             look: Look::new(&args.look)?,
             channel: channel_select(args.channel),
             export: args.export.clone(),
             nan: args.nan.into(),
+            crop: crop_seconds(&args.crop)?,
         })
     }
 }
@@ -628,6 +686,8 @@ pub struct AnalyzeConfig {
     pub export: Option<PathBuf>,
     /// NaN and ±Inf samples: refused, or set to 0.
     pub nan: NanPolicy,
+    /// `--start` / `--end`.
+    pub crop: crate::stream::CropSeconds,
 }
 
 /// `--mel N` and its options, before the sample rate is known.
@@ -757,6 +817,7 @@ impl TryFrom<&AnalyzeArgs> for AnalyzeConfig {
             mel,
             export: args.export.clone(),
             nan: args.nan.into(),
+            crop: crop_seconds(&args.crop)?,
         })
     }
 }
@@ -778,6 +839,8 @@ pub struct SuggestConfig {
     pub channel: ChannelSelect,
     /// NaN and ±Inf samples: refused, or set to 0.
     pub nan: NanPolicy,
+    /// `--start` / `--end`.
+    pub crop: crate::stream::CropSeconds,
 }
 
 fn check_pow2(flag: &'static str, n: usize) -> Result<()> {
@@ -853,6 +916,7 @@ impl TryFrom<&SuggestArgs> for SuggestConfig {
                 .channel
                 .map_or(ChannelSelect::Mix, ChannelSelect::Index),
             nan: args.nan.into(),
+            crop: crop_seconds(&args.crop)?,
         })
     }
 }

@@ -79,6 +79,39 @@ pub fn downmix_into(src: &[f32], channels: usize, select: ChannelSelect, dst: &m
     }
 }
 
+/// The part of a file to analyse, in frames: `[start, end)`.
+///
+/// Thread: any (plain data).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Crop {
+    /// First frame.
+    pub start_frame: u64,
+    /// One past the last frame (`None`: the end of the file).
+    pub end_frame: Option<u64>,
+}
+
+/// `--start` / `--end` in seconds, before the rate is known.
+///
+/// Thread: any (plain data).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CropSeconds {
+    /// `--start`.
+    pub start_s: Option<f64>,
+    /// `--end`.
+    pub end_s: Option<f64>,
+}
+
+impl CropSeconds {
+    /// In frames at `sample_rate_hz` (rounded to the nearest frame).
+    pub fn frames(&self, sample_rate_hz: u32) -> Crop {
+        let at = |s: f64| (s * f64::from(sample_rate_hz)).round() as u64;
+        Crop {
+            start_frame: self.start_s.map_or(0, at),
+            end_frame: self.end_s.map(at),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

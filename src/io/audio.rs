@@ -97,6 +97,8 @@ pub struct AudioReader {
     /// Frames before the read position.
     position: u64,
     issues: Option<DecodeIssues>,
+    /// Whether any packet decoded (a file of nothing but corrupt packets is no audio).
+    decoded_any: bool,
 }
 
 enum Decoder {
@@ -155,6 +157,7 @@ impl AudioReader {
             decoder,
             position: 0,
             issues: None,
+            decoded_any: false,
         }
     }
 
@@ -190,7 +193,10 @@ impl AudioReader {
             Decoder::Media(m) => {
                 crate::io::interrupt::check()?;
                 match m.read(out) {
-                    Ok(Got::Frames(n)) => n,
+                    Ok(Got::Frames(n)) => {
+                        self.decoded_any = true;
+                        n
+                    }
                     Ok(Got::Silence { frames, message }) => {
                         let issues = self.issues.get_or_insert(DecodeIssues {
                             count: 0,
@@ -217,6 +223,16 @@ impl AudioReader {
         let Decoder::Media(m) = &self.decoder else {
             return Ok(0);
         };
+        if let (false, Some(issues)) = (self.decoded_any, &self.issues) {
+            return Err(input_error(
+                &self.path,
+                format!(
+                    "no decodable audio in it (as {}): {}",
+                    self.info.format,
+                    issues.describe(self.info.sample_rate_hz)
+                ),
+            ));
+        }
         let declared = self.info.frames.unwrap_or(0);
         if self.position + m.max_packet_frames < declared {
             let sr = f64::from(self.info.sample_rate_hz);

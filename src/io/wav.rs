@@ -290,12 +290,16 @@ pub fn open_input(path: &Path, whole: bool) -> std::io::Result<Input> {
         return stream(Box::new(std::io::stdin()));
     }
     let file = std::fs::File::open(path)?;
-    if !file.metadata()?.is_file() {
+    let meta = file.metadata()?;
+    if !meta.is_file() {
         return stream(Box::new(file));
     }
+    // A buffer no larger than the file (a tiny file costs tiny memory).
+    let capacity = usize::try_from(meta.len())
+        .unwrap_or(usize::MAX)
+        .clamp(64, 1 << 16);
     Ok(Input::File(std::io::BufReader::with_capacity(
-        1 << 16,
-        file,
+        capacity, file,
     )))
 }
 
@@ -345,9 +349,10 @@ impl WavStream {
         })
     }
 
-    /// Frames the header declares.
+    /// Frames the header declares, at most those the file holds (when its length is
+    /// known).
     pub fn frames(&self) -> u64 {
-        self.declared_samples / self.layout.channels as u64
+        self.present_samples / self.layout.channels as u64
     }
 
     /// Frames before the read position.

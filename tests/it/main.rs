@@ -30,6 +30,7 @@ mod live_mel;
 mod overflow;
 mod render_axes;
 mod render_image;
+mod streaming;
 mod suggest;
 mod time_columns;
 mod ui_state;
