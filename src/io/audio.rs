@@ -4,20 +4,39 @@
 //! WAV goes through our own RIFF walker ([`crate::io::wav`]: exact integer scaling,
 //! extensible formats, odd chunks); every other format through symphonia (pure Rust):
 //! FLAC, MP3 (and MP1/MP2), Ogg Vorbis, AAC-LC and ALAC in MP4/M4A, AIFF/AIFC, CAF,
-//! Matroska/WebM. The MP3 and Vorbis decoders drop the encoder delay and padding the
-//! file's gapless metadata declares (symphonia's packet trimming).
+//! Matroska/WebM; and Ogg Opus through symphonia's demuxer and rusty-opus
+//! ([`crate::io::opus`]).
 //!
-//! A packet that fails to decode (a corrupt frame) is replaced by silence of its duration,
-//! so that what follows stays at its time, and counted ([`DecodeIssues`]); the caller
-//! reports the count and the first one's position. A file that ends before the frames its
-//! header declares is an error.
+//! Gapless: the encoder delay and padding the file declares are dropped. The MP3 and
+//! Vorbis decoders do it themselves (symphonia's packet trimming); for AAC in MP4 the
+//! edit list or `iTunSMPB` ([`crate::io::mp4`], read before symphonia takes the file),
+//! for Opus the pre-skip and the last page's granule position give a window of the
+//! decoder's output ([`Window`]) that this module applies.
+//!
+//! Damage: a packet that fails to decode (a corrupt frame) is replaced by silence of its
+//! duration, so that what follows stays at its time, and counted ([`DecodeIssues`]); the
+//! caller reports the count and the first one's position. Packets a demuxer skips (a FLAC
+//! frame whose CRC fails, an Ogg page whose CRC fails; FLAC frames in Matroska, whose
+//! CRC symphonia does not check, are checked here) show as a jump in the timestamps and
+//! are replaced by silence the same way; a demuxer that fails before the declared end is
+//! sought past the failure. A file that ends before the frames its header declares is an
+//! error, and so is an Ogg stream that breaks off inside a page. A header no real file
+//! has (255+ channels, packets of 2 million samples) is refused before a decoder
+//! allocates for it, and a panic in symphonia (some header fields overflow its
+//! arithmetic) becomes an error ([`crate::io::guard`]). `tests/it/fuzz_formats.rs` holds
+//! the corpus.
+//!
+//! Seeking lands on the frame asked for exactly, the samples those of a decode from the
+//! start: from a preroll before it where the codec's memory is short ([`Preroll`]), from
+//! the start where it is not (AAC, Opus).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use symphonia::core::codecs::audio::well_known::{
-    CODEC_ID_AAC, CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3, CODEC_ID_OPUS, CODEC_ID_VORBIS,
+    CODEC_ID_AAC, CODEC_ID_FLAC, CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3, CODEC_ID_OPUS,
+    CODEC_ID_VORBIS,
 };
 use symphonia::core::codecs::audio::{
     AudioCodecId, AudioCodecParameters, AudioDecoder, AudioDecoderOptions,
@@ -30,8 +49,30 @@ use symphonia::core::meta::MetadataOptions;
 use symphonia::core::units::Timestamp;
 
 use crate::error::{Error, Result};
+use crate::io::guard::guarded;
 use crate::io::opus::{OpusCodec, OPUS_RATE_HZ};
 use crate::io::wav::{self, Input, WavAudio, WavStream};
+
+/// Channels read at most (Opus's limit; WAV's header allows 65535, symphonia's decoders
+/// allocate per channel).
+const MAX_CHANNELS: usize = 255;
+/// Samples of one packet at most, as a header declares it: FLAC's largest block (65535
+/// frames) of 32 channels; 8 MB of f32.
+const MAX_PACKET_SAMPLES: u64 = 1 << 21;
+/// Frames of silence handed out at most per read: for a corrupt packet whose duration
+/// the container gives (no real packet is longer than FLAC's 65535 frames), and per block
+/// of a gap in the timestamps.
+const MAX_SILENCE_FRAMES: u64 = 1 << 16;
+/// A gap in the timestamps is filled with silence up to this many frames past the
+/// declared end (a timestamp beyond it is a damaged one, not lost packets), or up to this
+/// many when no length is declared.
+const MAX_GAP_FRAMES: u64 = 1 << 24;
+/// A gap is believed up to this many of the longest packet seen (a lost Ogg page or
+/// Matroska cluster holds a few dozen); a longer one is a damaged timestamp, or a lying
+/// rate that makes every timestamp a gap.
+const MAX_GAP_PACKETS: u64 = 64;
+/// Seeks past failures of the demuxer, per file.
+const MAX_RESYNCS: u32 = 32;
 
 /// Seek preroll of MPEG audio: the bit reservoir reaches 511 bytes back (a few frames at
 /// low rates), then one granule of MDCT overlap and the 512-tap synthesis filterbank.
@@ -197,14 +238,18 @@ impl AudioReader {
                         self.decoded_any = true;
                         n
                     }
-                    Ok(Got::Silence { frames, message }) => {
+                    Ok(Got::Silence {
+                        frames,
+                        message,
+                        continues,
+                    }) => {
                         let issues = self.issues.get_or_insert(DecodeIssues {
                             count: 0,
                             frames: 0,
                             first_frame: self.position,
                             first_message: message,
                         });
-                        issues.count += 1;
+                        issues.count += u64::from(!continues);
                         issues.frames += frames as u64;
                         frames
                     }
@@ -366,10 +411,13 @@ pub fn read_all(path: &Path) -> Result<WavAudio> {
 /// What one [`MediaStream::read`] produced.
 enum Got {
     Frames(usize),
-    /// A packet that failed to decode, replaced by `frames` of silence.
+    /// A packet that failed to decode, or packets the demuxer lost (a gap in the
+    /// timestamps), replaced by `frames` of silence; `continues` the previous one when a
+    /// long gap is handed out in several blocks.
     Silence {
         frames: usize,
         message: String,
+        continues: bool,
     },
     End,
 }
@@ -388,12 +436,35 @@ impl Codec {
             let opus = OpusCodec::new(head)?;
             return Ok((Codec::Opus(Box::new(opus)), "opus"));
         }
-        let decoder = symphonia::default::get_codecs()
-            .make_audio_decoder(params, &AudioDecoderOptions::default())
-            .map_err(|e| format!("unsupported codec ({e}; supported: {SUPPORTED})"))?;
+        check_plausible(params)?;
+        let decoder = guarded(|| {
+            symphonia::default::get_codecs()
+                .make_audio_decoder(params, &AudioDecoderOptions::default())
+        })
+        .map_err(|m| format!("the decoder failed: {m}"))?
+        .map_err(|e| format!("unsupported codec ({e}; supported: {SUPPORTED})"))?;
         let name = decoder.codec_info().short_name;
         Ok((Codec::Symphonia(decoder), name))
     }
+}
+
+/// Refuses a header whose channels or packet size no real file has: the decoder would
+/// allocate a packet's buffer of that size (a CAF claiming 2³¹ frames per packet asks
+/// for 16 GB).
+fn check_plausible(params: &AudioCodecParameters) -> std::result::Result<(), String> {
+    let channels = params.channels.as_ref().map_or(0, |c| c.count());
+    if channels > MAX_CHANNELS {
+        return Err(format!(
+            "implausible header: {channels} channels (at most {MAX_CHANNELS} are read)"
+        ));
+    }
+    let frames = params.max_frames_per_packet.unwrap_or(0);
+    if frames.saturating_mul(channels.max(1) as u64) > MAX_PACKET_SAMPLES {
+        return Err(format!(
+            "implausible header: packets of {frames} frames of {channels} channels"
+        ));
+    }
+    Ok(())
 }
 
 /// How far before a seek target decoding must start for the frames from the target on
@@ -457,6 +528,29 @@ struct MediaStream {
     reanchor: bool,
     /// A re-anchoring found the stream past `drop_before`.
     overshot: bool,
+    /// Frames of silence still to hand out for a gap in the timestamps, the packet that
+    /// follows the gap (samples, frames, issue), whether the next block of silence is the
+    /// gap's first, and what to report.
+    silence_owed: u64,
+    held: Option<(Vec<f32>, usize, Option<String>)>,
+    gap_first: bool,
+    gap_message: String,
+    /// A corrupt packet's message, until a gap places it.
+    unplaced_issue: Option<String>,
+    /// Seeks made past a failure of the demuxer, and whether the next packet is the
+    /// first after one.
+    resyncs: u32,
+    resyncing: bool,
+    /// FLAC packets, whose CRC-16 is checked here (symphonia's FLAC demuxer checks its
+    /// own, the Matroska one hands damaged frames to the decoder).
+    flac: bool,
+    /// An Ogg file (see [`MediaStream::read`] on its end).
+    ogg: bool,
+    /// Whether a packet decoded.
+    decoded_any: bool,
+    /// A packet's timestamp is ahead of the frames decoded by more than this (one unit of
+    /// the time base, which may be a millisecond) only when packets were lost.
+    pts_tolerance: u64,
     preroll: Preroll,
     /// How to read the file again from the start, where symphonia cannot seek.
     reopen: Reopen,
@@ -464,11 +558,47 @@ struct MediaStream {
 }
 
 /// Where a [`MediaStream`]'s bytes can be had again.
-enum Reopen {
+struct Reopen {
+    from: ReopenFrom,
+    /// Whether symphonia is told it can seek.
+    seekable: bool,
+}
+
+enum ReopenFrom {
     File(PathBuf),
     Bytes(Arc<Vec<u8>>),
     /// A stream read once.
     Never,
+}
+
+impl Reopen {
+    /// The bytes from the start again (`None` for a stream).
+    fn open(&self) -> std::result::Result<Option<Box<dyn MediaSource>>, String> {
+        let source: Box<dyn MediaSource> = match (&self.from, self.seekable) {
+            (ReopenFrom::File(p), seekable) => {
+                let file = std::fs::File::open(p).map_err(|e| e.to_string())?;
+                if seekable {
+                    Box::new(file)
+                } else {
+                    Box::new(ReadOnlySource::new(file))
+                }
+            }
+            (ReopenFrom::Bytes(b), true) => Box::new(std::io::Cursor::new(SharedBytes(b.clone()))),
+            (ReopenFrom::Bytes(b), false) => Box::new(ReadOnlySource::new(std::io::Cursor::new(
+                SharedBytes(b.clone()),
+            ))),
+            (ReopenFrom::Never, _) => return Ok(None),
+        };
+        Ok(Some(source))
+    }
+}
+
+/// Whether `input` starts with `magic` (read, then back to the start).
+fn starts_with(input: &mut Input, magic: &[u8]) -> bool {
+    use std::io::Seek;
+    let mut head = vec![0u8; magic.len()];
+    let same = input.read_exact(&mut head).is_ok() && head == magic;
+    input.seek(std::io::SeekFrom::Start(0)).is_ok() && same
 }
 
 /// A file held in memory, shared by the demuxer and [`Reopen`].
@@ -482,15 +612,25 @@ impl AsRef<[u8]> for SharedBytes {
 
 /// symphonia's source for `input`, and how to have it again.
 fn media_source(path: &Path, input: Input) -> (Box<dyn MediaSource>, Reopen) {
-    match input {
-        Input::File(r) => (Box::new(r.into_inner()), Reopen::File(path.to_path_buf())),
+    let (source, from): (Box<dyn MediaSource>, ReopenFrom) = match input {
+        Input::File(r) => (
+            Box::new(r.into_inner()),
+            ReopenFrom::File(path.to_path_buf()),
+        ),
         Input::Bytes(c) => {
             let bytes = Arc::new(c.into_inner());
             let source = Box::new(std::io::Cursor::new(SharedBytes(bytes.clone())));
-            (source, Reopen::Bytes(bytes))
+            (source, ReopenFrom::Bytes(bytes))
         }
-        Input::Stream(r) => (Box::new(ReadOnlySource::new(r)), Reopen::Never),
-    }
+        Input::Stream(r) => (Box::new(ReadOnlySource::new(r)), ReopenFrom::Never),
+    };
+    (
+        source,
+        Reopen {
+            from,
+            seekable: true,
+        },
+    )
 }
 
 /// symphonia's demuxer for `source`, the extension of `path` as a hint.
@@ -503,19 +643,21 @@ fn probe(
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);
     }
-    symphonia::default::get_probe()
-        .probe(
+    let probed = guarded(|| {
+        symphonia::default::get_probe().probe(
             &hint,
             mss,
             FormatOptions::default(),
             MetadataOptions::default(),
         )
-        .map_err(|e| match e {
-            SymError::Unsupported(_) => {
-                format!("unknown or unsupported format (supported: {SUPPORTED})")
-            }
-            e => format!("not a readable audio file ({e})"),
-        })
+    })
+    .map_err(|m| format!("not a readable audio file (the demuxer failed: {m})"))?;
+    probed.map_err(|e| match e {
+        SymError::Unsupported(_) => {
+            format!("unknown or unsupported format (supported: {SUPPORTED})")
+        }
+        e => format!("not a readable audio file ({e})"),
+    })
 }
 
 impl MediaStream {
@@ -528,8 +670,21 @@ impl MediaStream {
             }
             _ => None,
         };
-        let (source, reopen) = media_source(path, input);
-        let format = probe(path, source).map_err(fail)?;
+        let ogg = input.is_seekable() && starts_with(&mut input, b"OggS");
+        let (source, mut reopen) = media_source(path, input);
+        let format = match probe(path, source) {
+            Ok(format) => format,
+            // symphonia's Ogg demuxer reads the last pages at the start (for the length)
+            // and fails on a damaged one; read as a stream it skips damaged pages.
+            Err(m) if ogg => {
+                reopen.seekable = false;
+                match reopen.open().map_err(&fail)? {
+                    Some(source) => probe(path, source).map_err(fail)?,
+                    None => return Err(fail(m)),
+                }
+            }
+            Err(m) => return Err(fail(m)),
+        };
         let short = format.format_info().short_name;
         let track = format
             .default_track(TrackType::Audio)
@@ -573,6 +728,17 @@ impl MediaStream {
             drop_before: 0,
             reanchor: false,
             overshot: false,
+            silence_owed: 0,
+            held: None,
+            gap_first: false,
+            gap_message: String::new(),
+            unplaced_issue: None,
+            resyncs: 0,
+            resyncing: false,
+            pts_tolerance: u64::MAX,
+            flac: params.codec == CODEC_ID_FLAC,
+            ogg: short == "ogg",
+            decoded_any: false,
             preroll: Preroll::of(params.codec),
             reopen,
             path: path.to_path_buf(),
@@ -580,6 +746,7 @@ impl MediaStream {
         stream.prime(path)?;
         let sr = u64::from(stream.info.sample_rate_hz);
         stream.time_base = time_base.map_or((1, 1), |(n, d)| (n * sr, d));
+        stream.pts_tolerance = stream.ts_frames(1) + 1;
         // The trim symphonia's decoders do not do themselves.
         match &stream.codec {
             Codec::Opus(o) => {
@@ -665,18 +832,47 @@ impl MediaStream {
 
     /// The next packet of the track, decoded and appended to `out`.
     fn read(&mut self, out: &mut Vec<f32>) -> std::result::Result<Got, String> {
-        if !self.pending.is_empty() {
-            let n = self.pending.len() / self.info.channels.max(1);
-            out.append(&mut self.pending);
-            return Ok(Got::Frames(n));
-        }
+        let ch = self.info.channels.max(1);
         loop {
+            if self.silence_owed > 0 {
+                match self.owed_silence(out) {
+                    Some(got) => return Ok(got),
+                    None => continue,
+                }
+            }
+            if let Some((samples, frames, issue)) = self.held.take() {
+                let at = out.len();
+                out.extend_from_slice(&samples);
+                match self.finish(out, at, frames, issue) {
+                    Some(got) => return Ok(got),
+                    None => continue,
+                }
+            }
+            if !self.pending.is_empty() {
+                let n = self.pending.len() / ch;
+                out.append(&mut self.pending);
+                return Ok(Got::Frames(n));
+            }
             if !self.reanchor && self.window.end.is_some_and(|e| self.media_pos >= e) {
                 return Ok(Got::End);
             }
-            let packet = match self.format.next_packet() {
+            let next = guarded(|| self.format.next_packet())
+                .map_err(|m| format!("the demuxer failed: {m}"))?;
+            let packet = match next {
                 Ok(Some(p)) => p,
                 Ok(None) => return Ok(Got::End),
+                // A damaged page or element (a length past the end of the file) before
+                // the declared end: on past it, if the demuxer can seek.
+                Err(_) if self.resync() => continue,
+                // symphonia's Ogg demuxer ends a whole stream with `None`: the end of the
+                // file inside a page is a truncated or damaged one.
+                Err(SymError::IoError(e))
+                    if e.kind() == std::io::ErrorKind::UnexpectedEof && self.ogg =>
+                {
+                    return Err(format!(
+                        "the Ogg stream breaks off (truncated, or a damaged page): {e}"
+                    ))
+                }
                 Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                     return Ok(Got::End)
                 }
@@ -686,37 +882,119 @@ impl MediaStream {
                 continue;
             }
             let at = out.len();
-            let decoded = self.decode(&packet, out);
-            let (frames, issue) = match decoded {
+            let (frames, issue) = match self.decode(&packet, out) {
                 Ok(n) => (n, None),
                 Err(Decoded::Corrupt(message)) => {
-                    let frames = self.ts_frames(packet.dur.get()) as usize;
-                    out.resize(at + frames * self.info.channels, 0.0);
-                    (frames, Some(message))
+                    let frames = self.ts_frames(packet.dur.get()).min(MAX_SILENCE_FRAMES);
+                    out.resize(at + frames as usize * ch, 0.0);
+                    (frames as usize, Some(message))
                 }
                 Err(Decoded::Fatal(m)) => return Err(m),
             };
             if frames == 0 {
+                // A corrupt packet of no known duration (Matroska's blocks): the gap
+                // before the next one's timestamp places it.
+                self.unplaced_issue = issue.or(self.unplaced_issue.take());
                 continue;
             }
+            let start = u64::try_from(packet.pts.get() + packet.trim_start.get() as i64)
+                .ok()
+                .map(|ts| self.ts_frames(ts));
             if self.reanchor {
                 self.reanchor = false;
-                let first = packet.pts.get() + packet.trim_start.get() as i64;
-                self.media_pos = self.ts_frames(u64::try_from(first).unwrap_or(0));
+                self.media_pos = start.unwrap_or(0);
                 self.overshot = self.media_pos > self.drop_before;
+            } else if let Some(start) = start {
+                if std::mem::take(&mut self.resyncing) && start < self.media_pos {
+                    // Back before what was read: `drop_before` drops it again.
+                    self.media_pos = start;
+                }
+                let gap = start.saturating_sub(self.media_pos);
+                let limit = self
+                    .window
+                    .end
+                    .or(self.info.frames)
+                    .map_or(MAX_GAP_FRAMES, |e| e.saturating_sub(self.media_pos))
+                    .min(MAX_GAP_PACKETS * self.max_packet_frames.max(1024));
+                if gap > self.pts_tolerance && gap <= limit {
+                    // Packets the demuxer skipped (a damaged FLAC frame or Ogg page):
+                    // silence in their place, so that what follows stays at its time.
+                    self.held = Some((out.split_off(at), frames, issue));
+                    self.silence_owed = gap;
+                    self.gap_first = true;
+                    let why = self.unplaced_issue.take();
+                    let why = why.as_deref().unwrap_or("damaged packets skipped");
+                    self.gap_message = format!("{gap} frames missing ({why})");
+                    continue;
+                }
             }
-            let kept = self.keep(out, at, frames);
-            if kept == 0 {
-                continue;
+            if let Some(got) = self.finish(out, at, frames, issue) {
+                return Ok(got);
             }
-            return Ok(match issue {
-                None => Got::Frames(kept),
-                Some(message) => Got::Silence {
-                    frames: kept,
-                    message,
-                },
-            });
         }
+    }
+
+    /// The next block of a gap's silence (`None`: it fell before the window).
+    fn owed_silence(&mut self, out: &mut Vec<f32>) -> Option<Got> {
+        let n = self.silence_owed.min(MAX_SILENCE_FRAMES) as usize;
+        self.silence_owed -= n as u64;
+        let at = out.len();
+        out.resize(at + n * self.info.channels.max(1), 0.0);
+        let kept = self.keep(out, at, n);
+        if kept == 0 {
+            return None;
+        }
+        let continues = !std::mem::replace(&mut self.gap_first, false);
+        Some(Got::Silence {
+            frames: kept,
+            message: self.gap_message.clone(),
+            continues,
+        })
+    }
+
+    /// After the demuxer failed before the declared end: seeks past the failure, further
+    /// each try, so that reading goes on (a gap in the timestamps then places the lost
+    /// packets); `false` when it cannot (a stream, no declared end, no tries left).
+    fn resync(&mut self) -> bool {
+        let Some(end) = self.window.end.or(self.info.frames) else {
+            return false;
+        };
+        let floor = self.media_pos;
+        let mut jump = self.max_packet_frames.max(4096);
+        while self.resyncs < MAX_RESYNCS && floor + jump < end {
+            self.resyncs += 1;
+            if self.seek_media(floor + jump) {
+                self.reanchor = false;
+                self.resyncing = true;
+                self.drop_before = floor;
+                return true;
+            }
+            jump *= 2;
+        }
+        false
+    }
+
+    /// Keeps what the window keeps of the `frames` just decoded into `out[at..]`, and
+    /// says what they were (`None`: nothing kept).
+    fn finish(
+        &mut self,
+        out: &mut Vec<f32>,
+        at: usize,
+        frames: usize,
+        issue: Option<String>,
+    ) -> Option<Got> {
+        let kept = self.keep(out, at, frames);
+        if kept == 0 {
+            return None;
+        }
+        Some(match issue {
+            None => Got::Frames(kept),
+            Some(message) => Got::Silence {
+                frames: kept,
+                message,
+                continues: false,
+            },
+        })
     }
 
     /// Decodes `packet`, appending to `out`; returns its frames.
@@ -729,14 +1007,21 @@ impl MediaStream {
         match &mut self.codec {
             Codec::Opus(o) => {
                 let at = out.len();
-                let n = o.decode(&packet.data, out).map_err(Decoded::Corrupt)?;
+                let n = guarded(|| o.decode(&packet.data, out))
+                    .map_err(|m| Decoded::Fatal(format!("the decoder failed: {m}")))?
+                    .map_err(Decoded::Corrupt)?;
                 // The last page's granule position ends the stream inside its packet.
                 let keep = n.saturating_sub(trim_end);
                 out.truncate(at + keep * o.channels());
                 self.max_packet_frames = self.max_packet_frames.max(n as u64);
                 Ok(keep)
             }
-            Codec::Symphonia(decoder) => match decoder.decode(packet) {
+            Codec::Symphonia(_) if self.flac && !flac_crc_ok(&packet.data) => {
+                Err(Decoded::Corrupt("FLAC frame CRC mismatch".into()))
+            }
+            Codec::Symphonia(decoder) => match guarded(|| decoder.decode(packet))
+                .map_err(|m| Decoded::Fatal(format!("the decoder failed: {m}")))?
+            {
                 Ok(buf) => {
                     let channels = buf.spec().channels().count();
                     if self.info.channels == 0 {
@@ -756,6 +1041,7 @@ impl MediaStream {
                         )));
                     }
                     let frames = buf.frames();
+                    self.decoded_any = true;
                     self.max_packet_frames = self.max_packet_frames.max(frames as u64);
                     let at = out.len();
                     out.resize(at + buf.samples_interleaved(), 0.0);
@@ -764,6 +1050,11 @@ impl MediaStream {
                 }
                 Err(SymError::DecodeError(m)) => Err(Decoded::Corrupt(m.to_string())),
                 Err(SymError::IoError(e)) => Err(Decoded::Corrupt(e.to_string())),
+                // Mid-stream, a packet asking for what the decoder does not do is a
+                // damaged one (FLAC: "lpc shifts less than 0 are not supported").
+                Err(SymError::Unsupported(m)) if self.decoded_any => {
+                    Err(Decoded::Corrupt(format!("unsupported: {m}")))
+                }
                 Err(e) => Err(Decoded::Fatal(format!("cannot decode: {e}"))),
             },
         }
@@ -813,10 +1104,8 @@ impl MediaStream {
 
     /// Reads the file again from its start (a new demuxer); `false` for a stream.
     fn restart(&mut self) -> std::result::Result<bool, String> {
-        let source: Box<dyn MediaSource> = match &self.reopen {
-            Reopen::File(p) => Box::new(std::fs::File::open(p).map_err(|e| e.to_string())?),
-            Reopen::Bytes(b) => Box::new(std::io::Cursor::new(SharedBytes(b.clone()))),
-            Reopen::Never => return Ok(false),
+        let Some(source) = self.reopen.open()? else {
+            return Ok(false);
         };
         self.format = probe(&self.path, source)?;
         if !self.format.tracks().iter().any(|t| t.id == self.track_id) {
@@ -843,6 +1132,8 @@ impl MediaStream {
             Codec::Opus(o) => o.reset(),
         }
         self.pending.clear();
+        self.held = None;
+        self.silence_owed = 0;
     }
 
     /// Seeks the demuxer to the media frame `from` or before; `false` if it cannot.
@@ -856,7 +1147,10 @@ impl MediaStream {
             ts: Timestamp::new(ts),
             track_id: self.track_id,
         };
-        if self.format.seek(SeekMode::Accurate, to).is_err() {
+        if !matches!(
+            guarded(|| self.format.seek(SeekMode::Accurate, to)),
+            Ok(Ok(_))
+        ) {
             return false;
         }
         self.reset_decoder();
@@ -865,6 +1159,40 @@ impl MediaStream {
         true
     }
 }
+
+/// Whether a FLAC frame's CRC-16 (polynomial 0x8005 over the frame, in its last two
+/// bytes) is right; a packet that is not a whole frame (no sync code) passes.
+fn flac_crc_ok(frame: &[u8]) -> bool {
+    if frame.len() < 4 || frame[0] != 0xFF || frame[1] & 0xFE != 0xF8 {
+        return true;
+    }
+    let (body, crc) = frame.split_at(frame.len() - 2);
+    let acc = body.iter().fold(0u16, |acc, &byte| {
+        (acc << 8) ^ FLAC_CRC16[usize::from((acc >> 8) as u8 ^ byte)]
+    });
+    acc == u16::from_be_bytes([crc[0], crc[1]])
+}
+
+/// The CRC-16 of each byte value, polynomial 0x8005, MSB first.
+const FLAC_CRC16: [u16; 256] = {
+    let mut table = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut crc = (i as u16) << 8;
+        let mut bit = 0;
+        while bit < 8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x8005
+            } else {
+                crc << 1
+            };
+            bit += 1;
+        }
+        table[i] = crc;
+        i += 1;
+    }
+    table
+};
 
 /// Why a packet gave no frames.
 enum Decoded {

@@ -372,3 +372,110 @@ fn seek_lands_on_the_exact_frame_in_every_format() {
         }
     }
 }
+
+/// Decodes `path` whole, corrupt packets and all: samples and issues.
+fn decode_damaged(path: &Path) -> (Vec<f32>, Option<hopscope::io::audio::DecodeIssues>) {
+    let mut r = AudioReader::open(path, false).expect("open");
+    let mut samples = Vec::new();
+    while r.read(&mut samples).expect("read") > 0 {}
+    (samples, r.issues().cloned())
+}
+
+#[test]
+fn a_corrupt_flac_frame_is_silence_of_its_block_in_every_container() {
+    let dir = TempDir::new("flac-damage");
+    let wav = dir.join("src.wav");
+    write_wav(&wav, &source_ints(FRAMES, 16), 16);
+    for name in ["a.flac", "a.mkv"] {
+        let path = dir.join(name);
+        ffmpeg(&wav, &["-c:a", "flac"], &path);
+        let (intact, _) = decode_damaged(&path);
+        let mut bytes = std::fs::read(&path).expect("read");
+        let at = bytes.len() / 2;
+        for b in &mut bytes[at..at + 4] {
+            *b ^= 0x5A;
+        }
+        let damaged = dir.join(&format!("damaged-{name}"));
+        std::fs::write(&damaged, &bytes).expect("write");
+        let (got, issues) = decode_damaged(&damaged);
+        let issues = issues.expect("the damage is counted");
+        // ffmpeg's FLAC blocks are 4608 frames: one of them, in the middle.
+        assert_eq!(
+            (issues.count, issues.frames),
+            (1, 4608),
+            "{name}: {issues:?}"
+        );
+        let first = issues.first_frame as usize;
+        assert_eq!(first % 4608, 0, "{name}: {issues:?}");
+        let middle = FRAMES / 2;
+        assert!(first.abs_diff(middle) < FRAMES / 5, "{name}: {issues:?}");
+        // The rest bit for bit, the block silent, the length kept.
+        assert_eq!(got.len(), intact.len(), "{name}");
+        let block = first * 2..(first + 4608) * 2;
+        assert!(got[block.clone()].iter().all(|&s| s == 0.0), "{name}");
+        assert!(got[..block.start] == intact[..block.start], "{name}");
+        assert!(got[block.end..] == intact[block.end..], "{name}");
+    }
+}
+
+#[test]
+fn a_damaged_ogg_page_is_silence_of_its_length() {
+    let dir = TempDir::new("ogg-damage");
+    // 10 s (so that symphonia's demuxer seeks in the file, as for real files), pages
+    // of 100 ms.
+    let long = 10 * SR as usize;
+    let wav = dir.join("src.wav");
+    write_wav(&wav, &source_ints(long, 16), 16);
+    for (name, codec) in [("a.opus", "libopus"), ("a.ogg", "libvorbis")] {
+        let path = dir.join(name);
+        ffmpeg(
+            &wav,
+            &["-c:a", codec, "-b:a", "128k", "-page_duration", "100000"],
+            &path,
+        );
+        let (intact, _) = decode_damaged(&path);
+        assert_eq!(intact.len(), long * 2, "{name}");
+        let bytes = std::fs::read(&path).expect("read");
+        let pages = mp4::ogg_pages(&bytes);
+        let (page_at, page_len) = pages[pages.len() / 2];
+        let body = mp4::ogg_body(&bytes, page_at);
+        // A byte in the page's body (its CRC fails), then one in its segment table (its
+        // lengths are wrong too).
+        for (what, at) in [("body", page_at + page_len / 2), ("lacing", body - 2)] {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= 0x5A;
+            let file = dir.join(&format!("{what}-{name}"));
+            std::fs::write(&file, &damaged).expect("write");
+            let (got, issues) = decode_damaged(&file);
+            let issues = issues.unwrap_or_else(|| panic!("{name} {what}: no issue"));
+            eprintln!("{name}, damaged {what}: {issues:?}");
+            assert_eq!(got.len(), intact.len(), "{name} {what}: length kept");
+            // The lost page holds about 100 ms (its granule position less the one before
+            // it); the silence of its length comes
+            // one page late: symphonia gives the next page's packets the lost one's
+            // times (it counts on from the last page read), the page after puts them
+            // right, and that is where the timestamps jump.
+            let granule = |page: (usize, usize)| {
+                u64::from_le_bytes(bytes[page.0 + 6..page.0 + 14].try_into().expect("8 bytes"))
+            };
+            let lost = granule(pages[pages.len() / 2]) - granule(pages[pages.len() / 2 - 1]);
+            let lost = lost as usize;
+            let first = issues.first_frame as usize;
+            assert_eq!(
+                (issues.count, issues.frames),
+                (1, lost as u64),
+                "{name} {what}"
+            );
+            let diff = got.iter().zip(&intact).position(|(a, b)| a != b);
+            let changed = diff.expect("the damage shows") / 2;
+            assert!(
+                changed.abs_diff(long / 2) < long / 10,
+                "{name} {what}: {changed}"
+            );
+            assert!(
+                first >= changed && first <= changed + 2 * lost,
+                "{name} {what}"
+            );
+        }
+    }
+}
