@@ -60,9 +60,17 @@ fn describe(info: &PanicHookInfo<'_>) -> String {
         .map(|s| (*s).to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic".into());
+    // A dependency's file from its crate's folder on (not the registry's path).
     let at = info
         .location()
-        .map(|l| format!(" (at {}:{})", l.file(), l.line()))
+        .map(|l| {
+            let file = l.file();
+            let file = file
+                .split_once("/registry/src/")
+                .and_then(|(_, rest)| rest.split_once('/'))
+                .map_or(file, |(_, krate)| krate);
+            format!(" (at {file}:{})", l.line())
+        })
         .unwrap_or_default();
     format!("{message}{at}").replace(['\n', '\r'], " ")
 }

@@ -16,6 +16,7 @@ mod support;
 mod alloc_bounds;
 mod alsa_capture;
 mod cli_errors;
+mod damaged_formats;
 mod export_snippets;
 mod latency_cli;
 mod librosa_parity;
