@@ -79,10 +79,13 @@ fn analyze_staged(cfg: &AnalyzeConfig) -> Result<AnalyzeReport> {
         scale: cfg.scale,
         mel: mel.as_ref().map(|m| &m.filterbank),
         channel: cfg.channel.index_in(channels),
+        params_from: cfg.params_from.as_ref(),
     };
     let exported = stage_export(cfg.export.as_deref(), &spec, &mut staged)?;
     interrupt::check()?;
     commit_all(staged)?;
+    // For the progress bar; the streaming loop will report as it goes (issue 12).
+    super::progress::add_audio(mono.len() as u64, sample_rate_hz);
     Ok(AnalyzeReport {
         rows: framed.rows,
         bins,

@@ -17,10 +17,7 @@ static FILES_DONE: AtomicU64 = AtomicU64::new(0);
 /// Counts `frames` frames at `sample_rate_hz` as analysed.
 pub fn add_audio(frames: u64, sample_rate_hz: u32) {
     let us = u128::from(frames) * 1_000_000 / u128::from(sample_rate_hz.max(1));
-    AUDIO_DONE_US.fetch_add(
-        u64::try_from(us).unwrap_or(u64::MAX),
-        Ordering::Relaxed,
-    );
+    AUDIO_DONE_US.fetch_add(u64::try_from(us).unwrap_or(u64::MAX), Ordering::Relaxed);
 }
 
 /// Counts one file as finished.

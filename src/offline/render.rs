@@ -481,10 +481,13 @@ fn render_staged(cfg: &RenderConfig) -> Result<RenderReport> {
         scale: ValueScale::Db,
         mel: None,
         channel: cfg.channel.index_in(input.channels),
+        params_from: cfg.params_from.as_ref(),
     };
     let exported = stage_export(cfg.export.as_deref(), &spec, &mut staged)?;
     interrupt::check()?;
     commit_all(staged)?;
+    // For the progress bar; the streaming loop will report as it goes (issue 12).
+    super::progress::add_audio(input.mono.len() as u64, input.sample_rate_hz);
     Ok(RenderReport {
         width: layout.width,
         height: layout.height,

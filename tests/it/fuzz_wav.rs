@@ -718,6 +718,7 @@ fn analyze_config(rng: &mut Rng, input: &Path, output: &Path, channels: usize) -
         mel: None,
         export: None,
         nan: NanPolicy::Error,
+        params_from: None,
     }
 }
 
@@ -1129,6 +1130,7 @@ fn centred_frames_of_an_odd_n_fft_follow_librosa() {
         mel: None,
         export: None,
         nan: NanPolicy::Error,
+        params_from: None,
     };
     let report = hopscope::offline::analyze::run(&cfg).expect("analyze");
     assert_eq!((report.rows, report.bins), (25, 9));

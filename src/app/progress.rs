@@ -1,0 +1,304 @@
+//! The progress bar of `analyze`, `render` and `suggest` on stderr: files done of the
+//! total, seconds of audio done of the total, the rate (× real time) and the time
+//! left.
+//!
+//! Drawn only when stderr is a terminal, not with `--quiet`, and only once the work has
+//! taken [`DELAY`] (`HOPSCOPE_PROGRESS_DELAY_MS` sets another, e.g. 0 for the tests):
+//! nothing flashes for a short run. A `progress` thread reads the pipelines' counters
+//! (`offline::progress`) ten times a second and redraws; the bar is cleared at the end.
+//! The total audio comes from each input's header where that is cheap (a WAV's); when
+//! one is unknown (standard input, another format), the bar counts files and shows the
+//! rate without the time left.
+//!
+//! Only this module names indicatif.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::io::wav;
+use crate::offline::progress;
+
+/// How long the work runs before the bar appears.
+pub const DELAY: Duration = Duration::from_secs(1);
+
+/// How often the bar is redrawn.
+const TICK: Duration = Duration::from_millis(100);
+
+/// The progress bar of one run: hidden, or drawn by its `progress` thread.
+///
+/// Thread: made and finished on main; the bar handle is shared with the `progress`
+/// thread (which draws) and the `file-N` threads (which print above it through
+/// [`Progress::suspend`]).
+pub struct Progress {
+    bar: ProgressBar,
+    stop: Option<Sender<()>>,
+    ticker: Option<JoinHandle<()>>,
+}
+
+impl Progress {
+    /// Starts the bar for `inputs` (their count and durations), unless `quiet` or
+    /// stderr is not a terminal.
+    pub fn start(inputs: Vec<PathBuf>, quiet: bool) -> Progress {
+        let bar = ProgressBar::hidden();
+        if quiet || !std::io::stderr().is_terminal() {
+            return Progress {
+                bar,
+                stop: None,
+                ticker: None,
+            };
+        }
+        let (stop, stopped) = crossbeam_channel::bounded(1);
+        let ticker = Ticker {
+            bar: bar.clone(),
+            stopped,
+            inputs,
+            files_before: progress::files_done(),
+            audio_before_s: progress::audio_done_s(),
+        };
+        // No bar is better than no run: a thread that cannot start leaves it hidden.
+        let ticker = std::thread::Builder::new()
+            .name("progress".into())
+            .spawn(move || ticker.run())
+            .ok();
+        Progress {
+            bar,
+            stop: Some(stop),
+            ticker,
+        }
+    }
+
+    /// Runs `f` (which prints) with the bar taken off the terminal, then redraws it.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.bar.suspend(f)
+    }
+
+    /// Stops and clears the bar.
+    pub fn finish(mut self) {
+        self.stop_ticker();
+    }
+
+    fn stop_ticker(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(ticker) = self.ticker.take() {
+            let _ = ticker.join();
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.stop_ticker();
+    }
+}
+
+/// The `progress` thread's state.
+///
+/// Thread: `progress` (moved in).
+struct Ticker {
+    bar: ProgressBar,
+    stopped: Receiver<()>,
+    inputs: Vec<PathBuf>,
+    files_before: u64,
+    audio_before_s: f64,
+}
+
+impl Ticker {
+    fn run(self) {
+        let started = Instant::now();
+        let files_total = self.inputs.len() as u64;
+        let audio_total_s = total_seconds(&self.inputs);
+        if self.wait(delay().saturating_sub(started.elapsed())) {
+            return;
+        }
+        let style = ProgressStyle::with_template("{bar:28} {msg}")
+            .expect("a valid template")
+            .progress_chars("█▉▊▋▌▍▎▏ ");
+        self.bar.set_style(style);
+        self.bar.set_draw_target(ProgressDrawTarget::stderr());
+        loop {
+            let now = Snapshot {
+                files_done: progress::files_done().saturating_sub(self.files_before),
+                files_total,
+                audio_done_s: progress::audio_done_s() - self.audio_before_s,
+                audio_total_s,
+                elapsed_s: started.elapsed().as_secs_f64(),
+            };
+            let (position, length) = now.bar();
+            self.bar.set_length(length);
+            self.bar.set_position(position);
+            self.bar.set_message(now.message());
+            if self.wait(TICK) {
+                break;
+            }
+        }
+        self.bar.finish_and_clear();
+    }
+
+    /// Waits `d`; true once told to stop.
+    fn wait(&self, d: Duration) -> bool {
+        !matches!(self.stopped.recv_timeout(d), Err(RecvTimeoutError::Timeout))
+    }
+}
+
+/// [`DELAY`], or `HOPSCOPE_PROGRESS_DELAY_MS`.
+fn delay() -> Duration {
+    std::env::var("HOPSCOPE_PROGRESS_DELAY_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map_or(DELAY, Duration::from_millis)
+}
+
+/// The seconds of audio in `inputs`, if every one's header says (WAV files; never
+/// standard input or a pipe, which can be read only once).
+fn total_seconds(inputs: &[PathBuf]) -> Option<f64> {
+    inputs.iter().map(|p| seconds(p)).sum()
+}
+
+fn seconds(path: &Path) -> Option<f64> {
+    if wav::is_stream(path) {
+        return None;
+    }
+    let reader = hound::WavReader::open(path).ok()?;
+    let rate = reader.spec().sample_rate;
+    (rate > 0).then(|| f64::from(reader.duration()) / f64::from(rate))
+}
+
+/// What the bar shows at one instant.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Snapshot {
+    /// Files finished.
+    pub files_done: u64,
+    /// Files in the run.
+    pub files_total: u64,
+    /// Seconds of audio analysed.
+    pub audio_done_s: f64,
+    /// Seconds of audio in the run, if known.
+    pub audio_total_s: Option<f64>,
+    /// Seconds since the run started.
+    pub elapsed_s: f64,
+}
+
+impl Snapshot {
+    /// `3/10 files · 2:00 of 10:00 audio · 30.0× real time · ETA 0:16`: the files, the
+    /// audio (of its total when known), the rate once some audio is done, and the time
+    /// left at that rate when the total is known.
+    pub fn message(&self) -> String {
+        let mut parts = vec![format!("{}/{} files", self.files_done, self.files_total)];
+        parts.push(match self.audio_total_s {
+            Some(total) => format!("{} of {} audio", clock(self.audio_done_s), clock(total)),
+            None => format!("{} audio", clock(self.audio_done_s)),
+        });
+        if let Some(rate) = self.rate() {
+            parts.push(format!("{rate:.1}× real time"));
+            if let Some(total) = self.audio_total_s {
+                let left_s = (total - self.audio_done_s).max(0.0) / rate;
+                parts.push(format!("ETA {}", clock(left_s)));
+            }
+        }
+        parts.join(" · ")
+    }
+
+    /// Seconds of audio per second of work, once there is some of both.
+    pub fn rate(&self) -> Option<f64> {
+        (self.audio_done_s > 0.0 && self.elapsed_s > 0.0)
+            .then(|| self.audio_done_s / self.elapsed_s)
+    }
+
+    /// The bar's (position, length): milliseconds of audio when the total is known,
+    /// else files.
+    pub fn bar(&self) -> (u64, u64) {
+        match self.audio_total_s {
+            Some(total) => {
+                let length = (total * 1000.0).round() as u64;
+                (
+                    ((self.audio_done_s * 1000.0).round() as u64).min(length),
+                    length,
+                )
+            }
+            None => (self.files_done.min(self.files_total), self.files_total),
+        }
+    }
+}
+
+/// `s` seconds as `M:SS`, or `H:MM:SS` from an hour on (rounded to the second).
+pub fn clock(s: f64) -> String {
+    let total = s.max(0.0).round() as u64;
+    let (h, m, sec) = (total / 3600, total / 60 % 60, total % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{sec:02}")
+    } else {
+        format!("{m}:{sec:02}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snap(
+        files_done: u64,
+        audio_done_s: f64,
+        audio_total_s: Option<f64>,
+        elapsed_s: f64,
+    ) -> Snapshot {
+        Snapshot {
+            files_done,
+            files_total: 10,
+            audio_done_s,
+            audio_total_s,
+            elapsed_s,
+        }
+    }
+
+    #[test]
+    fn the_rate_and_the_time_left_follow_from_the_counters() {
+        // 120 s of 600 done in 4 s: 30× real time, 480 s left at that rate = 16 s.
+        let s = snap(3, 120.0, Some(600.0), 4.0);
+        assert_eq!(s.rate(), Some(30.0));
+        assert_eq!(
+            s.message(),
+            "3/10 files · 2:00 of 10:00 audio · 30.0× real time · ETA 0:16"
+        );
+        assert_eq!(s.bar(), (120_000, 600_000));
+        // 3 h of 6 done at 2.5× real time: the 3 h left take 1:12:00.
+        let s = snap(5, 3.0 * 3600.0, Some(6.0 * 3600.0), 3.0 * 3600.0 / 2.5);
+        assert_eq!(
+            s.message(),
+            "5/10 files · 3:00:00 of 6:00:00 audio · 2.5× real time · ETA 1:12:00"
+        );
+    }
+
+    #[test]
+    fn without_a_total_there_is_a_rate_but_no_time_left_and_the_bar_counts_files() {
+        let s = snap(4, 90.0, None, 10.0);
+        assert_eq!(s.message(), "4/10 files · 1:30 audio · 9.0× real time");
+        assert_eq!(s.bar(), (4, 10));
+    }
+
+    #[test]
+    fn before_any_audio_is_done_there_is_no_rate() {
+        let s = snap(0, 0.0, Some(60.0), 0.5);
+        assert_eq!(s.rate(), None);
+        assert_eq!(s.message(), "0/10 files · 0:00 of 1:00 audio");
+        assert_eq!(s.bar(), (0, 60_000));
+        // More done than the headers said (a header under-counting): the bar stays full.
+        assert_eq!(snap(10, 61.0, Some(60.0), 1.0).bar(), (60_000, 60_000));
+    }
+
+    #[test]
+    fn clock_rounds_to_the_second_and_shows_hours_from_one_hour() {
+        assert_eq!(clock(0.0), "0:00");
+        assert_eq!(clock(59.4), "0:59");
+        assert_eq!(clock(59.6), "1:00");
+        assert_eq!(clock(3599.0), "59:59");
+        assert_eq!(clock(3600.0), "1:00:00");
+        assert_eq!(clock(-3.0), "0:00");
+    }
+}
