@@ -117,7 +117,8 @@ impl Ticker {
         if self.wait(delay().saturating_sub(started.elapsed())) {
             return;
         }
-        let style = ProgressStyle::with_template("{bar:28} {msg}")
+        // A fixed bar, then the message cut at the terminal's width (never wrapped).
+        let style = ProgressStyle::with_template("{bar:12} {wide_msg}")
             .expect("a valid template")
             .progress_chars("█▉▊▋▌▍▎▏ ");
         self.bar.set_style(style);
@@ -131,9 +132,11 @@ impl Ticker {
                 elapsed_s: started.elapsed().as_secs_f64(),
             };
             let (position, length) = now.bar();
-            self.bar.set_length(length);
-            self.bar.set_position(position);
             self.bar.set_message(now.message());
+            self.bar.update(|state| {
+                state.set_len(length);
+                state.set_pos(position);
+            });
             if self.wait(TICK) {
                 break;
             }
@@ -186,23 +189,25 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// `3/10 files · 2:00 of 10:00 audio · 30.0× real time · ETA 0:16`: the files, the
-    /// audio (of its total when known), the rate once some audio is done, and the time
-    /// left at that rate when the total is known.
+    /// `3/10 files, 2:00/10:00 audio, 30.0× real time, ETA 0:16`: the files, the audio
+    /// (of its total when known), the rate once some audio is done (whole from 100×), and
+    /// the time left at that rate when the total is known. At most 67 characters for up
+    /// to 99 files and 99 hours: a 12-character bar and the message fit 80 columns.
     pub fn message(&self) -> String {
         let mut parts = vec![format!("{}/{} files", self.files_done, self.files_total)];
         parts.push(match self.audio_total_s {
-            Some(total) => format!("{} of {} audio", clock(self.audio_done_s), clock(total)),
+            Some(total) => format!("{}/{} audio", clock(self.audio_done_s), clock(total)),
             None => format!("{} audio", clock(self.audio_done_s)),
         });
         if let Some(rate) = self.rate() {
-            parts.push(format!("{rate:.1}× real time"));
+            let digits = if rate >= 100.0 { 0 } else { 1 };
+            parts.push(format!("{rate:.digits$}× real time"));
             if let Some(total) = self.audio_total_s {
                 let left_s = (total - self.audio_done_s).max(0.0) / rate;
                 parts.push(format!("ETA {}", clock(left_s)));
             }
         }
-        parts.join(" · ")
+        parts.join(", ")
     }
 
     /// Seconds of audio per second of work, once there is some of both.
@@ -264,21 +269,39 @@ mod tests {
         assert_eq!(s.rate(), Some(30.0));
         assert_eq!(
             s.message(),
-            "3/10 files · 2:00 of 10:00 audio · 30.0× real time · ETA 0:16"
+            "3/10 files, 2:00/10:00 audio, 30.0× real time, ETA 0:16"
         );
         assert_eq!(s.bar(), (120_000, 600_000));
         // 3 h of 6 done at 2.5× real time: the 3 h left take 1:12:00.
         let s = snap(5, 3.0 * 3600.0, Some(6.0 * 3600.0), 3.0 * 3600.0 / 2.5);
         assert_eq!(
             s.message(),
-            "5/10 files · 3:00:00 of 6:00:00 audio · 2.5× real time · ETA 1:12:00"
+            "5/10 files, 3:00:00/6:00:00 audio, 2.5× real time, ETA 1:12:00"
         );
+        // From 100× on, the rate is whole: 1 h in 8 s is 450×; the 5 h left take 40 s.
+        let s = snap(1, 3600.0, Some(6.0 * 3600.0), 8.0);
+        assert_eq!(
+            s.message(),
+            "1/10 files, 1:00:00/6:00:00 audio, 450× real time, ETA 0:40"
+        );
+        let long = Snapshot {
+            files_done: 99,
+            files_total: 99,
+            ..snap(0, 99.9 * 3600.0, Some(99.99 * 3600.0), 3602.0)
+        };
+        // 99.9 h in 3602 s: 99.84×; the 324 s left take 3.2 s.
+        assert_eq!(
+            long.message(),
+            "99/99 files, 99:54:00/99:59:24 audio, 99.8× real time, ETA 0:03"
+        );
+        let worst = "99/99 files, 99:59:59/99:59:59 audio, 99.9× real time, ETA 99:59:59";
+        assert!(12 + 1 + worst.chars().count() <= 80);
     }
 
     #[test]
     fn without_a_total_there_is_a_rate_but_no_time_left_and_the_bar_counts_files() {
         let s = snap(4, 90.0, None, 10.0);
-        assert_eq!(s.message(), "4/10 files · 1:30 audio · 9.0× real time");
+        assert_eq!(s.message(), "4/10 files, 1:30 audio, 9.0× real time");
         assert_eq!(s.bar(), (4, 10));
     }
 
@@ -286,7 +309,7 @@ mod tests {
     fn before_any_audio_is_done_there_is_no_rate() {
         let s = snap(0, 0.0, Some(60.0), 0.5);
         assert_eq!(s.rate(), None);
-        assert_eq!(s.message(), "0/10 files · 0:00 of 1:00 audio");
+        assert_eq!(s.message(), "0/10 files, 0:00/1:00 audio");
         assert_eq!(s.bar(), (0, 60_000));
         // More done than the headers said (a header under-counting): the bar stays full.
         assert_eq!(snap(10, 61.0, Some(60.0), 1.0).bar(), (60_000, 60_000));

@@ -15,6 +15,7 @@ mod support;
 
 mod alloc_bounds;
 mod alsa_capture;
+mod batch_cli;
 mod cli_errors;
 mod export_snippets;
 mod latency_cli;
