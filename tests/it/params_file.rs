@@ -128,7 +128,7 @@ fn an_export_reads_back_as_the_parameters_it_was_written_from() {
 fn mel_json(dir: &TempDir) -> Value {
     let mel = MelSpec::librosa(32, SR);
     let p = stft(512, 400, 160, WindowKind::Hamming);
-    let path = write_export(&dir, "m", p, false, ValueScale::Db, Some(mel), Some(0));
+    let path = write_export(dir, "m", p, false, ValueScale::Db, Some(mel), Some(0));
     serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("JSON")
 }
 
