@@ -21,6 +21,7 @@ mod export_snippets;
 mod latency_cli;
 mod librosa_parity;
 mod nonfinite;
+mod params_cli;
 mod partial_outputs;
 mod pipewire_live;
 mod pulse_live;
