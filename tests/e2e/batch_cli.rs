@@ -342,3 +342,59 @@ fn the_progress_bar_shows_on_a_terminal_only_and_not_with_quiet() {
         o.stdout
     );
 }
+
+/// A signal during a batch: the files written stay, the one in progress leaves nothing,
+/// no other file starts; the summary line, then the one error line, exit code 2.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_signal_stops_a_batch_keeping_the_files_done() {
+    use crate::support::live::LiveChild;
+    let dir = TempDir::new("batch-signal");
+    write_wav(&dir.join("in/a-short.wav"), 16_000, 1, 16_000, 1000.0);
+    // 60 s at 48 kHz, hop 32: seconds of work for the debug binary.
+    write_wav(&dir.join("in/b-long.wav"), 48_000, 1, 60 * 48_000, 1000.0);
+    write_wav(&dir.join("in/c-short.wav"), 16_000, 1, 16_000, 1000.0);
+    let mut cmd = Command::new(HOPSCOPE);
+    cmd.current_dir(dir.path()).args([
+        "analyze", "in", "-o", "out/", "--n-fft", "4096", "--hop", "32", "--mel", "40", "--export",
+    ]);
+    // One file at a time, so that c-short.wav certainly waits behind b-long.wav.
+    cmd.env("RAYON_NUM_THREADS", "1");
+    let mut app = LiveChild::spawn("hopscope batch", cmd);
+    app.expect_line("a-short.wav written", PATIENCE, |l| {
+        l.starts_with("wrote out/a-short.npy")
+    });
+    let started = std::time::Instant::now();
+    let temporary = || {
+        listing(&dir.join("out"))
+            .iter()
+            .any(|n| n.starts_with(".b-long.npy.tmp-"))
+    };
+    while !temporary() {
+        assert!(started.elapsed() < PATIENCE, "b-long.wav never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    app.signal("INT");
+    let status = app.wait_exit(PATIENCE).expect("exits");
+    assert_eq!(status.code(), Some(2), "{}", app.dump());
+    assert_eq!(
+        app.stdout_lines().last().map(String::as_str),
+        Some("3 files: 1 written, 0 failed (0 skipped)"),
+        "{}",
+        app.dump()
+    );
+    assert_eq!(
+        app.stderr(),
+        "hopscope: error: interrupted by SIGINT: stopped, and removed the partial outputs\n"
+    );
+    assert_eq!(
+        listing(&dir.join("out")),
+        [
+            "a-short.json",
+            "a-short.librosa.py",
+            "a-short.npy",
+            "a-short.tf.py",
+            "a-short.torch.py"
+        ]
+    );
+}
