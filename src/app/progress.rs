@@ -122,7 +122,7 @@ impl Ticker {
             .expect("a valid template")
             .progress_chars("█▉▊▋▌▍▎▏ ");
         self.bar.set_style(style);
-        self.bar.set_draw_target(ProgressDrawTarget::stderr());
+        let mut shown = false;
         loop {
             let now = Snapshot {
                 files_done: progress::files_done().saturating_sub(self.files_before),
@@ -137,6 +137,12 @@ impl Ticker {
                 state.set_len(length);
                 state.set_pos(position);
             });
+            // Shown once it holds the first values: no empty first frame.
+            if !shown {
+                self.bar.set_draw_target(ProgressDrawTarget::stderr());
+                self.bar.tick();
+                shown = true;
+            }
             if self.wait(TICK) {
                 break;
             }
