@@ -136,9 +136,11 @@ pub struct LookArgs {
 pub enum Command {
     /// List every input device with its default and supported configurations.
     Devices,
-    /// Write the STFT of a WAV file as a float32 .npy array of shape (frames, bins).
+    /// Write the STFT of WAV files (or of the audio files in directories) as float32 .npy
+    /// arrays of shape (frames, bins).
     Analyze(AnalyzeArgs),
-    /// Draw the whole spectrogram of a WAV file as a PNG, with the live window's renderer.
+    /// Draw the whole spectrogram of WAV files (or of the audio files in directories) as
+    /// PNGs, with the live window's renderer.
     Render(RenderArgs),
     /// Rank STFT sizes (and optionally windows) for a WAV file by the Rényi entropy of
     /// its spectrogram; prints a table and a `best:` line.

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use super::progress::Progress;
 use crate::audio::capture;
 use crate::cli::{AnalyzeArgs, LatencyArgs, RenderArgs, SuggestArgs};
-use crate::config::batch::BatchConfig;
+use crate::config::batch::{BatchConfig, OutputTarget};
 use crate::config::{
     AnalyzeConfig, AnalyzeJob, LatencyConfig, RenderConfig, RenderJob, SuggestConfig,
 };
@@ -127,23 +127,24 @@ fn run_job(
     ext: &str,
     per_file: impl Fn(&BatchFile) -> Result<String> + Sync,
 ) -> Result<ExitCode> {
-    if let Some(output) = batch.single_output() {
-        let one = BatchFile {
-            input: input.to_path_buf(),
-            output: output.to_path_buf(),
-        };
-        let bar = Progress::start(vec![one.input.clone()], batch.quiet);
-        let text = per_file(&one);
-        offline::progress::file_done();
-        bar.finish();
-        print_out(&text?);
-        return Ok(ExitCode::SUCCESS);
+    match &batch.output {
+        OutputTarget::File(output) => {
+            let one = BatchFile {
+                input: input.to_path_buf(),
+                output: output.clone(),
+            };
+            let bar = Progress::start(vec![one.input.clone()], batch.quiet);
+            let text = per_file(&one);
+            offline::progress::file_done();
+            bar.finish();
+            print_out(&text?);
+            Ok(ExitCode::SUCCESS)
+        }
+        OutputTarget::Dir(dir) => {
+            let plan = offline::batch::plan(&batch.inputs, dir, batch.recursive, ext)?;
+            run_plan(&plan, batch.quiet, per_file)
+        }
     }
-    let crate::config::batch::OutputTarget::Dir(dir) = &batch.output else {
-        unreachable!("not a single output, so a directory");
-    };
-    let plan = offline::batch::plan(&batch.inputs, dir, batch.recursive, ext)?;
-    run_plan(&plan, batch.quiet, per_file)
 }
 
 /// Runs a batch's plan: its `wrote` lines, errors and summary line; exit code 1 if a

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::io::wav;
@@ -113,7 +113,9 @@ impl Ticker {
     fn run(self) {
         let started = Instant::now();
         let files_total = self.inputs.len() as u64;
-        let audio_total_s = total_seconds(&self.inputs);
+        let Ok(audio_total_s) = self.total_seconds() else {
+            return;
+        };
         if self.wait(delay().saturating_sub(started.elapsed())) {
             return;
         }
@@ -154,6 +156,23 @@ impl Ticker {
     fn wait(&self, d: Duration) -> bool {
         !matches!(self.stopped.recv_timeout(d), Err(RecvTimeoutError::Timeout))
     }
+
+    /// The seconds of audio in the inputs, if every one's header says (WAV files;
+    /// never standard input or a pipe, which can be read only once); `Err` when told to
+    /// stop meanwhile (many files, a short run).
+    fn total_seconds(&self) -> Result<Option<f64>, ()> {
+        let mut total = 0.0;
+        for path in &self.inputs {
+            if !matches!(self.stopped.try_recv(), Err(TryRecvError::Empty)) {
+                return Err(());
+            }
+            match seconds(path) {
+                Some(s) => total += s,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(total))
+    }
 }
 
 /// [`DELAY`], or `HOPSCOPE_PROGRESS_DELAY_MS`.
@@ -164,12 +183,8 @@ fn delay() -> Duration {
         .map_or(DELAY, Duration::from_millis)
 }
 
-/// The seconds of audio in `inputs`, if every one's header says (WAV files; never
-/// standard input or a pipe, which can be read only once).
-fn total_seconds(inputs: &[PathBuf]) -> Option<f64> {
-    inputs.iter().map(|p| seconds(p)).sum()
-}
-
+/// The seconds of audio in `path`, from its header: a WAV file's (`None` for another
+/// format, standard input or a pipe).
 fn seconds(path: &Path) -> Option<f64> {
     if wav::is_stream(path) {
         return None;

@@ -143,14 +143,6 @@ impl BatchConfig {
             export,
         })
     }
-
-    /// The one output of the one-file form, `IN -o OUT.ext`.
-    pub fn single_output(&self) -> Option<&Path> {
-        match &self.output {
-            OutputTarget::File(p) => Some(p),
-            OutputTarget::Dir(_) => None,
-        }
-    }
 }
 
 /// Whether `-o output` names a directory: it ends in '/', or it is an existing directory

@@ -219,15 +219,22 @@ where
     let threads = rayon::current_num_threads().clamp(1, plan.files.len().max(1));
     std::thread::scope(|scope| {
         for i in 0..threads {
-            std::thread::Builder::new()
+            let spawned = std::thread::Builder::new()
                 .name(format!("file-{i}"))
-                .spawn_scoped(scope, work)
-                .map_err(|source| Error::SpawnThread {
-                    thread: "file",
-                    source,
-                })?;
+                .spawn_scoped(scope, work);
+            match spawned {
+                Ok(_) => {}
+                // The threads started take every file: fewer at a time.
+                Err(_) if i > 0 => break,
+                Err(source) => {
+                    return Err(Error::SpawnThread {
+                        thread: "file",
+                        source,
+                    })
+                }
+            }
         }
-        Ok::<(), Error>(())
+        Ok(())
     })?;
     Ok(Summary {
         files: plan.files.len() + plan.unlisted.len(),
