@@ -46,6 +46,10 @@ if [ "$mode" != run ]; then
     command -v python3 >/dev/null 2>&1 || pkgs+=(python3)
     python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || pkgs+=(python3-venv)
     command -v mkfifo >/dev/null 2>&1 || pkgs+=(coreutils)
+    # The format tests: fixtures encoded, and lossy files decoded independently, by
+    # ffmpeg; AIFF-C by sox.
+    command -v ffmpeg >/dev/null 2>&1 || pkgs+=(ffmpeg)
+    command -v sox >/dev/null 2>&1 || pkgs+=(sox)
     [ -f /usr/share/alsa/alsa.conf ] || pkgs+=(libasound2-data)
     # The window end-to-end tests: a private X server, keys and screenshots.
     command -v Xvfb >/dev/null 2>&1 || pkgs+=(xvfb)

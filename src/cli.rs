@@ -229,6 +229,9 @@ pub struct SuggestArgs {
     /// What to do with NaN and ±Inf samples.
     #[arg(long, value_enum, value_name = "POLICY", default_value_t = NanPolicyArg::Error)]
     pub nan: NanPolicyArg,
+    /// The part of the file to analyse.
+    #[command(flatten)]
+    pub crop: CropArgs,
     /// No progress bar (there is one on stderr, when it is a terminal, for work longer
     /// than about a second).
     #[arg(short = 'q', long)]
@@ -267,8 +270,8 @@ pub struct MelArgs {
 /// `hopscope render IN.wav -o OUT.png`, `hopscope render IN… DIR… -o OUT/`.
 #[derive(Clone, Debug, Args)]
 pub struct RenderArgs {
-    /// Input WAVs (8/16/24/32-bit integer or 32-bit float PCM) or directories of audio
-    /// files ('-': standard input, as the only input).
+    /// Input audio files (WAV, FLAC, MP3, Ogg Vorbis, AAC/ALAC in MP4, AIFF, CAF) or
+    /// directories of them ('-': standard input, as the only input).
     #[arg(value_name = "IN.wav", required = true, num_args = 1..)]
     pub inputs: Vec<PathBuf>,
     /// Output PNG; or a directory (an existing one, or a path ending in '/', created)
@@ -291,6 +294,20 @@ pub struct RenderArgs {
     /// Plot height in pixels [default: one pixel per bin, n_fft/2 + 1].
     #[arg(long, value_name = "PX", allow_negative_numbers = true)]
     pub height: Option<usize>,
+    /// Plot width in pixels: the STFT rows are folded into this many columns, each pixel
+    /// the maximum of its rows (as the live window's time axis) [default: one column per
+    /// row].
+    #[arg(
+        long,
+        value_name = "PX",
+        allow_negative_numbers = true,
+        conflicts_with = "px_per_second"
+    )]
+    pub width: Option<usize>,
+    /// Plot width as pixels per second of audio (fractions allowed: 0.05 draws 24 h in
+    /// 4320 px), folded as --width.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub px_per_second: Option<f64>,
     /// Frequency range, colours, dB range.
     #[command(flatten)]
     pub look: LookArgs,
@@ -305,6 +322,9 @@ pub struct RenderArgs {
     /// What to do with NaN and ±Inf samples.
     #[arg(long, value_enum, value_name = "POLICY", default_value_t = NanPolicyArg::Error)]
     pub nan: NanPolicyArg,
+    /// The part of the file to analyse.
+    #[command(flatten)]
+    pub crop: CropArgs,
 }
 
 /// Where live audio comes from and how it is captured.
@@ -432,8 +452,8 @@ pub struct BatchArgs {
 /// `hopscope analyze IN.wav -o OUT.npy`, `hopscope analyze IN… DIR… -o OUT/`.
 #[derive(Clone, Debug, Args)]
 pub struct AnalyzeArgs {
-    /// Input WAVs (8/16/24/32-bit integer or 32-bit float PCM) or directories of audio
-    /// files ('-': standard input, as the only input).
+    /// Input audio files (WAV, FLAC, MP3, Ogg Vorbis, AAC/ALAC in MP4, AIFF, CAF) or
+    /// directories of them ('-': standard input, as the only input).
     #[arg(value_name = "IN.wav", required = true, num_args = 1..)]
     pub inputs: Vec<PathBuf>,
     /// Output .npy (float32, shape (frames, bins), C order); or a directory (an existing
@@ -478,6 +498,21 @@ pub struct AnalyzeArgs {
     /// What to do with NaN and ±Inf samples.
     #[arg(long, value_enum, value_name = "POLICY", default_value_t = NanPolicyArg::Error)]
     pub nan: NanPolicyArg,
+    /// The part of the file to analyse.
+    #[command(flatten)]
+    pub crop: CropArgs,
+}
+
+/// `--start` / `--end`: the part of an input file to analyse.
+#[derive(Clone, Debug, Default, Args)]
+pub struct CropArgs {
+    /// Start at this time: seconds (`90`, `1.5`) or [HH:]MM:SS[.frac] (`1:30`,
+    /// `02:00:00`). What lies before it is skipped by seeking where the format can.
+    #[arg(long, value_name = "TIME", value_parser = values::parse_time)]
+    pub start: Option<f64>,
+    /// Stop at this time (same forms); the default is the end of the file.
+    #[arg(long, value_name = "TIME", value_parser = values::parse_time)]
+    pub end: Option<f64>,
 }
 
 /// The value parser of the hidden `--scale` of `render` and live mode: always an error

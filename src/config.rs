@@ -144,6 +144,25 @@ pub fn check_live_audio(path: &std::path::Path, rate: u32, channels: usize) -> R
     Ok(())
 }
 
+/// `--start` / `--end` in seconds.
+///
+/// # Errors
+/// An end that is not after the start.
+fn crop_seconds(args: &crate::cli::CropArgs) -> Result<crate::offline::source::CropSeconds> {
+    if let (Some(start), Some(end)) = (args.start, args.end) {
+        if end <= start {
+            return Err(invalid(
+                "--end",
+                format!("{end} s is not after --start ({start} s)"),
+            ));
+        }
+    }
+    Ok(crate::offline::source::CropSeconds {
+        start_s: args.start,
+        end_s: args.end,
+    })
+}
+
 fn channel_select(channel: Option<usize>) -> ChannelSelect {
     channel.map_or(ChannelSelect::Mix, ChannelSelect::Index)
 }
@@ -370,6 +389,8 @@ pub struct RenderConfig {
     pub freq_scale: FreqScale,
     /// Plot height (None: one pixel per bin).
     pub height: Option<usize>,
+    /// Plot width (None: one column per STFT row).
+    pub width: Option<PlotWidth>,
     /// Range and colours.
     pub look: Look,
     /// Channel to analyse.
@@ -378,6 +399,8 @@ pub struct RenderConfig {
     pub export: Option<PathBuf>,
     /// NaN and ±Inf samples: refused, or set to 0.
     pub nan: NanPolicy,
+    /// `--start` / `--end`.
+    pub crop: crate::offline::source::CropSeconds,
     /// `--params`: the file and the flags given beside it (recorded in the export).
     pub params_from: Option<ParamsFrom>,
 }
@@ -393,6 +416,20 @@ pub struct RenderJob {
     /// The inputs and outputs.
     pub batch: BatchConfig,
 }
+
+/// How wide `render`'s plot is, when not one column per STFT row.
+///
+/// Thread: any (plain data).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PlotWidth {
+    /// `--width PX`.
+    Px(usize),
+    /// `--px-per-second N`: the width is the duration times N, rounded.
+    PxPerSecond(f64),
+}
+
+/// Widest `render --width`: 2^18 px (e.g. 24 h at 3 px per second).
+pub const MAX_RENDER_WIDTH_PX: usize = 1 << 18;
 
 impl RenderJob {
     /// Validates the flags of `render` over the `--params` file `file` (read by the
@@ -421,16 +458,35 @@ impl RenderJob {
                 return Err(invalid("--height", format!("{h} px: expected 16..=16384")));
             }
         }
+        let width = match (args.width, args.px_per_second) {
+            (Some(px), _) if !(16..=MAX_RENDER_WIDTH_PX).contains(&px) => {
+                return Err(invalid(
+                    "--width",
+                    format!("{px} px: expected 16..={MAX_RENDER_WIDTH_PX}"),
+                ))
+            }
+            (Some(px), _) => Some(PlotWidth::Px(px)),
+            (None, Some(pps)) if !(pps.is_finite() && pps > 0.0) => {
+                return Err(invalid(
+                    "--px-per-second",
+                    format!("{pps}: expected a positive number"),
+                ))
+            }
+            (None, Some(pps)) => Some(PlotWidth::PxPerSecond(pps)),
+            (None, None) => None,
+        };
         let cfg = RenderConfig {
             input: args.inputs[0].clone(),
             output: args.output.clone(),
             params,
             freq_scale: args.freq.freq_scale.into(),
             height: args.height,
+            width,
             look: Look::new(&args.look)?,
             channel: channel_select(args.channel),
             export: batch.export.for_output(&args.output),
             nan: args.nan.into(),
+            crop: crop_seconds(&args.crop)?,
             params_from,
         };
         Ok(RenderJob { cfg, batch })
@@ -659,6 +715,8 @@ pub struct AnalyzeConfig {
     pub export: Option<PathBuf>,
     /// NaN and ±Inf samples: refused, or set to 0.
     pub nan: NanPolicy,
+    /// `--start` / `--end`.
+    pub crop: crate::offline::source::CropSeconds,
     /// `--params`: the file and the flags given beside it (recorded in the export).
     pub params_from: Option<ParamsFrom>,
 }
@@ -820,6 +878,7 @@ impl AnalyzeJob {
             mel,
             export: batch.export.for_output(&args.output),
             nan: args.nan.into(),
+            crop: crop_seconds(&args.crop)?,
             params_from,
         };
         Ok(AnalyzeJob { cfg, batch })
@@ -843,6 +902,8 @@ pub struct SuggestConfig {
     pub channel: ChannelSelect,
     /// NaN and ±Inf samples: refused, or set to 0.
     pub nan: NanPolicy,
+    /// `--start` / `--end`.
+    pub crop: crate::offline::source::CropSeconds,
 }
 
 fn check_pow2(flag: &'static str, n: usize) -> Result<()> {
@@ -918,6 +979,7 @@ impl TryFrom<&SuggestArgs> for SuggestConfig {
                 .channel
                 .map_or(ChannelSelect::Mix, ChannelSelect::Index),
             nan: args.nan.into(),
+            crop: crop_seconds(&args.crop)?,
         })
     }
 }

@@ -27,6 +27,14 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// An audio file that cannot be read (any format but WAV, or any once opened).
+    #[error("cannot read '{path}': {message}")]
+    Input {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it, and where.
+        message: String,
+    },
     /// An output file that cannot be written.
     #[error("cannot write '{path}': {source}")]
     Write {

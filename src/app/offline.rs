@@ -23,6 +23,7 @@ use crate::config::{
 use crate::error::Result;
 use crate::offline;
 use crate::offline::batch::{BatchFile, Plan};
+use crate::offline::source::CropSeconds;
 
 /// Runs `hopscope analyze`: the .npy (and the export) of each file, with its `wrote`
 /// line.
@@ -47,7 +48,7 @@ pub(super) fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
         let r = offline::analyze::run(&cfg)?;
         Ok(analyzed(&cfg, &r))
     };
-    run_job(&job.batch, &job.cfg.input, "npy", per_file)
+    run_job(&job.batch, &job.cfg.input, job.cfg.crop, "npy", per_file)
 }
 
 /// The `wrote` line (and the `exported` lines) of one `analyze` output.
@@ -90,7 +91,7 @@ pub(super) fn run_render(args: &RenderArgs) -> Result<ExitCode> {
         let r = offline::render::run(&cfg)?;
         Ok(rendered(&cfg, &r))
     };
-    run_job(&job.batch, &job.cfg.input, "png", per_file)
+    run_job(&job.batch, &job.cfg.input, job.cfg.crop, "png", per_file)
 }
 
 /// The `wrote` line (and the `exported` lines) of one `render` output.
@@ -124,6 +125,7 @@ fn exported_lines(text: &mut String, exported: &[PathBuf]) {
 fn run_job(
     batch: &BatchConfig,
     input: &Path,
+    crop: CropSeconds,
     ext: &str,
     per_file: impl Fn(&BatchFile) -> Result<String> + Sync,
 ) -> Result<ExitCode> {
@@ -133,7 +135,7 @@ fn run_job(
                 input: input.to_path_buf(),
                 output: output.clone(),
             };
-            let bar = Progress::start(vec![one.input.clone()], batch.quiet);
+            let bar = Progress::start(vec![one.input.clone()], crop, batch.quiet);
             let text = per_file(&one);
             offline::progress::file_done();
             bar.finish();
@@ -142,7 +144,7 @@ fn run_job(
         }
         OutputTarget::Dir(dir) => {
             let plan = offline::batch::plan(&batch.inputs, dir, batch.recursive, ext)?;
-            run_plan(&plan, batch.quiet, per_file)
+            run_plan(&plan, crop, batch.quiet, per_file)
         }
     }
 }
@@ -154,6 +156,7 @@ fn run_job(
 /// A thread could not start, or a signal stopped the batch (after the summary line).
 fn run_plan(
     plan: &Plan,
+    crop: CropSeconds,
     quiet: bool,
     per_file: impl Fn(&BatchFile) -> Result<String> + Sync,
 ) -> Result<ExitCode> {
@@ -161,7 +164,7 @@ fn run_plan(
         eprintln!("hopscope: error: {}: {why}", path.display());
     }
     let inputs = plan.files.iter().map(|f| f.input.clone()).collect();
-    let bar = Progress::start(inputs, quiet);
+    let bar = Progress::start(inputs, crop, quiet);
     let summary = offline::batch::run(plan, per_file, |f, result| match result {
         Ok(text) => bar.suspend(|| print_out(&text)),
         Err(e) => bar.suspend(|| eprintln!("hopscope: error: {}: {e}", f.input.display())),
@@ -203,7 +206,7 @@ fn print_out(text: &str) {
 /// Invalid flags, an unreadable or too short WAV.
 pub fn run_suggest(args: &SuggestArgs) -> Result<()> {
     let cfg = SuggestConfig::try_from(args)?;
-    let bar = Progress::start(vec![cfg.input.clone()], args.quiet);
+    let bar = Progress::start(vec![cfg.input.clone()], cfg.crop, args.quiet);
     let report = offline::suggest::suggest(&cfg);
     bar.finish();
     print_out(&report?.to_text());

@@ -6,9 +6,10 @@
 //! taken [`DELAY`] (`HOPSCOPE_PROGRESS_DELAY_MS` sets another, e.g. 0 for the tests):
 //! nothing flashes for a short run. A `progress` thread reads the pipelines' counters
 //! (`offline::progress`) ten times a second and redraws; the bar is cleared at the end.
-//! The total audio comes from each input's header where that is cheap (a WAV's); when
-//! one is unknown (standard input, another format), the bar counts files and shows the
-//! rate without the time left.
+//! The total audio comes from each input's header (the frames it declares, less the
+//! `--start`/`--end` crop), read by the `progress` thread; when one is unknown (standard
+//! input, a format that does not declare it), the bar counts files and shows the rate
+//! without the time left.
 //!
 //! Only this module names indicatif.
 
@@ -20,8 +21,10 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::io::audio::AudioReader;
 use crate::io::wav;
 use crate::offline::progress;
+use crate::offline::source::CropSeconds;
 
 /// How long the work runs before the bar appears.
 pub const DELAY: Duration = Duration::from_secs(1);
@@ -41,9 +44,9 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Starts the bar for `inputs` (their count and durations), unless `quiet` or
-    /// stderr is not a terminal.
-    pub fn start(inputs: Vec<PathBuf>, quiet: bool) -> Progress {
+    /// Starts the bar for `inputs` (their count, and their durations cropped by `crop`),
+    /// unless `quiet` or stderr is not a terminal.
+    pub fn start(inputs: Vec<PathBuf>, crop: CropSeconds, quiet: bool) -> Progress {
         let bar = ProgressBar::hidden();
         if quiet || !std::io::stderr().is_terminal() {
             return Progress {
@@ -57,6 +60,7 @@ impl Progress {
             bar: bar.clone(),
             stopped,
             inputs,
+            crop,
             files_before: progress::files_done(),
             audio_before_s: progress::audio_done_s(),
         };
@@ -105,6 +109,7 @@ struct Ticker {
     bar: ProgressBar,
     stopped: Receiver<()>,
     inputs: Vec<PathBuf>,
+    crop: CropSeconds,
     files_before: u64,
     audio_before_s: f64,
 }
@@ -157,16 +162,15 @@ impl Ticker {
         !matches!(self.stopped.recv_timeout(d), Err(RecvTimeoutError::Timeout))
     }
 
-    /// The seconds of audio in the inputs, if every one's header says (WAV files;
-    /// never standard input or a pipe, which can be read only once); `Err` when told to
-    /// stop meanwhile (many files, a short run).
+    /// The seconds of audio in the inputs, if every one's header says; `Err` when told
+    /// to stop meanwhile (many files, a short run).
     fn total_seconds(&self) -> Result<Option<f64>, ()> {
         let mut total = 0.0;
         for path in &self.inputs {
             if !matches!(self.stopped.try_recv(), Err(TryRecvError::Empty)) {
                 return Err(());
             }
-            match seconds(path) {
+            match seconds(path, self.crop) {
                 Some(s) => total += s,
                 None => return Ok(None),
             }
@@ -183,15 +187,20 @@ fn delay() -> Duration {
         .map_or(DELAY, Duration::from_millis)
 }
 
-/// The seconds of audio in `path`, from its header: a WAV file's (`None` for another
-/// format, standard input or a pipe).
-fn seconds(path: &Path) -> Option<f64> {
+/// The seconds of audio `crop` takes of `path`, from the frames its header declares
+/// (`None`: not declared, unreadable, or standard input or a pipe, which must not be
+/// read here).
+fn seconds(path: &Path, crop: CropSeconds) -> Option<f64> {
     if wav::is_stream(path) {
         return None;
     }
-    let reader = hound::WavReader::open(path).ok()?;
-    let rate = reader.spec().sample_rate;
-    (rate > 0).then(|| f64::from(reader.duration()) / f64::from(rate))
+    let reader = AudioReader::open(path, false).ok()?;
+    let info = reader.info();
+    let frames = info.frames?;
+    let crop = crop.frames(info.sample_rate_hz);
+    let end = crop.end_frame.map_or(frames, |e| e.min(frames));
+    let rate = f64::from(info.sample_rate_hz.max(1));
+    Some(end.saturating_sub(crop.start_frame) as f64 / rate)
 }
 
 /// What the bar shows at one instant.

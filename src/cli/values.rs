@@ -401,3 +401,57 @@ mod tests {
         );
     }
 }
+
+/// A time of `--start` / `--end`: seconds (`90`, `1.5`) or `[HH:]MM:SS[.frac]`.
+///
+/// # Errors
+/// Anything else, negative or non-finite times, minutes or seconds fields of 60 or more.
+pub fn parse_time(value: &str) -> Result<f64, String> {
+    let bad = || {
+        format!("'{value}' is not a time: expected seconds (90, 1.5) or [HH:]MM:SS[.frac] (1:30, 02:00:00)")
+    };
+    let fields: Vec<&str> = value.trim().split(':').collect();
+    if fields.len() > 3 || fields.iter().any(|f| f.is_empty()) {
+        return Err(bad());
+    }
+    let (last, whole) = fields.split_last().ok_or_else(bad)?;
+    let seconds: f64 = last.parse().map_err(|_| bad())?;
+    if !seconds.is_finite() || seconds < 0.0 || (!whole.is_empty() && seconds >= 60.0) {
+        return Err(bad());
+    }
+    let mut total = 0.0;
+    for (i, f) in whole.iter().enumerate() {
+        let n: u64 = f.parse().map_err(|_| bad())?;
+        if i > 0 && n >= 60 {
+            return Err(bad());
+        }
+        total = total * 60.0 + n as f64;
+    }
+    Ok(total * 60.0 + seconds)
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::parse_time;
+
+    #[test]
+    fn times_are_seconds_or_clock_fields() {
+        for (text, want) in [
+            ("90", 90.0),
+            ("1.5", 1.5),
+            ("0", 0.0),
+            ("1:30", 90.0),
+            ("01:30.25", 90.25),
+            ("02:00:00", 7200.0),
+            ("1:02:03.5", 3723.5),
+            ("100:00", 6000.0),
+        ] {
+            assert_eq!(parse_time(text), Ok(want), "{text}");
+        }
+        for text in [
+            "", "-1", "1:60", "1:2:3:4", "a", "1::2", "inf", "NaN", "1:-5", "1:60:00",
+        ] {
+            assert!(parse_time(text).is_err(), "{text}");
+        }
+    }
+}

@@ -3,6 +3,7 @@
 //! all are complete; a signal stops the run and removes them).
 
 pub mod atomic;
+pub mod audio;
 pub mod interrupt;
 pub mod npy;
 pub mod png;

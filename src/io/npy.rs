@@ -11,6 +11,12 @@ use crate::io::atomic::Staged;
 
 /// The 1.0 header for a float32 C-order array of `shape`, padded to 64 bytes.
 pub fn header(shape: &[usize]) -> Vec<u8> {
+    header_padded(shape, 0)
+}
+
+/// [`header`], padded with spaces to at least `min_len` bytes (still a multiple of 64),
+/// so that a header written before the row count is known can be rewritten in place.
+pub fn header_padded(shape: &[usize], min_len: usize) -> Vec<u8> {
     let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
     let shape_str = if dims.len() == 1 {
         format!("({},)", dims[0])
@@ -19,7 +25,7 @@ pub fn header(shape: &[usize]) -> Vec<u8> {
     };
     let dict = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape_str}, }}");
     let unpadded = 10 + dict.len() + 1;
-    let pad = (64 - unpadded % 64) % 64;
+    let pad = unpadded.max(min_len).div_ceil(64) * 64 - unpadded;
     let header_len = dict.len() + pad + 1;
     let mut out = Vec::with_capacity(10 + header_len);
     out.extend_from_slice(b"\x93NUMPY\x01\x00");
@@ -33,28 +39,44 @@ pub fn header(shape: &[usize]) -> Vec<u8> {
 /// A `rows × cols` float32 array written row block by row block into a
 /// [`Staged`] file: nothing appears at the target until the caller commits what
 /// [`NpyWriter::finish`] returns, and dropping either removes the temporary file.
+/// The row count may be unknown or wrong when the header is first written (a stream, a
+/// header that lies): the header has room for any count and is rewritten at the end.
 ///
 /// Thread: whoever owns it (the offline writer thread).
 pub struct NpyWriter {
     path: PathBuf,
     out: BufWriter<Staged>,
-    expected: usize,
+    rows: usize,
+    cols: usize,
+    header_len: usize,
+    /// Values the caller said it would write (`None`: whatever it writes).
+    expected: Option<usize>,
     written: usize,
 }
 
 impl NpyWriter {
-    /// Creates the temporary file beside `path` and writes the header.
+    /// Creates the temporary file beside `path` and writes the header for `rows` rows
+    /// (`None`: not known yet).
     ///
     /// # Errors
     /// The directory is missing or not writable.
-    pub fn create(path: &Path, rows: usize, cols: usize) -> Result<Self> {
+    pub fn create(path: &Path, rows: Option<usize>, cols: usize) -> Result<Self> {
         let staged = Staged::create(path)?;
-        let header = header(&[rows, cols]);
-        let bytes = header.len() + rows.saturating_mul(cols).saturating_mul(4);
+        // Room for the widest row count, so that the header can be rewritten in place.
+        let room = header(&[usize::MAX, cols]).len();
+        let header = header_padded(&[rows.unwrap_or(0), cols], room);
+        let bytes = header.len()
+            + rows
+                .unwrap_or(1 << 20)
+                .saturating_mul(cols)
+                .saturating_mul(4);
         let mut w = NpyWriter {
             path: path.to_path_buf(),
             out: BufWriter::with_capacity(bytes.min(1 << 20), staged),
-            expected: rows * cols,
+            rows: rows.unwrap_or(0),
+            cols,
+            header_len: header.len(),
+            expected: rows.map(|r| r * cols),
             written: 0,
         };
         w.out.write_all(&header).map_err(|e| w.error(e))?;
@@ -84,22 +106,42 @@ impl NpyWriter {
         Ok(())
     }
 
-    /// Flushes the file and returns it, complete but still under its temporary name.
+    /// Rows written so far.
+    pub fn rows_written(&self) -> usize {
+        self.written / self.cols.max(1)
+    }
+
+    /// Flushes the file, rewrites its header if the row count differs from the one first
+    /// written, and returns it, complete but still under its temporary name.
     ///
     /// # Errors
-    /// Fewer values than announced, or an I/O failure.
+    /// Fewer values than announced to [`NpyWriter::create`], values that are not whole
+    /// rows, or an I/O failure.
     pub fn finish(self) -> Result<Staged> {
-        if self.written != self.expected {
+        let whole = self.cols > 0 && self.written % self.cols == 0;
+        if self.expected.is_some_and(|e| e != self.written) || !whole {
             let e = std::io::Error::other(format!(
-                "internal: wrote {} of {} values",
-                self.written, self.expected
+                "internal: wrote {} values, expected {:?} in rows of {}",
+                self.written, self.expected, self.cols
             ));
             return Err(self.error(e));
         }
-        let path = self.path;
-        self.out.into_inner().map_err(|e| Error::Write {
-            path,
+        let rows = self.written / self.cols;
+        let (path, header_len, cols, first_rows) =
+            (self.path.clone(), self.header_len, self.cols, self.rows);
+        let mut staged = self.out.into_inner().map_err(|e| Error::Write {
+            path: path.clone(),
             source: e.into_error(),
-        })
+        })?;
+        if rows != first_rows {
+            let header = header_padded(&[rows, cols], header_len);
+            debug_assert_eq!(header.len(), header_len, "the header was given room");
+            use std::io::{Seek, SeekFrom};
+            let file = staged.file_mut();
+            file.seek(SeekFrom::Start(0))
+                .and_then(|_| file.write_all(&header))
+                .map_err(|source| Error::Write { path, source })?;
+        }
+        Ok(staged)
     }
 }

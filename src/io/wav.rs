@@ -163,21 +163,22 @@ const READ_CHUNK_BYTES: usize = 1 << 20;
 /// # Errors
 /// A missing, corrupt, truncated or unsupported file, with a one-line reason.
 pub fn read_wav(path: &Path) -> Result<WavAudio> {
-    let err = |message: String| Error::Wav {
-        path: path.to_path_buf(),
-        message,
-    };
-    let (mut reader, file_bytes) = open_input(path).map_err(|e| err(e.to_string()))?;
-    let layout = read_layout(&mut reader, file_bytes).map_err(err)?;
-    let samples = read_samples(reader, &layout, file_bytes).map_err(|e| match e {
-        ReadError::Interrupted(e) => e,
-        ReadError::Message(m) => err(m),
-    })?;
+    let input = open_input(path, false).map_err(|e| wav_error(path, e.to_string()))?;
+    let mut stream = WavStream::new(path, input)?;
+    let mut samples = Vec::with_capacity(stream.present_samples as usize);
+    while stream.read(&mut samples)? > 0 {}
     Ok(WavAudio {
-        sample_rate_hz: layout.sample_rate_hz,
-        channels: layout.channels,
+        sample_rate_hz: stream.layout.sample_rate_hz,
+        channels: stream.layout.channels,
         samples,
     })
+}
+
+fn wav_error(path: &Path, message: String) -> Error {
+    Error::Wav {
+        path: path.to_path_buf(),
+        message,
+    }
 }
 
 /// The sample rate and channel count of a WAV file, from its header alone; `None` for
@@ -187,16 +188,12 @@ pub fn read_wav(path: &Path) -> Result<WavAudio> {
 /// # Errors
 /// A missing, corrupt or unsupported file, as [`read_wav`] words it.
 pub fn read_header(path: &Path) -> Result<Option<(u32, usize)>> {
-    let err = |message: String| Error::Wav {
-        path: path.to_path_buf(),
-        message,
-    };
     if is_stream(path) {
         return Ok(None);
     }
-    let (mut reader, file_bytes) = open_input(path).map_err(|e| err(e.to_string()))?;
-    let layout = read_layout(&mut reader, file_bytes).map_err(err)?;
-    Ok(Some((layout.sample_rate_hz, layout.channels)))
+    let input = open_input(path, false).map_err(|e| wav_error(path, e.to_string()))?;
+    let stream = WavStream::new(path, input)?;
+    Ok(Some((stream.layout.sample_rate_hz, stream.layout.channels)))
 }
 
 /// The input path that means standard input.
@@ -208,11 +205,33 @@ pub fn is_stream(path: &Path) -> bool {
     path.as_os_str() == STDIN_PATH || std::fs::metadata(path).is_ok_and(|m| !m.is_file())
 }
 
-/// A WAV input to walk: a regular file as it is, or a stream (see [`is_stream`]) read
-/// whole into memory first, so that its length is known and it is read exactly once.
-enum Input {
+/// An input file opened for reading: a regular file, a stream (see [`is_stream`]) read
+/// as it comes, or a stream read whole into memory first (so that it can be replayed).
+///
+/// Thread: whoever reads it (moved between threads: `Send`).
+pub enum Input {
+    /// A regular file.
     File(std::io::BufReader<std::fs::File>),
+    /// A stream held in memory.
     Bytes(std::io::Cursor<Vec<u8>>),
+    /// A stream read once, front to back; seeks only forward, by reading.
+    Stream(std::io::BufReader<Box<dyn Read + Send + Sync>>),
+}
+
+impl Input {
+    /// Its length in bytes, if known (not for a [`Input::Stream`]).
+    pub fn byte_len(&self) -> Option<u64> {
+        match self {
+            Input::File(r) => r.get_ref().metadata().ok().map(|m| m.len()),
+            Input::Bytes(c) => Some(c.get_ref().len() as u64),
+            Input::Stream(_) => None,
+        }
+    }
+
+    /// Whether it can seek backwards.
+    pub fn is_seekable(&self) -> bool {
+        !matches!(self, Input::Stream(_))
+    }
 }
 
 impl Read for Input {
@@ -220,6 +239,7 @@ impl Read for Input {
         match self {
             Input::File(r) => r.read(buf),
             Input::Bytes(r) => r.read(buf),
+            Input::Stream(r) => r.read(buf),
         }
     }
 }
@@ -229,6 +249,16 @@ impl Seek for Input {
         match self {
             Input::File(r) => r.seek(pos),
             Input::Bytes(r) => r.seek(pos),
+            Input::Stream(r) => match pos {
+                std::io::SeekFrom::Current(n) if n >= 0 => {
+                    let skipped = std::io::copy(&mut r.take(n as u64), &mut std::io::sink())?;
+                    if skipped < n as u64 {
+                        return Err(std::io::ErrorKind::UnexpectedEof.into());
+                    }
+                    Ok(0)
+                }
+                _ => Err(std::io::Error::other("a stream cannot seek backwards")),
+            },
         }
     }
 
@@ -236,72 +266,162 @@ impl Seek for Input {
         match self {
             Input::File(r) => r.seek_relative(offset),
             Input::Bytes(r) => r.seek_relative(offset),
+            Input::Stream(_) => self.seek(std::io::SeekFrom::Current(offset)).map(|_| ()),
         }
     }
 }
 
-/// Opens `path` (`-`: standard input) and returns it with its length in bytes.
-fn open_input(path: &Path) -> std::io::Result<(Input, u64)> {
-    let read_all = |mut r: Box<dyn Read>| -> std::io::Result<(Input, u64)> {
+/// Opens `path` (`-`: standard input). A stream is read as it comes, or whole into
+/// memory first when `whole` (to replay it).
+///
+/// # Errors
+/// The file cannot be opened or, with `whole`, read.
+pub fn open_input(path: &Path, whole: bool) -> std::io::Result<Input> {
+    let stream = |r: Box<dyn Read + Send + Sync>| -> std::io::Result<Input> {
+        if !whole {
+            return Ok(Input::Stream(std::io::BufReader::with_capacity(1 << 16, r)));
+        }
         let mut bytes = Vec::new();
+        let mut r = r;
         r.read_to_end(&mut bytes)?;
-        let len = bytes.len() as u64;
-        Ok((Input::Bytes(std::io::Cursor::new(bytes)), len))
+        Ok(Input::Bytes(std::io::Cursor::new(bytes)))
     };
     if path.as_os_str() == STDIN_PATH {
-        return read_all(Box::new(std::io::stdin().lock()));
+        return stream(Box::new(std::io::stdin()));
     }
     let file = std::fs::File::open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
-        return read_all(Box::new(file));
+        return stream(Box::new(file));
     }
-    let reader = std::io::BufReader::with_capacity(4096, file);
-    Ok((Input::File(reader), meta.len()))
+    // A buffer no larger than the file (a tiny file costs tiny memory).
+    let capacity = usize::try_from(meta.len())
+        .unwrap_or(usize::MAX)
+        .clamp(64, 1 << 16);
+    Ok(Input::File(std::io::BufReader::with_capacity(
+        capacity, file,
+    )))
 }
 
-/// Why the samples could not be read.
-enum ReadError {
-    /// A signal stopped the read.
-    Interrupted(Error),
-    /// Anything else, to be prefixed with the file.
-    Message(String),
+/// Whether the first bytes of a file are a RIFF/WAVE header.
+pub fn is_wav_magic(head: &[u8]) -> bool {
+    head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WAVE"
 }
 
-/// Decodes the data chunk, which `reader` is positioned at.
-fn read_samples(
-    mut reader: impl Read,
-    layout: &Layout,
-    file_bytes: u64,
-) -> std::result::Result<Vec<f32>, ReadError> {
-    let c = layout.container_bytes;
-    let declared = layout.data_bytes / c as u64;
-    let present = (file_bytes.saturating_sub(layout.data_offset)).min(layout.data_bytes);
-    let mut samples = Vec::with_capacity((present / c as u64) as usize);
-    let mut data = (&mut reader).take(present);
-    let mut chunk = vec![0u8; (present as usize).clamp(c, READ_CHUNK_BYTES / c * c)];
-    let mut filled = 0;
-    loop {
-        crate::io::interrupt::check().map_err(ReadError::Interrupted)?;
-        let n = data
-            .read(&mut chunk[filled..])
-            .map_err(|e| ReadError::Message(e.to_string()))?;
-        filled += n;
-        let whole = filled / c * c;
-        decode_pcm(&chunk[..whole], layout, &mut samples);
-        chunk.copy_within(whole..filled, 0);
-        filled -= whole;
-        if n == 0 {
-            break;
+/// A WAV file's samples, decoded block by block from its data chunk.
+///
+/// Thread: whoever reads it.
+pub struct WavStream {
+    path: std::path::PathBuf,
+    input: Input,
+    /// How the samples are stored.
+    pub layout: Layout,
+    /// Samples the header declares (whole frames).
+    declared_samples: u64,
+    /// Samples the file holds (≤ declared; the declared count until a stream ends).
+    present_samples: u64,
+    /// Samples before the read position.
+    position_samples: u64,
+    chunk: Vec<u8>,
+}
+
+impl WavStream {
+    /// Reads the header of `input` and stops at the first sample.
+    ///
+    /// # Errors
+    /// A corrupt or unsupported header, with a one-line reason.
+    pub fn new(path: &Path, mut input: Input) -> Result<WavStream> {
+        let file_bytes = input.byte_len().unwrap_or(u64::MAX);
+        let layout = read_layout(&mut input, file_bytes).map_err(|m| wav_error(path, m))?;
+        let frame = (layout.container_bytes * layout.channels) as u64;
+        let present = file_bytes
+            .saturating_sub(layout.data_offset)
+            .min(layout.data_bytes);
+        let c = layout.container_bytes as u64;
+        Ok(WavStream {
+            path: path.to_path_buf(),
+            input,
+            layout,
+            declared_samples: layout.data_bytes / frame * frame / c,
+            present_samples: present / frame * frame / c,
+            position_samples: 0,
+            chunk: Vec::new(),
+        })
+    }
+
+    /// Frames the header declares, at most those the file holds (when its length is
+    /// known).
+    pub fn frames(&self) -> u64 {
+        self.present_samples / self.layout.channels as u64
+    }
+
+    /// Frames before the read position.
+    pub fn position_frames(&self) -> u64 {
+        self.position_samples / self.layout.channels as u64
+    }
+
+    /// Frames still to come, as the header declares them.
+    pub fn frames_left(&self) -> u64 {
+        (self.declared_samples - self.position_samples) / self.layout.channels as u64
+    }
+
+    /// Decodes the next block (at most [`READ_CHUNK_BYTES`] of the file) and appends its
+    /// samples, interleaved, to `out`; returns the frames appended, 0 at the end.
+    ///
+    /// # Errors
+    /// A read failure, a truncated file (fewer samples than the header declares), or a
+    /// signal.
+    pub fn read(&mut self, out: &mut Vec<f32>) -> Result<usize> {
+        crate::io::interrupt::check()?;
+        let (c, ch) = (self.layout.container_bytes, self.layout.channels);
+        let frame = c * ch;
+        let left_frames = (self.present_samples - self.position_samples) as usize / ch;
+        let want = left_frames.min((READ_CHUNK_BYTES / frame).max(1)) * frame;
+        self.chunk.resize(want, 0);
+        let mut got = 0;
+        while got < want {
+            match self.input.read(&mut self.chunk[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(wav_error(&self.path, e.to_string())),
+            }
         }
+        let whole = got / frame * frame;
+        decode_pcm(&self.chunk[..whole], &self.layout, out);
+        self.position_samples += (whole / c) as u64;
+        if got < want {
+            // The file ends before its data chunk does (a stream's only way to tell).
+            self.present_samples = self.position_samples;
+        }
+        if whole == 0 && self.position_samples < self.declared_samples {
+            return Err(wav_error(
+                &self.path,
+                format!(
+                    "truncated: the header declares {} samples but the file ends after {}",
+                    self.declared_samples, self.position_samples
+                ),
+            ));
+        }
+        Ok(whole / frame)
     }
-    if (samples.len() as u64) < declared {
-        return Err(ReadError::Message(format!(
-            "truncated: the header declares {declared} samples but the file ends after {}",
-            samples.len()
-        )));
+
+    /// Moves to frame `frame` of the data chunk (at most its end): by seeking, or for a
+    /// stream by reading forward.
+    ///
+    /// # Errors
+    /// A stream asked to go backwards, or a read failure.
+    pub fn seek(&mut self, frame: u64) -> Result<()> {
+        let ch = self.layout.channels as u64;
+        let target = (frame * ch).min(self.present_samples);
+        let c = self.layout.container_bytes as i64;
+        let delta = (target as i64 - self.position_samples as i64) * c;
+        self.input
+            .seek_relative(delta)
+            .map_err(|e| wav_error(&self.path, format!("cannot seek to frame {frame}: {e}")))?;
+        self.position_samples = target;
+        Ok(())
     }
-    Ok(samples)
 }
 
 /// Walks the RIFF chunks up to the data chunk and checks the format; leaves `reader`

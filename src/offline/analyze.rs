@@ -1,15 +1,14 @@
-//! `hopscope analyze`: a WAV → STFT (or mel) rows → `.npy`, streamed block by block.
+//! `hopscope analyze`: an audio file → STFT (or mel) rows → `.npy`, streamed block by
+//! block in bounded memory.
 
 use std::time::{Duration, Instant};
 
-use super::{
-    analysed_mono, frame_signal, prepare_outputs, stage_export, stream_rows, unless_interrupted,
-    MelStage,
-};
+use super::source::{MonoSource, RowFeed};
+use super::{prepare_outputs, stage_export, stream_rows, unless_interrupted, MelStage, Stage};
 use crate::config::AnalyzeConfig;
 use crate::error::{Error, Result};
 use crate::io::atomic::commit_all;
-use crate::io::{interrupt, npy, wav};
+use crate::io::{interrupt, npy};
 
 /// What `analyze` did.
 #[derive(Clone, Debug)]
@@ -42,56 +41,57 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<AnalyzeReport> {
 fn analyze_staged(cfg: &AnalyzeConfig) -> Result<AnalyzeReport> {
     let started = Instant::now();
     prepare_outputs(&cfg.output, cfg.export.as_deref())?;
-    let audio = wav::read_wav(&cfg.input)?;
-    let (sample_rate_hz, channels) = (audio.sample_rate_hz, audio.channels);
-    let mono = analysed_mono(audio, cfg.channel, cfg.nan, &cfg.input)?;
-    let framed = frame_signal(&mono, &cfg.params, cfg.center);
-    if framed.rows == 0 {
-        return Err(Error::Wav {
-            path: cfg.input.clone(),
-            message: format!(
-                "too short: {} samples, fewer than one window of {} (use --center or a smaller --win-length)",
-                mono.len(),
-                cfg.params.win_length
-            ),
-        });
-    }
+    let mut source = MonoSource::open(&cfg.input, cfg.channel, cfg.nan, cfg.crop)?;
+    let info = source.info().clone();
     let mel = cfg
         .mel
-        .map(|opts| mel_stage(opts, sample_rate_hz, cfg))
+        .map(|opts| mel_stage(opts, info.sample_rate_hz, cfg))
         .transpose()?;
     let bins = mel
         .as_ref()
         .map_or(cfg.params.num_bins(), |m| m.filterbank.n_mels());
     interrupt::check()?;
-    let writer = npy::NpyWriter::create(&cfg.output, framed.rows, bins)?;
-    let mut staged = vec![stream_rows(
-        &framed,
-        cfg.params,
-        cfg.scale,
-        mel.as_ref(),
-        writer,
-    )?];
+    let expected_rows = source
+        .expected_frames()
+        .map(|n| RowFeed::rows_for(&cfg.params, cfg.center, n) as usize);
+    let writer = npy::NpyWriter::create(&cfg.output, expected_rows, bins)?;
+    let mut feed = RowFeed::new(cfg.params, cfg.center);
+    let stage = Stage {
+        params: cfg.params,
+        scale: cfg.scale,
+        mel: mel.as_ref(),
+    };
+    let (npy, rows) = stream_rows(&mut source, &mut feed, stage, writer)?;
+    let summary = source.finish()?;
+    if rows == 0 {
+        return Err(Error::Wav {
+            path: cfg.input.clone(),
+            message: format!(
+                "too short: {} samples, fewer than one window of {} (use --center or a smaller --win-length)",
+                summary.frames,
+                cfg.params.win_length
+            ),
+        });
+    }
+    let mut staged = vec![npy];
     let spec = crate::offline::export::ExportSpec {
-        sample_rate_hz,
+        sample_rate_hz: info.sample_rate_hz,
         params: cfg.params,
         center: cfg.center,
         scale: cfg.scale,
         mel: mel.as_ref().map(|m| &m.filterbank),
-        channel: cfg.channel.index_in(channels),
+        channel: cfg.channel.index_in(info.channels),
         params_from: cfg.params_from.as_ref(),
     };
     let exported = stage_export(cfg.export.as_deref(), &spec, &mut staged)?;
     interrupt::check()?;
     commit_all(staged)?;
-    // For the progress bar; the streaming loop will report as it goes (issue 12).
-    super::progress::add_audio(mono.len() as u64, sample_rate_hz);
     Ok(AnalyzeReport {
-        rows: framed.rows,
+        rows,
         bins,
-        sample_rate_hz,
-        channels,
-        seconds: mono.len() as f64 / sample_rate_hz as f64,
+        sample_rate_hz: info.sample_rate_hz,
+        channels: info.channels,
+        seconds: summary.frames as f64 / f64::from(info.sample_rate_hz),
         elapsed: started.elapsed(),
         exported,
     })

@@ -9,9 +9,11 @@ pub mod batch;
 pub mod export;
 pub mod latency;
 pub mod params;
+pub mod plot;
 pub mod progress;
 pub mod render;
 pub mod snapshot;
+pub mod source;
 pub mod suggest;
 
 use std::borrow::Cow;
@@ -232,47 +234,85 @@ impl MelStage {
     }
 }
 
-/// Computes every row of `framed` block by block and streams them into `writer`: block
-/// k is written while block k+1 is computed, the two halves of one `rayon::join`. With
-/// `mel`, rows are mel bands. Returns the finished file, still under its temporary name.
+/// Computes every row of `feed` over `source` block by block and streams them into
+/// `writer`: while block k is computed, block k−1 is written and the samples of block
+/// k+1 are decoded (one `rayon::join` of the three). With `mel`, rows are mel bands.
+/// Returns the finished file, still under its temporary name, and its row count.
 ///
 /// The whole loop runs inside rayon's pool, so no thread outside it waits and wakes
 /// between blocks: the thread that writes block k helps compute block k+1 when done.
 ///
+/// Memory: two blocks of rows and the samples of two blocks, whatever the file's length.
+///
 /// # Errors
-/// Any write failure, or a signal between blocks (the temporary file is removed).
+/// A read or write failure, or a signal between blocks (the temporary file is removed).
 pub fn stream_rows(
-    framed: &Framed<'_>,
-    params: StftParams,
-    scale: ValueScale,
-    mel: Option<&MelStage>,
+    source: &mut source::MonoSource,
+    feed: &mut source::RowFeed,
+    stage: Stage<'_>,
     mut writer: npy::NpyWriter,
-) -> Result<Staged> {
+) -> Result<(Staged, usize)> {
+    let Stage { params, scale, mel } = stage;
     let bins = mel.map_or(params.num_bins(), |m| m.filterbank.n_mels());
     let mut blocks = RowBlocks::new(params, scale, mel);
     let mut filling = vec![0.0f32; BLOCK_ROWS * bins];
     let mut full = vec![0.0f32; BLOCK_ROWS * bins];
+    let block_samples = BLOCK_ROWS * params.hop_size;
+    let mut incoming: Vec<f32> = Vec::new();
     rayon::scope(|_| -> Result<()> {
         // Values of the previous block, waiting in `full`.
         let mut ready = 0;
-        let mut first_row = 0;
-        while interrupt::received().is_none() {
-            let n = BLOCK_ROWS.min(framed.rows - first_row);
-            let (written, ()) = rayon::join(
+        loop {
+            interrupt::check()?;
+            // Synchronous only at the start: each block reads the next one's samples.
+            let n = feed.fill(source, BLOCK_ROWS)?;
+            // Read ahead only while less than two blocks of samples wait (a decoder block
+            // can be longer than a block of rows).
+            let waiting = feed.samples().len() - n * params.hop_size;
+            let more = feed.total_rows().is_none() && waiting < 2 * block_samples;
+            let (written, ((), read)) = rayon::join(
                 || writer.write(&full[..ready]),
-                || blocks.compute(&framed.samples, first_row, &mut filling[..n * bins]),
+                || {
+                    rayon::join(
+                        || blocks.compute(feed.samples(), 0, &mut filling[..n * bins]),
+                        || match more {
+                            true => source.read(&mut incoming, block_samples),
+                            false => Ok(0),
+                        },
+                    )
+                },
             );
             written?;
-            if n == 0 {
+            let got = read?;
+            if n == 0 && !more {
                 break;
             }
+            feed.advance(n);
+            if more {
+                feed.push(&incoming, got == 0);
+            }
+            incoming.clear();
             std::mem::swap(&mut filling, &mut full);
-            (ready, first_row) = (n * bins, first_row + n);
+            ready = n * bins;
         }
         Ok(())
     })?;
     interrupt::check()?;
-    writer.finish()
+    let rows = writer.rows_written();
+    Ok((writer.finish()?, rows))
+}
+
+/// What [`stream_rows`] computes: the STFT, its value scale and the optional mel stage.
+///
+/// Thread: the pipeline's (borrowed).
+#[derive(Clone, Copy)]
+pub struct Stage<'a> {
+    /// The framing and window.
+    pub params: StftParams,
+    /// What the rows hold.
+    pub scale: ValueScale,
+    /// Mel bands instead of linear bins.
+    pub mel: Option<&'a MelStage>,
 }
 
 /// The workers' side of [`stream_rows`]: one block of linear or mel rows at a time.

@@ -13,14 +13,17 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use super::{analysed_mono, prepare_outputs, stage_export, unless_interrupted};
-use crate::config::RenderConfig;
+use super::plot::{stream_plot, PlotColumns};
+use super::source::{MonoSource, RowFeed};
+use super::{prepare_outputs, stage_export, unless_interrupted};
+use crate::config::{PlotWidth, RenderConfig};
 use crate::dsp::scale::ValueScale;
 use crate::dsp::stft::{FrameTransform, StftParams};
 use crate::error::{Error, Result};
 use crate::io::atomic::{commit_all, Staged};
+use crate::io::interrupt;
 use crate::io::png::{encode_indexed, IndexRows};
-use crate::io::{interrupt, wav};
+use crate::io::wav::NanPolicy;
 use crate::render::chrome::Layout;
 use crate::render::colormap::{Colormap, DbRange};
 use crate::render::freqmap::{ColumnMap, FreqAxis, Span};
@@ -42,26 +45,73 @@ pub struct RenderReport {
     pub exported: Vec<std::path::PathBuf>,
 }
 
-/// Time ticks for a plot whose column `x` ends at `(x + 1)·seconds_per_column` s:
-/// a 1-2-5 step at least ~90 px apart, labelled in seconds.
+/// Time ticks for a plot whose column `x` starts at `first_column_s + x·seconds_per_column`
+/// s: at least ~90 px apart, on a 1-2-5 step in seconds (`12.5s`) up to 50 s, beyond that
+/// on a clock step (1, 2, 5, 10, 15, 30 min; 1, 2, 3, 6, 12, 24 h) labelled `45m`, `1h30`,
+/// `12h`.
 pub fn time_ticks(
     columns: usize,
     seconds_per_column: f64,
     first_column_s: f64,
 ) -> Vec<(usize, String)> {
+    const CLOCK_STEPS_S: [f64; 12] = [
+        60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 10800.0, 21600.0, 43200.0,
+        86400.0,
+    ];
     let span = columns as f64 * seconds_per_column;
     let raw = span * 90.0 / columns.max(1) as f64;
-    let (step, decimals) = crate::render::chrome::time_step(raw);
+    let (step, decimals) = match raw > 50.0 {
+        true => (
+            CLOCK_STEPS_S
+                .iter()
+                .copied()
+                .find(|&s| s >= raw)
+                .unwrap_or((raw / 86400.0).ceil() * 86400.0),
+            0,
+        ),
+        false => crate::render::chrome::time_step(raw),
+    };
+    let label = |t: f64| match step >= 60.0 {
+        true => clock_label(t),
+        false => format!("{t:.decimals$}s"),
+    };
     let mut ticks = Vec::new();
-    let mut t = (first_column_s / step).ceil() * step;
-    while t <= first_column_s + span + 1e-9 {
+    let mut k = (first_column_s / step).ceil();
+    loop {
+        let t = k * step;
+        if t > first_column_s + span + 1e-9 {
+            break;
+        }
         let x = ((t - first_column_s) / seconds_per_column).round() as usize;
         if x < columns {
-            ticks.push((x, format!("{t:.decimals$}s")));
+            ticks.push((x, label(t)));
         }
-        t += step;
+        k += 1.0;
     }
     ticks
+}
+
+/// A whole number of minutes as `45m`, `2h`, `1h30`.
+pub fn clock_label(t_s: f64) -> String {
+    let minutes = (t_s / 60.0).round() as u64;
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m}m"),
+        (h, 0) => format!("{h}h"),
+        (h, m) => format!("{h}h{m:02}"),
+    }
+}
+
+/// A duration for the title: `12.3 s`, `2:05.0`, `1:02:03`.
+pub fn duration_label(seconds: f64) -> String {
+    if seconds < 60.0 {
+        return format!("{seconds:.1} s");
+    }
+    let whole = seconds.round() as u64;
+    let (h, m, s) = (whole / 3600, whole / 60 % 60, whole % 60);
+    match h {
+        0 => format!("{m}:{:04.1}", seconds - 60.0 * (whole / 60) as f64),
+        _ => format!("{h}:{m:02}:{s:02}"),
+    }
 }
 
 /// Frames per transposed block in [`index_tiles`]: 64 columns × plot height bytes stay
@@ -158,7 +208,7 @@ pub fn transpose_block(
 /// dB), merged into its level [`RenderPalette::level_of`]. A map whose pixel `y` is
 /// exactly bin `y` (a linear axis over all bins, one pixel each: `render`'s default)
 /// skips `map.apply`.
-fn column_levels(
+pub(crate) fn column_levels(
     db: &[f32],
     map: &ColumnMap,
     identity: bool,
@@ -172,6 +222,11 @@ fn column_levels(
         map.apply(db, column);
         &*column
     };
+    pixel_levels(values, range, out);
+}
+
+/// Palette levels, top row first, of a plot column's pixel values in dB (bottom first).
+pub(crate) fn pixel_levels(values: &[f32], range: DbRange, out: &mut [u8]) {
     // Written to vectorise (no saturating float → int cast, which x86-64's SSE2 does one
     // lane at a time; no table lookup):
     // - `DbRange::index`: (t·255 + 0.5) clamped to 0..=255 (`max` takes NaN to 0, as the
@@ -196,7 +251,7 @@ fn column_levels(
 }
 
 /// Whether `map` takes pixel `y` from bin `y` alone, for every pixel of every bin.
-fn is_identity(map: &ColumnMap) -> bool {
+pub(crate) fn is_identity(map: &ColumnMap) -> bool {
     map.height() == map.num_bins()
         && map.spans().iter().enumerate().all(|(y, s)| {
             *s == Span::Max {
@@ -446,29 +501,50 @@ pub fn run(cfg: &RenderConfig) -> Result<RenderReport> {
 fn render_staged(cfg: &RenderConfig) -> Result<RenderReport> {
     let started = Instant::now();
     prepare_outputs(&cfg.output, cfg.export.as_deref())?;
-    // 1. The mono signal, its frequency axis and the plot's size, all checked.
-    let input = read_input(cfg)?;
+    // 1. The source, its frequency axis and the plot's columns, all checked.
+    let (mut source, input) = open_input(cfg)?;
     // 2. The output, staged before the work so that an unwritable one fails at once.
     let mut png = Staged::create(&cfg.output)?;
-    // 3. STFT rows → column map → palette levels laid out as image rows, and beside it
-    // 4. the chrome around the plot and the palette of both.
+    // 3. STFT rows → column map → palette levels laid out as image rows, streamed.
     let map = ColumnMap::new(
         &input.axis,
         input.plot_h,
         cfg.params.fft_size,
         input.sample_rate_hz,
     );
-    let layout = Layout::for_plot(input.rows, input.plot_h);
-    let (tiles, chrome) = rayon::join(
-        || index_tiles(&input.mono, input.rows, cfg.params, &map, cfg.look.range),
-        || chrome_image(cfg, &input, &layout),
-    );
-    interrupt::check()?;
+    let mut feed = RowFeed::new(cfg.params, false);
+    let limit = (MAX_RENDER_PLOT_PIXELS / input.plot_h) as u64;
+    let tiles = stream_plot(
+        &mut source,
+        &mut feed,
+        cfg.params,
+        input.columns,
+        &map,
+        cfg.look.range,
+        limit,
+    )?;
+    let summary = source.finish()?;
+    let rows = feed.next_row() as usize;
+    if rows == 0 {
+        return Err(Error::Wav {
+            path: cfg.input.clone(),
+            message: format!(
+                "too short: {} samples, fewer than one window of {}",
+                summary.frames, cfg.params.win_length
+            ),
+        });
+    }
+    // 4. The chrome around the plot and the palette of both.
+    let plot_w = tiles.tiles.iter().map(|t| t.columns).sum();
+    let layout = Layout::for_plot(plot_w, input.plot_h);
+    let seconds = summary.frames as f64 / f64::from(input.sample_rate_hz);
     let write_error = |source| Error::Write {
         path: cfg.output.clone(),
         source,
     };
-    let (chrome, palette) = chrome.map_err(write_error)?;
+    let (chrome, palette) =
+        chrome_image(cfg, &input, &layout, rows, seconds).map_err(write_error)?;
+    interrupt::check()?;
     // 5. The PNG: image rows assembled from the chrome and the tiles, encoded in bands.
     let row = |y: usize, out: &mut [u8]| plot_row(&layout, &chrome, &tiles, y, out);
     write_png(&mut png, &layout, &palette.colours, &row).map_err(write_error)?;
@@ -486,58 +562,91 @@ fn render_staged(cfg: &RenderConfig) -> Result<RenderReport> {
     let exported = stage_export(cfg.export.as_deref(), &spec, &mut staged)?;
     interrupt::check()?;
     commit_all(staged)?;
-    // For the progress bar; the streaming loop will report as it goes (issue 12).
-    super::progress::add_audio(input.mono.len() as u64, input.sample_rate_hz);
     Ok(RenderReport {
         width: layout.width,
         height: layout.height,
-        rows: input.rows,
+        rows,
         bins: cfg.params.num_bins(),
         elapsed: started.elapsed(),
         exported,
     })
 }
 
-/// The WAV `render` draws: its mono signal and what the plot needs of it.
+/// What the plot needs of the input `render` draws.
 struct RenderInput {
-    mono: Vec<f32>,
     sample_rate_hz: u32,
     channels: usize,
     axis: FreqAxis,
-    /// STFT rows = plot columns (≥ 1).
-    rows: usize,
+    /// How rows become columns.
+    columns: PlotColumns,
     /// Plot height in pixels.
     plot_h: usize,
+    /// Seconds of the file before the first sample drawn (`--start`).
+    start_s: f64,
 }
 
-/// Reads `cfg.input` and checks it against `cfg`: the channel, non-finite samples, the
-/// frequency range, at least one window, the plot's size.
-fn read_input(cfg: &RenderConfig) -> Result<RenderInput> {
-    let audio = wav::read_wav(&cfg.input)?;
-    let (sample_rate_hz, channels) = (audio.sample_rate_hz, audio.channels);
-    let axis = cfg.look.axis(cfg.freq_scale, sample_rate_hz)?;
-    let mono = analysed_mono(audio, cfg.channel, cfg.nan, &cfg.input)?;
-    let rows = cfg.params.rows_for(mono.len() as u64) as usize;
-    if rows == 0 {
-        return Err(Error::Wav {
-            path: cfg.input.clone(),
+/// Opens `cfg.input` and checks it against `cfg`: the channel, the crop, the frequency
+/// range, the plot's size; a fixed width needs the row count, counted by a first
+/// decoding pass when the header does not give the length.
+fn open_input(cfg: &RenderConfig) -> Result<(MonoSource, RenderInput)> {
+    let source = MonoSource::open(&cfg.input, cfg.channel, cfg.nan, cfg.crop)?;
+    let info = source.info().clone();
+    let axis = cfg.look.axis(cfg.freq_scale, info.sample_rate_hz)?;
+    let plot_h = cfg.height.unwrap_or(cfg.params.num_bins());
+    let sr = f64::from(info.sample_rate_hz);
+    let columns = match cfg.width {
+        None => {
+            if let Some(frames) = source.expected_frames() {
+                check_plot_size(cfg.params.rows_for(frames) as usize, plot_h)?;
+            }
+            PlotColumns::PerRow
+        }
+        Some(width) => {
+            let frames = match source.expected_frames() {
+                Some(n) => n,
+                None => count_frames(cfg)?,
+            };
+            let rows = cfg.params.rows_for(frames);
+            let px = match width {
+                PlotWidth::Px(px) => px as u64,
+                PlotWidth::PxPerSecond(pps) => ((frames as f64 / sr * pps).round() as u64).max(1),
+            };
+            check_plot_size(px as usize, plot_h)?;
+            PlotColumns::Fold { rows, width: px }
+        }
+    };
+    let start_s = source.start_frame() as f64 / sr;
+    let input = RenderInput {
+        sample_rate_hz: info.sample_rate_hz,
+        channels: info.channels,
+        axis,
+        columns,
+        plot_h,
+        start_s,
+    };
+    Ok((source, input))
+}
+
+/// The mono frames `cfg`'s crop of a file without a declared length holds, by decoding it
+/// once (a file; standard input and pipes cannot be read twice).
+fn count_frames(cfg: &RenderConfig) -> Result<u64> {
+    if crate::io::wav::is_stream(&cfg.input) {
+        return Err(Error::InvalidArgument {
+            flag: "--width",
             message: format!(
-                "too short: {} samples, fewer than one window of {}",
-                mono.len(),
-                cfg.params.win_length
+                "'{}' gives no length, and a fixed width needs one: render a file, or leave out --width and --px-per-second",
+                cfg.input.display()
             ),
         });
     }
-    let plot_h = cfg.height.unwrap_or(cfg.params.num_bins());
-    check_plot_size(rows, plot_h)?;
-    Ok(RenderInput {
-        mono,
-        sample_rate_hz,
-        channels,
-        axis,
-        rows,
-        plot_h,
-    })
+    let mut counter = MonoSource::open(&cfg.input, cfg.channel, NanPolicy::Zero, cfg.crop)?;
+    let mut scratch = Vec::new();
+    loop {
+        scratch.clear();
+        if counter.read(&mut scratch, 1 << 16)? == 0 {
+            return Ok(counter.delivered());
+        }
+    }
 }
 
 /// The chrome of a `layout`-sized image as palette entries (0 in the plot), and the
@@ -549,10 +658,12 @@ fn chrome_image(
     cfg: &RenderConfig,
     input: &RenderInput,
     layout: &Layout,
+    rows: usize,
+    seconds: f64,
 ) -> std::io::Result<(Vec<u8>, RenderPalette)> {
     let cmap = Colormap::new(cfg.look.colormap);
     let mut palette = RenderPalette::new(cmap.lut());
-    let frame = chrome_frame(cfg, layout, input, &cmap);
+    let frame = chrome_frame(cfg, layout, input, &cmap, rows, seconds);
     let chrome = palette.chrome_indices(&frame, layout, cmap.lut())?;
     Ok((chrome, palette))
 }
@@ -577,22 +688,24 @@ fn chrome_frame(
     layout: &Layout,
     input: &RenderInput,
     cmap: &Colormap,
+    rows: usize,
+    seconds: f64,
 ) -> Vec<u32> {
     let (params, range, axis) = (cfg.params, cfg.look.range, &input.axis);
     let sample_rate_hz = input.sample_rate_hz;
     let sr = f64::from(sample_rate_hz);
-    let seconds = input.mono.len() as f64 / sr;
+    // Column x shows the rows from ⌊x·rows/width⌋ on, ending (m·hop + win_length)/sr.
     let ticks = time_ticks(
         layout.plot.w,
-        params.hop_size as f64 / sr,
-        params.win_length as f64 / sr,
+        rows as f64 * params.hop_size as f64 / sr / layout.plot.w as f64,
+        input.start_s + params.win_length as f64 / sr,
     );
     let name = cfg
         .input
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let title = format!(
-        "{name}  {sample_rate_hz} Hz  n_fft {}  win {}  hop {}  {}  {} {:.0}-{:.0} Hz  {:.0}..{:.0} dBFS  {seconds:.1} s",
+        "{name}  {sample_rate_hz} Hz  n_fft {}  win {}  hop {}  {}  {} {:.0}-{:.0} Hz  {:.0}..{:.0} dBFS  {}",
         params.fft_size,
         params.win_length,
         params.hop_size,
@@ -602,6 +715,7 @@ fn chrome_frame(
         axis.fmax_hz,
         range.floor_db,
         range.ceiling_db,
+        duration_label(seconds),
     );
     let (width, height) = (layout.width, layout.height);
     let mut frame = vec![0u32; width * height];

@@ -127,13 +127,13 @@ fn fill(tmp: &Path, snap: &Snapshot) -> Result<()> {
         ValueScale::Db,
         rayon::current_num_threads(),
     );
-    let mut npy = NpyWriter::create(&tmp.join("rows.npy"), rows, p.num_bins())?;
+    let mut npy = NpyWriter::create(&tmp.join("rows.npy"), Some(rows), p.num_bins())?;
     npy.write(&values)?;
     npy.finish()?.commit()?;
 
     let h = snap.display_height.max(1);
     let cols = snap.display.len() / h;
-    let mut npy = NpyWriter::create(&tmp.join("display.npy"), cols, h)?;
+    let mut npy = NpyWriter::create(&tmp.join("display.npy"), Some(cols), h)?;
     npy.write(&snap.display[..cols * h])?;
     npy.finish()?.commit()?;
 

@@ -67,11 +67,18 @@ fn listing(dir: &Path) -> Vec<String> {
 }
 
 /// in/ a.wav (16 kHz, 1 s) B.WAV (8 kHz stereo, 0.5 s) notes.txt .hidden.wav
+///     song.Flac (ffmpeg's FLAC of song-source.wav, beside in/: 16 kHz, 0.5 s)
 ///     sub/ c.wav (16 kHz, 0.75 s)
 fn tree(tag: &str) -> TempDir {
     let dir = TempDir::new(tag);
     write_wav(&dir.join("in/a.wav"), 16_000, 1, 16_000, 1000.0);
     write_wav(&dir.join("in/B.WAV"), 8_000, 2, 4_000, 500.0);
+    write_wav(&dir.join("song-source.wav"), 16_000, 1, 8_000, 2000.0);
+    crate::support::codecs::ffmpeg(
+        &dir.join("song-source.wav"),
+        &["-c:a", "flac", "-f", "flac"],
+        &dir.join("in/song.Flac"),
+    );
     write_wav(&dir.join("in/sub/c.wav"), 16_000, 1, 12_000, 250.0);
     write_wav(&dir.join("in/.hidden.wav"), 16_000, 1, 16_000, 1000.0);
     std::fs::write(dir.join("in/notes.txt"), "not audio").expect("write");
@@ -99,20 +106,23 @@ fn a_directory_is_mirrored_and_each_output_equals_the_one_file_run() {
     assert_eq!(o.code(), Some(0), "{o:?}");
     assert_eq!(o.stderr, "", "no bar, no error: {o:?}");
     let lines: Vec<&str> = o.stdout.lines().collect();
-    assert_eq!(lines.len(), 3, "{}", o.stdout);
+    assert_eq!(lines.len(), 4, "{}", o.stdout);
     assert!(
-        lines[..2].iter().all(|l| l.starts_with("wrote out/")),
+        lines[..3].iter().all(|l| l.starts_with("wrote out/")),
         "{}",
         o.stdout
     );
     // notes.txt, .hidden.wav and sub/ (no --recursive) are skipped.
-    assert_eq!(lines[2], "2 files: 2 written, 0 failed (3 skipped)");
-    assert_eq!(listing(&dir.join("out")), ["B.npy", "a.npy"]);
+    assert_eq!(lines[3], "3 files: 3 written, 0 failed (3 skipped)");
+    assert_eq!(listing(&dir.join("out")), ["B.npy", "a.npy", "song.npy"]);
     // 1 + (16000 − 2048)/512 = 28 rows of 1025 bins; 1 + (4000 − 2048)/512 = 4.
     assert_eq!(read_npy(&dir.join("out/a.npy")).shape, [28, 1025]);
     assert_eq!(read_npy(&dir.join("out/B.npy")).shape, [4, 1025]);
     same_as_one_file(&dir, "in/a.wav", "out/a.npy", &[]);
     same_as_one_file(&dir, "in/B.WAV", "out/B.npy", &[]);
+    same_as_one_file(&dir, "in/song.Flac", "out/song.npy", &[]);
+    // FLAC is lossless: the rows of the WAV it was made from.
+    same_as_one_file(&dir, "song-source.wav", "out/song.npy", &[]);
 
     // --recursive, into an existing directory given without the slash, other flags.
     std::fs::create_dir(dir.join("deep")).expect("mkdir");
@@ -123,13 +133,13 @@ fn a_directory_is_mirrored_and_each_output_equals_the_one_file_run() {
     assert_eq!(o.code(), Some(0), "{o:?}");
     assert!(
         o.stdout
-            .ends_with("3 files: 3 written, 0 failed (2 skipped)\n"),
+            .ends_with("4 files: 4 written, 0 failed (2 skipped)\n"),
         "{}",
         o.stdout
     );
     assert_eq!(
         listing(&dir.join("deep")),
-        ["B.npy", "a.npy", "sub/", "sub/c.npy"]
+        ["B.npy", "a.npy", "song.npy", "sub/", "sub/c.npy"]
     );
     // 1 + (12000 − 512)/160 = 72 rows of 257 bins.
     assert_eq!(read_npy(&dir.join("deep/sub/c.npy")).shape, [72, 257]);
@@ -337,7 +347,7 @@ fn the_progress_bar_shows_on_a_terminal_only_and_not_with_quiet() {
     assert_eq!(o.stderr, "", "no bar when stderr is not a terminal");
     assert!(
         o.stdout
-            .ends_with("3 files: 3 written, 0 failed (2 skipped)\n"),
+            .ends_with("4 files: 4 written, 0 failed (2 skipped)\n"),
         "{}",
         o.stdout
     );

@@ -20,6 +20,7 @@ mod dsp_calibration;
 mod dsp_mel;
 mod dsp_stft;
 mod dsp_window;
+mod formats;
 mod fuzz_wav;
 mod history;
 mod input_gaps;

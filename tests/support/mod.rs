@@ -19,6 +19,7 @@
 pub mod alloc;
 pub mod alone;
 pub mod chirp;
+pub mod codecs;
 pub mod columns;
 pub mod dsp;
 #[cfg(all(
