@@ -120,9 +120,11 @@ pub fn check_history(seconds: f64, sample_rate_hz: u32) -> Result<()> {
 /// bounds. Returns the rate; `None` for standard input or a pipe, which can be read only
 /// once (the live start checks it with [`check_live_audio`] after reading it whole).
 fn check_live_file(path: &std::path::Path) -> Result<Option<u32>> {
-    let Some((rate, channels)) = crate::io::wav::read_header(path)? else {
+    if crate::io::wav::is_stream(path) {
         return Ok(None);
-    };
+    }
+    let reader = crate::io::audio::AudioReader::open(path, false)?;
+    let (rate, channels) = (reader.info().sample_rate_hz, reader.info().channels);
     check_live_audio(path, rate, channels)?;
     Ok(Some(rate))
 }

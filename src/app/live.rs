@@ -17,6 +17,7 @@ use crate::config::pane::{MelView, PaneSettings};
 use crate::config::{LiveConfig, SourceChoice};
 use crate::dsp::scale::ValueScale;
 use crate::error::{Error, Result};
+use crate::io::audio::AudioReader;
 use crate::io::wav;
 use crate::ui::state::ViewState;
 use crate::ui::window::LiveInfo;
@@ -59,20 +60,23 @@ pub fn run_live(cfg: &LiveConfig) -> Result<()> {
     }
 }
 
-/// Reads a `--file` whole and checks `--channel` against it (or the demo's one channel).
-fn preload(cfg: &LiveConfig) -> Result<Option<wav::WavAudio>> {
+/// Opens a `--file` (decoded as it plays; a looped stream is read whole first so that it
+/// can start over) and checks `--channel` against it (or the demo's one channel).
+fn preload(cfg: &LiveConfig) -> Result<Option<AudioReader>> {
     match &cfg.source {
-        SourceChoice::File { path, .. } => {
-            let audio = wav::read_wav(path)?;
-            if wav::is_stream(path) {
+        SourceChoice::File { path, looping } => {
+            let stream = wav::is_stream(path);
+            let reader = AudioReader::open(path, stream && *looping)?;
+            let (rate, channels) = (reader.info().sample_rate_hz, reader.info().channels);
+            if stream {
                 // Standard input or a pipe: its header could not be checked before.
-                crate::config::check_live_audio(path, audio.sample_rate_hz, audio.channels)?;
+                crate::config::check_live_audio(path, rate, channels)?;
                 if !cfg.headless {
-                    crate::config::check_history(cfg.history_s, audio.sample_rate_hz)?;
+                    crate::config::check_history(cfg.history_s, rate)?;
                 }
             }
-            cfg.channel.check(audio.channels)?;
-            Ok(Some(audio))
+            cfg.channel.check(channels)?;
+            Ok(Some(reader))
         }
         SourceChoice::Demo => {
             cfg.channel.check(1)?;

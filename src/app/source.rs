@@ -17,7 +17,6 @@ use crate::audio::stats::CaptureStats;
 use crate::audio::supervisor::{InputSwap, Supervisor, CLOSE_WAIT};
 use crate::config::{LiveConfig, SourceChoice, DEFAULT_DEMO_RATE_HZ, DEFAULT_PACED_PERIOD};
 use crate::error::{Error, Result};
-use crate::io::wav;
 use crate::stream::Timebase;
 
 use super::live::INPUT_STOP_WAIT;
@@ -134,7 +133,7 @@ fn start_mic(
 /// The source's error (no such device or file, an unsupported configuration, ...).
 pub(super) fn start_source(
     cfg: &LiveConfig,
-    preloaded: Option<wav::WavAudio>,
+    preloaded: Option<crate::io::audio::AudioReader>,
     stats: &Arc<CaptureStats>,
     health: &Arc<InputHealth>,
     stop: &AtomicBool,

@@ -1,4 +1,6 @@
-//! Offline analysis: WAV (hound) → the live engine's [`FrameTransform`] → `.npy`.
+//! Offline analysis: any audio file, streamed ([`source`]) → the live engine's
+//! [`FrameTransform`] → `.npy` ([`analyze`]), a PNG ([`render`], [`plot`]) or a ranking
+//! ([`suggest`]).
 //!
 //! Every output of a run (the `.npy` or `.png`, the `--export` files) is written under a
 //! temporary name ([`Staged`]) and renamed into place only when all are complete; a
@@ -28,45 +30,7 @@ use crate::dsp::window::WindowSums;
 
 use crate::error::{Error, Result};
 use crate::io::atomic::Staged;
-use crate::io::wav::{NanPolicy, WavAudio};
 use crate::io::{atomic, interrupt, npy};
-use crate::stream::ChannelSelect;
-
-/// The mono signal `analyze`, `render` and `suggest` analyse: `audio`'s selected channel
-/// or the mix of all, its non-finite samples refused or set to 0 as `policy` says (then
-/// with a warning on stderr naming how many).
-///
-/// # Errors
-/// A channel that does not exist; NaN or ±Inf samples under [`NanPolicy::Error`].
-pub fn analysed_mono(
-    mut audio: WavAudio,
-    select: ChannelSelect,
-    policy: NanPolicy,
-    path: &Path,
-) -> Result<Vec<f32>> {
-    select.check(audio.channels)?;
-    if let Some(bad) = audio.non_finite(select) {
-        let what = bad.describe(audio.sample_rate_hz);
-        match policy {
-            NanPolicy::Error => {
-                return Err(Error::Wav {
-                    path: path.to_path_buf(),
-                    message: format!(
-                        "{what}: pass --nan zero to analyse it with those samples set to 0"
-                    ),
-                })
-            }
-            NanPolicy::Zero => {
-                eprintln!(
-                    "hopscope: warning: '{}': {what}: set to 0 (--nan zero)",
-                    path.display()
-                );
-                audio.zero_non_finite(select);
-            }
-        }
-    }
-    Ok(audio.into_mono(select))
-}
 
 /// A signal prepared for framing: samples plus the number of rows to take.
 #[derive(Clone, Debug, PartialEq)]

@@ -27,9 +27,11 @@
 //! file for the sizes below 8192 (the same for 8192), with the same ranking.
 //! [`spectrogram_sums_rows`] computes either.
 //!
-//! Candidates are independent: each is cut into [`CHUNKS_PER_CANDIDATE`] row ranges
-//! and the pieces run on rayon's pool; the partial sums are added in a fixed order, so
-//! the result does not depend on the thread count or on scheduling.
+//! Candidates are independent: each is cut into spans of [`SPAN_SAMPLES`] frame starts
+//! and the pieces run on rayon's pool; the partial sums are added in span order, so
+//! the result does not depend on the thread count or on scheduling, nor on whether the
+//! file is held in memory ([`score`]) or streamed through ([`suggest`]: memory bounded
+//! by two spans whatever the file's length).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -43,7 +45,8 @@ use crate::dsp::scale::ValueScale;
 use crate::dsp::stft::{FrameTransform, StftParams};
 use crate::dsp::window::WindowKind;
 use crate::error::{Error, Result};
-use crate::io::wav;
+use crate::io::interrupt;
+use crate::offline::source::MonoSource;
 
 /// Smallest candidate `n_fft` by default.
 pub const DEFAULT_MIN_N_FFT: usize = 256;
@@ -51,8 +54,6 @@ pub const DEFAULT_MIN_N_FFT: usize = 256;
 pub const DEFAULT_MAX_N_FFT: usize = 16384;
 /// Default `hop / n_fft`.
 pub const DEFAULT_HOP_RATIO: f64 = 0.25;
-/// Row ranges each candidate is split into (fixed, so sums are summed in one order).
-pub const CHUNKS_PER_CANDIDATE: usize = 8;
 
 /// Every (window, n_fft) candidate: powers of two from `min_fft_size` to
 /// `max_fft_size` no longer than `signal_len`, `win_length = n_fft`, ordered by
@@ -199,9 +200,14 @@ pub fn score(signal: &[f32], candidates: &[StftParams], grid: Grid, threads: usi
     for ((c, _), acc) in jobs.iter().zip(&partial) {
         totals[*c].merge(*acc);
     }
+    scores_of(candidates, &totals, grid)
+}
+
+/// The ranked scores of `candidates` from their sums.
+fn scores_of(candidates: &[StftParams], totals: &[Renyi3], grid: Grid) -> Vec<Score> {
     let scores = candidates
         .iter()
-        .zip(&totals)
+        .zip(totals)
         .map(|(p, t)| {
             let raw = t.bits().unwrap_or(f64::NAN);
             Score {
@@ -222,8 +228,8 @@ struct JobState {
     row: Vec<f32>,
 }
 
-/// The jobs of [`score`]: (candidate, row range), [`CHUNKS_PER_CANDIDATE`] per candidate,
-/// in candidate order.
+/// The jobs of [`score`]: (candidate, row range), one per [`SPAN_SAMPLES`] span of
+/// frame starts ([`span_rows`]), in candidate order then span order.
 ///
 /// # Panics
 /// If a candidate is longer than the signal.
@@ -236,14 +242,29 @@ fn jobs_of(signal_len: usize, candidates: &[StftParams]) -> Vec<(usize, std::ops
             "candidate n_fft {} is longer than the signal",
             p.fft_size
         );
-        let per = rows.div_ceil(CHUNKS_PER_CANDIDATE);
-        for k in 0..CHUNKS_PER_CANDIDATE {
-            let lo = (k * per).min(rows);
-            let hi = ((k + 1) * per).min(rows);
-            jobs.push((c, lo..hi));
+        for k in 0..signal_len.div_ceil(SPAN_SAMPLES) {
+            let r = span_rows(p, k, rows);
+            if !r.is_empty() {
+                jobs.push((c, r));
+            }
         }
     }
     jobs
+}
+
+/// Frame starts per span: every candidate's ΣP and ΣP³ are summed span by span (rows
+/// whose first sample lies in span k, from 0 each time) and the spans' sums added in
+/// order, in memory ([`score`]) and streaming ([`suggest`]) alike, so both give the same
+/// bits. 2^20 samples: 22 s at 48 kHz.
+pub const SPAN_SAMPLES: usize = 1 << 20;
+
+/// The rows of `params` whose frames start in span `k` (`m·hop ∈ [k·S, (k+1)·S)`), at
+/// most `rows` in all.
+pub fn span_rows(params: &StftParams, k: usize, rows: usize) -> std::ops::Range<usize> {
+    let hop = params.hop_size;
+    let lo = (k * SPAN_SAMPLES).div_ceil(hop).min(rows);
+    let hi = ((k + 1) * SPAN_SAMPLES).div_ceil(hop).min(rows);
+    lo..hi
 }
 
 /// `scores` with their ranks set: 1 = lowest `bits`, ties to the smaller n_fft, NaN last.
@@ -392,41 +413,43 @@ impl SuggestReport {
 /// candidate, or a silent file (the entropy is undefined).
 pub fn suggest(cfg: &SuggestConfig) -> Result<SuggestReport> {
     let started = Instant::now();
-    let audio = wav::read_wav(&cfg.input)?;
-    let (sample_rate_hz, channels) = (audio.sample_rate_hz, audio.channels);
-    let mono = crate::offline::analysed_mono(audio, cfg.channel, cfg.nan, &cfg.input)?;
-    let wav_error = |message: String| Error::Wav {
-        path: cfg.input.clone(),
-        message,
-    };
-    let list = candidates(
+    let mut source = MonoSource::open(&cfg.input, cfg.channel, cfg.nan, cfg.crop)?;
+    let info = source.info().clone();
+    // Every size up to the largest; those longer than the file are dropped at the end.
+    let all = candidates(
         &cfg.windows,
         cfg.grid,
         cfg.min_fft_size,
         cfg.max_fft_size,
-        mono.len(),
+        usize::MAX,
     );
-    if list.is_empty() {
+    let (totals, len, any_sound) = stream_sums(&mut source, &all)?;
+    source.finish()?;
+    let wav_error = |message: String| Error::Wav {
+        path: cfg.input.clone(),
+        message,
+    };
+    let kept: Vec<usize> = (0..all.len()).filter(|&c| all[c].fft_size <= len).collect();
+    if kept.is_empty() {
         return Err(wav_error(format!(
-            "too short: {} samples, fewer than the smallest candidate n_fft {} (lower --min-n-fft)",
-            mono.len(),
+            "too short: {len} samples, fewer than the smallest candidate n_fft {} (lower --min-n-fft)",
             cfg.min_fft_size
         )));
     }
-    if mono.iter().all(|&x| x == 0.0) {
+    if !any_sound {
         return Err(wav_error(
             "is silent (every sample is 0): the entropy of its spectrogram is undefined".into(),
         ));
     }
-    let mut skipped_too_long = Vec::new();
-    let mut n = cfg.min_fft_size;
-    while n <= cfg.max_fft_size {
-        if n > mono.len() {
-            skipped_too_long.push(n);
-        }
-        n *= 2;
-    }
-    let scores = score(&mono, &list, cfg.grid, rayon::current_num_threads());
+    let mut skipped_too_long: Vec<usize> = all
+        .iter()
+        .filter(|p| p.fft_size > len)
+        .map(|p| p.fft_size)
+        .collect();
+    skipped_too_long.dedup();
+    let list: Vec<StftParams> = kept.iter().map(|&c| all[c]).collect();
+    let sums: Vec<Renyi3> = kept.iter().map(|&c| totals[c]).collect();
+    let scores = scores_of(&list, &sums, cfg.grid);
     if scores.iter().all(|s| s.bits.is_nan()) {
         return Err(wav_error(
             "has no energy in any analysed frame: the entropy of its spectrogram is undefined"
@@ -435,13 +458,90 @@ pub fn suggest(cfg: &SuggestConfig) -> Result<SuggestReport> {
     }
     Ok(SuggestReport {
         input: cfg.input.clone(),
-        sample_rate_hz,
-        channels,
-        samples: mono.len(),
+        sample_rate_hz: info.sample_rate_hz,
+        channels: info.channels,
+        samples: len,
         grid: cfg.grid,
         several_windows: cfg.windows.len() > 1,
         skipped_too_long,
         scores,
         elapsed: started.elapsed(),
     })
+}
+
+/// The ΣP and ΣP³ of every candidate over the whole of `source`, span by span as
+/// [`score`] sums them; with the signal's length and whether any sample was not 0.
+///
+/// Memory: two spans of samples plus the longest frame.
+fn stream_sums(source: &mut MonoSource, all: &[StftParams]) -> Result<(Vec<Renyi3>, usize, bool)> {
+    let longest = all.iter().map(|p| p.fft_size).max().unwrap_or(0);
+    let planned: Vec<FrameTransform> = all
+        .iter()
+        .map(|&p| FrameTransform::new(p, ValueScale::Power))
+        .collect();
+    let mut totals = vec![Renyi3::default(); all.len()];
+    // Samples from span `k`'s first on.
+    let mut buf: Vec<f32> = Vec::new();
+    let (mut k, mut ended, mut any_sound) = (0usize, false, false);
+    loop {
+        let need = SPAN_SAMPLES + longest;
+        while !ended && buf.len() < need {
+            let before = buf.len();
+            let short = need - before;
+            ended = source.read(&mut buf, short)? == 0;
+            any_sound |= buf[before..].iter().any(|&x| x != 0.0);
+        }
+        let base = k * SPAN_SAMPLES;
+        // Row counts once the end is in the buffer; until then every row of span k fits.
+        let len = base + buf.len();
+        let sums: Vec<Renyi3> = (0..all.len())
+            .into_par_iter()
+            .with_max_len(1)
+            .map_init(
+                || (None::<(usize, FrameTransform)>, Vec::new()),
+                |(held, row), c| {
+                    let p = all[c];
+                    let rows = match ended {
+                        true => p.rows_for(len as u64) as usize,
+                        false => usize::MAX,
+                    };
+                    let r = span_rows(&p, k, rows);
+                    let tf = match held {
+                        Some((h, tf)) if *h == c => tf,
+                        slot => &mut slot.insert((c, planned[c].clone())).1,
+                    };
+                    row.resize(p.num_bins(), 0.0);
+                    let mut acc = Renyi3::default();
+                    rows_in_span(&buf, base, r, tf, row, &mut acc);
+                    acc
+                },
+            )
+            .collect();
+        for (t, s) in totals.iter_mut().zip(sums) {
+            t.merge(s);
+        }
+        if ended && buf.len() <= SPAN_SAMPLES {
+            return Ok((totals, len, any_sound));
+        }
+        buf.drain(..SPAN_SAMPLES.min(buf.len()));
+        k += 1;
+        interrupt::check()?;
+    }
+}
+
+/// Rows `rows` (absolute) of a signal whose samples from `base` on are `buf`.
+fn rows_in_span(
+    buf: &[f32],
+    base: usize,
+    rows: std::ops::Range<usize>,
+    tf: &mut FrameTransform,
+    row: &mut [f32],
+    acc: &mut Renyi3,
+) {
+    let p = tf.params();
+    for m in rows {
+        let start = m * p.hop_size - base;
+        tf.process(&buf[start..start + p.win_length], row);
+        acc.add_row(row);
+    }
 }

@@ -32,6 +32,7 @@ mod overflow;
 mod params_file;
 mod render_axes;
 mod render_image;
+mod streaming;
 mod suggest;
 mod time_columns;
 mod ui_state;
