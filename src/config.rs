@@ -433,6 +433,16 @@ pub enum PlotWidth {
 /// Widest `render --width`: 2^18 px (e.g. 24 h at 3 px per second).
 pub const MAX_RENDER_WIDTH_PX: usize = 1 << 18;
 
+/// The settings of the one-file form (`IN -o OUT.png`) without a `--params` file: what
+/// [`RenderJob::new`] gives, for callers with one input (tests).
+impl TryFrom<&RenderArgs> for RenderConfig {
+    type Error = Error;
+
+    fn try_from(args: &RenderArgs) -> Result<Self> {
+        RenderJob::new(args, None).map(|job| job.cfg)
+    }
+}
+
 impl RenderJob {
     /// Validates the flags of `render` over the `--params` file `file` (read by the
     /// caller), if any.
@@ -842,6 +852,16 @@ pub struct AnalyzeJob {
     pub cfg: AnalyzeConfig,
     /// The inputs and outputs.
     pub batch: BatchConfig,
+}
+
+/// The settings of the one-file form (`IN -o OUT.npy`) without a `--params` file: what
+/// [`AnalyzeJob::new`] gives, for callers with one input (tests).
+impl TryFrom<&AnalyzeArgs> for AnalyzeConfig {
+    type Error = Error;
+
+    fn try_from(args: &AnalyzeArgs) -> Result<Self> {
+        AnalyzeJob::new(args, None).map(|job| job.cfg)
+    }
 }
 
 impl AnalyzeJob {
