@@ -155,10 +155,10 @@ fn check_distinct(files: &[BatchFile]) -> Result<()> {
     Ok(())
 }
 
-/// What a batch did: `N files: K written, F failed (S skipped)`.
+/// What a batch did: `N files: K written, F failed (S skipped)`, then the failed inputs.
 ///
 /// Thread: main (plain data).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
     /// Audio files of the batch (and paths that could not be listed).
     pub files: usize,
@@ -168,6 +168,8 @@ pub struct Summary {
     pub failed: usize,
     /// [`Plan::skipped`].
     pub skipped: usize,
+    /// The inputs that failed, in the plan's order.
+    pub failed_inputs: Vec<std::path::PathBuf>,
     /// The signal that stopped the batch, if one did (the files not finished then are
     /// neither written nor failed).
     pub interrupted: Option<&'static str>,
@@ -179,7 +181,17 @@ impl std::fmt::Display for Summary {
             f,
             "{} files: {} written, {} failed ({} skipped)",
             self.files, self.written, self.failed, self.skipped
-        )
+        )?;
+        // Each failed input by name, the first ten (the errors above say why).
+        const NAMED: usize = 10;
+        for (i, path) in self.failed_inputs.iter().take(NAMED).enumerate() {
+            let sep = if i == 0 { ": failed " } else { ", " };
+            write!(f, "{sep}{}", path.display())?;
+        }
+        if self.failed_inputs.len() > NAMED {
+            write!(f, " and {} more", self.failed_inputs.len() - NAMED)?;
+        }
+        Ok(())
     }
 }
 
@@ -201,6 +213,7 @@ where
 {
     let next = AtomicUsize::new(0);
     let (written, failed) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let failed_at = std::sync::Mutex::new(Vec::new());
     let work = || {
         while interrupt::received().is_none() {
             let Some(file) = plan.files.get(next.fetch_add(1, Ordering::Relaxed)) else {
@@ -211,7 +224,12 @@ where
             match result {
                 Err(Error::Interrupted { .. }) => continue,
                 Ok(_) => written.fetch_add(1, Ordering::Relaxed),
-                Err(_) => failed.fetch_add(1, Ordering::Relaxed),
+                Err(_) => {
+                    if let Ok(mut list) = failed_at.lock() {
+                        list.push(next_index(plan, file));
+                    }
+                    failed.fetch_add(1, Ordering::Relaxed)
+                }
             };
             done(file, result);
         }
@@ -236,13 +254,29 @@ where
         }
         Ok(())
     })?;
+    let mut failed_inputs: Vec<usize> = failed_at.into_inner().unwrap_or_default();
+    failed_inputs.sort_unstable();
+    let failed_inputs = failed_inputs
+        .into_iter()
+        .map(|i| plan.files[i].input.clone())
+        .chain(plan.unlisted.iter().map(|u| u.0.clone()))
+        .collect();
     Ok(Summary {
+        failed_inputs,
         files: plan.files.len() + plan.unlisted.len(),
         written: written.into_inner(),
         failed: failed.into_inner() + plan.unlisted.len(),
         skipped: plan.skipped,
         interrupted: interrupt::received(),
     })
+}
+
+/// The index of `file` in `plan` (the files are compared by address).
+fn next_index(plan: &Plan, file: &BatchFile) -> usize {
+    plan.files
+        .iter()
+        .position(|f| std::ptr::eq(f, file))
+        .expect("the file comes from the plan")
 }
 
 /// Creates the directory `output` goes in (an existing one is fine).

@@ -176,8 +176,9 @@ fn failures_are_reported_one_per_line_and_the_others_written_exit_1() {
         o.stdout
     );
     assert!(
-        o.stdout
-            .ends_with("3 files: 1 written, 2 failed (0 skipped)\n"),
+        o.stdout.ends_with(
+            "3 files: 1 written, 2 failed (0 skipped): failed in/bad.wav, in/short.wav\n"
+        ),
         "{}",
         o.stdout
     );
