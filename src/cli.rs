@@ -136,9 +136,11 @@ pub struct LookArgs {
 pub enum Command {
     /// List every input device with its default and supported configurations.
     Devices,
-    /// Write the STFT of a WAV file as a float32 .npy array of shape (frames, bins).
+    /// Write the STFT of WAV files (or of the audio files in directories) as float32 .npy
+    /// arrays of shape (frames, bins).
     Analyze(AnalyzeArgs),
-    /// Draw the whole spectrogram of a WAV file as a PNG, with the live window's renderer.
+    /// Draw the whole spectrogram of WAV files (or of the audio files in directories) as
+    /// PNGs, with the live window's renderer.
     Render(RenderArgs),
     /// Rank STFT sizes (and optionally windows) for a WAV file by the Rényi entropy of
     /// its spectrogram; prints a table and a `best:` line.
@@ -230,9 +232,14 @@ pub struct SuggestArgs {
     /// The part of the file to analyse.
     #[command(flatten)]
     pub crop: CropArgs,
+    /// No progress bar (there is one on stderr, when it is a terminal, for work longer
+    /// than about a second).
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 }
 
-/// A mel spectrogram instead of linear bins (../shared/DSP.md §7).
+/// A mel spectrogram instead of linear bins (../shared/DSP.md §7). The options other
+/// than `--mel` need `--mel N` (or, in `analyze`, a `--params` file with mel bands).
 #[derive(Clone, Debug, Args)]
 pub struct MelArgs {
     /// N mel bands. Live, the window starts on the mel view (M toggles). `analyze` writes
@@ -245,47 +252,39 @@ pub struct MelArgs {
         long = "mel-scale",
         value_enum,
         value_name = "SCALE",
-        ignore_case = true,
-        requires = "mel"
+        ignore_case = true
     )]
     pub mel_scale: Option<MelScaleArg>,
     /// Band normalisation [default: slaney for the slaney scale, none for htk and tf, as
     /// each library does].
-    #[arg(
-        long = "mel-norm",
-        value_enum,
-        value_name = "NORM",
-        ignore_case = true,
-        requires = "mel"
-    )]
+    #[arg(long = "mel-norm", value_enum, value_name = "NORM", ignore_case = true)]
     pub mel_norm: Option<MelNormArg>,
     /// Lower edge of the first mel band in Hz [default: 0].
-    #[arg(
-        long = "mel-fmin",
-        value_name = "HZ",
-        requires = "mel",
-        allow_negative_numbers = true
-    )]
+    #[arg(long = "mel-fmin", value_name = "HZ", allow_negative_numbers = true)]
     pub mel_fmin: Option<f64>,
     /// Upper edge of the last mel band in Hz [default: Nyquist].
-    #[arg(
-        long = "mel-fmax",
-        value_name = "HZ",
-        requires = "mel",
-        allow_negative_numbers = true
-    )]
+    #[arg(long = "mel-fmax", value_name = "HZ", allow_negative_numbers = true)]
     pub mel_fmax: Option<f64>,
 }
 
-/// `hopscope render IN.wav -o OUT.png`.
-#[derive(Debug, Args)]
+/// `hopscope render IN.wav -o OUT.png`, `hopscope render IN… DIR… -o OUT/`.
+#[derive(Clone, Debug, Args)]
 pub struct RenderArgs {
-    /// Input WAV (8/16/24/32-bit integer or 32-bit float PCM).
-    #[arg(value_name = "IN.wav")]
-    pub input: PathBuf,
-    /// Output PNG.
-    #[arg(short = 'o', long = "output", value_name = "OUT.png")]
+    /// Input audio files (WAV, FLAC, MP3, Ogg Vorbis, AAC/ALAC in MP4, AIFF, CAF) or
+    /// directories of them ('-': standard input, as the only input).
+    #[arg(value_name = "IN.wav", required = true, num_args = 1..)]
+    pub inputs: Vec<PathBuf>,
+    /// Output PNG; or a directory (an existing one, or a path ending in '/', created)
+    /// where each input's PNG goes, mirroring the input directories.
+    #[arg(short = 'o', long = "output", value_name = "OUT.png|DIR/")]
     pub output: PathBuf,
+    /// Several inputs: directories, progress.
+    #[command(flatten)]
+    pub batch: BatchArgs,
+    /// Take n_fft, win_length, hop, window and channel from an export JSON (`--export`,
+    /// the live E key); flags given beside it override it.
+    #[arg(long, value_name = "PATH.json")]
+    pub params: Option<PathBuf>,
     /// STFT options.
     #[command(flatten)]
     pub analysis: AnalysisArgs,
@@ -316,9 +315,10 @@ pub struct RenderArgs {
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub channel: Option<usize>,
     /// Also write the STFT parameters of the image (dBFS rows) as JSON, with
-    /// PATH.librosa.py, PATH.torch.py and PATH.tf.py beside it.
-    #[arg(long, value_name = "PATH.json")]
-    pub export: Option<PathBuf>,
+    /// PATH.librosa.py, PATH.torch.py and PATH.tf.py beside it; without a path (and with
+    /// -o DIR/), OUT.json beside each PNG.
+    #[arg(long, value_name = "PATH.json", num_args = 0..=1)]
+    pub export: Option<Option<PathBuf>>,
     /// What to do with NaN and ±Inf samples.
     #[arg(long, value_enum, value_name = "POLICY", default_value_t = NanPolicyArg::Error)]
     pub nan: NanPolicyArg,
@@ -411,28 +411,18 @@ pub struct StreamArgs {
 #[derive(Clone, Debug, Args)]
 pub struct ValueScaleArgs {
     /// What the values are (the value scale; the frequency axis of `render` and the
-    /// window is --freq-scale).
-    #[arg(
-        long = "scale",
-        value_enum,
-        value_name = "SCALE",
-        ignore_case = true,
-        default_value_t = ValueScaleArg::Db
-    )]
-    pub scale: ValueScaleArg,
+    /// window is --freq-scale) [default: db].
+    #[arg(long = "scale", value_enum, value_name = "SCALE", ignore_case = true)]
+    pub scale: Option<ValueScaleArg>,
 }
 
 /// STFT parameters shared by live mode and `analyze`.
 #[derive(Clone, Debug, Args)]
 pub struct AnalysisArgs {
-    /// FFT size n_fft: any length 16..=65536 (powers of two and 2^a·3^b are fastest).
-    #[arg(
-        long = "n-fft",
-        value_name = "N",
-        default_value_t = 2048,
-        allow_negative_numbers = true
-    )]
-    pub n_fft: usize,
+    /// FFT size n_fft: any length 16..=65536 (powers of two and 2^a·3^b are fastest)
+    /// [default: 2048].
+    #[arg(long = "n-fft", value_name = "N", allow_negative_numbers = true)]
+    pub n_fft: Option<usize>,
     /// Window length ≤ n_fft [default: n_fft]; a shorter window is centred in the
     /// FFT buffer and zero-padded, as librosa and torch do.
     #[arg(long = "win-length", value_name = "N", allow_negative_numbers = true)]
@@ -441,29 +431,59 @@ pub struct AnalysisArgs {
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub hop: Option<usize>,
     /// Window (periodic); kaiser and gaussian take a parameter: kaiser=BETA,
-    /// gaussian=SIGMA (a fraction of the window).
-    #[arg(long, value_name = "NAME", value_parser = WindowParser, default_value = "hann")]
-    pub window: WindowKind,
+    /// gaussian=SIGMA (a fraction of the window) [default: hann].
+    #[arg(long, value_name = "NAME", value_parser = WindowParser)]
+    pub window: Option<WindowKind>,
 }
 
-/// `hopscope analyze IN.wav -o OUT.npy`.
-#[derive(Debug, Args)]
+/// What `analyze` and `render` do with several inputs.
+#[derive(Clone, Debug, Args)]
+pub struct BatchArgs {
+    /// Also take the audio files in the subdirectories of a directory given (without it,
+    /// they are skipped and counted in the summary).
+    #[arg(short = 'r', long)]
+    pub recursive: bool,
+    /// No progress bar (there is one on stderr, when it is a terminal, for work longer
+    /// than about a second).
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+/// `hopscope analyze IN.wav -o OUT.npy`, `hopscope analyze IN… DIR… -o OUT/`.
+#[derive(Clone, Debug, Args)]
 pub struct AnalyzeArgs {
-    /// Input WAV (8/16/24/32-bit integer or 32-bit float PCM).
-    #[arg(value_name = "IN.wav")]
-    pub input: PathBuf,
-    /// Output .npy (float32, shape (frames, bins), C order).
-    #[arg(short = 'o', long = "output", value_name = "OUT.npy")]
+    /// Input audio files (WAV, FLAC, MP3, Ogg Vorbis, AAC/ALAC in MP4, AIFF, CAF) or
+    /// directories of them ('-': standard input, as the only input).
+    #[arg(value_name = "IN.wav", required = true, num_args = 1..)]
+    pub inputs: Vec<PathBuf>,
+    /// Output .npy (float32, shape (frames, bins), C order); or a directory (an existing
+    /// one, or a path ending in '/', created) where each input's .npy goes, mirroring the
+    /// input directories.
+    #[arg(short = 'o', long = "output", value_name = "OUT.npy|DIR/")]
     pub output: PathBuf,
+    /// Several inputs: directories, progress.
+    #[command(flatten)]
+    pub batch: BatchArgs,
+    /// Take the STFT, value scale, centring, mel and channel parameters from an export
+    /// JSON (`--export`, the live E key); flags given beside it override it.
+    #[arg(long, value_name = "PATH.json")]
+    pub params: Option<PathBuf>,
     /// STFT options.
     #[command(flatten)]
     pub analysis: AnalysisArgs,
     /// The value scale.
     #[command(flatten)]
     pub value: ValueScaleArgs,
-    /// Pad n_fft/2 zeros at both ends (librosa center=True, pad_mode="constant").
-    #[arg(long)]
-    pub center: bool,
+    /// Pad n_fft/2 zeros at both ends (librosa center=True, pad_mode="constant");
+    /// `--center=false` turns off the centring of a --params file.
+    #[arg(
+        long,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true"
+    )]
+    pub center: Option<bool>,
     /// Analyse one channel (0 = first) instead of the mix of all channels.
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub channel: Option<usize>,
@@ -471,9 +491,10 @@ pub struct AnalyzeArgs {
     #[command(flatten)]
     pub mel: MelArgs,
     /// Also write the exact parameters as JSON (../shared/DSP.md §8.1) and, beside it,
-    /// PATH.librosa.py, PATH.torch.py and PATH.tf.py that reproduce these rows.
-    #[arg(long, value_name = "PATH.json")]
-    pub export: Option<PathBuf>,
+    /// PATH.librosa.py, PATH.torch.py and PATH.tf.py that reproduce these rows; without a
+    /// path (and with -o DIR/), OUT.json beside each .npy.
+    #[arg(long, value_name = "PATH.json", num_args = 0..=1)]
+    pub export: Option<Option<PathBuf>>,
     /// What to do with NaN and ±Inf samples.
     #[arg(long, value_enum, value_name = "POLICY", default_value_t = NanPolicyArg::Error)]
     pub nan: NanPolicyArg,

@@ -1,11 +1,15 @@
 //! Validated configuration: `TryFrom` the raw flags, once.
 
+pub mod batch;
 pub mod pane;
+pub mod params;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use self::batch::BatchConfig;
 use self::pane::{MelView, PaneSettings, PaneSpec};
+use self::params::{FileParams, ParamsFrom};
 use crate::cli::{
     AnalysisArgs, AnalyzeArgs, DisplayArgs, LatencyArgs, LiveArgs, LookArgs, MelArgs, RenderArgs,
     StreamArgs, SuggestArgs,
@@ -21,6 +25,10 @@ use crate::render::colormap::{ColormapKind, DbRange};
 use crate::render::freqmap::{FreqAxis, FreqScale};
 use crate::stream::ChannelSelect;
 
+/// Default n_fft.
+pub const DEFAULT_FFT_SIZE: usize = 2048;
+/// Default window.
+pub const DEFAULT_WINDOW: WindowKind = WindowKind::Hann;
 /// Default hop when the window is at least 2048 samples long.
 pub const DEFAULT_HOP: usize = 512;
 /// Default sample rate of the demo signal.
@@ -42,8 +50,8 @@ fn invalid(flag: &'static str, message: impl Into<String>) -> Error {
 /// # Errors
 /// Any value out of range, naming the flag and the allowed range.
 pub fn stft_params(args: &AnalysisArgs) -> Result<StftParams> {
-    let window = args.window;
-    let fft_size = args.n_fft;
+    let window = args.window.unwrap_or(DEFAULT_WINDOW);
+    let fft_size = args.n_fft.unwrap_or(DEFAULT_FFT_SIZE);
     let win_length = args.win_length.unwrap_or(fft_size);
     let hop_size = args
         .hop
@@ -395,6 +403,20 @@ pub struct RenderConfig {
     pub nan: NanPolicy,
     /// `--start` / `--end`.
     pub crop: crate::stream::CropSeconds,
+    /// `--params`: the file and the flags given beside it (recorded in the export).
+    pub params_from: Option<ParamsFrom>,
+}
+
+/// Validated `render`: the settings of every file, and the files.
+///
+/// Thread: main (plain data; the batch clones `cfg` for each file).
+#[derive(Clone, Debug)]
+pub struct RenderJob {
+    /// The settings. `input`, `output` and `export` are those of the one-file form
+    /// (`IN -o OUT.png`); a batch replaces them for each file.
+    pub cfg: RenderConfig,
+    /// The inputs and outputs.
+    pub batch: BatchConfig,
 }
 
 /// How wide `render`'s plot is, when not one column per STFT row.
@@ -411,21 +433,38 @@ pub enum PlotWidth {
 /// Widest `render --width`: 2^18 px (e.g. 24 h at 3 px per second).
 pub const MAX_RENDER_WIDTH_PX: usize = 1 << 18;
 
+/// The settings of the one-file form (`IN -o OUT.png`) without a `--params` file: what
+/// [`RenderJob::new`] gives, for callers with one input (tests).
 impl TryFrom<&RenderArgs> for RenderConfig {
     type Error = Error;
 
     fn try_from(args: &RenderArgs) -> Result<Self> {
-        let params = stft_params(&args.analysis)?;
-        let ext_ok = args
-            .output
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("png"));
-        if !ext_ok {
-            return Err(invalid(
-                "--output",
-                format!("'{}' must end in .png", args.output.display()),
-            ));
-        }
+        RenderJob::new(args, None).map(|job| job.cfg)
+    }
+}
+
+impl RenderJob {
+    /// Validates the flags of `render` over the `--params` file `file` (read by the
+    /// caller), if any.
+    ///
+    /// # Errors
+    /// Any value out of range, naming its flag (and the file, for a value taken from it).
+    pub fn new(args: &RenderArgs, file: Option<&FileParams>) -> Result<RenderJob> {
+        let mut args_in = args.clone();
+        let params_from = file.map(|f| f.fill_render(&mut args_in));
+        let blame = |e: Error| match (file, &params_from) {
+            (Some(f), Some(from)) => f.blame(e, from),
+            _ => e,
+        };
+        let args = &args_in;
+        let params = stft_params(&args.analysis).map_err(blame)?;
+        let batch = BatchConfig::new(
+            &args.inputs,
+            &args.output,
+            &args.batch,
+            args.export.as_ref(),
+            "png",
+        )?;
         if let Some(h) = args.height {
             if !(16..=16384).contains(&h) {
                 return Err(invalid("--height", format!("{h} px: expected 16..=16384")));
@@ -448,8 +487,8 @@ impl TryFrom<&RenderArgs> for RenderConfig {
             (None, Some(pps)) => Some(PlotWidth::PxPerSecond(pps)),
             (None, None) => None,
         };
-        Ok(RenderConfig {
-            input: args.input.clone(),
+        let cfg = RenderConfig {
+            input: args.inputs[0].clone(),
             output: args.output.clone(),
             params,
             freq_scale: args.freq.freq_scale.into(),
@@ -457,10 +496,12 @@ impl TryFrom<&RenderArgs> for RenderConfig {
             width,
             look: Look::new(&args.look)?,
             channel: channel_select(args.channel),
-            export: args.export.clone(),
+            export: batch.export.for_output(&args.output),
             nan: args.nan.into(),
             crop: crop_seconds(&args.crop)?,
-        })
+            params_from,
+        };
+        Ok(RenderJob { cfg, batch })
     }
 }
 
@@ -688,6 +729,8 @@ pub struct AnalyzeConfig {
     pub nan: NanPolicy,
     /// `--start` / `--end`.
     pub crop: crate::stream::CropSeconds,
+    /// `--params`: the file and the flags given beside it (recorded in the export).
+    pub params_from: Option<ParamsFrom>,
 }
 
 /// `--mel N` and its options, before the sample rate is known.
@@ -714,6 +757,18 @@ impl MelOptions {
     /// An unknown scale or norm, or a norm TF does not have.
     pub fn new(args: &MelArgs) -> Result<Option<MelOptions>> {
         let Some(n_mels) = args.mel else {
+            let others = [
+                (args.mel_scale.is_some(), "--mel-scale"),
+                (args.mel_norm.is_some(), "--mel-norm"),
+                (args.mel_fmin.is_some(), "--mel-fmin"),
+                (args.mel_fmax.is_some(), "--mel-fmax"),
+            ];
+            if let Some((_, flag)) = others.into_iter().find(|(set, _)| *set) {
+                return Err(invalid(
+                    flag,
+                    "applies to mel bands: give --mel N too (or, in `analyze`, a --params file with mel bands)".to_string(),
+                ));
+            }
             return Ok(None);
         };
         let scale = args.mel_scale.map_or(MelScale::Slaney, MelScale::from);
@@ -787,38 +842,68 @@ fn check_mel_size(n_mels: usize, fft_size: usize) -> Result<()> {
     ))
 }
 
+/// Validated `analyze`: the settings of every file, and the files.
+///
+/// Thread: main (plain data; the batch clones `cfg` for each file).
+#[derive(Clone, Debug)]
+pub struct AnalyzeJob {
+    /// The settings. `input`, `output` and `export` are those of the one-file form
+    /// (`IN -o OUT.npy`); a batch replaces them for each file.
+    pub cfg: AnalyzeConfig,
+    /// The inputs and outputs.
+    pub batch: BatchConfig,
+}
+
+/// The settings of the one-file form (`IN -o OUT.npy`) without a `--params` file: what
+/// [`AnalyzeJob::new`] gives, for callers with one input (tests).
 impl TryFrom<&AnalyzeArgs> for AnalyzeConfig {
     type Error = Error;
 
     fn try_from(args: &AnalyzeArgs) -> Result<Self> {
-        let params = stft_params(&args.analysis)?;
-        let scale = args.value.scale.into();
-        let ext_ok = args
-            .output
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("npy"));
-        if !ext_ok {
-            return Err(invalid(
-                "--output",
-                format!("'{}' must end in .npy", args.output.display()),
-            ));
-        }
-        let mel = MelOptions::new(&args.mel)?;
+        AnalyzeJob::new(args, None).map(|job| job.cfg)
+    }
+}
+
+impl AnalyzeJob {
+    /// Validates the flags of `analyze` over the `--params` file `file` (read by the
+    /// caller), if any.
+    ///
+    /// # Errors
+    /// Any value out of range, naming its flag (and the file, for a value taken from it).
+    pub fn new(args: &AnalyzeArgs, file: Option<&FileParams>) -> Result<AnalyzeJob> {
+        let mut args_in = args.clone();
+        let params_from = file.map(|f| f.fill_analyze(&mut args_in));
+        let blame = |e: Error| match (file, &params_from) {
+            (Some(f), Some(from)) => f.blame(e, from),
+            _ => e,
+        };
+        let args = &args_in;
+        let params = stft_params(&args.analysis).map_err(blame)?;
+        let batch = BatchConfig::new(
+            &args.inputs,
+            &args.output,
+            &args.batch,
+            args.export.as_ref(),
+            "npy",
+        )?;
+        let mel = MelOptions::new(&args.mel).map_err(blame)?;
         if let Some(m) = &mel {
-            check_mel_size(m.n_mels, params.fft_size)?;
+            check_mel_size(m.n_mels, params.fft_size).map_err(blame)?;
         }
-        Ok(AnalyzeConfig {
-            input: args.input.clone(),
+        let cfg = AnalyzeConfig {
+            input: args.inputs[0].clone(),
             output: args.output.clone(),
             params,
-            scale,
-            center: args.center,
+            scale: args.value.scale.map_or(ValueScale::Db, Into::into),
+            center: args.center.unwrap_or(false),
             channel: channel_select(args.channel),
             mel,
-            export: args.export.clone(),
+            export: batch.export.for_output(&args.output),
             nan: args.nan.into(),
             crop: crop_seconds(&args.crop)?,
-        })
+            params_from,
+        };
+        Ok(AnalyzeJob { cfg, batch })
     }
 }
 
@@ -971,7 +1056,7 @@ impl TryFrom<&LatencyArgs> for LatencyConfig {
             hops,
             sample_rate_hz: args.stream.sample_rate.unwrap_or(DEFAULT_DEMO_RATE_HZ),
             buffer_frames: args.stream.buffer.unwrap_or(DEFAULT_PACED_PERIOD) as usize,
-            scale: args.value.scale.into(),
+            scale: args.value.scale.map_or(ValueScale::Db, Into::into),
         })
     }
 }

@@ -22,9 +22,9 @@
 //! | `audio` | the real-time callback, the ring, cpal devices, the input supervisor, file/demo sources |
 //! | `analysis` | the analysis thread, its column folds, its messages, the mono history |
 //! | `cli`, `config` | clap arguments; validated configurations (pane settings in `config::pane`) |
-//! | `offline` | `analyze`, `render`, `suggest`, `latency` (the model and measured CPU per hop), snapshots, exports |
+//! | `offline` | `analyze`, `render`, `suggest`, `latency` (the model and measured CPU per hop), snapshots, exports, `--params` files, batches of files |
 //! | `ui` | keys, view state, the frame loop, frame composition, overlays, background jobs, the MIT-SHM presenter |
-//! | `app` | wiring: commands, live start and ordered shutdown, status lines |
+//! | `app` | wiring: commands, live start and ordered shutdown, status lines, the offline progress bar |
 //!
 //! Threads:
 //!
@@ -41,6 +41,8 @@
 //! | ctrlc's handler (live) | — | the stop flag | no | waits for SIGINT/SIGTERM/SIGHUP |
 //! | rayon pool (offline commands; suggest's G) | per-task `FrameTransform` clones | the input signal (read) | per block | — |
 //! | `npy` writer (analyze) | the staged output file | blocks of rows from the pool | no | on write |
+//! | `file-N` (a batch of `analyze`/`render`, one per pool thread) | one file's config and outputs at a time | the batch's plan and counters (read / atomics) | per file | on the pool, while its file's rows are computed |
+//! | `progress` (the offline bar, stderr a terminal) | the bar's state | `offline::progress` counters (read), the bar handle (the `file-N` threads print above it) | per redraw | 100 ms between redraws |
 //!
 //! `analyze` runs the same [`dsp::stft::FrameTransform`] over a whole file on every core;
 //! `suggest` ranks STFT sizes by the Rényi entropy of that transform's output.

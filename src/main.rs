@@ -29,7 +29,7 @@ fn main() -> ExitCode {
         }
     }
     match hopscope::app::run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("hopscope: error: {e:#}");
             ExitCode::from(2)

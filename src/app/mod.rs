@@ -4,6 +4,7 @@
 
 mod live;
 mod offline;
+mod progress;
 mod source;
 mod status;
 
@@ -11,20 +12,23 @@ pub use live::{run_live, INPUT_STOP_WAIT};
 pub use offline::{run_latency, run_suggest};
 pub use source::DEMO_FALLBACK_LABEL;
 
+use std::process::ExitCode;
+
 use crate::cli::{Cli, Command};
 use crate::config::LiveConfig;
 use crate::error::Result;
 
-/// Runs the command the user asked for.
+/// Runs the command the user asked for: success, or (a batch of `analyze` or `render`
+/// in which some file failed, each reported) failure.
 ///
 /// # Errors
-/// Every failure, as one line.
-pub fn run(cli: Cli) -> Result<()> {
+/// Every other failure, as one line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
     crate::audio::quiet::install();
-    match &cli.command {
+    let done = match &cli.command {
+        Some(Command::Analyze(args)) => return offline::run_analyze(args),
+        Some(Command::Render(args)) => return offline::run_render(args),
         Some(Command::Devices) => offline::run_devices(),
-        Some(Command::Analyze(args)) => offline::run_analyze(args),
-        Some(Command::Render(args)) => offline::run_render(args),
         Some(Command::Suggest(args)) => run_suggest(args),
         Some(Command::Latency(args)) => run_latency(args),
         None => run_live(&LiveConfig::new(
@@ -33,5 +37,6 @@ pub fn run(cli: Cli) -> Result<()> {
             &cli.display,
             &cli.mel,
         )?),
-    }
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }

@@ -338,6 +338,19 @@ impl WavStream {
             .saturating_sub(layout.data_offset)
             .min(layout.data_bytes);
         let c = layout.container_bytes as u64;
+        let (declared, held) = (
+            layout.data_bytes / frame * frame / c,
+            present / frame * frame / c,
+        );
+        if held < declared {
+            // Known from the file's length: refused before anything is decoded.
+            return Err(wav_error(
+                path,
+                format!(
+                    "truncated: the header declares {declared} samples but the file ends after {held}"
+                ),
+            ));
+        }
         Ok(WavStream {
             path: path.to_path_buf(),
             input,

@@ -81,6 +81,7 @@ fn analyze_staged(cfg: &AnalyzeConfig) -> Result<AnalyzeReport> {
         scale: cfg.scale,
         mel: mel.as_ref().map(|m| &m.filterbank),
         channel: cfg.channel.index_in(info.channels),
+        params_from: cfg.params_from.as_ref(),
     };
     let exported = stage_export(cfg.export.as_deref(), &spec, &mut staged)?;
     interrupt::check()?;

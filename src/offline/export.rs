@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::params::ParamsFrom;
 use crate::dsp::mel::{MelFilterbank, MelNorm, MelScale};
 use crate::dsp::scale::{ValueScale, FLOOR_POWER};
 use crate::dsp::stft::StftParams;
@@ -44,6 +45,8 @@ pub struct ExportSpec<'a> {
     pub mel: Option<&'a MelFilterbank>,
     /// Channel analysed (`None`: the mean of all channels).
     pub channel: Option<usize>,
+    /// `--params`: the file the parameters came from and the flags that overrode it.
+    pub params_from: Option<&'a ParamsFrom>,
 }
 
 /// The `schema` value of every export this version writes.
@@ -59,6 +62,10 @@ pub struct Export {
     pub schema: String,
     /// `hopscope VERSION`.
     pub generator: String,
+    /// Where the parameters came from, when a `--params` file gave them; absent
+    /// otherwise (and in every export written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params_from: Option<ParamsFromExport>,
     /// Hz.
     pub sample_rate: u32,
     /// FFT size.
@@ -97,6 +104,24 @@ pub struct Export {
     pub dtype: String,
     /// The three snippets, as written beside the JSON.
     pub snippets: Snippets,
+}
+
+/// `params_from`: `{"file": "/abs/params.json", "overridden": ["--hop"]}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ParamsFromExport {
+    /// The `--params` file, absolute.
+    pub file: String,
+    /// The flags given beside it, which replaced its values (empty: none).
+    pub overridden: Vec<String>,
+}
+
+impl From<&ParamsFrom> for ParamsFromExport {
+    fn from(p: &ParamsFrom) -> Self {
+        ParamsFromExport {
+            file: p.file.display().to_string(),
+            overridden: p.overridden.iter().map(|f| (*f).to_string()).collect(),
+        }
+    }
 }
 
 /// `window`.
@@ -300,6 +325,7 @@ impl Export {
         Export {
             schema: SCHEMA.into(),
             generator: format!("hopscope {}", env!("CARGO_PKG_VERSION")),
+            params_from: spec.params_from.map(ParamsFromExport::from),
             sample_rate: spec.sample_rate_hz,
             n_fft: p.fft_size,
             win_length: p.win_length,
@@ -637,6 +663,7 @@ mod tests {
             scale: ValueScale::Db,
             mel: None,
             channel: Some(1),
+            params_from: None,
         };
         let export = Export::new(&spec, "x.json");
         let v = round_trip(&export);
@@ -670,6 +697,7 @@ mod tests {
             scale: ValueScale::Magnitude,
             mel: Some(&fb),
             channel: None,
+            params_from: None,
         };
         let export = Export::new(&spec, "m.json");
         let v = round_trip(&export);
@@ -703,6 +731,7 @@ mod tests {
             scale: ValueScale::Db,
             mel: None,
             channel: None,
+            params_from: None,
         };
         let mut v: serde_json::Value =
             serde_json::from_str(&Export::new(&spec, "e.json").to_json_pretty()).expect("JSON");

@@ -7,8 +7,10 @@
 //! signal stops the run and removes them ([`interrupt`]).
 
 pub mod analyze;
+pub mod batch;
 pub mod export;
 pub mod latency;
+pub mod params;
 pub mod plot;
 pub mod progress;
 pub mod render;

@@ -4,7 +4,7 @@
 //! the aggregation of the live window's time axis at small hops
 //! ([`crate::render::timeaxis::ColumnFold`]).
 //!
-//! Memory: one batch of rows' samples (≤ [`BATCH_SAMPLES`] plus a window) and the plot's
+//! Memory: three batches of rows' samples (≤ [`BATCH_SAMPLES`] each plus a window) and the plot's
 //! levels (width × height bytes), whatever the file's length.
 //!
 //! Thread: caller (waits) plus rayon's pool.
@@ -22,8 +22,9 @@ use crate::io::interrupt;
 use crate::render::colormap::DbRange;
 use crate::render::freqmap::ColumnMap;
 
-/// Samples per batch of rows read before the pool computes them (16 MB of f32).
-pub const BATCH_SAMPLES: usize = 1 << 22;
+/// Samples per batch of rows computed at once on the pool (8 MB of f32; up to three
+/// batches wait, the next one being decoded while this one is computed).
+pub const BATCH_SAMPLES: usize = 1 << 21;
 
 /// How STFT rows become plot columns.
 ///
@@ -84,8 +85,11 @@ pub fn stream_plot(
     let batch_rows = (BATCH_SAMPLES / params.hop_size).clamp(pieces * 64, pieces * 4096);
     let mut plot = Plot::new(columns, map.height());
     let identity = is_identity(map);
+    let batch_samples = batch_rows * params.hop_size;
+    let mut incoming: Vec<f32> = Vec::new();
     loop {
         interrupt::check()?;
+        // Synchronous only at the start: each batch reads the next one's samples.
         let n = feed.fill(source, batch_rows)?;
         if n == 0 {
             break;
@@ -101,20 +105,36 @@ pub fn stream_plot(
         }
         let per = n.div_ceil(pieces);
         let samples = feed.samples();
-        let parts: Vec<Part> = (0..n.div_ceil(per))
-            .into_par_iter()
-            .map_init(
-                || Worker::new(&transform, map.height()),
-                |w, k| {
-                    let rows = k * per..((k + 1) * per).min(n);
-                    w.part(samples, first_row, rows, columns, map, identity, range)
-                },
-            )
-            .collect();
+        // Read ahead while fewer than two batches of samples wait.
+        let more =
+            feed.total_rows().is_none() && samples.len() - n * params.hop_size < 2 * batch_samples;
+        let (parts, read): (Vec<Part>, Result<usize>) = rayon::join(
+            || {
+                (0..n.div_ceil(per))
+                    .into_par_iter()
+                    .map_init(
+                        || Worker::new(&transform, map.height()),
+                        |w, k| {
+                            let rows = k * per..((k + 1) * per).min(n);
+                            w.part(samples, first_row, rows, columns, map, identity, range)
+                        },
+                    )
+                    .collect()
+            },
+            || match more {
+                true => source.read(&mut incoming, batch_samples),
+                false => Ok(0),
+            },
+        );
+        let got = read?;
         for part in parts {
             plot.add(part, range);
         }
         feed.advance(n);
+        if more {
+            feed.push(&incoming, got == 0);
+            incoming.clear();
+        }
     }
     interrupt::check()?;
     Ok(plot.finish(range))

@@ -557,6 +557,7 @@ fn render_staged(cfg: &RenderConfig) -> Result<RenderReport> {
         scale: ValueScale::Db,
         mel: None,
         channel: cfg.channel.index_in(input.channels),
+        params_from: cfg.params_from.as_ref(),
     };
     let exported = stage_export(cfg.export.as_deref(), &spec, &mut staged)?;
     interrupt::check()?;

@@ -146,6 +146,7 @@ fn fill(tmp: &Path, snap: &Snapshot) -> Result<()> {
             scale: ValueScale::Db,
             mel: None,
             channel: snap.channel,
+            params_from: None,
         },
     )?;
     let sr = f64::from(snap.sample_rate_hz);

@@ -222,6 +222,7 @@ impl Effects {
             scale: crate::dsp::scale::ValueScale::Db,
             mel: filterbank.as_ref(),
             channel: job.info.channel,
+            params_from: None,
         };
         match crate::offline::export::write(&path, &spec) {
             Ok(_) => println!(

@@ -15,12 +15,14 @@ mod support;
 
 mod alloc_bounds;
 mod alsa_capture;
+mod batch_cli;
 mod cli_errors;
 mod damaged_formats;
 mod export_snippets;
 mod latency_cli;
 mod librosa_parity;
 mod nonfinite;
+mod params_cli;
 mod partial_outputs;
 mod pipewire_live;
 mod pulse_live;

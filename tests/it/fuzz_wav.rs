@@ -727,6 +727,7 @@ fn analyze_config(rng: &mut Rng, input: &Path, output: &Path, channels: usize) -
         export: None,
         nan: NanPolicy::Error,
         crop: Default::default(),
+        params_from: None,
     }
 }
 
@@ -1155,6 +1156,7 @@ fn centred_frames_of_an_odd_n_fft_follow_librosa() {
         export: None,
         nan: NanPolicy::Error,
         crop: Default::default(),
+        params_from: None,
     };
     let report = hopscope::offline::analyze::run(&cfg).expect("analyze");
     assert_eq!((report.rows, report.bins), (25, 9));

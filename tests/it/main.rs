@@ -14,6 +14,7 @@ mod support;
 #[global_allocator]
 static ALLOCATOR: support::alloc::Counting = support::alloc::Counting;
 
+mod batch_plan;
 mod compare;
 mod dsp_calibration;
 mod dsp_mel;
@@ -29,6 +30,7 @@ mod latency_table;
 mod layering;
 mod live_mel;
 mod overflow;
+mod params_file;
 mod render_axes;
 mod render_image;
 mod streaming;

@@ -41,6 +41,7 @@ fn analyze_cfg(input: &Path, output: &Path, center: bool, crop: CropSeconds) -> 
         export: None,
         nan: NanPolicy::Error,
         crop,
+        params_from: None,
     }
 }
 
