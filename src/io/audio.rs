@@ -28,7 +28,8 @@
 //!
 //! Seeking lands on the frame asked for exactly, the samples those of a decode from the
 //! start: from a preroll before it where the codec's memory is short ([`Preroll`]), from
-//! the start where it is not (AAC, Opus).
+//! the start where it is not (AAC, Opus) or where the timestamps are coarser than a frame
+//! (Matroska's milliseconds cannot place a packet to the frame).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -537,6 +538,8 @@ struct MediaStream {
     gap_message: String,
     /// A corrupt packet's message, until a gap places it.
     unplaced_issue: Option<String>,
+    /// The first frames' timestamp (in frames) less their place on the media timeline.
+    pts_offset: Option<i64>,
     /// Seeks made past a failure of the demuxer, and whether the next packet is the
     /// first after one.
     resyncs: u32,
@@ -733,6 +736,7 @@ impl MediaStream {
             gap_first: false,
             gap_message: String::new(),
             unplaced_issue: None,
+            pts_offset: None,
             resyncs: 0,
             resyncing: false,
             pts_tolerance: u64::MAX,
@@ -743,28 +747,45 @@ impl MediaStream {
             reopen,
             path: path.to_path_buf(),
         };
+        let header_rate = u64::from(stream.info.sample_rate_hz);
+        stream.time_base = time_base.map_or((1, 1), |(n, d)| (n * header_rate, d));
         stream.prime(path)?;
         let sr = u64::from(stream.info.sample_rate_hz);
         stream.time_base = time_base.map_or((1, 1), |(n, d)| (n * sr, d));
         stream.pts_tolerance = stream.ts_frames(1) + 1;
-        // The trim symphonia's decoders do not do themselves.
-        match &stream.codec {
+        if header_rate == 0 {
+            // Learnt with no time base: from the next packet instead.
+            stream.pts_offset = None;
+        }
+        stream.trim(short == "isomp4", gapless, declared, delay);
+        Ok(stream)
+    }
+
+    /// Applies the trim symphonia's decoders do not do themselves: Opus's pre-skip and
+    /// end, an MP4's edit list or `iTunSMPB`.
+    fn trim(
+        &mut self,
+        mp4: bool,
+        gapless: Option<crate::io::mp4::Gapless>,
+        declared: Option<u64>,
+        delay: Option<u32>,
+    ) {
+        match &self.codec {
             Codec::Opus(o) => {
                 // The granule positions count the pre-skip; the last page's ends the stream.
                 let skip = delay.map_or(o.pre_skip(), u64::from);
-                stream.set_window(skip, declared);
+                self.set_window(skip, declared);
             }
-            Codec::Symphonia(_) if short == "isomp4" => {
-                let trim = gapless.and_then(|g| g.trim(track_id, stream.info.sample_rate_hz));
+            Codec::Symphonia(_) if mp4 => {
+                let trim = gapless.and_then(|g| g.trim(self.track_id, self.info.sample_rate_hz));
                 if let Some(t) = trim {
-                    let skip = stream.ts_frames(t.skip);
-                    let end = t.frames.map(|f| skip + stream.ts_frames(f));
-                    stream.set_window(skip, end.or(declared));
+                    let skip = self.ts_frames(t.skip);
+                    let end = t.frames.map(|f| skip + self.ts_frames(f));
+                    self.set_window(skip, end.or(declared));
                 }
             }
             Codec::Symphonia(_) => {}
         }
-        Ok(stream)
     }
 
     /// Presents the media frames `skip..end`, and declares their count.
@@ -785,10 +806,10 @@ impl MediaStream {
         (u128::from(ts) * u128::from(num) / u128::from(den.max(1))) as u64
     }
 
-    /// Decodes the first packet when the header does not give the rate or the channels,
-    /// and checks both.
+    /// Decodes the first packet that gives frames (the rate or the channels, when the
+    /// header does not give them; where its timestamps start), and checks both.
     fn prime(&mut self, path: &Path) -> Result<()> {
-        if self.info.sample_rate_hz == 0 || self.info.channels == 0 {
+        {
             let mut first = Vec::new();
             loop {
                 match self.read(&mut first) {
@@ -897,9 +918,7 @@ impl MediaStream {
                 self.unplaced_issue = issue.or(self.unplaced_issue.take());
                 continue;
             }
-            let start = u64::try_from(packet.pts.get() + packet.trim_start.get() as i64)
-                .ok()
-                .map(|ts| self.ts_frames(ts));
+            let start = self.packet_start(&packet);
             if self.reanchor {
                 self.reanchor = false;
                 self.media_pos = start.unwrap_or(0);
@@ -932,6 +951,24 @@ impl MediaStream {
                 return Ok(got);
             }
         }
+    }
+
+    /// Where `packet` starts on the media timeline by its timestamp, less the offset of
+    /// the first packet's (Vorbis in Matroska starts a few ms in); `None` before 0.
+    fn packet_start(&mut self, packet: &symphonia::core::packet::Packet) -> Option<u64> {
+        let ts = packet
+            .pts
+            .get()
+            .saturating_add(packet.trim_start.get() as i64);
+        let abs = if ts < 0 {
+            -(self.ts_frames(ts.unsigned_abs()) as i64)
+        } else {
+            self.ts_frames(ts as u64) as i64
+        };
+        let offset = *self
+            .pts_offset
+            .get_or_insert(abs.saturating_sub(self.media_pos as i64));
+        u64::try_from(abs.saturating_sub(offset)).ok()
     }
 
     /// The next block of a gap's silence (`None`: it fell before the window).
@@ -1071,8 +1108,11 @@ impl MediaStream {
             Preroll::Frames(n) => target.saturating_sub(n),
             Preroll::FromStart => 0,
         };
+        // Timestamps coarser than a frame (Matroska's milliseconds) cannot say where a
+        // packet starts exactly: count from the start instead.
+        let coarse = self.pts_tolerance > 2;
         let mut restarted = false;
-        if !self.seek_media(from) {
+        if coarse || !self.seek_media(from) {
             // symphonia cannot seek there (a CAF at its end, a target past the end):
             // from the start, if the file can be read again.
             if !self.restart()? {

@@ -329,6 +329,8 @@ fn seek_lands_on_the_exact_frame_in_every_format() {
         ("a.mp3", vec!["-c:a", "libmp3lame", "-b:a", "192k"]),
         ("low.mp3", vec!["-c:a", "libmp3lame", "-b:a", "32k"]),
         ("a.ogg", vec!["-c:a", "libvorbis", "-q:a", "5"]),
+        // Vorbis in Matroska: timestamps in ms, the first a few ms in.
+        ("a.webm", vec!["-c:a", "libvorbis", "-q:a", "5"]),
         ("aac.m4a", vec!["-c:a", "aac", "-b:a", "192k"]),
         ("a.opus", vec!["-c:a", "libopus", "-b:a", "128k"]),
     ] {
