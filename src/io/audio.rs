@@ -183,13 +183,12 @@ impl AudioReader {
         if let Some(why) = crate::io::opus::unsupported_in_ogg(&head[..got]) {
             return Err(fail(why));
         }
-        let media = MediaStream::open(path, input)?;
+        let mut media = MediaStream::open(path, input)?;
         let info = media.info.clone();
-        Ok(AudioReader::new(
-            path,
-            info,
-            Decoder::Media(Box::new(media)),
-        ))
+        let primed = media.primed.take();
+        let mut reader = AudioReader::new(path, info, Decoder::Media(Box::new(media)));
+        reader.issues = primed;
+        Ok(reader)
     }
 
     fn new(path: &Path, info: AudioInfo, decoder: Decoder) -> AudioReader {
@@ -269,7 +268,8 @@ impl AudioReader {
         let Decoder::Media(m) = &self.decoder else {
             return Ok(0);
         };
-        if let (false, Some(issues)) = (self.decoded_any, &self.issues) {
+        // The decoder's own count: samples handed out from `prime` may be silence.
+        if let (false, Some(issues)) = (m.decoded_any, &self.issues) {
             return Err(input_error(
                 &self.path,
                 format!(
@@ -550,6 +550,8 @@ struct MediaStream {
     /// An Ogg file (see [`MediaStream::read`] on its end).
     ogg: bool,
     /// Whether a packet decoded.
+    /// The packets `prime` replaced by silence (at the start of `pending`).
+    primed: Option<DecodeIssues>,
     decoded_any: bool,
     /// A packet's timestamp is ahead of the frames decoded by more than this (one unit of
     /// the time base, which may be a millisecond) only when packets were lost.
@@ -742,6 +744,7 @@ impl MediaStream {
             pts_tolerance: u64::MAX,
             flac: params.codec == CODEC_ID_FLAC,
             ogg: short == "ogg",
+            primed: None,
             decoded_any: false,
             preroll: Preroll::of(params.codec),
             reopen,
@@ -812,9 +815,23 @@ impl MediaStream {
         {
             let mut first = Vec::new();
             loop {
+                let at = (first.len() / self.info.channels.max(1)) as u64;
                 match self.read(&mut first) {
                     Ok(Got::Frames(_)) => break,
-                    Ok(Got::Silence { .. }) => continue,
+                    Ok(Got::Silence {
+                        frames,
+                        message,
+                        continues,
+                    }) => {
+                        let issues = self.primed.get_or_insert(DecodeIssues {
+                            count: 0,
+                            frames: 0,
+                            first_frame: at,
+                            first_message: message,
+                        });
+                        issues.count += u64::from(!continues);
+                        issues.frames += frames as u64;
+                    }
                     Ok(Got::End) => break,
                     Err(m) => return Err(input_error(path, m)),
                 }
@@ -1047,6 +1064,7 @@ impl MediaStream {
                 let n = guarded(|| o.decode(&packet.data, out))
                     .map_err(|m| Decoded::Fatal(format!("the decoder failed: {m}")))?
                     .map_err(Decoded::Corrupt)?;
+                self.decoded_any = true;
                 // The last page's granule position ends the stream inside its packet.
                 let keep = n.saturating_sub(trim_end);
                 out.truncate(at + keep * o.channels());
