@@ -139,8 +139,6 @@ pub struct AudioReader {
     /// Frames before the read position.
     position: u64,
     issues: Option<DecodeIssues>,
-    /// Whether any packet decoded (a file of nothing but corrupt packets is no audio).
-    decoded_any: bool,
 }
 
 enum Decoder {
@@ -198,7 +196,6 @@ impl AudioReader {
             decoder,
             position: 0,
             issues: None,
-            decoded_any: false,
         }
     }
 
@@ -234,10 +231,7 @@ impl AudioReader {
             Decoder::Media(m) => {
                 crate::io::interrupt::check()?;
                 match m.read(out) {
-                    Ok(Got::Frames(n)) => {
-                        self.decoded_any = true;
-                        n
-                    }
+                    Ok(Got::Frames(n)) => n,
                     Ok(Got::Silence {
                         frames,
                         message,

@@ -12,7 +12,7 @@
 use rayon::prelude::*;
 
 use super::render::{
-    column_levels, is_identity, pixel_levels, transpose_block, IndexTile, IndexTiles, TILE_BLOCK,
+    is_identity, pixel_levels, transpose_block, IndexTile, IndexTiles, PlotMapping, StripWorker,
 };
 use super::source::{MonoSource, RowFeed};
 use crate::dsp::scale::ValueScale;
@@ -150,19 +150,20 @@ enum Part {
 
 /// A task's transform and buffers.
 struct Worker {
+    /// One column per row: the in-memory render's strip worker.
+    strip: StripWorker,
     tf: FrameTransform,
     row: Vec<f32>,
     column: Vec<f32>,
-    levels: Vec<u8>,
 }
 
 impl Worker {
     fn new(transform: &FrameTransform, height: usize) -> Worker {
         Worker {
+            strip: StripWorker::new(transform, height),
             tf: transform.clone(),
             row: vec![0.0; transform.params().num_bins()],
             column: vec![0.0; height],
-            levels: Vec::new(),
         }
     }
 
@@ -182,19 +183,12 @@ impl Worker {
         let height = self.column.len();
         match columns {
             PlotColumns::PerRow => {
-                let n = rows.len();
-                let mut index = vec![0u8; n * height];
-                self.levels.resize(TILE_BLOCK * height, 0);
-                for at in (0..n).step_by(TILE_BLOCK) {
-                    let k = TILE_BLOCK.min(n - at);
-                    for (j, out) in self.levels.chunks_exact_mut(height).take(k).enumerate() {
-                        let start = (rows.start + at + j) * hop;
-                        self.tf.process(&samples[start..start + win], &mut self.row);
-                        column_levels(&self.row, map, identity, range, &mut self.column, out);
-                    }
-                    transpose_block(&self.levels, height, k, &mut index, n, at);
-                }
-                Part::Tile(IndexTile { columns: n, index })
+                let plot = PlotMapping {
+                    map,
+                    identity,
+                    range,
+                };
+                Part::Tile(self.strip.strip(samples, rows.start, rows.len(), &plot))
             }
             PlotColumns::Fold { .. } => {
                 let first = columns.columns_of(first_row + rows.start as u64).0;

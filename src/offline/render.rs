@@ -295,14 +295,14 @@ pub fn index_tiles(
 }
 
 /// STFT row → plot column → palette levels, as [`column_levels`] takes them.
-struct PlotMapping<'a> {
-    map: &'a ColumnMap,
-    identity: bool,
-    range: DbRange,
+pub(crate) struct PlotMapping<'a> {
+    pub(crate) map: &'a ColumnMap,
+    pub(crate) identity: bool,
+    pub(crate) range: DbRange,
 }
 
 /// One task's transform and buffers in [`index_tiles`], reused strip after strip.
-struct StripWorker {
+pub(crate) struct StripWorker {
     tf: FrameTransform,
     /// One STFT row (dBFS).
     row: Vec<f32>,
@@ -313,7 +313,7 @@ struct StripWorker {
 }
 
 impl StripWorker {
-    fn new(transform: &FrameTransform, height: usize) -> Self {
+    pub(crate) fn new(transform: &FrameTransform, height: usize) -> Self {
         StripWorker {
             tf: transform.clone(),
             row: vec![0.0; transform.params().num_bins()],
@@ -323,7 +323,7 @@ impl StripWorker {
     }
 
     /// The strip of `columns` plot columns from STFT row `first` on.
-    fn strip(
+    pub(crate) fn strip(
         &mut self,
         samples: &[f32],
         first: usize,

@@ -105,7 +105,7 @@ pub fn spectrogram_sums_rows(
     let mut tf = FrameTransform::new(params, ValueScale::Power);
     let mut row = vec![0.0f32; params.num_bins()];
     let mut acc = Renyi3::default();
-    rows_into(signal, rows, &mut tf, &mut row, &mut acc);
+    rows_into(signal, 0, rows, &mut tf, &mut row, &mut acc);
     acc
 }
 
@@ -115,8 +115,10 @@ pub fn entropy_bits(signal: &[f32], params: StftParams) -> Option<f64> {
     spectrogram_sums(signal, params).bits()
 }
 
+/// Adds rows `rows` (absolute) of a signal whose samples from `base` on are `signal`.
 fn rows_into(
     signal: &[f32],
+    base: usize,
     rows: std::ops::Range<usize>,
     tf: &mut FrameTransform,
     row: &mut [f32],
@@ -124,7 +126,7 @@ fn rows_into(
 ) {
     let p = tf.params();
     for m in rows {
-        let start = m * p.hop_size;
+        let start = m * p.hop_size - base;
         tf.process(&signal[start..start + p.win_length], row);
         acc.add_row(row);
     }
@@ -177,7 +179,7 @@ pub fn score(signal: &[f32], candidates: &[StftParams], grid: Grid, threads: usi
         };
         state.row.resize(candidates[c].num_bins(), 0.0);
         let mut acc = Renyi3::default();
-        rows_into(signal, rows.clone(), tf, &mut state.row, &mut acc);
+        rows_into(signal, 0, rows.clone(), tf, &mut state.row, &mut acc);
         acc
     };
     // In `order`'s order: `done[i]` holds job `order[i]`'s sums.
@@ -512,7 +514,7 @@ fn stream_sums(source: &mut MonoSource, all: &[StftParams]) -> Result<(Vec<Renyi
                     };
                     row.resize(p.num_bins(), 0.0);
                     let mut acc = Renyi3::default();
-                    rows_in_span(&buf, base, r, tf, row, &mut acc);
+                    rows_into(&buf, base, r, tf, row, &mut acc);
                     acc
                 },
             )
@@ -526,22 +528,5 @@ fn stream_sums(source: &mut MonoSource, all: &[StftParams]) -> Result<(Vec<Renyi
         buf.drain(..SPAN_SAMPLES.min(buf.len()));
         k += 1;
         interrupt::check()?;
-    }
-}
-
-/// Rows `rows` (absolute) of a signal whose samples from `base` on are `buf`.
-fn rows_in_span(
-    buf: &[f32],
-    base: usize,
-    rows: std::ops::Range<usize>,
-    tf: &mut FrameTransform,
-    row: &mut [f32],
-    acc: &mut Renyi3,
-) {
-    let p = tf.params();
-    for m in rows {
-        let start = m * p.hop_size - base;
-        tf.process(&buf[start..start + p.win_length], row);
-        acc.add_row(row);
     }
 }
