@@ -1,6 +1,7 @@
 //! Signal processing shared by live and offline paths.
 
 pub mod entropy;
+pub mod frontend;
 pub mod latency;
 pub mod mel;
 pub mod music;
