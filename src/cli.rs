@@ -149,6 +149,22 @@ pub enum Command {
     /// resolution and the measured analysis CPU per second of audio on this machine:
     /// the table to consult before choosing a hop.
     Latency(LatencyArgs),
+    /// List the model front-ends `--frontend` takes (Whisper, YAMNet, Kaldi fbank, …),
+    /// each with its full parameter set and the reference it matches; with NAME, write
+    /// that one's JSON (the export format, loadable with `--frontend PATH.json`).
+    Frontends(FrontendsArgs),
+}
+
+/// `hopscope frontends [NAME] [--json]`.
+#[derive(Clone, Debug, Args)]
+pub struct FrontendsArgs {
+    /// One front-end (a built-in name or a PATH.json) instead of all.
+    #[arg(value_name = "NAME|PATH.json")]
+    pub name: Option<String>,
+    /// Print the JSON of NAME (the export format, with the window coefficients and mel
+    /// weights), e.g. to start a custom front-end from.
+    #[arg(long, requires = "name")]
+    pub json: bool,
 }
 
 /// `hopscope latency --hops 1,16,64,256,1024`.
@@ -285,6 +301,11 @@ pub struct RenderArgs {
     /// the live E key); flags given beside it override it.
     #[arg(long, value_name = "PATH.json")]
     pub params: Option<PathBuf>,
+    /// Compute a model's front-end instead of the STFT flags: a built-in name (see
+    /// `hopscope frontends`: whisper, yamnet, kaldi-fbank, …) or a front-end JSON. The
+    /// input is resampled to the front-end's rate when it differs.
+    #[arg(long, value_name = "NAME|PATH.json")]
+    pub frontend: Option<String>,
     /// STFT options.
     #[command(flatten)]
     pub analysis: AnalysisArgs,
@@ -391,6 +412,10 @@ pub struct LiveArgs {
     /// e.g. "window=hann;window=blackman,n_fft=4096". Tab toggles them.
     #[arg(long, value_name = "SPEC;SPEC[;…]")]
     pub compare: Option<String>,
+    /// Show a model's front-end (a built-in name or a front-end JSON): the capture is
+    /// resampled to its rate and the waterfall shows its values (N cycles the built-ins).
+    #[arg(long, value_name = "NAME|PATH.json")]
+    pub frontend: Option<String>,
 }
 
 /// The stream's sample rate and audio buffer: live capture asks the device for them,
@@ -468,6 +493,11 @@ pub struct AnalyzeArgs {
     /// JSON (`--export`, the live E key); flags given beside it override it.
     #[arg(long, value_name = "PATH.json")]
     pub params: Option<PathBuf>,
+    /// Compute a model's front-end instead of the STFT flags: a built-in name (see
+    /// `hopscope frontends`: whisper, yamnet, kaldi-fbank, …) or a front-end JSON. The
+    /// input is resampled to the front-end's rate when it differs.
+    #[arg(long, value_name = "NAME|PATH.json")]
+    pub frontend: Option<String>,
     /// STFT options.
     #[command(flatten)]
     pub analysis: AnalysisArgs,

@@ -1,6 +1,7 @@
 //! Validated configuration: `TryFrom` the raw flags, once.
 
 pub mod batch;
+pub mod frontend;
 pub mod pane;
 pub mod params;
 

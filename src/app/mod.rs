@@ -2,6 +2,7 @@
 //! `source`, its status lines and exit summary in `status`), the offline commands
 //! in `offline`.
 
+mod frontends;
 mod live;
 mod offline;
 mod progress;
@@ -31,6 +32,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Devices) => offline::run_devices(),
         Some(Command::Suggest(args)) => run_suggest(args),
         Some(Command::Latency(args)) => run_latency(args),
+        Some(Command::Frontends(args)) => frontends::run_frontends(args),
         None => run_live(&LiveConfig::new(
             &cli.live,
             &cli.analysis,

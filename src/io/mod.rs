@@ -4,6 +4,7 @@
 
 pub mod atomic;
 pub mod audio;
+pub mod frontend_json;
 pub mod guard;
 pub mod interrupt;
 pub mod mp4;
