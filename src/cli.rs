@@ -304,7 +304,11 @@ pub struct RenderArgs {
     /// Compute a model's front-end instead of the STFT flags: a built-in name (see
     /// `hopscope frontends`: whisper, yamnet, kaldi-fbank, …) or a front-end JSON. The
     /// input is resampled to the front-end's rate when it differs.
-    #[arg(long, value_name = "NAME|PATH.json")]
+    #[arg(
+        long,
+        value_name = "NAME|PATH.json",
+        conflicts_with_all = ["params", "n_fft", "win_length", "hop", "window"]
+    )]
     pub frontend: Option<String>,
     /// STFT options.
     #[command(flatten)]
@@ -496,7 +500,11 @@ pub struct AnalyzeArgs {
     /// Compute a model's front-end instead of the STFT flags: a built-in name (see
     /// `hopscope frontends`: whisper, yamnet, kaldi-fbank, …) or a front-end JSON. The
     /// input is resampled to the front-end's rate when it differs.
-    #[arg(long, value_name = "NAME|PATH.json")]
+    #[arg(
+        long,
+        value_name = "NAME|PATH.json",
+        conflicts_with_all = ["params", "n_fft", "win_length", "hop", "window", "scale", "center", "mel"]
+    )]
     pub frontend: Option<String>,
     /// STFT options.
     #[command(flatten)]

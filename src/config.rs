@@ -732,6 +732,8 @@ pub struct AnalyzeConfig {
     pub crop: crate::stream::CropSeconds,
     /// `--params`: the file and the flags given beside it (recorded in the export).
     pub params_from: Option<ParamsFrom>,
+    /// `--frontend`: a model front-end instead of the STFT flags.
+    pub frontend: Option<crate::dsp::frontend::FrontendSpec>,
 }
 
 /// `--mel N` and its options, before the sample rate is known.
@@ -903,6 +905,11 @@ impl AnalyzeJob {
             nan: args.nan.into(),
             crop: crop_seconds(&args.crop)?,
             params_from,
+            frontend: args
+                .frontend
+                .as_deref()
+                .map(|f| frontend::resolve(f, "--frontend"))
+                .transpose()?,
         };
         Ok(AnalyzeJob { cfg, batch })
     }

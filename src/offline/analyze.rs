@@ -35,6 +35,9 @@ pub struct AnalyzeReport {
 /// Unreadable WAV, a channel that does not exist, a file too short for one frame,
 /// an unwritable output, or a signal (nothing is written then).
 pub fn run(cfg: &AnalyzeConfig) -> Result<AnalyzeReport> {
+    if let Some(spec) = &cfg.frontend {
+        return super::frontend::run(cfg, spec);
+    }
     unless_interrupted(analyze_staged(cfg))
 }
 

@@ -9,6 +9,7 @@
 pub mod analyze;
 pub mod batch;
 pub mod export;
+pub mod frontend;
 pub mod latency;
 pub mod params;
 pub mod plot;

@@ -728,6 +728,7 @@ fn analyze_config(rng: &mut Rng, input: &Path, output: &Path, channels: usize) -
         nan: NanPolicy::Error,
         crop: Default::default(),
         params_from: None,
+        frontend: None,
     }
 }
 
@@ -1157,6 +1158,7 @@ fn centred_frames_of_an_odd_n_fft_follow_librosa() {
         nan: NanPolicy::Error,
         crop: Default::default(),
         params_from: None,
+        frontend: None,
     };
     let report = hopscope::offline::analyze::run(&cfg).expect("analyze");
     assert_eq!((report.rows, report.bins), (25, 9));

@@ -42,6 +42,7 @@ fn analyze_cfg(input: &Path, output: &Path, center: bool, crop: CropSeconds) -> 
         nan: NanPolicy::Error,
         crop,
         params_from: None,
+        frontend: None,
     }
 }
 

@@ -1,0 +1,227 @@
+//! `hopscope analyze --frontend NAME` against each front-end's reference implementation,
+//! run by tests/python/frontend_ref.py on the same WAV: a speech-like signal (a glottal
+//! pulse train through moving formants, with pauses) and white noise, 3.3 s at 16 kHz.
+//! The light references (transformers' numpy Whisper, kaldi-native-fbank, torchvggish's
+//! mel_features.py, python_speech_features, keras on jax, librosa) run in `make test`;
+//! the torch and TensorFlow ones (openai-whisper, torchaudio, YAMNet's tf.signal code,
+//! the TF tutorial, keras on TF, HF's AST extractor) are `#[ignore]`d and run by
+//! `make test-ml`.
+//!
+//! Each case prints its measured max abs error (`cargo test frontend -- --nocapture`):
+//! the README's parity table is those lines.
+
+use std::f64::consts::PI;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::support::npy::read_npy;
+use crate::support::python::python;
+use crate::support::rng::Rng;
+use crate::support::{output_within, TempDir, PATIENCE};
+
+const SR: u32 = 16_000;
+/// Imports of transformers, jax or TensorFlow take a while on a loaded machine.
+const REF_PATIENCE: Duration = Duration::from_secs(600);
+
+/// A voiced, speech-like signal: a 100–180 Hz glottal pulse train (vibrato and a falling
+/// intonation) through three moving formant resonators, in syllables separated by
+/// pauses, over a low noise floor (−66 dBFS).
+fn speech_like(seconds: f64) -> Vec<f64> {
+    let n = (seconds * f64::from(SR)) as usize;
+    let mut rng = Rng::new(13);
+    let mut phase = 0.0f64;
+    let mut out = vec![0.0; n];
+    // Two-pole resonator states per formant.
+    let mut state = [[0.0f64; 2]; 3];
+    for (i, o) in out.iter_mut().enumerate() {
+        let t = i as f64 / f64::from(SR);
+        let f0 = 140.0 - 25.0 * (t / seconds) + 8.0 * (2.0 * PI * 5.0 * t).sin();
+        let prev = phase;
+        phase = (phase + f0 / f64::from(SR)).fract();
+        let pulse = if phase < prev { 1.0 } else { 0.0 };
+        // Syllables: 0.25 s voiced, 0.1 s pause.
+        let voiced = (t % 0.35) < 0.25;
+        let mut x = if voiced { pulse } else { 0.0 };
+        let formants = [
+            (500.0 + 300.0 * (2.0 * PI * 1.3 * t).sin(), 80.0),
+            (1500.0 + 600.0 * (2.0 * PI * 0.9 * t).cos(), 120.0),
+            (2500.0 + 200.0 * (2.0 * PI * 0.7 * t).sin(), 160.0),
+        ];
+        let mut y = 0.0;
+        for ((f, bw), s) in formants.iter().zip(state.iter_mut()) {
+            let r = (-PI * bw / f64::from(SR)).exp();
+            let a1 = 2.0 * r * (2.0 * PI * f / f64::from(SR)).cos();
+            let a2 = -r * r;
+            let v = x + a1 * s[0] + a2 * s[1];
+            s[1] = s[0];
+            s[0] = v;
+            y += v;
+            x *= 0.7;
+        }
+        *o = 0.02 * y + 5e-4 * rng.gaussian();
+    }
+    let peak = out.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    out.iter().map(|v| 0.7 * v / peak).collect()
+}
+
+/// White noise at −20 dBFS RMS.
+fn noise(seconds: f64) -> Vec<f64> {
+    let mut rng = Rng::new(14);
+    (0..(seconds * f64::from(SR)) as usize)
+        .map(|_| 0.1 * rng.gaussian())
+        .collect()
+}
+
+fn write_wav(path: &Path, x: &[f64]) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: SR,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).expect("create wav");
+    for &v in x {
+        w.write_sample((v * 32768.0).round().clamp(-32768.0, 32767.0) as i16)
+            .expect("write sample");
+    }
+    w.finalize().expect("finish wav");
+}
+
+/// A float64 `.npy` as numpy writes it: (shape, values).
+fn read_f64_npy(path: &Path) -> (Vec<usize>, Vec<f64>) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    assert_eq!(&bytes[..6], b"\x93NUMPY");
+    let (len, start) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        _ => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+    };
+    let header = std::str::from_utf8(&bytes[start..start + len]).expect("ASCII header");
+    assert!(header.contains("'<f8'"), "float64 expected: {header}");
+    assert!(header.contains("'fortran_order': False"), "{header}");
+    let shape_at = header.find("'shape': (").expect("shape") + 10;
+    let shape: Vec<usize> = header[shape_at..header[shape_at..].find(')').expect(")") + shape_at]
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().expect("dimension"))
+        .collect();
+    let data: Vec<f64> = bytes[start + len..]
+        .chunks_exact(8)
+        .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")))
+        .collect();
+    assert_eq!(data.len(), shape.iter().product::<usize>());
+    (shape, data)
+}
+
+/// Runs hopscope and the reference `name` (implementation `imp`, `None`: the light
+/// one) on `wav`; the max abs difference and the shape.
+fn compare(dir: &Path, wav: &Path, name: &str, imp: Option<&str>) -> (f64, [usize; 2]) {
+    let ours = dir.join(format!("{name}.hop.npy"));
+    let theirs = dir.join(format!("{name}.{}.npy", imp.unwrap_or("ref")));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hopscope"));
+    cmd.args(["analyze", "--frontend", name])
+        .arg(wav)
+        .arg("-o")
+        .arg(&ours);
+    let out = output_within(cmd, PATIENCE);
+    assert!(
+        out.status.success(),
+        "hopscope analyze --frontend {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let py = python();
+    assert!(
+        py.exists(),
+        "no Python at {}: run `make test-deps` or set HOPSCOPE_PYTHON",
+        py.display()
+    );
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/frontend_ref.py");
+    let mut cmd = Command::new(&py);
+    cmd.arg(&script).arg(name).arg(wav).arg(&theirs);
+    if let Some(i) = imp {
+        cmd.args(["--impl", i]);
+    }
+    let out = output_within(cmd, REF_PATIENCE);
+    assert!(
+        out.status.success(),
+        "reference {name} {imp:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let h = read_npy(&ours);
+    let (shape, r) = read_f64_npy(&theirs);
+    assert_eq!(
+        h.shape, shape,
+        "{name} {imp:?}: hopscope's shape vs the reference's"
+    );
+    let err = h
+        .data
+        .iter()
+        .zip(&r)
+        .map(|(&a, &b)| (f64::from(a) - b).abs())
+        .fold(0.0, f64::max);
+    (err, [shape[0], shape[1]])
+}
+
+/// Every case of `names` on both signals, each within `tolerance` (per name).
+fn check(cases: &[(&str, Option<&str>, f64)]) {
+    let dir = TempDir::new("frontend-parity");
+    let signals = [("speech", speech_like(3.3)), ("noise", noise(3.3))];
+    let mut failures = Vec::new();
+    for (label, x) in &signals {
+        let wav = dir.path().join(format!("{label}.wav"));
+        write_wav(&wav, x);
+        for &(name, imp, tolerance) in cases {
+            let (err, shape) = compare(dir.path(), &wav, name, imp);
+            println!(
+                "parity {name:<24} {:<12} {label:<7} {:>4} x {:<3} max abs err {err:.2e} (limit {tolerance:.0e})",
+                imp.unwrap_or("light"),
+                shape[0],
+                shape[1]
+            );
+            if err.is_nan() || err > tolerance {
+                failures.push(format!("{name} {imp:?} on {label}: {err:e} > {tolerance:e}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "parity failures: {failures:?}");
+}
+
+/// The light references (`make test`): the limit, 1e-4 in the front-end's own
+/// units, for every built-in that has one.
+#[test]
+fn every_front_end_matches_its_light_reference() {
+    check(&[
+        ("whisper", None, 1e-4),
+        ("whisper-128", None, 1e-4),
+        ("yamnet", None, 1e-4),
+        ("vggish", None, 1e-4),
+        ("kaldi-fbank", None, 1e-4),
+        ("kaldi-fbank-80", None, 1e-4),
+        ("ast", None, 1e-4),
+        ("python-speech-features", None, 1e-4),
+        ("keras-mel", None, 1e-4),
+        ("torchaudio-mel", None, 1e-4),
+    ]);
+}
+
+/// The torch and TensorFlow references (`make test-ml`).
+#[test]
+#[ignore = "ML tier: needs torch, torchaudio, tensorflow (make test-ml)"]
+fn every_front_end_matches_its_torch_and_tensorflow_reference() {
+    check(&[
+        ("whisper", Some("openai"), 1e-4),
+        ("whisper-128", Some("openai"), 1e-4),
+        ("yamnet", Some("tf"), 1e-4),
+        ("vggish", Some("tf"), 1e-4),
+        ("kaldi-fbank", Some("torchaudio"), 1e-4),
+        ("kaldi-fbank-80", Some("torchaudio"), 1e-4),
+        ("ast", Some("hf"), 1e-4),
+        ("tf-tutorial", Some("tf"), 1e-4),
+        ("keras-mel", Some("tf"), 1e-4),
+        ("torchaudio-mel", Some("torchaudio"), 1e-4),
+    ]);
+}
