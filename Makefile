@@ -2,7 +2,8 @@
 # what it needs.
 #   make run ARGS="--demo"        build release and start the live monitor (ARGS go to hopscope)
 #   make test                     fmt check, clippy -D warnings, every test (debug build);
-#                                 Python: numpy/scipy/librosa only (tests/python/requirements.txt)
+#                                 Python: numpy/scipy/librosa + light front-end references, no
+#                                 torch/TF (tests/python/requirements.txt, requirements-nodeps.txt)
 #   make test-ml                  the ML tier: the #[ignore]d tests of tests/e2e (the exported
 #                                 torch and TensorFlow snippets), after adding torch and
 #                                 tensorflow-cpu to the venv (tests/python/requirements-ml.txt)

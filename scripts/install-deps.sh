@@ -3,8 +3,10 @@
 # install elsewhere.   usage: scripts/install-deps.sh run|test|ml
 #   run   build needs: Rust (cargo), libasound2-dev, pkg-config, libpipewire-0.3-dev, libclang-dev,
 #         libjack-jackd2-dev (only its jack.pc is used: libjack is loaded at run time)
-#   test  (make test) + Python 3 venv with numpy/scipy/librosa in .venv
-#         (tests/python/requirements.txt; no torch, no TensorFlow)
+#   test  (make test) + Python 3 venv with numpy/scipy/librosa and the light front-end
+#         references (transformers, kaldi-native-fbank, python_speech_features, keras+jax,
+#         torchvggish --no-deps) in .venv (tests/python/requirements.txt,
+#         requirements-nodeps.txt; no torch, no TensorFlow)
 #         + headless X for tests/e2e/window_e2e.rs: Xvfb, xauth, xdotool, ImageMagick import,
 #           xdpyinfo
 #         + a real audio server for tests/e2e/pulse_live.rs and scripts/soak.sh: PulseAudio
@@ -12,8 +14,9 @@
 #           ALSA's pulse plugin
 #         + the same for tests/e2e/pipewire_live.rs: PipeWire, WirePlumber, pw-cli/pw-cat/
 #           pw-metadata and dbus-daemon (a private session bus per test)
-#   ml    (make test-ml) everything of test, + torch and tensorflow-cpu in .venv
-#         (tests/python/requirements-ml.txt) for the exported torch/tf snippets
+#   ml    (make test-ml) everything of test, + torch, tensorflow-cpu, torchaudio and
+#         openai-whisper in .venv (tests/python/requirements-ml.txt) for the exported
+#         torch/tf snippets and the ML-tier front-end references
 set -euo pipefail
 mode=${1:-run}
 cd "$(dirname "$0")/.."
@@ -100,16 +103,24 @@ if [ ${#pkgs[@]} -gt 0 ]; then
 fi
 
 if [ "$mode" != run ]; then
-    if ! .venv/bin/python -c 'import numpy, scipy, librosa' >/dev/null 2>&1; then
-        say "creating .venv with tests/python/requirements.txt (numpy, scipy, librosa)"
+    # The light front-end references of tests/python/frontend_ref.py come with the
+    # oracles (measured: 45 s, 1.2 GB with jaxlib 350 MB and transformers 130 MB).
+    light_mods='import numpy, scipy, librosa, transformers, kaldi_native_fbank, python_speech_features, keras, jax'
+    if ! .venv/bin/python -c "$light_mods" >/dev/null 2>&1; then
+        say "creating .venv with tests/python/requirements.txt (numpy, scipy, librosa, front-end references)"
         rm -rf .venv
         python3 -m venv .venv
         .venv/bin/pip install -q --disable-pip-version-check -r tests/python/requirements.txt
     fi
+    # torchvggish declares torch and resampy, but only its numpy mel_features.py is used:
+    # installed without its dependencies (the file is loaded on its own).
+    if ! .venv/bin/python -c 'import importlib.util as u; assert u.find_spec("torchvggish")' >/dev/null 2>&1; then
+        .venv/bin/pip install -q --disable-pip-version-check --no-deps -r tests/python/requirements-nodeps.txt
+    fi
 fi
-# torch and TensorFlow, to run the exported snippets: only for make test-ml (measured:
-# 70 s + 22 s, 6.8 GB).
-if [ "$mode" = ml ] && ! .venv/bin/python -c 'import torch, tensorflow' >/dev/null 2>&1; then
-    say "adding torch and tensorflow-cpu to .venv (tests/python/requirements-ml.txt)"
+# torch and TensorFlow, to run the exported snippets and the ML-tier front-end
+# references: only for make test-ml (measured: 70 s + 22 s, 6.8 GB).
+if [ "$mode" = ml ] && ! .venv/bin/python -c 'import torch, tensorflow, torchaudio, whisper' >/dev/null 2>&1; then
+    say "adding torch, tensorflow-cpu, torchaudio and openai-whisper to .venv (tests/python/requirements-ml.txt)"
     .venv/bin/pip install -q --disable-pip-version-check -r tests/python/requirements-ml.txt
 fi
