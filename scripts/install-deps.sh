@@ -4,7 +4,7 @@
 #   run   build needs: Rust (cargo), libasound2-dev, pkg-config, libpipewire-0.3-dev, libclang-dev,
 #         libjack-jackd2-dev (only its jack.pc is used: libjack is loaded at run time)
 #   test  (make test) + Python 3 venv with numpy/scipy/librosa and the light front-end
-#         references (transformers, kaldi-native-fbank, python_speech_features, keras+jax,
+#         references (transformers, kaldi-native-fbank, python_speech_features,
 #         torchvggish --no-deps) in .venv (tests/python/requirements.txt,
 #         requirements-nodeps.txt; no torch, no TensorFlow)
 #         + headless X for tests/e2e/window_e2e.rs: Xvfb, xauth, xdotool, ImageMagick import,
@@ -14,8 +14,8 @@
 #           ALSA's pulse plugin
 #         + the same for tests/e2e/pipewire_live.rs: PipeWire, WirePlumber, pw-cli/pw-cat/
 #           pw-metadata and dbus-daemon (a private session bus per test)
-#   ml    (make test-ml) everything of test, + torch, tensorflow-cpu, torchaudio and
-#         openai-whisper in .venv (tests/python/requirements-ml.txt) for the exported
+#   ml    (make test-ml) everything of test, + torch, tensorflow-cpu, torchaudio,
+#         openai-whisper, keras and jax in .venv (tests/python/requirements-ml.txt) for the exported
 #         torch/tf snippets and the ML-tier front-end references
 set -euo pipefail
 mode=${1:-run}
@@ -104,8 +104,8 @@ fi
 
 if [ "$mode" != run ]; then
     # The light front-end references of tests/python/frontend_ref.py come with the
-    # oracles (measured: 45 s, 1.2 GB with jaxlib 350 MB and transformers 130 MB).
-    light_mods='import numpy, scipy, librosa, transformers, kaldi_native_fbank, python_speech_features, keras, jax'
+    # oracles (transformers is 130 MB of them).
+    light_mods='import numpy, scipy, librosa, transformers, kaldi_native_fbank, python_speech_features'
     if ! .venv/bin/python -c "$light_mods" >/dev/null 2>&1; then
         say "creating .venv with tests/python/requirements.txt (numpy, scipy, librosa, front-end references)"
         rm -rf .venv
@@ -120,7 +120,7 @@ if [ "$mode" != run ]; then
 fi
 # torch and TensorFlow, to run the exported snippets and the ML-tier front-end
 # references: only for make test-ml (measured: 70 s + 22 s, 6.8 GB).
-if [ "$mode" = ml ] && ! .venv/bin/python -c 'import torch, tensorflow, torchaudio, whisper' >/dev/null 2>&1; then
-    say "adding torch, tensorflow-cpu, torchaudio and openai-whisper to .venv (tests/python/requirements-ml.txt)"
+if [ "$mode" = ml ] && ! .venv/bin/python -c 'import torch, tensorflow, torchaudio, whisper, jax' >/dev/null 2>&1; then
+    say "adding torch, tensorflow-cpu, torchaudio, openai-whisper and jax to .venv (tests/python/requirements-ml.txt)"
     .venv/bin/pip install -q --disable-pip-version-check -r tests/python/requirements-ml.txt
 fi

@@ -191,7 +191,9 @@ fn check(cases: &[(&str, Option<&str>, f64)]) {
 }
 
 /// The light references (`make test`): the limit, 1e-4 in the front-end's own
-/// units, for every built-in that has one.
+/// units, against a float64 reference of every built-in; kaldi-native-fbank, which
+/// computes in float32, also within the error its float32 arithmetic leaves in the low
+/// bands of 80 bins (measured 1.6e-4 between it and float64 Kaldi code).
 #[test]
 fn every_front_end_matches_its_light_reference() {
     check(&[
@@ -200,28 +202,35 @@ fn every_front_end_matches_its_light_reference() {
         ("yamnet", None, 1e-4),
         ("vggish", None, 1e-4),
         ("kaldi-fbank", None, 1e-4),
-        ("kaldi-fbank-80", None, 1e-4),
+        ("kaldi-fbank", Some("hf-numpy"), 1e-4),
+        ("kaldi-fbank-80", Some("hf-numpy"), 1e-4),
+        ("kaldi-fbank-80", None, 3e-4),
         ("ast", None, 1e-4),
         ("python-speech-features", None, 1e-4),
-        ("keras-mel", None, 1e-4),
+        ("tf-tutorial", None, 1e-4),
         ("torchaudio-mel", None, 1e-4),
     ]);
 }
 
-/// The torch and TensorFlow references (`make test-ml`).
+/// The torch, TensorFlow and keras references (`make test-ml`). Those that compute in
+/// float32 (openai-whisper, torchaudio, TF, keras) are within their own rounding:
+/// keras builds its mel matrix in float32 whatever the layer's dtype, and each backend
+/// rounds it differently (jax64: float64 STFT with keras's float32 matrix).
 #[test]
-#[ignore = "ML tier: needs torch, torchaudio, tensorflow (make test-ml)"]
-fn every_front_end_matches_its_torch_and_tensorflow_reference() {
+#[ignore = "ML tier: needs torch, torchaudio, tensorflow, keras, jax (make test-ml)"]
+fn every_front_end_matches_its_torch_tensorflow_and_keras_reference() {
     check(&[
         ("whisper", Some("openai"), 1e-4),
         ("whisper-128", Some("openai"), 1e-4),
         ("yamnet", Some("tf"), 1e-4),
         ("vggish", Some("tf"), 1e-4),
         ("kaldi-fbank", Some("torchaudio"), 1e-4),
-        ("kaldi-fbank-80", Some("torchaudio"), 1e-4),
+        ("kaldi-fbank-80", Some("torchaudio"), 3e-4),
         ("ast", Some("hf"), 1e-4),
         ("tf-tutorial", Some("tf"), 1e-4),
-        ("keras-mel", Some("tf"), 1e-4),
-        ("torchaudio-mel", Some("torchaudio"), 1e-4),
+        ("keras-mel", Some("jax64"), 1e-3),
+        ("keras-mel", Some("jax"), 1e-3),
+        ("keras-mel", Some("tf"), 1e-3),
+        ("torchaudio-mel", Some("torchaudio"), 2e-3),
     ]);
 }

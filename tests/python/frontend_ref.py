@@ -289,7 +289,7 @@ x = np.load(sys.argv[1])
 dtype = sys.argv[3]
 layer = keras.layers.MelSpectrogram(sampling_rate=16000, dtype=dtype)
 out = keras.ops.convert_to_numpy(layer(x.astype(dtype)))
-np.save(sys.argv[2], out.T.astype(np.float64))
+np.save(sys.argv[2], np.ascontiguousarray(out.T.astype(np.float64)))
 """
 
 
@@ -303,7 +303,7 @@ def keras_mel(x, backend, dtype="float32"):
 
     with tempfile.TemporaryDirectory() as d:
         src, dst = os.path.join(d, "x.npy"), os.path.join(d, "y.npy")
-        np.save(src, x)
+        np.save(src, np.ascontiguousarray(x))
         env = dict(os.environ, KERAS_BACKEND=backend)
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         env.setdefault("JAX_PLATFORMS", "cpu")
@@ -395,7 +395,7 @@ def main():
     ap.add_argument("--impl", default=None)
     a = ap.parse_args()
     rate, x = read_wav(a.input)
-    np.save(a.output, features(a.name, x, rate, a.impl))
+    np.save(a.output, np.ascontiguousarray(features(a.name, x, rate, a.impl)))
 
 
 if __name__ == "__main__":

@@ -311,7 +311,7 @@ fn keras_mel() -> FrontendSpec {
     FrontendSpec {
         description: "keras 3 layers.MelSpectrogram() defaults at 16 kHz".into(),
         framing: Framing::Center { pad: Pad::Reflect },
-        mel: Some(mel_linear_triangles(128, 20.0, 8000.0, 16_000, 2048, true)),
+        mel: Some(keras_mel_matrix(128, 20.0, 8000.0, 16_000, 2048)),
         log: Some(LogSpec {
             func: LogFunc::Db10,
             offset: 0.0,
@@ -405,6 +405,56 @@ fn mel_linear_triangles(
                     let f = nyquist * k as f64 / (bins - 1) as f64;
                     let m = hz_to_mel(MelScale::Tf, f);
                     ((m - lo) / (c - lo)).min((hi - m) / (hi - c)).max(0.0)
+                })
+                .collect()
+        })
+        .collect();
+    MelMatrix {
+        weights,
+        scale: MelScale::Tf,
+        fmin_hz,
+        fmax_hz,
+        slaney_norm: false,
+        triangles: Triangles::Mel,
+    }
+}
+
+/// keras 3's `MelSpectrogram._linear_to_mel_weight_matrix`: TF's construction (see
+/// [`mel_linear_triangles`]) evaluated in float32, as keras builds it whatever the
+/// layer's dtype; its weights differ from the f64 ones by up to 3e-5, which moves the
+/// output by up to 5e-4 dB: the preset takes keras's own.
+fn keras_mel_matrix(
+    n: usize,
+    fmin_hz: f64,
+    fmax_hz: f64,
+    sample_rate_hz: u32,
+    n_fft: usize,
+) -> MelMatrix {
+    let bins = n_fft / 2 + 1;
+    let mel = |f: f32| 1127.0f32 * (1.0f32 + f / 700.0f32).ln();
+    let linspace = |a: f32, b: f32, k: usize, i: usize| -> f32 {
+        if i == k - 1 {
+            b
+        } else {
+            a + i as f32 * ((b - a) / (k - 1) as f32)
+        }
+    };
+    let (m0, m1) = (mel(fmin_hz as f32), mel(fmax_hz as f32));
+    let nyquist = sample_rate_hz as f32 / 2.0;
+    let weights = (0..n)
+        .map(|i| {
+            let (lo, c, hi) = (
+                linspace(m0, m1, n + 2, i),
+                linspace(m0, m1, n + 2, i + 1),
+                linspace(m0, m1, n + 2, i + 2),
+            );
+            (0..bins)
+                .map(|k| {
+                    if k == 0 {
+                        return 0.0;
+                    }
+                    let m = mel(linspace(0.0, nyquist, bins, k));
+                    f64::from(((m - lo) / (c - lo)).min((hi - m) / (hi - c)).max(0.0))
                 })
                 .collect()
         })
