@@ -3,8 +3,11 @@
 # install elsewhere.   usage: scripts/install-deps.sh run|test|ml
 #   run   build needs: Rust (cargo), libasound2-dev, pkg-config, libpipewire-0.3-dev, libclang-dev,
 #         libjack-jackd2-dev (only its jack.pc is used: libjack is loaded at run time)
-#   test  (make test) + Python 3 venv with numpy/scipy/librosa in .venv
+#   test  (make test) + Python 3 venv with numpy/scipy/librosa/keras/jax in .venv
 #         (tests/python/requirements.txt; no torch, no TensorFlow)
+#         + a second venv, .venv-librosa-new, with the newest librosa
+#           (tests/python/requirements-librosa-new.txt), made with a Python >= 3.12
+#           (python3.12+ on PATH, a pyenv one, or uv's), which librosa 1.0 requires
 #         + headless X for tests/e2e/window_e2e.rs: Xvfb, xauth, xdotool, ImageMagick import,
 #           xdpyinfo
 #         + a real audio server for tests/e2e/pulse_live.rs and scripts/soak.sh: PulseAudio
@@ -99,12 +102,43 @@ if [ ${#pkgs[@]} -gt 0 ]; then
     fi
 fi
 
+# A Python >= 3.12 with venv, for .venv-librosa-new: its path, or nothing.
+new_python() {
+    local c
+    for c in python3 python3.14 python3.13 python3.12 \
+        "$(pyenv root 2>/dev/null)"/versions/3.1[2-9]*/bin/python3; do
+        if "$c" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then
+            echo "$c"
+            return
+        fi
+    done
+    if command -v uv >/dev/null 2>&1; then uv python find '>=3.12' 2>/dev/null || true; fi
+}
+
 if [ "$mode" != run ]; then
-    if ! .venv/bin/python -c 'import numpy, scipy, librosa' >/dev/null 2>&1; then
-        say "creating .venv with tests/python/requirements.txt (numpy, scipy, librosa)"
-        rm -rf .venv
-        python3 -m venv .venv
+    # Measured here: .venv 0.97 GB (keras and jax add 0.47 GB), .venv-librosa-new 0.5 GB;
+    # about 20 s each.
+    if ! .venv/bin/python -c 'import numpy, scipy, librosa, keras, jax' >/dev/null 2>&1; then
+        say "installing tests/python/requirements.txt (numpy, scipy, librosa, keras, jax) in .venv"
+        if ! .venv/bin/python -c '' >/dev/null 2>&1; then
+            rm -rf .venv
+            python3 -m venv .venv
+        fi
         .venv/bin/pip install -q --disable-pip-version-check -r tests/python/requirements.txt
+    fi
+    want=$(sed -n 's/^librosa==//p' tests/python/requirements-librosa-new.txt)
+    have=$(.venv-librosa-new/bin/python -c 'import numpy, scipy, librosa; print(librosa.__version__)' 2>/dev/null || true)
+    if [ "$have" != "$want" ]; then
+        py=$(new_python)
+        if [ -z "$py" ]; then
+            say "librosa $want needs Python >= 3.12 for .venv-librosa-new: install python3.12 or newer"
+            say "(or uv: https://docs.astral.sh/uv/, then 'uv python install 3.12') and run this again"
+            exit 1
+        fi
+        say "creating .venv-librosa-new with $py and tests/python/requirements-librosa-new.txt (librosa $want)"
+        rm -rf .venv-librosa-new
+        "$py" -m venv .venv-librosa-new
+        .venv-librosa-new/bin/pip install -q --disable-pip-version-check -r tests/python/requirements-librosa-new.txt
     fi
 fi
 # torch and TensorFlow, to run the exported snippets: only for make test-ml (measured:
