@@ -3,14 +3,17 @@
 #   make run ARGS="--demo"        build release and start the live monitor (ARGS go to hopscope)
 #   make test                     fmt check, clippy -D warnings, every test (debug build);
 #                                 Python: numpy/scipy/librosa + light front-end references, no
-#                                 torch/TF (tests/python/requirements.txt, requirements-nodeps.txt)
+#                                 torch/TF/jax (tests/python/requirements.txt, requirements-nodeps.txt),
+#                                 and the newest librosa in .venv-librosa-new (requirements-librosa-new.txt)
 #   make test-ml                  the ML tier: the #[ignore]d tests of tests/e2e (the exported
-#                                 torch and TensorFlow snippets), after adding torch and
-#                                 tensorflow-cpu to the venv (tests/python/requirements-ml.txt)
+#                                 torch and TensorFlow snippets, the Keras one on tensorflow),
+#                                 after adding torch and tensorflow-cpu to the venv
+#                                 (tests/python/requirements-ml.txt)
 #   make bench                    criterion benches (figures in the README)
 ARGS ?=
 CARGO ?= cargo
 export HOPSCOPE_PYTHON := $(CURDIR)/.venv/bin/python
+export HOPSCOPE_PYTHON_LIBROSA_NEW := $(CURDIR)/.venv-librosa-new/bin/python
 
 .PHONY: run test test-ml deps test-deps test-ml-deps build bench
 

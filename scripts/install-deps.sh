@@ -6,7 +6,10 @@
 #   test  (make test) + Python 3 venv with numpy/scipy/librosa and the light front-end
 #         references (transformers, kaldi-native-fbank, python_speech_features,
 #         torchvggish --no-deps) in .venv (tests/python/requirements.txt,
-#         requirements-nodeps.txt; no torch, no TensorFlow)
+#         requirements-nodeps.txt; no torch, no TensorFlow, no jax)
+#         + a second venv, .venv-librosa-new, with the newest librosa
+#           (tests/python/requirements-librosa-new.txt), made with a Python >= 3.12
+#           (python3.12+ on PATH, a pyenv one, or one uv installs), which librosa 1.0 requires
 #         + headless X for tests/e2e/window_e2e.rs: Xvfb, xauth, xdotool, ImageMagick import,
 #           xdpyinfo
 #         + a real audio server for tests/e2e/pulse_live.rs and scripts/soak.sh: PulseAudio
@@ -102,6 +105,19 @@ if [ ${#pkgs[@]} -gt 0 ]; then
     fi
 fi
 
+# A Python >= 3.12 with venv, for .venv-librosa-new: its path, or nothing.
+new_python() {
+    local c
+    for c in python3 python3.14 python3.13 python3.12 \
+        "$(pyenv root 2>/dev/null)"/versions/3.1[2-9]*/bin/python3; do
+        if "$c" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then
+            echo "$c"
+            return
+        fi
+    done
+    if command -v uv >/dev/null 2>&1; then uv python find '>=3.12' 2>/dev/null || true; fi
+}
+
 if [ "$mode" != run ]; then
     # The light front-end references of tests/python/frontend_ref.py come with the
     # oracles (transformers is 130 MB of them).
@@ -116,6 +132,22 @@ if [ "$mode" != run ]; then
     # installed without its dependencies (the file is loaded on its own).
     if ! .venv/bin/python -c 'import importlib.util as u; assert u.find_spec("torchvggish")' >/dev/null 2>&1; then
         .venv/bin/pip install -q --disable-pip-version-check --no-deps -r tests/python/requirements-nodeps.txt
+    fi
+    want=$(sed -n 's/^librosa==//p' tests/python/requirements-librosa-new.txt)
+    have=$(.venv-librosa-new/bin/python -c 'import numpy, scipy, librosa; print(librosa.__version__)' 2>/dev/null || true)
+    if [ "$have" != "$want" ]; then
+        py=$(new_python)
+        if [ -z "$py" ]; then
+            # No Python >= 3.12 here (Debian 12 has 3.11): uv, pinned, fetches a standalone one.
+            say "no Python >= 3.12 found: installing one with uv (tests/python/requirements-uv.txt)"
+            .venv/bin/pip install -q --disable-pip-version-check -r tests/python/requirements-uv.txt
+            .venv/bin/uv python install -q 3.12
+            py=$(.venv/bin/uv python find 3.12)
+        fi
+        say "creating .venv-librosa-new with $py and tests/python/requirements-librosa-new.txt (librosa $want)"
+        rm -rf .venv-librosa-new
+        "$py" -m venv .venv-librosa-new
+        .venv-librosa-new/bin/pip install -q --disable-pip-version-check -r tests/python/requirements-librosa-new.txt
     fi
 fi
 # torch and TensorFlow, to run the exported snippets and the ML-tier front-end

@@ -340,8 +340,8 @@ pub struct RenderArgs {
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub channel: Option<usize>,
     /// Also write the STFT parameters of the image (dBFS rows) as JSON, with
-    /// PATH.librosa.py, PATH.torch.py and PATH.tf.py beside it; without a path (and with
-    /// -o DIR/), OUT.json beside each PNG.
+    /// PATH.librosa.py, PATH.torch.py, PATH.tf.py and PATH.keras.py beside it; without a
+    /// path (and with -o DIR/), OUT.json beside each PNG.
     #[arg(long, value_name = "PATH.json", num_args = 0..=1)]
     pub export: Option<Option<PathBuf>>,
     /// What to do with NaN and ±Inf samples.
@@ -529,8 +529,8 @@ pub struct AnalyzeArgs {
     #[command(flatten)]
     pub mel: MelArgs,
     /// Also write the exact parameters as JSON (../shared/DSP.md §8.1) and, beside it,
-    /// PATH.librosa.py, PATH.torch.py and PATH.tf.py that reproduce these rows; without a
-    /// path (and with -o DIR/), OUT.json beside each .npy.
+    /// PATH.librosa.py, PATH.torch.py, PATH.tf.py and PATH.keras.py (a Keras 3 model) that
+    /// reproduce these rows; without a path (and with -o DIR/), OUT.json beside each .npy.
     #[arg(long, value_name = "PATH.json", num_args = 0..=1)]
     pub export: Option<Option<PathBuf>>,
     /// What to do with NaN and ±Inf samples.

@@ -1,7 +1,7 @@
 //! `--export PATH.json`: the exact parameters of a spectrogram (../shared/DSP.md §8.1) and
-//! ready-to-run Python snippets for librosa, torch and tf.signal that reproduce the rows
-//! hopscope computes, written next to the JSON as `PATH.librosa.py`, `PATH.torch.py` and
-//! `PATH.tf.py` (each also embedded in the JSON under `snippets`).
+//! ready-to-run Python snippets for librosa, torch, tf.signal and Keras 3 that reproduce the
+//! rows hopscope computes, written next to the JSON as `PATH.librosa.py`, `PATH.torch.py`,
+//! `PATH.tf.py` and `PATH.keras.py` (each also embedded in the JSON under `snippets`).
 //!
 //! The JSON is [`Export`], a typed schema (`spectrogram-export/1`) that serde writes and
 //! reads back: every key the snippets and `tests/python/export_check.py` read is a field.
@@ -14,6 +14,20 @@
 //! hopscope's causal framing (`[m·hop, m·hop + win)`, the window centred in the FFT
 //! buffer as librosa does), which librosa gets from `center=False` on a signal padded by
 //! `(n_fft − win)//2` zeros in front.
+//!
+//! The Keras snippet puts the same rows inside a model: `build_frontend()` returns a
+//! `keras.Sequential` (waveform batch → rows) of `ZeroPadding1D` (the framing),
+//! `layers.STFTSpectrogram` (`mode="stft"`, its DFT kernel replaced by one computed in
+//! float64: its own is float32 and wrong for an odd n_fft), and small layers for what
+//! Keras lacks (|X| or |X|² without its 1e-7 floor, the dBFS gain, `10·log10` without
+//! `top_db`); the mel matrix is a `Dense` layer holding the exported weights, since
+//! `layers.MelSpectrogram` can only build TF's matrix, centred with reflect padding. The
+//! snippet lists what each Keras layer cannot express. It runs on any Keras backend
+//! (checked with jax and tensorflow), in float32.
+//!
+//! The librosa snippet names the librosa versions it was checked against (the pinned one
+//! and the newest that installs; `tests/python/export_check.py` checks that the running
+//! librosa is one of them).
 //!
 //! Thread: main (offline commands). Allocates: yes.
 
@@ -102,7 +116,7 @@ pub struct Export {
     pub frame_time: String,
     /// Always `float32`.
     pub dtype: String,
-    /// The three snippets, as written beside the JSON.
+    /// The four snippets, as written beside the JSON.
     pub snippets: Snippets,
 }
 
@@ -248,6 +262,9 @@ pub struct Snippets {
     pub torch: String,
     /// `STEM.tf.py`.
     pub tf: String,
+    /// `STEM.keras.py` (empty in exports written before it existed).
+    #[serde(default)]
+    pub keras: String,
 }
 
 /// `"section": {"enabled": false}` for `None`, `{"enabled": true, …fields}` for `Some`.
@@ -320,8 +337,7 @@ impl Export {
             amin: f64::from(FLOOR_POWER),
             top_db: None,
         });
-        let [librosa, torch, tf] =
-            [Lib::Librosa, Lib::Torch, Lib::Tf].map(|lib| snippet(lib, json_name));
+        let [librosa, torch, tf, keras] = Lib::ALL.map(|lib| snippet(lib, json_name));
         Export {
             schema: SCHEMA.into(),
             generator: format!("hopscope {}", env!("CARGO_PKG_VERSION")),
@@ -360,7 +376,12 @@ impl Export {
                 "frame m covers [m*hop, m*hop + win_length)/sr; its newest sample is at (m*hop + win_length - 1)/sr".into()
             },
             dtype: "float32".into(),
-            snippets: Snippets { librosa, torch, tf },
+            snippets: Snippets {
+                librosa,
+                torch,
+                tf,
+                keras,
+            },
         }
     }
 
@@ -430,7 +451,7 @@ pub fn json_name(path: &Path) -> Result<&str> {
 }
 
 /// Every file [`write()`] creates for `path`: the JSON, then `STEM.librosa.py`,
-/// `STEM.torch.py` and `STEM.tf.py` beside it.
+/// `STEM.torch.py`, `STEM.tf.py` and `STEM.keras.py` beside it.
 ///
 /// # Errors
 /// The path does not end in `.json`.
@@ -438,21 +459,26 @@ pub fn paths(path: &Path) -> Result<Vec<PathBuf>> {
     let json_name = json_name(path)?;
     let stem = &json_name[..json_name.len() - 5];
     let mut all = vec![path.to_path_buf()];
-    for lib in [Lib::Librosa, Lib::Torch, Lib::Tf] {
+    for lib in Lib::ALL {
         all.push(path.with_file_name(format!("{stem}.{}.py", lib.key())));
     }
     Ok(all)
 }
 
-/// Writes the JSON and its three snippets ([`paths`]) under temporary names, for the
+/// Writes the JSON and its four snippets ([`paths`]) under temporary names, for the
 /// caller to commit with the run's other outputs.
 ///
 /// # Errors
 /// The path does not end in `.json`, or a file cannot be written.
 pub fn stage(path: &Path, spec: &ExportSpec<'_>) -> Result<Vec<Staged>> {
     let export = Export::new(spec, json_name(path)?);
-    let Snippets { librosa, torch, tf } = export.snippets.clone();
-    let texts = [export.to_json_pretty(), librosa, torch, tf];
+    let Snippets {
+        librosa,
+        torch,
+        tf,
+        keras,
+    } = export.snippets.clone();
+    let texts = [export.to_json_pretty(), librosa, torch, tf, keras];
     paths(path)?
         .iter()
         .zip(texts)
@@ -460,7 +486,7 @@ pub fn stage(path: &Path, spec: &ExportSpec<'_>) -> Result<Vec<Staged>> {
         .collect()
 }
 
-/// Writes `path` (the JSON) and its three snippets next to it, all or none.
+/// Writes `path` (the JSON) and its four snippets next to it, all or none.
 ///
 /// # Errors
 /// The path does not end in `.json`, or a file cannot be written.
@@ -488,19 +514,32 @@ enum Lib {
     Librosa,
     Torch,
     Tf,
+    Keras,
 }
 
 impl Lib {
+    /// In the order of [`paths`] and of `Snippets`.
+    const ALL: [Lib; 4] = [Lib::Librosa, Lib::Torch, Lib::Tf, Lib::Keras];
+
     fn key(self) -> &'static str {
         match self {
             Lib::Librosa => "librosa",
             Lib::Torch => "torch",
             Lib::Tf => "tf",
+            Lib::Keras => "keras",
+        }
+    }
+
+    /// The header's usage line: how to run the snippet.
+    fn usage(self) -> &'static str {
+        match self {
+            Lib::Keras => "KERAS_BACKEND=jax|tensorflow|torch python {this file} IN.wav OUT.npy",
+            Lib::Librosa | Lib::Torch | Lib::Tf => "python {this file} IN.wav OUT.npy",
         }
     }
 }
 
-/// Shared by the three snippets: loading, framing pads, power/mel/dB.
+/// Shared by the four snippets: loading, framing pads, power/mel/dB.
 const COMMON: &str = r#"import json
 import os
 import sys
@@ -559,6 +598,7 @@ def main():
 "#;
 
 const LIBROSA: &str = r#"
+# Checked against librosa 0.11.0 and 1.0.1 (hopscope's tests/python/export_check.py).
 import librosa
 
 
@@ -619,15 +659,156 @@ if __name__ == "__main__":
     main()
 "#;
 
+/// Keras 3: the rows from a model (`build_frontend()`), for a TensorFlow (or jax, torch)
+/// user to put the parameters in the graph itself.
+const KERAS: &str = r#"
+import warnings
+
+import keras
+from keras import layers, ops
+
+# What keras 3.15.1's own layers can and cannot express of these rows (read in its source):
+# - layers.STFTSpectrogram takes `window` as an array, so the exact coefficients fit, but
+#   its named windows are scipy's symmetric ones by default (periodic=False), and
+#   "kaiser" cannot carry its beta as a string. It never centres (padding="same" pads
+#   TF-style, not n_fft//2 each side) and refuses frame_step > frame_length: a
+#   ZeroPadding1D in front and frames of n_fft samples with the window at
+#   (n_fft - win_length)//2 (librosa's layout) give both of hopscope's framings. It builds
+#   its DFT kernel in float32, up to 5e-4 off at n_fft 1000-2048, and from
+#   2*(n_fft//2) points, so an odd n_fft gets wrong frequencies: its kernel is replaced
+#   below by one computed in float64 (set_weights). Its "magnitude"/"log" modes floor |X|^2
+#   at keras.config.epsilon() (1e-7), "psd" doubles every bin but DC and Nyquist, and its
+#   `scaling` divides by sqrt(sum w^2) or sum w, which is not the dBFS gain: mode="stft"
+#   (real, then imaginary parts) with scaling=None, then the small layers below.
+# - layers.MelSpectrogram always centres with reflect padding, builds only TF's mel matrix
+#   (1127*ln(1 + f/700), triangles in mel, DC dropped, no norm) in the compute dtype,
+#   always clips at max - top_db over the whole batch and returns [batch, mels, frames]:
+#   it cannot give any of hopscope's rows. The exported matrix goes into a Dense layer, and
+#   PowerToDb does 10*log10(max(S, amin)) with no top_db.
+# Precision: float32, Keras' default (the jax backend has no float64 without
+# jax_enable_x64). hopscope's tests hold the rows to 1e-4 of their largest value (measured
+# 7e-7 on jax, 2e-6 on tensorflow) and dB rows to 1e-3 dB above -60 dBFS (measured 2e-4 dB);
+# far below a frame's peak the float32 error grows in dB (0.03 dB at -139 dBFS).
+
+
+@keras.saving.register_keras_serializable(package="hopscope")
+class Spectrum(layers.Layer):
+    """[..., 2*bins] real and imaginary parts (STFTSpectrogram mode="stft") -> |X|
+    (power 1) or |X|^2 (power 2), with no floor."""
+
+    def __init__(self, bins, power, **kwargs):
+        super().__init__(**kwargs)
+        self.bins, self.power = bins, power
+
+    def call(self, x):
+        re, im = x[..., : self.bins], x[..., self.bins:]
+        s = re * re + im * im
+        return s if self.power == 2.0 else ops.sqrt(s)
+
+    def get_config(self):
+        return {**super().get_config(), "bins": self.bins, "power": self.power}
+
+
+@keras.saving.register_keras_serializable(package="hopscope")
+class BinGain(layers.Layer):
+    """Multiplies each bin by its dBFS gain: (2/S1)^2, (1/S1)^2 at DC and Nyquist."""
+
+    def __init__(self, gain, **kwargs):
+        super().__init__(**kwargs)
+        self.gain = [float(g) for g in gain]
+
+    def call(self, x):
+        return x * ops.convert_to_tensor(np.asarray(self.gain), x.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "gain": self.gain}
+
+
+@keras.saving.register_keras_serializable(package="hopscope")
+class PowerToDb(layers.Layer):
+    """10*log10(max(S, amin)): librosa's power_to_db with ref 1.0 and no top_db."""
+
+    def __init__(self, amin, **kwargs):
+        super().__init__(**kwargs)
+        self.amin = float(amin)
+
+    def call(self, x):
+        return 10.0 * ops.log10(ops.maximum(x, self.amin))
+
+    def get_config(self):
+        return {**super().get_config(), "amin": self.amin}
+
+
+def dft_kernels(window):
+    """STFTSpectrogram's (real, imag) kernels for an n_fft-sample window, from the exact
+    phases 2*pi*((t*k) mod n_fft)/n_fft in float64, each value rounded once to float32."""
+    n = len(window)
+    t, k = np.arange(n)[:, None], np.arange(n // 2 + 1)[None, :]
+    phase = 2.0 * np.pi * ((t * k) % n) / n
+    w = np.asarray(window)[:, None]
+    return [(w * np.cos(phase))[:, None, :].astype(np.float32),
+            (-w * np.sin(phase))[:, None, :].astype(np.float32)]
+
+
+def build_frontend():
+    """A keras.Model mapping a float32 waveform batch [batch, samples] to
+    [batch, frames, bins] (bins: n_fft//2 + 1, or n_mels) equal to hopscope's rows."""
+    n_fft, win, hop = P["n_fft"], P["win_length"], P["hop_length"]
+    bins, left = n_fft // 2 + 1, (n_fft - win) // 2
+    window = np.zeros(n_fft)
+    window[left:left + win] = P["window"]["coefficients_f64"]
+    # Frame m is padded[m*hop, m*hop + n_fft): centred, n_fft//2 zeros each side (librosa
+    # center=True, pad_mode="constant"); causal, the window's `left` zeros in front, so the
+    # frame's window covers x[m*hop, m*hop + win_length).
+    pad = (n_fft // 2, n_fft // 2) if P["center"] else (left, n_fft - win - left)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # its advice that fft_length be a power of two
+        stft = layers.STFTSpectrogram(mode="stft", frame_length=n_fft, frame_step=hop,
+                                      fft_length=n_fft, window=window.tolist(), scaling=None,
+                                      padding="valid", trainable=False, name="stft")
+    stack = [keras.Input(shape=(None,), dtype="float32"), layers.Reshape((-1, 1)),
+             layers.ZeroPadding1D(pad), stft, Spectrum(bins, P["power"], name="spectrum")]
+    if P["db"]["enabled"]:
+        gain = np.full(bins, (2.0 / P["db"]["S1"]) ** 2)
+        gain[0] = (1.0 / P["db"]["S1"]) ** 2
+        if n_fft % 2 == 0:
+            gain[-1] = gain[0]
+        stack.append(BinGain(gain, name="dbfs_gain"))
+    mel = None
+    if P["mel"]["enabled"]:
+        mel = layers.Dense(P["mel"]["n_mels"], use_bias=False, trainable=False, name="mel")
+        stack.append(mel)
+    if P["db"]["enabled"]:
+        stack.append(PowerToDb(P["db"]["amin"], name="power_to_db"))
+    model = keras.Sequential(stack, name="hopscope_frontend")
+    stft.set_weights(dft_kernels(window))
+    if mel is not None:
+        # hopscope's own float32 weights, exactly: [bins, n_mels].
+        mel.set_weights([np.asarray(P["mel"]["weights_f32"], np.float32).T])
+    return model
+
+
+def spectrogram(x):
+    """Rows equal to `hopscope analyze`, from the model build_frontend() returns."""
+    batch = np.asarray(x, np.float32)[None, :]
+    return ops.convert_to_numpy(build_frontend()(batch))[0].astype(np.float32)
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
 fn snippet(lib: Lib, json_name: &str) -> String {
     let body = match lib {
         Lib::Librosa => LIBROSA,
         Lib::Torch => TORCH,
         Lib::Tf => TF,
+        Lib::Keras => KERAS,
     };
     let header = format!(
-        "# hopscope export: reproduces `hopscope analyze` rows with {}.\n# usage: python {{this file}} IN.wav OUT.npy   (reads {json_name} beside it)\n",
-        lib.key()
+        "# hopscope export: reproduces `hopscope analyze` rows with {}.\n# usage: {}   (reads {json_name} beside it)\n",
+        lib.key(),
+        lib.usage()
     );
     format!("{header}{}{body}", COMMON.replace("__JSON__", json_name))
 }
@@ -680,6 +861,25 @@ mod tests {
         assert!(v["snippets"]["torch"]
             .as_str()
             .is_some_and(|t| t.contains("\"x.json\"")));
+        assert!(v["snippets"]["keras"]
+            .as_str()
+            .is_some_and(|t| t.contains("\"x.json\"") && t.contains("def build_frontend()")));
+        // The JSON, then one snippet per library, in Lib::ALL's order.
+        let names: Vec<String> = paths(Path::new("/d/x.json"))
+            .expect("a .json path")
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "/d/x.json",
+                "/d/x.librosa.py",
+                "/d/x.torch.py",
+                "/d/x.tf.py",
+                "/d/x.keras.py"
+            ]
+        );
     }
 
     #[test]

@@ -125,7 +125,7 @@ pub enum Action {
     ToggleRerender,
     /// Save a snapshot folder (audio, rows, display, parameters).
     Snapshot,
-    /// Export the current parameters (JSON + librosa/torch/tf snippets).
+    /// Export the current parameters (JSON + librosa/torch/tf/keras snippets).
     Export,
     /// Rank n_fft over the recent history by Rényi entropy (background).
     Suggest,
@@ -205,7 +205,7 @@ pub const KEY_HELP: [(&str, &str); 25] = [
     ("L", "latency panel: model, measured p50/p95 (10 s), dt, df"),
     ("R", "re-render the history on changes: on / off"),
     ("P", "snapshot: last seconds as WAV + rows .npy + JSON"),
-    ("E", "export parameters: JSON + librosa/torch/tf snippets"),
+    ("E", "export: JSON + librosa/torch/tf/keras snippets"),
     ("G", "suggest n_fft from the last seconds (Renyi entropy)"),
     ("A", "apply the suggested n_fft and hop"),
     (

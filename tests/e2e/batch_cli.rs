@@ -187,6 +187,7 @@ fn failures_are_reported_one_per_line_and_the_others_written_exit_1() {
         listing(&dir.join("out")),
         [
             "good.json",
+            "good.keras.py",
             "good.librosa.py",
             "good.npy",
             "good.tf.py",
@@ -218,7 +219,7 @@ fn render_writes_each_png_and_its_export_beside_it() {
         .ends_with("2 files: 2 written, 0 failed (0 skipped)\n"));
     let mut expect = Vec::new();
     for stem in ["a", "d"] {
-        for ext in ["json", "librosa.py", "png", "tf.py", "torch.py"] {
+        for ext in ["json", "keras.py", "librosa.py", "png", "tf.py", "torch.py"] {
             expect.push(format!("{stem}.{ext}"));
         }
     }
@@ -402,6 +403,7 @@ fn a_signal_stops_a_batch_keeping_the_files_done() {
         listing(&dir.join("out")),
         [
             "a-short.json",
+            "a-short.keras.py",
             "a-short.librosa.py",
             "a-short.npy",
             "a-short.tf.py",

@@ -1,19 +1,24 @@
-//! `hopscope analyze --export`: the JSON and the librosa / torch / tf.signal snippets it
-//! writes reproduce the .npy hopscope wrote (tests/python/export_check.py, on the real
-//! binary), and the exported mel matrix equals librosa.filters.mel.
+//! `hopscope analyze --export`: the JSON and the librosa / torch / tf.signal / Keras
+//! snippets it writes reproduce the .npy hopscope wrote (tests/python/export_check.py, on
+//! the real binary), and the exported mel matrix equals librosa.filters.mel.
 //!
-//! Needs a Python with numpy, scipy and librosa: `$HOPSCOPE_PYTHON`, else `.venv/bin/python`
-//! (`make test-deps` creates it). A missing interpreter fails the test. The torch and
-//! TensorFlow snippets run in the ML tier only: their test is ignored by `make test`
-//! (which compiles those snippets) and run by `make test-ml` (`-- --ignored`, after
-//! `make test-ml-deps` installs torch and tensorflow-cpu), where it fails if either
-//! is missing.
+//! Needs a Python with numpy, scipy and librosa: `$HOPSCOPE_PYTHON`, else
+//! `.venv/bin/python` (`make test-deps` creates it), where the librosa snippet runs with
+//! the pinned librosa (the Keras one compiles); and a second one with the
+//! newest librosa that installs: `$HOPSCOPE_PYTHON_LIBROSA_NEW`, else
+//! `.venv-librosa-new/bin/python` (`make test-deps` too; Python ≥ 3.12, which librosa
+//! 1.0 requires). A missing interpreter fails the test. The torch and TensorFlow snippets,
+//! and the Keras one on the jax and tensorflow backends, run in the ML tier only (keras
+//! needs jax even on its numpy backend, and jax would double the light venv): their tests
+//! are ignored by `make test` (which compiles those snippets) and run by
+//! `make test-ml` (`-- --ignored`, after `make test-ml-deps` installs torch and
+//! tensorflow-cpu), where it fails if either is missing.
 
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::support::python::python;
+use crate::support::python::{python, python_librosa_new};
 use crate::support::{output_within, TempDir, PATIENCE};
 
 /// A hang catcher for export_check.py (it runs hopscope and the snippets 8 times; torch
@@ -24,13 +29,13 @@ const SCRIPT_PATIENCE: Duration = Duration::from_secs(900);
 /// two for the three dB cases (as power and in dB).
 const SNIPPET_CHECKS: usize = 8 + 3;
 
-/// Runs tests/python/export_check.py with `--run libs`; its stdout, after checking that
-/// it passed.
-fn export_check(libs: &str) -> String {
-    let py = python();
+/// Runs tests/python/export_check.py in `py` with `--run libs` (the Keras snippet on
+/// `keras_backend`); its stdout, after checking that it passed.
+fn export_check(py: PathBuf, libs: &str, keras_backend: &str) -> String {
     assert!(
         py.exists(),
-        "no Python with librosa at {}: run `make test-deps` or set HOPSCOPE_PYTHON",
+        "no Python with librosa at {}: run `make test-deps` or set HOPSCOPE_PYTHON \
+         (HOPSCOPE_PYTHON_LIBROSA_NEW for the newest librosa)",
         py.display()
     );
     let work = TempDir::new("export");
@@ -39,7 +44,8 @@ fn export_check(libs: &str) -> String {
     cmd.arg(&script)
         .arg(env!("CARGO_BIN_EXE_hopscope"))
         .arg(work.path())
-        .args(["--run", libs]);
+        .args(["--run", libs])
+        .env("KERAS_BACKEND", keras_backend);
     let out = output_within(cmd, SCRIPT_PATIENCE);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     println!("{stdout}");
@@ -47,6 +53,62 @@ fn export_check(libs: &str) -> String {
     assert!(out.status.success(), "export check failed:\n{stdout}");
     assert!(stdout.contains("export: 0 failing case(s)"));
     stdout
+}
+
+/// The version `requirements` (a file of tests/python) pins for `package`.
+fn pinned(requirements: &str, package: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(requirements);
+    let text = std::fs::read_to_string(&path).expect("requirements file");
+    let prefix = format!("{package}==");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("{} pins no {package}", path.display()))
+        .trim()
+        .to_string()
+}
+
+/// Checks the librosa snippet's lines of one export_check run: every case, the 2 mel
+/// matrices, and the librosa it ran with (`version`) named in the snippet as checked.
+fn assert_librosa_ran(stdout: &str, version: &str) {
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with(&format!("librosa {version} "))),
+        "not librosa {version}:\n{stdout}"
+    );
+    assert_eq!(
+        ok_lines(stdout, "librosa snippet vs hopscope"),
+        SNIPPET_CHECKS,
+        "{stdout}"
+    );
+    assert_eq!(
+        ok_lines(stdout, "mel matrix vs librosa.filters.mel"),
+        2,
+        "{stdout}"
+    );
+    assert_eq!(
+        ok_lines(
+            stdout,
+            &format!("librosa snippet states the running librosa {version} as checked")
+        ),
+        1,
+        "{stdout}"
+    );
+}
+
+/// Checks that the Keras snippet ran on `backend` and matched for every case.
+fn assert_keras_ran(stdout: &str, backend: &str) {
+    assert!(
+        stdout.contains(&format!("keras backend: {backend} (keras 3.")),
+        "{stdout}"
+    );
+    assert_eq!(
+        ok_lines(stdout, "keras snippet vs hopscope"),
+        SNIPPET_CHECKS,
+        "the keras snippet did not run for every case on {backend}:\n{stdout}"
+    );
 }
 
 /// How many `ok` lines of `stdout` contain `text`.
@@ -59,27 +121,14 @@ fn ok_lines(stdout: &str, text: &str) -> usize {
 
 #[test]
 fn exported_snippets_reproduce_analyze() {
-    let stdout = export_check("librosa");
+    // The librosa snippet with the pinned librosa.
+    let stdout = export_check(python(), "librosa", "jax");
     // 8 cases with the librosa snippet run (the 3 dB cases report power and dB), and 2
     // mel matrices against librosa.filters.mel.
-    let ok = stdout.lines().filter(|l| l.starts_with("ok")).count();
-    assert!(ok >= 13, "only {ok} checks ran:\n{stdout}");
-    assert!(
-        stdout.contains("librosa snippet vs hopscope"),
-        "the librosa snippet never ran:\n{stdout}"
-    );
-    assert_eq!(
-        ok_lines(&stdout, "librosa snippet vs hopscope"),
-        SNIPPET_CHECKS,
-        "{stdout}"
-    );
-    assert_eq!(
-        ok_lines(&stdout, "mel matrix vs librosa.filters.mel"),
-        2,
-        "{stdout}"
-    );
-    // The torch and tf snippets are at least valid Python here (`make test-ml` runs them).
-    for lib in ["torch", "tf"] {
+    assert_librosa_ran(&stdout, &pinned("requirements.txt", "librosa"));
+    // The torch, tf and keras snippets are at least valid Python here (`make test-ml`
+    // runs them).
+    for lib in ["torch", "tf", "keras"] {
         assert_eq!(
             ok_lines(&stdout, &format!("{lib} snippet compiles")),
             8,
@@ -88,12 +137,31 @@ fn exported_snippets_reproduce_analyze() {
     }
 }
 
-/// The ML tier (`make test-ml`): the torch and tf.signal snippets reproduce `analyze` for
-/// the same 8 configurations. Fails when torch or TensorFlow is not installed.
+/// The librosa snippet with the newest librosa that installs (.venv-librosa-new, pinned by
+/// tests/python/requirements-librosa-new.txt), for the same 8 configurations.
+#[test]
+fn exported_librosa_snippet_reproduces_analyze_with_the_newest_librosa() {
+    let stdout = export_check(python_librosa_new(), "librosa", "jax");
+    assert_librosa_ran(&stdout, &pinned("requirements-librosa-new.txt", "librosa"));
+}
+
+/// The ML tier (`make test-ml`): the Keras snippet on the jax backend reproduces
+/// `analyze` for the same 8 configurations.
+#[test]
+#[ignore = "needs keras and jax: make test-ml"]
+fn exported_keras_snippet_on_jax_reproduces_analyze() {
+    let stdout = export_check(python(), "keras", "jax");
+    assert_keras_ran(&stdout, "jax");
+}
+
+/// The ML tier (`make test-ml`): the torch and tf.signal snippets, and the Keras one on
+/// the tensorflow backend, reproduce `analyze` for the same 8 configurations. Fails when
+/// torch or TensorFlow is not installed.
 #[test]
 #[ignore = "needs torch/TensorFlow: make test-ml"]
-fn exported_torch_and_tf_snippets_reproduce_analyze() {
-    let stdout = export_check("torch,tf");
+fn exported_torch_tf_and_keras_on_tensorflow_snippets_reproduce_analyze() {
+    let stdout = export_check(python(), "torch,tf,keras", "tensorflow");
+    assert_keras_ran(&stdout, "tensorflow");
     for lib in ["torch", "tf"] {
         assert_eq!(
             ok_lines(&stdout, &format!("{lib} snippet vs hopscope")),
@@ -201,7 +269,7 @@ fn export_json_names_every_parameter() {
         (weights.len(), weights[0].as_array().expect("row").len()),
         (40, 257)
     );
-    for lib in ["librosa", "torch", "tf"] {
+    for lib in ["librosa", "torch", "tf", "keras"] {
         let snippet = dir.join(&format!("p.{lib}.py"));
         let text = std::fs::read_to_string(&snippet).expect("snippet written");
         assert!(text.contains("\"p.json\""), "{lib} snippet reads its JSON");

@@ -786,6 +786,7 @@ fn p_saves_a_snapshot_whose_rows_equal_analyze_of_its_audio() {
         "params.librosa.py",
         "params.torch.py",
         "params.tf.py",
+        "params.keras.py",
     ] {
         assert!(folder.join(f).exists(), "{f} missing");
     }

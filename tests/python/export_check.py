@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
 """Run the snippets `hopscope analyze --export` writes and compare their rows with the
-.npy hopscope wrote (1e-4 relative; dBFS 1e-3 dB above -100 dBFS), and the exported mel
-matrix with librosa.filters.mel (1e-6).
+.npy hopscope wrote (1e-4 of the largest value; dBFS rows also 1e-3 dB above -60 dBFS),
+and the exported mel matrix with librosa.filters.mel (1e-6). Each line also gives the
+largest absolute difference (in dB over every bin, for dBFS rows).
 
---run names the snippets to run (default: all three); each must be installed, or its
+--run names the snippets to run (default: all four); each must be installed, or its
 cases fail. The others are only compiled, and the line says so. `make test` runs
-`--run librosa` (tests/python/requirements.txt); `make test-ml` runs `--run torch,tf`
-(tests/python/requirements-ml.txt: torch and tensorflow-cpu).
+`--run librosa,keras` with KERAS_BACKEND=jax (tests/python/requirements.txt), and
+`--run librosa` in .venv-librosa-new (the newest librosa); `make test-ml` runs
+`--run torch,tf,keras` with KERAS_BACKEND=tensorflow (tests/python/requirements-ml.txt:
+torch and tensorflow-cpu). The Keras snippet runs on the backend KERAS_BACKEND names
+(Keras' default: tensorflow); the first lines say which librosa and Keras backend ran,
+and the librosa snippet must name the running librosa's version as checked.
 
-usage: export_check.py HOPSCOPE_BIN WORKDIR [--run LIB[,LIB...]]   LIB: librosa, torch, tf
+usage: export_check.py HOPSCOPE_BIN WORKDIR [--run LIB[,LIB...]]   LIB: librosa, torch, tf, keras
 """
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -21,7 +27,7 @@ import librosa
 import scipy.io.wavfile
 import scipy.signal
 
-LIBS = ("librosa", "torch", "tf")
+LIBS = ("librosa", "torch", "tf", "keras")
 args = sys.argv[1:]
 run = set(LIBS)
 if len(args) == 4 and args[2] == "--run":
@@ -51,8 +57,13 @@ scipy.io.wavfile.write(wav16, SR, np.round(np.clip(stereo, -1, 32767 / 32768) * 
 wavf = os.path.join(WORK, "inf.wav")
 scipy.io.wavfile.write(wavf, SR, x.astype(np.float32))
 
-have = {lib: importlib.util.find_spec(mod) is not None
-        for lib, mod in zip(LIBS, ("librosa", "torch", "tensorflow"))}
+KERAS_BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
+have = {lib: all(importlib.util.find_spec(m) is not None for m in mods)
+        for lib, mods in zip(LIBS, (["librosa"], ["torch"], ["tensorflow"], ["keras", KERAS_BACKEND]))}
+print(f"librosa {librosa.__version__} (python {sys.version.split()[0]})")
+if "keras" in run:
+    keras_version = importlib.metadata.version("keras") if have["keras"] else "not installed"
+    print(f"keras backend: {KERAS_BACKEND} (keras {keras_version})")
 
 cases = [
     ("db 2048/512 hann", wav16, ["--scale", "db"]),
@@ -85,10 +96,17 @@ for i, (name, wav, flags) in enumerate(cases):
             compile(open(script).read(), script, "exec")
             report(True, f"{name}: {lib} snippet compiles (not run: --run {','.join(sorted(run))})")
             continue
+        if lib == "librosa" and i == 0:
+            # The snippet says which librosa it was checked against: this one must be named.
+            stated = [l for l in open(script) if l.startswith("# Checked against librosa")]
+            ok = len(stated) == 1 and librosa.__version__ in stated[0].replace(",", " ").split()
+            report(ok, f"librosa snippet states the running librosa {librosa.__version__} as checked: "
+                   + (stated[0].strip() if stated else "no '# Checked against librosa' line"))
         if not have[lib]:
-            # torch and TensorFlow: `make test-ml-deps` installs them.
+            # torch and TensorFlow: `make test-ml-deps` installs them; keras and jax, `make test-deps`.
+            hint = {"librosa": "", "keras": f" with the {KERAS_BACKEND} backend (make test installs keras and jax)"}
             report(False, f"{name}: {lib} snippet not run: {lib} is not installed"
-                   + ("" if lib == "librosa" else " (make test-ml installs torch and tensorflow-cpu)"))
+                   + hint.get(lib, " (make test-ml installs torch and tensorflow-cpu)"))
             continue
         got_path = os.path.join(WORK, f"{lib}{i}.npy")
         r = subprocess.run([sys.executable, script, wav, got_path], capture_output=True, text=True)
@@ -107,10 +125,12 @@ for i, (name, wav, flags) in enumerate(cases):
             err = np.abs(pg - po).max() / po.max()
             report(err <= 1e-4, f"{name}: {lib} snippet vs hopscope as power, max |diff|/max {err:.2e} (tol 1e-4), shape {got.shape}")
             err = np.abs(got - ours)[ours > -60].max()
-            report(err <= 1e-3, f"{name}: {lib} snippet vs hopscope max |diff| {err:.2e} dB above -60 dBFS (tol 1e-3)")
+            report(err <= 1e-3, f"{name}: {lib} snippet vs hopscope max |diff| {err:.2e} dB above -60 dBFS (tol 1e-3);"
+                   f" {np.abs(got - ours).max():.2e} dB over all bins (min {ours.min():.1f} dBFS)")
         else:
             err = np.abs(got - ours).max() / np.abs(ours).max()
-            report(err <= 1e-4, f"{name}: {lib} snippet vs hopscope max |diff|/max {err:.2e} (tol 1e-4), shape {got.shape}")
+            report(err <= 1e-4, f"{name}: {lib} snippet vs hopscope max |diff|/max {err:.2e} (tol 1e-4),"
+                   f" max |diff| {np.abs(got - ours).max():.2e} of max {np.abs(ours).max():.3g}, shape {got.shape}")
 
 print(f"export: {failures} failing case(s)")
 sys.exit(1 if failures else 0)
