@@ -115,11 +115,26 @@ pub fn describe(spec: &FrontendSpec) -> String {
                 Triangles::Mel => "linear in mel",
                 Triangles::FftBins => "on integer FFT bins",
             },
-            if m.slaney_norm { ", Slaney area norm" } else { "" }
+            if m.slaney_norm {
+                ", Slaney area norm"
+            } else {
+                ""
+            }
         ),
         None => format!("{scaled}, {} bins", spec.bands()),
     };
     line(&mut out, "spectrum", bands);
+    line(&mut out, "values", values(spec));
+    line(&mut out, "units", spec.units.clone());
+    if let Some(m) = &spec.model_input {
+        line(&mut out, "model", m.text.clone());
+    }
+    line(&mut out, "reference", spec.reference.clone());
+    out
+}
+
+/// Steps 6–8 (log, clamp, scaling) in words.
+fn values(spec: &FrontendSpec) -> String {
     let mut values = Vec::new();
     if let Some(l) = spec.log {
         let arg = match (l.offset, l.floor) {
@@ -145,11 +160,5 @@ pub fn describe(spec: &FrontendSpec) -> String {
     if values.is_empty() {
         values.push("linear".into());
     }
-    line(&mut out, "values", values.join(", then "));
-    line(&mut out, "units", spec.units.clone());
-    if let Some(m) = &spec.model_input {
-        line(&mut out, "model", m.text.clone());
-    }
-    line(&mut out, "reference", spec.reference.clone());
-    out
+    values.join(", then ")
 }

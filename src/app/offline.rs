@@ -58,9 +58,10 @@ fn analyzed(cfg: &AnalyzeConfig, r: &offline::analyze::AnalyzeReport) -> String 
         cfg.output.display(),
         r.rows,
         r.bins,
-        cfg.frontend
-            .as_ref()
-            .map_or_else(|| cfg.scale.to_string(), |f| format!("front-end {}", f.name)),
+        cfg.frontend.as_ref().map_or_else(
+            || cfg.scale.to_string(),
+            |f| format!("front-end {}", f.name)
+        ),
         cfg.input.display(),
         r.sample_rate_hz,
         r.channels,

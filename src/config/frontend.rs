@@ -18,7 +18,11 @@ pub fn resolve(arg: &str, flag: &'static str) -> Result<FrontendSpec> {
         return Ok(spec);
     }
     let path = Path::new(arg);
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) || path.exists() {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        || path.exists()
+    {
         return frontend_json::read(path, flag);
     }
     Err(Error::InvalidArgument {

@@ -206,35 +206,7 @@ impl FrontendFile {
             Framing::Valid => (false, "constant", "valid"),
             Framing::PadEnd => (false, "constant", "pad_end"),
         };
-        let mel = spec.mel.as_ref().map_or(
-            FileMel {
-                enabled: false,
-                n_mels: None,
-                fmin: None,
-                fmax: None,
-                scale: None,
-                norm: None,
-                triangles: None,
-                weights_f64: None,
-            },
-            |m| FileMel {
-                enabled: true,
-                n_mels: Some(m.weights.len()),
-                fmin: Some(m.fmin_hz),
-                fmax: Some(m.fmax_hz),
-                scale: Some(scale_name(m.scale).into()),
-                norm: m.slaney_norm.then(|| "slaney".into()),
-                triangles: Some(
-                    match m.triangles {
-                        Triangles::Hz => "hz",
-                        Triangles::Mel => "mel",
-                        Triangles::FftBins => "fft_bins",
-                    }
-                    .into(),
-                ),
-                weights_f64: Some(m.weights.clone()),
-            },
-        );
+        let mel = file_mel(spec);
         FrontendFile {
             schema: SCHEMA.into(),
             generator: format!("hopscope {}", env!("CARGO_PKG_VERSION")),
@@ -321,7 +293,12 @@ impl FrontendFile {
         let pad = match self.pad_mode.as_str() {
             "reflect" => Pad::Reflect,
             "constant" => Pad::Constant,
-            other => return Err(("pad_mode", format!("'{other}': expected reflect or constant"))),
+            other => {
+                return Err((
+                    "pad_mode",
+                    format!("'{other}': expected reflect or constant"),
+                ))
+            }
         };
         let framing = match (f.framing.as_str(), self.center) {
             ("center", true) => Framing::Center { pad },
@@ -352,25 +329,7 @@ impl FrontendFile {
                 ))
             }
         };
-        let log = match &f.log {
-            None => None,
-            Some(l) => Some(LogSpec {
-                func: match l.func.as_str() {
-                    "ln" => LogFunc::Ln,
-                    "log10" => LogFunc::Log10,
-                    "10log10" => LogFunc::Db10,
-                    other => {
-                        return Err((
-                            "frontend.log.func",
-                            format!("'{other}': expected ln, log10 or 10log10"),
-                        ))
-                    }
-                },
-                offset: l.offset,
-                floor: l.floor,
-                reference: l.reference,
-            }),
-        };
+        let log = f.log.as_ref().map(parse_log).transpose()?;
         let spec = FrontendSpec {
             name: f.name.clone(),
             description: f.description.clone(),
@@ -466,6 +425,59 @@ impl FrontendFile {
     }
 }
 
+/// The `mel` section of `spec`.
+fn file_mel(spec: &FrontendSpec) -> FileMel {
+    spec.mel.as_ref().map_or(
+        FileMel {
+            enabled: false,
+            n_mels: None,
+            fmin: None,
+            fmax: None,
+            scale: None,
+            norm: None,
+            triangles: None,
+            weights_f64: None,
+        },
+        |m| FileMel {
+            enabled: true,
+            n_mels: Some(m.weights.len()),
+            fmin: Some(m.fmin_hz),
+            fmax: Some(m.fmax_hz),
+            scale: Some(scale_name(m.scale).into()),
+            norm: m.slaney_norm.then(|| "slaney".into()),
+            triangles: Some(
+                match m.triangles {
+                    Triangles::Hz => "hz",
+                    Triangles::Mel => "mel",
+                    Triangles::FftBins => "fft_bins",
+                }
+                .into(),
+            ),
+            weights_f64: Some(m.weights.clone()),
+        },
+    )
+}
+/// `frontend.log` as a [`LogSpec`].
+fn parse_log(l: &FileLog) -> std::result::Result<LogSpec, (&'static str, String)> {
+    let func = match l.func.as_str() {
+        "ln" => LogFunc::Ln,
+        "log10" => LogFunc::Log10,
+        "10log10" => LogFunc::Db10,
+        other => {
+            return Err((
+                "frontend.log.func",
+                format!("'{other}': expected ln, log10 or 10log10"),
+            ))
+        }
+    };
+    Ok(LogSpec {
+        func,
+        offset: l.offset,
+        floor: l.floor,
+        reference: l.reference,
+    })
+}
+
 fn scale_name(scale: MelScale) -> &'static str {
     match scale {
         MelScale::Slaney => "slaney",
@@ -542,7 +554,10 @@ mod tests {
         let spec = presets::by_name("whisper").expect("built in");
         let mut file = FrontendFile::of(&spec);
         file.center = false;
-        assert_eq!(file.spec().expect_err("centre mismatch").0, "frontend.framing");
+        assert_eq!(
+            file.spec().expect_err("centre mismatch").0,
+            "frontend.framing"
+        );
         let mut file = FrontendFile::of(&spec);
         file.window.coefficients_f64.pop();
         assert_eq!(file.spec().expect_err("short window").0, "frontend");

@@ -10,7 +10,6 @@
 //! Thread: main (offline commands). Allocates: yes (blocks of bounded size).
 
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
-use std::path::PathBuf;
 use std::time::Instant;
 
 use super::analyze::AnalyzeReport;
@@ -55,9 +54,7 @@ fn staged(cfg: &AnalyzeConfig, spec: &FrontendSpec) -> Result<AnalyzeReport> {
         });
     }
     let bands = spec.bands();
-    let expected = source
-        .expected_frames()
-        .map(|n| spec.rows_for(n) as usize);
+    let expected = source.expected_frames().map(|n| spec.rows_for(n) as usize);
     let mut writer = npy::NpyWriter::create(&cfg.output, expected, bands)?;
     let post = spec.post();
     let mut engine = FrontendEngine::new(spec);
@@ -177,14 +174,14 @@ fn check_json_name(path: &std::path::Path) -> Result<()> {
 }
 
 /// The front-end's JSON (`--export` with `--frontend`), staged.
-fn stage_json(path: &PathBuf, spec: &FrontendSpec) -> Result<Staged> {
+fn stage_json(path: &std::path::Path, spec: &FrontendSpec) -> Result<Staged> {
     let mut staged = Staged::create(path)?;
     let text = FrontendFile::of(spec).to_json_pretty();
     staged
         .write_all(text.as_bytes())
         .and_then(|()| staged.flush())
         .map_err(|source| Error::Write {
-            path: path.clone(),
+            path: path.to_path_buf(),
             source,
         })?;
     Ok(staged)

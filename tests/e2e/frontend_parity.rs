@@ -183,7 +183,9 @@ fn check(cases: &[(&str, Option<&str>, f64)]) {
                 shape[1]
             );
             if err.is_nan() || err > tolerance {
-                failures.push(format!("{name} {imp:?} on {label}: {err:e} > {tolerance:e}"));
+                failures.push(format!(
+                    "{name} {imp:?} on {label}: {err:e} > {tolerance:e}"
+                ));
             }
         }
     }

@@ -358,7 +358,11 @@ impl FrontendSpec {
         }
         let finite = [self.waveform_scale, self.spectrum_scale]
             .into_iter()
-            .chain(self.log.iter().flat_map(|l| [l.offset, l.floor, l.reference]))
+            .chain(
+                self.log
+                    .iter()
+                    .flat_map(|l| [l.offset, l.floor, l.reference]),
+            )
             .chain(self.clamp.iter().flat_map(|c| [c.below_max, c.live_span_s]))
             .chain(self.affine.iter().flat_map(|a| [a.add, a.div]))
             .all(f64::is_finite);
@@ -371,7 +375,10 @@ impl FrontendSpec {
         if self.affine.is_some_and(|a| a.div == 0.0) {
             return Err("affine: div must not be 0".into());
         }
-        if self.clamp.is_some_and(|c| c.below_max < 0.0 || c.live_span_s <= 0.0) {
+        if self
+            .clamp
+            .is_some_and(|c| c.below_max < 0.0 || c.live_span_s <= 0.0)
+        {
             return Err("clamp: below_max >= 0 and live_span_s > 0 expected".into());
         }
         Ok(())
