@@ -301,15 +301,6 @@ pub struct RenderArgs {
     /// the live E key); flags given beside it override it.
     #[arg(long, value_name = "PATH.json")]
     pub params: Option<PathBuf>,
-    /// Compute a model's front-end instead of the STFT flags: a built-in name (see
-    /// `hopscope frontends`: whisper, yamnet, kaldi-fbank, …) or a front-end JSON. The
-    /// input is resampled to the front-end's rate when it differs.
-    #[arg(
-        long,
-        value_name = "NAME|PATH.json",
-        conflicts_with_all = ["params", "n_fft", "win_length", "hop", "window"]
-    )]
-    pub frontend: Option<String>,
     /// STFT options.
     #[command(flatten)]
     pub analysis: AnalysisArgs,

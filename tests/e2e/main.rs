@@ -19,6 +19,7 @@ mod batch_cli;
 mod cli_errors;
 mod damaged_formats;
 mod export_snippets;
+mod frontend_cli;
 mod frontend_parity;
 mod latency_cli;
 mod librosa_parity;
