@@ -6,6 +6,7 @@ pub mod latency;
 pub mod mel;
 pub mod music;
 pub mod noise;
+pub mod resample;
 pub mod scale;
 pub mod stats;
 pub mod stft;
