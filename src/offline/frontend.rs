@@ -7,6 +7,9 @@
 //! it: the rows are written unclamped, their maximum kept, and a second pass over the
 //! staged file applies the clamp and the scaling in place before it is committed.
 //!
+//! An input at another rate is resampled to the front-end's by [`Resampler`] (the live
+//! path's), block by block.
+//!
 //! Thread: main (offline commands). Allocates: yes (blocks of bounded size).
 
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
@@ -18,6 +21,7 @@ use super::{prepare_outputs, unless_interrupted};
 use crate::config::AnalyzeConfig;
 use crate::dsp::frontend::engine::FrontendEngine;
 use crate::dsp::frontend::{row_max, FrontendSpec, Post};
+use crate::dsp::resample::Resampler;
 use crate::error::{Error, Result};
 use crate::io::atomic::{commit_all, Staged};
 use crate::io::frontend_json::FrontendFile;
@@ -26,10 +30,11 @@ use crate::io::{interrupt, npy};
 /// Samples decoded per block.
 const BLOCK_SAMPLES: usize = 1 << 16;
 
-/// Runs `analyze --frontend`.
+/// Runs `analyze --frontend`. An input at another rate than the front-end's is resampled
+/// to it first ([`Resampler`], as live).
 ///
 /// # Errors
-/// An unreadable input, an input at another rate than the front-end's, one too short
+/// An unreadable input, one too short
 /// for a row, an unwritable output, or a signal (nothing is written then).
 pub fn run(cfg: &AnalyzeConfig, spec: &FrontendSpec) -> Result<AnalyzeReport> {
     unless_interrupted(staged(cfg, spec))
@@ -44,17 +49,12 @@ fn staged(cfg: &AnalyzeConfig, spec: &FrontendSpec) -> Result<AnalyzeReport> {
     }
     let mut source = MonoSource::open(&cfg.input, cfg.channel, cfg.nan, cfg.crop)?;
     let info = source.info().clone();
-    if info.sample_rate_hz != spec.sample_rate_hz {
-        return Err(Error::Input {
-            path: cfg.input.clone(),
-            message: format!(
-                "{} Hz, but the front-end '{}' takes {} Hz: resample it first (e.g. ffmpeg -i IN -ar {} OUT.wav)",
-                info.sample_rate_hz, spec.name, spec.sample_rate_hz, spec.sample_rate_hz
-            ),
-        });
-    }
+    // The input at the front-end's rate (a pass-through when they are equal).
+    let mut resampler = Resampler::new(info.sample_rate_hz, spec.sample_rate_hz)?;
     let bands = spec.bands();
-    let expected = source.expected_frames().map(|n| spec.rows_for(n) as usize);
+    let expected = source
+        .expected_frames()
+        .map(|n| spec.rows_for(resampler.output_len_for(n)) as usize);
     let mut writer = npy::NpyWriter::create(&cfg.output, expected, bands)?;
     let post = spec.post();
     let mut engine = FrontendEngine::new(spec);
@@ -80,10 +80,11 @@ fn staged(cfg: &AnalyzeConfig, spec: &FrontendSpec) -> Result<AnalyzeReport> {
             break;
         }
         rows.clear();
-        engine.push(&samples, |row| take(row, &mut rows));
+        resampler.push(&samples, |x| engine.push(x, |row| take(row, &mut rows)));
         writer.write(&rows)?;
     }
     rows.clear();
+    resampler.finish(|x| engine.push(x, |row| take(row, &mut rows)));
     engine.finish(|row| take(row, &mut rows));
     writer.write(&rows)?;
     let summary = source.finish()?;
@@ -92,10 +93,12 @@ fn staged(cfg: &AnalyzeConfig, spec: &FrontendSpec) -> Result<AnalyzeReport> {
         return Err(Error::Input {
             path: cfg.input.clone(),
             message: format!(
-                "too short: {} samples, the front-end '{}' needs at least {}",
+                "too short: {} samples at {} Hz, the front-end '{}' needs at least {} at {} Hz",
                 summary.frames,
+                info.sample_rate_hz,
                 spec.name,
-                spec.min_samples().max(1)
+                spec.min_samples().max(1),
+                spec.sample_rate_hz
             ),
         });
     }
