@@ -42,6 +42,10 @@ measure "analyze (1025 bins) 2 h WAV" $bin analyze "$dir/2h.wav" -o "$dir/out.np
 measure "render --width 4000   2 h WAV" $bin render "$dir/2h.wav" -o "$dir/2h.png" --width 4000
 measure "render --width 4000   2 h FLAC" $bin render "$dir/2h.flac" -o "$dir/2h.png" --width 4000
 measure "suggest   2 h FLAC" $bin suggest "$dir/2h.flac"
+# Model front-ends: resampled 48 → 16 kHz; Whisper's clamp needs a second pass over the
+# staged .npy (the maximum of the whole input).
+measure "analyze --frontend whisper   2 h WAV" $bin analyze "$dir/2h.wav" -o "$dir/out.npy" --frontend whisper
+measure "analyze --frontend kaldi-fbank-80   2 h WAV" $bin analyze "$dir/2h.wav" -o "$dir/out.npy" --frontend kaldi-fbank-80
 rm -f "$dir/out.npy"
 [ "${1:-}" = 2h ] && exit 0
 make_file 86400 "$dir/24h.flac"
