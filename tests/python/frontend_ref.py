@@ -32,7 +32,7 @@ TensorFlow); the others need tests/python/requirements-ml.txt (make test-ml).
 | python-speech-features | psf (light) | python_speech_features==0.6 | python_speech_features.logfbank(x, samplerate=16000) |
 | tf-tutorial | scipy (light) | scipy==1.17.1 | abs(scipy.signal.stft(x32, window=hann(255, sym=True), nperseg=255, noverlap=127, nfft=256, boundary=None, padded=False, detrend=False)[2]).T * sum(window) |
 | tf-tutorial | tf | tensorflow-cpu==2.21.0 | tf.abs(tf.signal.stft(x32, frame_length=255, frame_step=128)) |
-| keras-mel | jax (light) | keras==3.15.1, jax==0.10.2, jaxlib==0.10.2 | KERAS_BACKEND=jax keras.layers.MelSpectrogram(sampling_rate=16000)(x32).T |
+| keras-mel | jax (ML tier: keras needs jax, kept out of the light venv) | keras==3.15.1, jax==0.10.2, jaxlib==0.10.2 | KERAS_BACKEND=jax keras.layers.MelSpectrogram(sampling_rate=16000)(x32).T |
 | keras-mel | jax64 | keras==3.15.1, jax==0.10.2, jaxlib==0.10.2 | KERAS_BACKEND=jax JAX_ENABLE_X64=1 keras.layers.MelSpectrogram(sampling_rate=16000, dtype="float64")(x).T: float64 STFT, keras' float32 mel matrix |
 | keras-mel | tf | keras==3.15.1, tensorflow-cpu==2.21.0 | KERAS_BACKEND=tensorflow, the same layer (run in a subprocess: the backend is fixed per process) |
 | torchaudio-mel | librosa (light) | librosa==0.11.0 | librosa.feature.melspectrogram(y=x (float64), sr=16000, n_fft=400, hop_length=200, win_length=400, window="hann", center=True, pad_mode="reflect", power=2.0, n_mels=128, fmin=0.0, fmax=8000.0, htk=True, norm=None).T |
