@@ -115,7 +115,11 @@ pub fn describe(spec: &FrontendSpec) -> String {
                 Triangles::Mel => "linear in mel",
                 Triangles::FftBins => "on integer FFT bins",
             },
-            if m.slaney_norm { ", Slaney area norm" } else { "" }
+            if m.slaney_norm {
+                ", Slaney area norm"
+            } else {
+                ""
+            }
         ),
         None => format!("{scaled}, {} bins", spec.bands()),
     };

@@ -3,6 +3,7 @@
 //! Thread: main (plain data).
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use crate::dsp::frontend::{presets, FrontendSpec};
 use crate::error::{Error, Result};
@@ -18,7 +19,11 @@ pub fn resolve(arg: &str, flag: &'static str) -> Result<FrontendSpec> {
         return Ok(spec);
     }
     let path = Path::new(arg);
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) || path.exists() {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        || path.exists()
+    {
         return frontend_json::read(path, flag);
     }
     Err(Error::InvalidArgument {
@@ -28,6 +33,27 @@ pub fn resolve(arg: &str, flag: &'static str) -> Result<FrontendSpec> {
             presets::NAMES.join(", ")
         ),
     })
+}
+
+/// The built-in front-ends, made once and kept for the program's lifetime: the specs
+/// the window's panes and the analysis thread share read-only (`Control::SetFrontend`
+/// carries a `&'static` one), in [`presets::NAMES`] order (the order N cycles them).
+pub fn builtins() -> &'static [FrontendSpec] {
+    static TABLE: OnceLock<Vec<FrontendSpec>> = OnceLock::new();
+    TABLE.get_or_init(presets::all)
+}
+
+/// [`resolve`], kept for the program's lifetime: a built-in from [`builtins`], or the
+/// JSON file's spec (leaked once per `--frontend`/`--compare` argument, a few kB).
+///
+/// # Errors
+/// As [`resolve`].
+pub fn resolve_static(arg: &str, flag: &'static str) -> Result<&'static FrontendSpec> {
+    let lower = arg.to_ascii_lowercase();
+    if let Some(spec) = builtins().iter().find(|s| s.name == lower) {
+        return Ok(spec);
+    }
+    Ok(Box::leak(Box::new(resolve(arg, flag)?)))
 }
 
 #[cfg(test)]

@@ -95,9 +95,10 @@ impl Resampler {
         let inner = if from_hz == to_hz {
             None
         } else {
-            let params = SincInterpolationParameters::new(SINC_LEN, WindowFunction::BlackmanHarris2)
-                .oversampling_factor(OVERSAMPLING)
-                .interpolation(SincInterpolationType::Cubic);
+            let params =
+                SincInterpolationParameters::new(SINC_LEN, WindowFunction::BlackmanHarris2)
+                    .oversampling_factor(OVERSAMPLING)
+                    .interpolation(SincInterpolationType::Cubic);
             let ratio = f64::from(to_hz) / f64::from(from_hz);
             let rs = Async::<f32>::new_sinc(ratio, 1.0, &params, CHUNK_IN, 1, FixedAsync::Input)
                 .map_err(|e| fail(e.to_string()))?;
@@ -368,9 +369,16 @@ mod tests {
     fn output_length_is_rounded_and_chunking_does_not_matter() {
         let x = sine(440.0, 44_100, 44_100 + 1234, 0.5);
         let whole = resample_all(44_100, 16_000, &x, x.len());
-        assert_eq!(whole.len() as u64, (x.len() as u64 * 16_000 + 22_050) / 44_100);
+        assert_eq!(
+            whole.len() as u64,
+            (x.len() as u64 * 16_000 + 22_050) / 44_100
+        );
         for chunk in [1, 37, 256, 4097] {
-            assert_eq!(resample_all(44_100, 16_000, &x, chunk), whole, "chunk {chunk}");
+            assert_eq!(
+                resample_all(44_100, 16_000, &x, chunk),
+                whole,
+                "chunk {chunk}"
+            );
         }
         for n in [0usize, 1, 2, 100, 255, 256, 257, 3000] {
             for (from, to) in [(48_000, 16_000), (44_100, 16_000), (8_000, 16_000)] {

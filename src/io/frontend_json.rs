@@ -321,7 +321,12 @@ impl FrontendFile {
         let pad = match self.pad_mode.as_str() {
             "reflect" => Pad::Reflect,
             "constant" => Pad::Constant,
-            other => return Err(("pad_mode", format!("'{other}': expected reflect or constant"))),
+            other => {
+                return Err((
+                    "pad_mode",
+                    format!("'{other}': expected reflect or constant"),
+                ))
+            }
         };
         let framing = match (f.framing.as_str(), self.center) {
             ("center", true) => Framing::Center { pad },
@@ -542,7 +547,10 @@ mod tests {
         let spec = presets::by_name("whisper").expect("built in");
         let mut file = FrontendFile::of(&spec);
         file.center = false;
-        assert_eq!(file.spec().expect_err("centre mismatch").0, "frontend.framing");
+        assert_eq!(
+            file.spec().expect_err("centre mismatch").0,
+            "frontend.framing"
+        );
         let mut file = FrontendFile::of(&spec);
         file.window.coefficients_f64.pop();
         assert_eq!(file.spec().expect_err("short window").0, "frontend");

@@ -5,9 +5,10 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::dsp::frontend::FrontendSpec;
 use crate::dsp::mel::{
     hz_to_mel, hz_to_mel_htk, hz_to_mel_slaney, mel_htk_to_hz, mel_slaney_to_hz, mel_to_hz,
-    MelFilterbank, MelScale, MelSpec,
+    MelFilterbank, MelNorm, MelScale, MelSpec,
 };
 use crate::dsp::scale::num_bins;
 
@@ -337,6 +338,24 @@ impl ColumnMap {
         }
     }
 
+    /// A model front-end's `n` bands (its row, already in its units) as `n` equal-height
+    /// stripes over `height` pixels, band 0 at the bottom: pixel `y` shows band
+    /// `floor((y + ½)·n/height)`. Draw it against [`frontend_axis`].
+    pub fn stripes(n: usize, height: usize) -> Self {
+        let n = n.max(1);
+        let spans = (0..height)
+            .map(|y| {
+                let band = band_of_pixel(y, height, n) as u32;
+                Span::Max { lo: band, hi: band }
+            })
+            .collect();
+        ColumnMap {
+            spans,
+            num_bins: n,
+            mel: None,
+        }
+    }
+
     /// The mel spec when in mel mode ([`ColumnMap::mel`]).
     pub fn mel_spec(&self) -> Option<&MelSpec> {
         self.mel.as_ref().map(|m| m.filterbank.spec())
@@ -406,6 +425,30 @@ impl MelBands {
                 continue;
             }
             pixels.fill(self.filterbank.band_db(i, |k| db_to_power(db[k])));
+        }
+    }
+}
+
+/// The frequency axis whose ticks line up with [`ColumnMap::stripes`] of a model
+/// front-end's bands: band `i` at [`FrontendSpec::band_hz`]`(i)` in the middle of stripe
+/// `i`. Mel front-ends: [`mel_axis`] of their matrix's scale and edges; linear ones
+/// (the TF tutorial's |X|): bin `k` of `n` at `(k + ½)/n` of a linear axis.
+pub fn frontend_axis(spec: &FrontendSpec) -> FreqAxis {
+    match &spec.mel {
+        Some(m) => mel_axis(&MelSpec {
+            n_mels: m.weights.len(),
+            fmin_hz: m.fmin_hz,
+            fmax_hz: m.fmax_hz,
+            scale: m.scale,
+            norm: MelNorm::None,
+        }),
+        None => {
+            let half_bin = 0.5 * f64::from(spec.sample_rate_hz) / spec.n_fft as f64;
+            FreqAxis {
+                scale: FreqScale::Linear,
+                fmin_hz: -half_bin,
+                fmax_hz: spec.band_hz(spec.bands() - 1) + half_bin,
+            }
         }
     }
 }

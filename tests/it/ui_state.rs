@@ -127,6 +127,7 @@ fn state_with(p: StftParams, win_follows: bool) -> ViewState {
         fmax_hz: NYQ,
     };
     let pane = PaneSettings {
+        frontend: None,
         params: p,
         win_follows,
         axis,

@@ -264,6 +264,17 @@ impl FrontendSpec {
         }
     }
 
+    /// Frame `m`'s first sample, in signal indices (negative: in the start's padding).
+    pub fn frame_start(&self, m: u64) -> i64 {
+        let shift = match self.framing {
+            Framing::Center { .. } => {
+                (self.n_fft / 2) as i64 - ((self.n_fft - self.win_length) / 2) as i64
+            }
+            Framing::Valid | Framing::PadEnd => 0,
+        };
+        (m * self.hop as u64) as i64 - shift
+    }
+
     /// Rows an input of `n` samples gives (after dropping the last frame if asked).
     pub fn rows_for(&self, n: u64) -> u64 {
         let (win, hop) = (self.win_length as u64, self.hop as u64);
@@ -358,7 +369,11 @@ impl FrontendSpec {
         }
         let finite = [self.waveform_scale, self.spectrum_scale]
             .into_iter()
-            .chain(self.log.iter().flat_map(|l| [l.offset, l.floor, l.reference]))
+            .chain(
+                self.log
+                    .iter()
+                    .flat_map(|l| [l.offset, l.floor, l.reference]),
+            )
             .chain(self.clamp.iter().flat_map(|c| [c.below_max, c.live_span_s]))
             .chain(self.affine.iter().flat_map(|a| [a.add, a.div]))
             .all(f64::is_finite);
@@ -371,7 +386,10 @@ impl FrontendSpec {
         if self.affine.is_some_and(|a| a.div == 0.0) {
             return Err("affine: div must not be 0".into());
         }
-        if self.clamp.is_some_and(|c| c.below_max < 0.0 || c.live_span_s <= 0.0) {
+        if self
+            .clamp
+            .is_some_and(|c| c.below_max < 0.0 || c.live_span_s <= 0.0)
+        {
             return Err("clamp: below_max >= 0 and live_span_s > 0 expected".into());
         }
         Ok(())

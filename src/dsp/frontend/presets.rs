@@ -219,7 +219,9 @@ fn kaldi_base(name: &str, n_mels: usize) -> FrontendSpec {
         window_name: "povey (symmetric hann ^ 0.85)".into(),
         preemphasis: Some(Preemphasis::Frame(0.97)),
         remove_dc: true,
-        mel: Some(mel_linear_triangles(n_mels, 20.0, 8000.0, 16_000, 512, false)),
+        mel: Some(mel_linear_triangles(
+            n_mels, 20.0, 8000.0, 16_000, 512, false,
+        )),
         log: Some(LogSpec {
             func: LogFunc::Ln,
             offset: 0.0,
@@ -358,7 +360,10 @@ fn symmetric_hann(len: usize) -> Vec<f64> {
 
 /// Kaldi's `povey`: the symmetric Hann to the power 0.85.
 fn povey(len: usize) -> Vec<f64> {
-    symmetric_hann(len).into_iter().map(|w| w.powf(0.85)).collect()
+    symmetric_hann(len)
+        .into_iter()
+        .map(|w| w.powf(0.85))
+        .collect()
 }
 
 /// A librosa-convention filterbank (f32 weights, as librosa stores them).
@@ -391,7 +396,10 @@ fn mel_linear_triangles(
     drop_dc: bool,
 ) -> MelMatrix {
     let bins = n_fft / 2 + 1;
-    let (m0, m1) = (hz_to_mel(MelScale::Tf, fmin_hz), hz_to_mel(MelScale::Tf, fmax_hz));
+    let (m0, m1) = (
+        hz_to_mel(MelScale::Tf, fmin_hz),
+        hz_to_mel(MelScale::Tf, fmax_hz),
+    );
     let edge = |i: usize| m0 + (m1 - m0) * i as f64 / (n + 1) as f64;
     let nyquist = f64::from(sample_rate_hz) / 2.0;
     let weights = (0..n)
