@@ -12,10 +12,9 @@
 
 use crate::dsp::frontend::engine::FrontendEngine;
 use crate::dsp::frontend::{row_max, FrontendSpec, Post, SpanMax};
-use crate::dsp::resample::Resampler;
+use crate::dsp::resample::{ResampleError, Resampler};
 use crate::dsp::stft::{StftParams, MAX_FFT_SIZE};
 use crate::dsp::window::WindowKind;
-use crate::error::Result;
 
 /// The smallest linear value shown on a log colour scale.
 const LINEAR_FLOOR: f32 = 1e-30;
@@ -151,7 +150,11 @@ impl FrontendPane {
     ///
     /// # Errors
     /// No resampler from the stream's rate to the front-end's.
-    pub fn new(spec: &FrontendSpec, stream_rate_hz: u32, origin: u64) -> Result<FrontendPane> {
+    pub fn new(
+        spec: &FrontendSpec,
+        stream_rate_hz: u32,
+        origin: u64,
+    ) -> Result<FrontendPane, ResampleError> {
         let resampler = Resampler::new(stream_rate_hz, spec.sample_rate_hz)?;
         let to_stream = |n: usize| {
             ((n as f64 * f64::from(stream_rate_hz) / f64::from(spec.sample_rate_hz)).round()

@@ -221,9 +221,10 @@ impl Session {
             },
         })?;
         // Front-end panes (--frontend, --compare "frontend=…"): queued before the window
-        // asks for columns, so their first rows are the front-end's.
+        // asks for columns, so their first rows are the front-end's. The window's only:
+        // headless status lines describe STFT rows (peak in Hz, dBFS).
         for (i, pane) in layout.panes.iter().enumerate() {
-            if pane.frontend.is_some() {
+            if pane.frontend.is_some() && !cfg.headless {
                 link.control
                     .send(crate::analysis::message::Control::SetFrontend(
                         i,

@@ -429,7 +429,7 @@ impl ViewState {
         let focused = self.focused();
         let (p, axis) = (focused.params, focused.axis);
         format!(
-            "n_fft={} win_length={} hop={} window={} scale={} fmin={:.0} fmax={:.0} colormap={} floor={:.0} ceiling={:.0} span_s={} paused={} rerender={} mel={} pane={}/{}",
+            "n_fft={} win_length={} hop={} window={} scale={} fmin={:.0} fmax={:.0} colormap={} floor={:.0} ceiling={:.0} span_s={} paused={} rerender={} mel={} frontend={} pane={}/{}",
             p.fft_size,
             p.win_length,
             p.hop_size,
@@ -446,6 +446,7 @@ impl ViewState {
             focused
                 .mel
                 .map_or("off".to_string(), |m| m.label().replace(' ', "-")),
+            focused.frontend.map_or("off", |f| f.name.as_str()),
             self.focus + 1,
             self.pane_count()
         )
