@@ -478,3 +478,37 @@ pub fn mel_axis(spec: &MelSpec) -> FreqAxis {
         fmax_hz: mel_to_hz(spec.scale, m1 - half_step),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsp::frontend::presets;
+
+    /// Every built-in front-end's band `i` sits in the middle of stripe `i` of its axis,
+    /// and the stripes map band `i`'s value to its own pixels.
+    #[test]
+    fn frontend_bands_sit_in_their_stripes() {
+        for spec in presets::all() {
+            let axis = frontend_axis(&spec);
+            let n = spec.bands();
+            for i in [0, n / 3, n - 1] {
+                let frac = axis.hz_to_frac(spec.band_hz(i));
+                let want = (i as f64 + 0.5) / n as f64;
+                assert!(
+                    (frac - want).abs() < 1e-6,
+                    "{} band {i}: {frac} vs {want}",
+                    spec.name
+                );
+            }
+            let height = 300;
+            let map = ColumnMap::stripes(n, height);
+            let row: Vec<f32> = (0..n).map(|i| i as f32).collect();
+            let mut out = vec![0.0; height];
+            map.apply(&row, &mut out);
+            assert_eq!(out[0], 0.0);
+            assert_eq!(out[height - 1], (n - 1) as f32);
+            let y = (((n / 3) as f64 + 0.5) * height as f64 / n as f64) as usize;
+            assert_eq!(out[y], (n / 3) as f32, "{}", spec.name);
+        }
+    }
+}
