@@ -223,6 +223,10 @@ pub struct LiveConfig {
     pub compare: Vec<PaneSpec>,
     /// `--mel N` and its options: the window starts on the mel view.
     pub mel: Option<MelOptions>,
+    /// `--frontend NAME|PATH.json`: the first pane shows this model front-end.
+    pub frontend: Option<&'static crate::dsp::frontend::FrontendSpec>,
+    /// What the N key cycles (after `off`): the built-ins, then `--frontend`'s own JSON.
+    pub frontends: Vec<&'static crate::dsp::frontend::FrontendSpec>,
 }
 
 /// Most mel bands the window shows.
@@ -531,7 +535,18 @@ impl LiveConfig {
         check_stream_flags(live, &source)?;
         let duration = duration(live.duration)?;
         check_history_flags(live, &source)?;
+        let frontend = live
+            .frontend
+            .as_deref()
+            .map(|arg| frontend::resolve_static(arg, "--frontend"))
+            .transpose()?;
+        let mut frontends: Vec<_> = frontend::builtins().iter().collect();
+        if let Some(own) = frontend.filter(|f| !frontends.iter().any(|b| std::ptr::eq(*b, *f))) {
+            frontends.push(own);
+        }
         Ok(LiveConfig {
+            frontend,
+            frontends,
             host: live.host.clone(),
             compare,
             mel,
@@ -596,6 +611,7 @@ fn compare_specs(
 ) -> Result<Vec<PaneSpec>> {
     let specs = PaneSpec::parse_list(text).map_err(|m| invalid("--compare", m))?;
     let base = PaneSettings {
+        frontend: None,
         params,
         win_follows: analysis.win_length.is_none(),
         axis: FreqAxis {

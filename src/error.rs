@@ -11,16 +11,6 @@ use std::thread::JoinHandle;
 /// Everything that can go wrong, with context.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A resampler that cannot be built for a pair of rates.
-    #[error("cannot resample {from_hz} Hz to {to_hz} Hz: {message}")]
-    Resampler {
-        /// The input rate.
-        from_hz: u32,
-        /// The output rate.
-        to_hz: u32,
-        /// rubato's reason.
-        message: String,
-    },
     /// A command-line value out of range or malformed.
     #[error("invalid {flag}: {message}")]
     InvalidArgument {

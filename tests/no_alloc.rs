@@ -354,6 +354,7 @@ fn analysis_pass_folding_rows_into_time_columns_allocates_nothing() {
     };
     for pane in 0..4 {
         let spec = ColumnSpec {
+            bands: None,
             axis,
             mel: (pane == 1).then_some(mel),
             height_px: 150,
@@ -491,6 +492,7 @@ mod window_frames {
         let panes = panes
             .iter()
             .map(|&(window, hop)| PaneSettings {
+                frontend: None,
                 params: params(window, hop),
                 win_follows: true,
                 axis,
@@ -812,4 +814,141 @@ mod window_frames {
     fn three_compare_panes_server_side_frames_allocate_nothing() {
         assert_steady_state_allocates_nothing(&COMPARE, 1000, true);
     }
+}
+
+/// The live front-ends' pieces, each after warm-up: the resampler (48 and 44.1 kHz →
+/// 16 kHz, every callback length, and its `finish` and `reset`), the front-end engine,
+/// the rolling span maximum and the clamp/scaling, chained as the analysis thread runs
+/// them.
+#[test]
+fn resampler_frontend_engine_span_max_and_post_allocate_nothing() {
+    use hopscope::dsp::frontend::engine::FrontendEngine;
+    use hopscope::dsp::frontend::{presets, row_max, SpanMax};
+    use hopscope::dsp::resample::Resampler;
+    for from_hz in [48_000u32, 44_100, 16_000] {
+        for spec in presets::all() {
+            let mut resampler = Resampler::new(from_hz, spec.sample_rate_hz).expect("rates");
+            let mut engine = FrontendEngine::new(&spec);
+            let mut span = SpanMax::new(3000);
+            let post = spec.post();
+            let mut row = vec![0.0f32; spec.bands()];
+            let x: Vec<f32> = (0..65_536)
+                .map(|i| ((i as f32) * 0.031).sin() * 0.25)
+                .collect();
+            let mut rows = 0usize;
+            let mut feed = |resampler: &mut Resampler,
+                            engine: &mut FrontendEngine,
+                            span: &mut SpanMax,
+                            input: &[f32]|
+             -> usize {
+                let mut n = 0;
+                resampler.push(input, |out| {
+                    engine.push(out, |r| {
+                        row.copy_from_slice(r);
+                        let m = span.push(row_max(&row));
+                        post.apply(m, &mut row);
+                        n += 1;
+                    });
+                });
+                n
+            };
+            // Warm-up.
+            rows += feed(&mut resampler, &mut engine, &mut span, &x[..8192]);
+            for len in CALLBACK_LENGTHS {
+                reset_violation_count();
+                rows += assert_no_alloc(|| feed(&mut resampler, &mut engine, &mut span, &x[..len]));
+                assert_eq!(
+                    violation_count(),
+                    0,
+                    "{} from {from_hz} Hz allocated ({len} samples)",
+                    spec.name
+                );
+            }
+            reset_violation_count();
+            assert_no_alloc(|| {
+                resampler.finish(|out| engine.push(out, |_| {}));
+                engine.finish(|_| {});
+                resampler.reset();
+                engine.reset();
+                span.reset();
+            });
+            assert_eq!(
+                violation_count(),
+                0,
+                "{}: finish/reset allocated",
+                spec.name
+            );
+            assert!(rows > 20, "{}: {rows} rows", spec.name);
+        }
+    }
+}
+
+/// The analysis loop with front-end panes (Whisper next to an STFT pane, then YAMNet and
+/// the TF tutorial's linear |X|), folded into time columns as the window has them: no
+/// allocation in steady state, and every pane makes rows.
+#[test]
+fn analysis_pass_with_frontend_panes_allocates_nothing() {
+    use hopscope::config::frontend::builtins;
+    use hopscope::render::freqmap::{FreqAxis, FreqScale};
+    use hopscope::render::timeaxis::ColumnSpec;
+    let base = StftParams {
+        fft_size: 2048,
+        win_length: 2048,
+        hop_size: 512,
+        window: WindowKind::Hann,
+    };
+    let mut rig = rig(base);
+    let mut params = [base; 4];
+    params[3].fft_size = 1024;
+    params[3].win_length = 1024;
+    assert!(rig.link.control.send(Control::SetPanes {
+        layout: 1,
+        count: 4,
+        params,
+    }));
+    let by_name = |n: &str| builtins().iter().find(|s| s.name == n).expect("built in");
+    let frontends = [
+        by_name("whisper"),
+        by_name("yamnet"),
+        by_name("tf-tutorial"),
+    ];
+    for (pane, spec) in frontends.iter().enumerate() {
+        assert!(rig
+            .link
+            .control
+            .send(Control::SetFrontend(pane, Some(*spec))));
+    }
+    let axis = FreqAxis {
+        scale: FreqScale::Linear,
+        fmin_hz: 0.0,
+        fmax_hz: 24_000.0,
+    };
+    for pane in 0..4 {
+        let spec = ColumnSpec {
+            bands: frontends.get(pane).map(|f| f.bands()),
+            axis,
+            mel: None,
+            height_px: 150,
+            width_px: 1200,
+            span_ms: 2000,
+        };
+        assert!(rig.link.control.send(Control::SetColumns {
+            pane,
+            grid_id: 3,
+            spec,
+        }));
+    }
+    let mut t = 0usize;
+    run(&mut rig, 48_000, false, &mut t);
+    let before = rig.link.stats.snapshot();
+    run(&mut rig, 48_000, true, &mut t);
+    let after = rig.link.stats.snapshot();
+    assert_eq!(after.rows_dropped, 0);
+    // 1 s: 100 rows for Whisper and YAMNet, 125 for the tutorial, 93.75 for the STFT.
+    let rows = after.rows_produced - before.rows_produced;
+    assert!((410..=430).contains(&rows), "{rows} rows");
+    let geometry: Vec<StftParams> = rig.analysis.pane_params().collect();
+    assert_eq!(geometry[0].hop_size, 480, "Whisper's hop at 48 kHz");
+    assert_eq!(geometry[2].hop_size, 384, "the tutorial's hop at 48 kHz");
+    assert!(rig.analysis.frontend(0).is_some() && rig.analysis.frontend(3).is_none());
 }

@@ -109,6 +109,11 @@ impl PaneColumns {
         if let Some(gap_end) = row.gap_end {
             self.fold.push_gap(gap_end, |run| emit(run, &p, &grid));
         }
+        if row.bins.len() != self.map.num_bins() {
+            // Rows of a pane switched to or from a front-end before its new columns
+            // were asked for: not drawable on this map.
+            return;
+        }
         self.map.apply(row.bins, &mut self.column);
         self.fold
             .push_row(&self.column, row.end_sample, p.hop_size, |run| {

@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use crate::dsp::frontend::FrontendSpec;
 use crate::dsp::scale::ValueScale;
 use crate::dsp::stft::StftParams;
 use crate::render::timeaxis::{ColumnSpec, TimeGrid};
@@ -24,6 +25,11 @@ pub enum Control {
         /// Each pane's parameters (validated by the sender).
         params: [StftParams; MAX_PANES],
     },
+    /// Pane `pane` (an index past the panes is ignored) shows a model front-end from
+    /// now on (`None`: its STFT again): the stream resampled to the front-end's rate, its
+    /// rows in its own units. The specs are the program's table, made once
+    /// (`config::frontend::table`).
+    SetFrontend(usize, Option<&'static FrontendSpec>),
     /// New output scale from the next row on.
     SetScale(ValueScale),
     /// From now on, fold pane `pane`'s rows into time columns as `spec` says (the live

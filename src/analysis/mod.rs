@@ -2,6 +2,7 @@
 //! stamp and send rows.
 
 pub mod columns;
+pub mod frontend;
 pub mod history;
 pub mod message;
 
@@ -14,6 +15,7 @@ use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError};
 use ringbuf::traits::{Consumer, Observer};
 
 use crate::analysis::columns::{FoldRow, PaneColumns, TimeOrigin};
+use crate::analysis::frontend::FrontendPane;
 use crate::analysis::history::SharedHistory;
 use crate::analysis::message::{ColumnRun, Control, Generation, SpectrumRow, MAX_PANES};
 use crate::audio::ring::{MarkConsumer, SampleConsumer};
@@ -206,6 +208,9 @@ pub struct Analysis {
     timebase: Timebase,
     /// One STFT per pane, all fed the same mono signal.
     stfts: Vec<Stft>,
+    /// Panes that show a model front-end instead of their STFT (which then only
+    /// skips the samples).
+    frontends: [Option<FrontendPane>; MAX_PANES],
     /// Panes in use (`stfts[..panes]`; the rest keep their buffers for reuse).
     panes: usize,
     layout: u64,
@@ -297,6 +302,7 @@ impl Analysis {
             timebase: setup.timebase,
             panes: stfts.len(),
             stfts,
+            frontends: std::array::from_fn(|_| None),
             layout: 0,
             generation: 0,
             control: control_rx,
@@ -336,9 +342,17 @@ impl Analysis {
         self.stfts[0].params()
     }
 
-    /// Current parameters of every pane.
+    /// Current parameters of every pane (a front-end pane's geometry in stream samples).
     pub fn pane_params(&self) -> impl Iterator<Item = StftParams> + '_ {
-        self.stfts[..self.panes].iter().map(Stft::params)
+        self.stfts[..self.panes]
+            .iter()
+            .zip(&self.frontends)
+            .map(|(s, f)| f.as_ref().map_or_else(|| s.params(), FrontendPane::params))
+    }
+
+    /// The front-end pane `pane` shows, if any.
+    pub fn frontend(&self, pane: usize) -> Option<&FrontendPane> {
+        self.frontends.get(pane).and_then(Option::as_ref)
     }
 
     /// The smallest hop of the panes (how often rows come).
@@ -547,6 +561,9 @@ impl Analysis {
             }
         }
         let end = self.clock.base + self.clock.popped + samples;
+        for f in self.frontends[..self.panes].iter_mut().flatten() {
+            f.restart(end);
+        }
         for g in self.pending_gap.iter_mut().filter(|_| samples > 0) {
             let before = g.map_or(0, |g| g.samples);
             *g = Some(PendingGap {
@@ -602,6 +619,7 @@ impl Analysis {
                         // A new pane starts from pane 0's samples, on its own grid, and
                         // (in the window) waits for its columns.
                         self.columns[pane] = None;
+                        self.frontends[pane] = None;
                         let fork = self.stfts[0].fork(*p, scale);
                         match self.stfts.get_mut(pane) {
                             Some(slot) => *slot = fork,
@@ -610,6 +628,16 @@ impl Analysis {
                     }
                     self.panes = count;
                     self.layout = layout;
+                    self.bump_generation();
+                }
+                Ok(Control::SetFrontend(pane, spec)) => {
+                    if pane >= self.panes {
+                        continue;
+                    }
+                    let origin = self.clock.base + self.clock.popped;
+                    // A rate rubato refuses leaves the pane on its STFT.
+                    self.frontends[pane] =
+                        spec.and_then(|s| FrontendPane::new(s, self.sample_rate_hz, origin).ok());
                     self.bump_generation();
                 }
                 Ok(Control::SetScale(scale)) => {
@@ -680,6 +708,7 @@ impl Analysis {
     fn analyse(&mut self, frames: usize) {
         let Analysis {
             stfts,
+            frontends,
             panes,
             layout,
             mono,
@@ -699,77 +728,163 @@ impl Analysis {
             time_origin,
             ..
         } = self;
-        let mut outbox = Outbox {
-            rows,
-            pool,
-            buffers_made,
-            stats,
-            shutdown,
+        let mut sink = RowSink {
+            outbox: Outbox {
+                rows,
+                pool,
+                buffers_made,
+                stats,
+                shutdown,
+            },
+            marks,
+            current_mark,
+            timebase,
+            clock_base: clock.base,
+            sample_rate_hz: *sample_rate_hz,
+            layout: *layout,
+            generation: *generation,
+            time_origin,
+            started: Instant::now(),
         };
-        let ns_of = |frames: u64| frames_duration(frames, *sample_rate_hz);
         for (pane, stft) in stfts[..*panes].iter_mut().enumerate() {
             let scale = stft.scale();
-            let mut started = Instant::now();
+            sink.started = Instant::now();
             let fold = &mut columns[pane];
-            stft.push(&mono[..frames], |info, bins| {
-                let last_sample = info.first_sample + info.params.win_length as u64 - 1;
-                while let Some(next) = marks.try_peek() {
-                    let at = clock.base + next.frame_index;
-                    if at > last_sample {
-                        break;
+            let gap = &mut pending_gap[pane];
+            if let Some(fe) = frontends[pane].as_mut() {
+                stft.skip(frames as u64);
+                if fe.stream_rate_hz() != *sample_rate_hz {
+                    // A reopened device at another rate: the front-end starts over on it.
+                    let origin = clock.base + clock.popped - frames as u64;
+                    match FrontendPane::new(&fe.spec().clone(), *sample_rate_hz, origin) {
+                        Ok(new) => *fe = new,
+                        Err(_) => continue,
                     }
-                    *current_mark = Some((at, timebase.instant(next.capture_ns)));
-                    marks.try_pop();
                 }
-                let finished_at = Instant::now();
-                // An earlier pane may have taken marks past this row's end: its time is then
-                // counted back from the mark.
-                let captured_at = match *current_mark {
-                    Some((at, t)) if last_sample >= at => t + ns_of(last_sample - at),
-                    Some((at, t)) => t.checked_sub(ns_of(at - last_sample)).unwrap_or(t),
-                    None => finished_at,
-                };
-                let row_ns = finished_at.duration_since(started).as_nanos() as u64;
-                started = finished_at;
-                stats.rows_produced.fetch_add(1, Relaxed);
-                stats.row_time_ns_total.fetch_add(row_ns, Relaxed);
-                stats.row_time_ns_max.fetch_max(row_ns, Relaxed);
-                let gap = pending_gap[pane].take();
-                let stamp = Stamp {
+                fe.push(&mono[..frames], |r| {
+                    let row = PaneRow {
+                        pane,
+                        params: r.params,
+                        scale,
+                        first_sample: r.first_sample,
+                        end_sample: r.end_sample,
+                        values: r.values,
+                    };
+                    sink.deliver(row, gap, fold.as_mut());
+                });
+                continue;
+            }
+            stft.push(&mono[..frames], |info, bins| {
+                let row = PaneRow {
                     pane,
-                    layout: *layout,
-                    generation: *generation,
                     params: info.params,
                     scale,
-                    sample_rate_hz: *sample_rate_hz,
                     first_sample: info.first_sample,
-                    gap_before: gap.map_or(0, |g| g.samples),
-                    captured_at,
-                    finished_at,
-                };
-                let Some(fold) = fold.as_mut() else {
-                    outbox.send(&stamp, bins, None);
-                    return;
-                };
-                stats.rows_folded.fetch_add(1, Relaxed);
-                let grid_id = fold.grid_id;
-                let row = FoldRow {
-                    bins,
-                    params: &info.params,
-                    sample_rate_hz: *sample_rate_hz,
                     end_sample: info.first_sample + info.params.win_length as u64,
-                    gap_end: gap.map(|g| g.end),
+                    values: bins,
                 };
-                fold.push(row, time_origin, |run, params, grid| {
-                    let stamp = Stamp {
-                        params: *params,
-                        gap_before: 0,
-                        ..stamp
-                    };
-                    outbox.send_run(&stamp, &run, (grid_id, grid));
-                });
+                sink.deliver(row, gap, fold.as_mut());
             });
         }
+    }
+}
+
+/// One pane's row for [`RowSink::deliver`].
+struct PaneRow<'a> {
+    pane: usize,
+    params: StftParams,
+    scale: ValueScale,
+    first_sample: u64,
+    /// Stream index just past its last sample.
+    end_sample: u64,
+    values: &'a [f32],
+}
+
+/// Where rows go: stamped with their capture time (from the marks), folded into time
+/// columns or sent one by one, counted.
+///
+/// Thread: analysis. Allocates: no (see [`Outbox`]).
+struct RowSink<'a> {
+    outbox: Outbox<'a>,
+    marks: &'a mut MarkConsumer,
+    current_mark: &'a mut Option<(u64, Instant)>,
+    timebase: &'a Timebase,
+    clock_base: u64,
+    sample_rate_hz: u32,
+    layout: u64,
+    generation: Generation,
+    time_origin: &'a TimeOrigin,
+    /// When the pane's previous row was finished (the row time's start).
+    started: Instant,
+}
+
+impl RowSink<'_> {
+    fn deliver(
+        &mut self,
+        row: PaneRow<'_>,
+        pending_gap: &mut Option<PendingGap>,
+        fold: Option<&mut PaneColumns>,
+    ) {
+        let rate = self.sample_rate_hz;
+        let ns_of = |frames: u64| frames_duration(frames, rate);
+        let last_sample = row.end_sample.saturating_sub(1);
+        while let Some(next) = self.marks.try_peek() {
+            let at = self.clock_base + next.frame_index;
+            if at > last_sample {
+                break;
+            }
+            *self.current_mark = Some((at, self.timebase.instant(next.capture_ns)));
+            self.marks.try_pop();
+        }
+        let finished_at = Instant::now();
+        // An earlier pane may have taken marks past this row's end: its time is then
+        // counted back from the mark.
+        let captured_at = match *self.current_mark {
+            Some((at, t)) if last_sample >= at => t + ns_of(last_sample - at),
+            Some((at, t)) => t.checked_sub(ns_of(at - last_sample)).unwrap_or(t),
+            None => finished_at,
+        };
+        let row_ns = finished_at.duration_since(self.started).as_nanos() as u64;
+        self.started = finished_at;
+        let stats = self.outbox.stats;
+        stats.rows_produced.fetch_add(1, Relaxed);
+        stats.row_time_ns_total.fetch_add(row_ns, Relaxed);
+        stats.row_time_ns_max.fetch_max(row_ns, Relaxed);
+        let gap = pending_gap.take();
+        let stamp = Stamp {
+            pane: row.pane,
+            layout: self.layout,
+            generation: self.generation,
+            params: row.params,
+            scale: row.scale,
+            sample_rate_hz: rate,
+            first_sample: row.first_sample,
+            gap_before: gap.map_or(0, |g| g.samples),
+            captured_at,
+            finished_at,
+        };
+        let Some(fold) = fold else {
+            self.outbox.send(&stamp, row.values, None);
+            return;
+        };
+        stats.rows_folded.fetch_add(1, Relaxed);
+        let grid_id = fold.grid_id;
+        let folded = FoldRow {
+            bins: row.values,
+            params: &row.params,
+            sample_rate_hz: rate,
+            end_sample: row.end_sample,
+            gap_end: gap.map(|g| g.end),
+        };
+        let outbox = &mut self.outbox;
+        fold.push(folded, self.time_origin, |run, params, grid| {
+            let stamp = Stamp {
+                params: *params,
+                gap_before: 0,
+                ..stamp
+            };
+            outbox.send_run(&stamp, &run, (grid_id, grid));
+        });
     }
 }
 

@@ -124,6 +124,7 @@ impl Layout {
             norm: Some(m.norm),
         });
         let first = PaneSettings {
+            frontend: cfg.frontend,
             params: cfg.params,
             win_follows: !cfg.win_length_set,
             axis,
@@ -219,6 +220,18 @@ impl Session {
                 analysis::WINDOW_BACKLOG_S
             },
         })?;
+        // Front-end panes (--frontend, --compare "frontend=…"): queued before the window
+        // asks for columns, so their first rows are the front-end's. The window's only:
+        // headless status lines describe STFT rows (peak in Hz, dBFS).
+        for (i, pane) in layout.panes.iter().enumerate() {
+            if pane.frontend.is_some() && !cfg.headless {
+                link.control
+                    .send(crate::analysis::message::Control::SetFrontend(
+                        i,
+                        pane.frontend,
+                    ));
+            }
+        }
         let health = matches!(running, Running::Mic(_)).then_some(health);
         let session = Session {
             running,
@@ -306,6 +319,7 @@ fn view_state(cfg: &LiveConfig, layout: Layout, sample_rate_hz: u32) -> ViewStat
         range: cfg.display.look.range,
         rerender: layout.history.is_some(),
         span_ms: cfg.display.span_ms,
+        frontends: cfg.frontends.clone(),
         ..ViewState::new(layout.panes, sample_rate_hz)
     }
 }

@@ -3,6 +3,7 @@
 //! Thread: main (plain data).
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use crate::dsp::frontend::{presets, FrontendSpec};
 use crate::error::{Error, Result};
@@ -32,6 +33,27 @@ pub fn resolve(arg: &str, flag: &'static str) -> Result<FrontendSpec> {
             presets::NAMES.join(", ")
         ),
     })
+}
+
+/// The built-in front-ends, made once and kept for the program's lifetime: the specs
+/// the window's panes and the analysis thread share read-only (`Control::SetFrontend`
+/// carries a `&'static` one), in [`presets::NAMES`] order (the order N cycles them).
+pub fn builtins() -> &'static [FrontendSpec] {
+    static TABLE: OnceLock<Vec<FrontendSpec>> = OnceLock::new();
+    TABLE.get_or_init(presets::all)
+}
+
+/// [`resolve`], kept for the program's lifetime: a built-in from [`builtins`], or the
+/// JSON file's spec (leaked once per `--frontend`/`--compare` argument, a few kB).
+///
+/// # Errors
+/// As [`resolve`].
+pub fn resolve_static(arg: &str, flag: &'static str) -> Result<&'static FrontendSpec> {
+    let lower = arg.to_ascii_lowercase();
+    if let Some(spec) = builtins().iter().find(|s| s.name == lower) {
+        return Ok(spec);
+    }
+    Ok(Box::leak(Box::new(resolve(arg, flag)?)))
 }
 
 #[cfg(test)]

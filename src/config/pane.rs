@@ -3,6 +3,7 @@
 //! the validated configuration and the window's view state.
 
 use crate::analysis::message::MAX_PANES;
+use crate::dsp::frontend::FrontendSpec;
 use crate::dsp::mel::{MelNorm, MelScale, MelSpec};
 use crate::dsp::stft::StftParams;
 use crate::dsp::window::WindowKind;
@@ -63,6 +64,9 @@ pub struct PaneSettings {
     pub axis: FreqAxis,
     /// The mel view, when on.
     pub mel: Option<MelView>,
+    /// The model front-end the pane shows instead of its STFT (`--frontend`, N,
+    /// `--compare "frontend=NAME"`), if any.
+    pub frontend: Option<&'static FrontendSpec>,
 }
 
 /// One `--compare` pane: what it sets; everything else comes from the pane Tab splits
@@ -83,6 +87,8 @@ pub struct PaneSpec {
     pub freq_scale: Option<FreqScale>,
     /// `mel=N` (0: off).
     pub mel: Option<usize>,
+    /// `frontend=NAME|PATH.json` (`off`: none).
+    pub frontend: Option<&'static FrontendSpec>,
 }
 
 /// Tab's panes without `--compare`: these windows at the current n_fft and hop.
@@ -158,6 +164,7 @@ impl PaneSpec {
             win_follows,
             axis,
             mel,
+            frontend: self.frontend,
         })
     }
 }
@@ -184,9 +191,15 @@ impl std::str::FromStr for PaneSpec {
                 "hop" | "hop_length" => spec.hop_size = Some(number()?),
                 "scale" | "freq_scale" => spec.freq_scale = Some(value.trim().parse()?),
                 "mel" => spec.mel = Some(number()?),
+                "frontend" => {
+                    let spec_of = crate::config::frontend::resolve_static;
+                    spec.frontend = Some(
+                        spec_of(value.trim(), "--compare frontend").map_err(|e| e.to_string())?,
+                    );
+                }
                 other => {
                     return Err(format!(
-                    "unknown key '{other}': expected window, n_fft, win_length, hop, scale or mel"
+                    "unknown key '{other}': expected window, n_fft, win_length, hop, scale, mel or frontend"
                 ))
                 }
             }

@@ -35,7 +35,19 @@ use rubato::{
     SincInterpolationType, WindowFunction,
 };
 
-use crate::error::{Error, Result};
+/// A resampler that cannot be built for a pair of rates.
+///
+/// Thread: any (plain data).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("cannot resample {from_hz} Hz to {to_hz} Hz: {message}")]
+pub struct ResampleError {
+    /// The input rate.
+    pub from_hz: u32,
+    /// The output rate.
+    pub to_hz: u32,
+    /// What is wrong (rubato's reason).
+    pub message: String,
+}
 
 /// Input samples per rubato call (about 5 ms at 48 kHz: the most it adds to the latency).
 pub const CHUNK_IN: usize = 256;
@@ -83,8 +95,8 @@ impl Resampler {
     ///
     /// # Errors
     /// A rate of 0, or a ratio rubato refuses.
-    pub fn new(from_hz: u32, to_hz: u32) -> Result<Resampler> {
-        let fail = |message: String| Error::Resampler {
+    pub fn new(from_hz: u32, to_hz: u32) -> Result<Resampler, ResampleError> {
+        let fail = |message: String| ResampleError {
             from_hz,
             to_hz,
             message,

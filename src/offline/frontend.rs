@@ -50,7 +50,11 @@ fn staged(cfg: &AnalyzeConfig, spec: &FrontendSpec) -> Result<AnalyzeReport> {
     let mut source = MonoSource::open(&cfg.input, cfg.channel, cfg.nan, cfg.crop)?;
     let info = source.info().clone();
     // The input at the front-end's rate (a pass-through when they are equal).
-    let mut resampler = Resampler::new(info.sample_rate_hz, spec.sample_rate_hz)?;
+    let mut resampler =
+        Resampler::new(info.sample_rate_hz, spec.sample_rate_hz).map_err(|e| Error::Input {
+            path: cfg.input.clone(),
+            message: e.to_string(),
+        })?;
     let bands = spec.bands();
     let expected = source
         .expected_frames()

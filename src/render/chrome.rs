@@ -235,9 +235,18 @@ fn draw_colorbar(canvas: &mut Canvas<'_>, layout: &Layout, chrome: &Chrome<'_>) 
         20.0
     } else if span > 40.0 {
         10.0
-    } else {
+    } else if span > 20.0 {
         5.0
+    } else {
+        // A model front-end's own units (Whisper's −1..1.5): 1, 2 or 5 × 10^k, 4–10 ticks.
+        let base = 10f32.powf((span / 4.0).log10().floor());
+        [1.0, 2.0, 5.0]
+            .into_iter()
+            .map(|m| m * base)
+            .find(|s| span / s <= 10.0)
+            .unwrap_or(5.0 * base)
     };
+    let decimals = (-step.log10().floor()).max(0.0) as usize;
     let mut db = (range.floor_db / step).ceil() * step;
     while db <= range.ceiling_db + 1e-3 {
         let frac = (db - range.floor_db) / span;
@@ -247,7 +256,7 @@ fn draw_colorbar(canvas: &mut Canvas<'_>, layout: &Layout, chrome: &Chrome<'_>) 
         canvas.text(
             (cb.x + cb.w + 5) as i64,
             y - 4,
-            &format!("{db:.0}"),
+            &format!("{db:.decimals$}"),
             FOREGROUND,
             1,
         );

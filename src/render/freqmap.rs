@@ -5,9 +5,10 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::dsp::frontend::FrontendSpec;
 use crate::dsp::mel::{
     hz_to_mel, hz_to_mel_htk, hz_to_mel_slaney, mel_htk_to_hz, mel_slaney_to_hz, mel_to_hz,
-    MelFilterbank, MelScale, MelSpec,
+    MelFilterbank, MelNorm, MelScale, MelSpec,
 };
 use crate::dsp::scale::num_bins;
 
@@ -337,6 +338,24 @@ impl ColumnMap {
         }
     }
 
+    /// A model front-end's `n` bands (its row, already in its units) as `n` equal-height
+    /// stripes over `height` pixels, band 0 at the bottom: pixel `y` shows band
+    /// `floor((y + ½)·n/height)`. Draw it against [`frontend_axis`].
+    pub fn stripes(n: usize, height: usize) -> Self {
+        let n = n.max(1);
+        let spans = (0..height)
+            .map(|y| {
+                let band = band_of_pixel(y, height, n) as u32;
+                Span::Max { lo: band, hi: band }
+            })
+            .collect();
+        ColumnMap {
+            spans,
+            num_bins: n,
+            mel: None,
+        }
+    }
+
     /// The mel spec when in mel mode ([`ColumnMap::mel`]).
     pub fn mel_spec(&self) -> Option<&MelSpec> {
         self.mel.as_ref().map(|m| m.filterbank.spec())
@@ -410,6 +429,30 @@ impl MelBands {
     }
 }
 
+/// The frequency axis whose ticks line up with [`ColumnMap::stripes`] of a model
+/// front-end's bands: band `i` at [`FrontendSpec::band_hz`]`(i)` in the middle of stripe
+/// `i`. Mel front-ends: [`mel_axis`] of their matrix's scale and edges; linear ones
+/// (the TF tutorial's |X|): bin `k` of `n` at `(k + ½)/n` of a linear axis.
+pub fn frontend_axis(spec: &FrontendSpec) -> FreqAxis {
+    match &spec.mel {
+        Some(m) => mel_axis(&MelSpec {
+            n_mels: m.weights.len(),
+            fmin_hz: m.fmin_hz,
+            fmax_hz: m.fmax_hz,
+            scale: m.scale,
+            norm: MelNorm::None,
+        }),
+        None => {
+            let half_bin = 0.5 * f64::from(spec.sample_rate_hz) / spec.n_fft as f64;
+            FreqAxis {
+                scale: FreqScale::Linear,
+                fmin_hz: -half_bin,
+                fmax_hz: spec.band_hz(spec.bands() - 1) + half_bin,
+            }
+        }
+    }
+}
+
 /// The frequency axis whose ticks line up with the stripes of
 /// [`ColumnMap::mel`]`(spec, ..)`: band `i`'s centre frequency sits in the middle of
 /// stripe `i`, `hz_to_frac(centre_i) = (i + ½)/n_mels`.
@@ -433,5 +476,39 @@ pub fn mel_axis(spec: &MelSpec) -> FreqAxis {
         scale,
         fmin_hz: mel_to_hz(spec.scale, m0 + half_step),
         fmax_hz: mel_to_hz(spec.scale, m1 - half_step),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsp::frontend::presets;
+
+    /// Every built-in front-end's band `i` sits in the middle of stripe `i` of its axis,
+    /// and the stripes map band `i`'s value to its own pixels.
+    #[test]
+    fn frontend_bands_sit_in_their_stripes() {
+        for spec in presets::all() {
+            let axis = frontend_axis(&spec);
+            let n = spec.bands();
+            for i in [0, n / 3, n - 1] {
+                let frac = axis.hz_to_frac(spec.band_hz(i));
+                let want = (i as f64 + 0.5) / n as f64;
+                assert!(
+                    (frac - want).abs() < 1e-6,
+                    "{} band {i}: {frac} vs {want}",
+                    spec.name
+                );
+            }
+            let height = 300;
+            let map = ColumnMap::stripes(n, height);
+            let row: Vec<f32> = (0..n).map(|i| i as f32).collect();
+            let mut out = vec![0.0; height];
+            map.apply(&row, &mut out);
+            assert_eq!(out[0], 0.0);
+            assert_eq!(out[height - 1], (n - 1) as f32);
+            let y = (((n / 3) as f64 + 0.5) * height as f64 / n as f64) as usize;
+            assert_eq!(out[y], (n / 3) as f32, "{}", spec.name);
+        }
     }
 }

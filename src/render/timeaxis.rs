@@ -104,6 +104,9 @@ pub struct ColumnSpec {
     pub axis: FreqAxis,
     /// Mel bands instead of the axis.
     pub mel: Option<MelSpec>,
+    /// A model front-end's rows of this many bands, drawn as equal stripes
+    /// ([`ColumnMap::stripes`]) against the front-end's band axis (`axis` is ignored).
+    pub bands: Option<usize>,
     /// Pixels per column.
     pub height_px: usize,
     /// Columns per screen.
@@ -118,6 +121,9 @@ impl ColumnSpec {
     /// pixel tall. The one map the live fold and the history re-render both use.
     pub fn map(&self, fft_size: usize, sample_rate_hz: u32) -> ColumnMap {
         let height = self.height_px.max(1);
+        if let Some(n) = self.bands {
+            return ColumnMap::stripes(n, height);
+        }
         match &self.mel {
             Some(mel) => ColumnMap::mel(mel, height, fft_size, sample_rate_hz),
             None => ColumnMap::new(&self.axis, height, fft_size, sample_rate_hz),

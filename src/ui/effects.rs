@@ -206,8 +206,11 @@ impl Effects {
             notify(&self.notice_tx, "export: no free file name".into());
             return;
         };
-        // The mel view exports its filterbank: the rows on screen are those mel rows.
         let s = &job.settings;
+        if let Some(frontend) = s.frontend {
+            return self.export_frontend(frontend, job);
+        }
+        // The mel view exports its filterbank: the rows on screen are those mel rows.
         let filterbank = s.mel.map(|mel| {
             crate::dsp::mel::MelFilterbank::new(
                 mel.spec(&s.axis),
@@ -227,6 +230,28 @@ impl Effects {
         match crate::offline::export::write(&path, &spec) {
             Ok(_) => println!(
                 "export: {}",
+                std::path::absolute(&path).unwrap_or(path).display()
+            ),
+            Err(e) => notify(&self.notice_tx, format!("export failed: {e}")),
+        }
+    }
+
+    /// E on a front-end pane: the front-end as JSON (`io::frontend_json`, the export
+    /// format), loadable with `--frontend PATH.json` (and `hopscope frontends NAME --json`
+    /// writes the same).
+    fn export_frontend(&self, spec: &crate::dsp::frontend::FrontendSpec, job: &Job<'_>) {
+        let stem = format!("hopscope-frontend-{}", spec.name);
+        let Some(path) = crate::io::atomic::stamped_names(&stem, ".json")
+            .map(|name| job.info.snapshot_dir.join(name))
+            .find(|p| !p.exists())
+        else {
+            notify(&self.notice_tx, "export: no free file name".into());
+            return;
+        };
+        let json = crate::io::frontend_json::FrontendFile::of(spec).to_json_pretty();
+        match std::fs::write(&path, json) {
+            Ok(()) => println!(
+                "export: {} (load it with --frontend PATH.json)",
                 std::path::absolute(&path).unwrap_or(path).display()
             ),
             Err(e) => notify(&self.notice_tx, format!("export failed: {e}")),

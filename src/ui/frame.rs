@@ -221,10 +221,14 @@ impl Scene {
         let index = row.pane;
         let look = RowLook {
             cmap: input.cmap,
-            range: state.range,
+            range: state.pane_range(index),
+            frontend: state.pane(index).frontend.is_some(),
         };
         let rows = row.columns.map_or(0, |c| c.rows);
-        let want = self.panes[index].take_row(row, state.rerender, &look);
+        // A front-end pane's history is not re-rendered (the history keeps the stream,
+        // and re-rendering runs STFTs).
+        let rerender = state.rerender && state.pane(index).frontend.is_none();
+        let want = self.panes[index].take_row(row, rerender, &look);
         if rows > 0 {
             let focused = index == state.focus;
             input.meters.row_drawn(
@@ -257,7 +261,8 @@ impl Scene {
         };
         let look = RowLook {
             cmap,
-            range: state.range,
+            range: state.pane_range(done.pane),
+            frontend: state.pane(done.pane).frontend.is_some(),
         };
         pane.rebuild_history(done, &pending, &look)
     }
@@ -495,7 +500,8 @@ fn refresh_chrome(pane: &mut Pane, index: usize, input: &FrameInput<'_>) -> bool
     let state = input.state;
     let settings = state.pane(index);
     let axis = display_axis(&settings);
-    let key = (axis, state.colormap, state.range, settings.mel.is_some());
+    let range = state.pane_range(index);
+    let key = (axis, state.colormap, range, settings.mel.is_some());
     if pane.chrome_key == Some(key) {
         return false;
     }
@@ -506,15 +512,15 @@ fn refresh_chrome(pane: &mut Pane, index: usize, input: &FrameInput<'_>) -> bool
         width: layout.width,
         height: layout.height,
     };
-    let unit = if settings.mel.is_some() {
-        "dB mel"
-    } else {
-        "dBFS"
+    let unit = match settings.frontend {
+        Some(f) => crate::analysis::frontend::display_unit(f),
+        None if settings.mel.is_some() => "dB mel",
+        None => "dBFS",
     };
     let spec = chrome::Chrome {
         axis: &axis,
         cmap: input.cmap,
-        range: state.range,
+        range,
         time_ticks: &[],
         title: "",
         unit,
@@ -624,6 +630,7 @@ mod tests {
         let panes = windows
             .iter()
             .map(|&w| PaneSettings {
+                frontend: None,
                 params: params(w),
                 win_follows: true,
                 axis,

@@ -277,6 +277,15 @@ impl Hud {
             "bin {:.2} Hz  resolution (ENBW) {resolution_hz:.2} Hz  rows {rows_per_s}/s",
             sr / p.fft_size as f64,
         );
+        if let Some(fe) = state.focused().frontend {
+            // A front-end pane: its own rates and shape instead of the STFT's (allocates
+            // on each HUD refresh, a few times a second, not per frame).
+            let (first, second) = crate::analysis::frontend::hud_lines(fe, state.sample_rate_hz);
+            l0.clear();
+            l0.push_str(&first);
+            l1.clear();
+            l1.push_str(&second);
+        }
         let _ = write!(
             l3,
             "LATENCY (L)  hop {} = dt {:.2} ms  df {resolution_hz:.2} Hz (ENBW)",
@@ -472,6 +481,7 @@ mod tests {
 
     fn state(latency_panel: bool) -> ViewState {
         let pane = PaneSettings {
+            frontend: None,
             params: StftParams {
                 fft_size: 2048,
                 win_length: 2048,

@@ -185,6 +185,7 @@ fn to_minifb(key: Key) -> minifb::Key {
         Key::G => minifb::Key::G,
         Key::A => minifb::Key::A,
         Key::M => minifb::Key::M,
+        Key::N => minifb::Key::N,
         Key::Tab => minifb::Key::Tab,
         Key::Key1 => minifb::Key::Key1,
         Key::Key2 => minifb::Key::Key2,

@@ -30,6 +30,7 @@ pub enum Key {
     G,
     A,
     M,
+    N,
     Tab,
     Key1,
     Key2,
@@ -40,7 +41,7 @@ pub enum Key {
 }
 
 /// Every key, for polling.
-pub const ALL_KEYS: [Key; 33] = [
+pub const ALL_KEYS: [Key; 34] = [
     Key::Up,
     Key::Down,
     Key::Left,
@@ -67,6 +68,7 @@ pub const ALL_KEYS: [Key; 33] = [
     Key::G,
     Key::A,
     Key::M,
+    Key::N,
     Key::Tab,
     Key::Key1,
     Key::Key2,
@@ -133,6 +135,10 @@ pub enum Action {
     ApplySuggestion,
     /// Show the focused pane as a mel spectrogram, or back to its frequency axis.
     ToggleMel,
+    /// The focused pane shows the next model front-end (off → whisper → … → off).
+    FrontendNext,
+    /// The previous one.
+    FrontendPrev,
     /// Split into compare panes (`--compare`, or hamming / hann / blackman), or back to one.
     ToggleCompare,
     /// Focus pane n (0-based): the keys act on it.
@@ -171,6 +177,8 @@ pub fn action_for(key: Key, shift: bool) -> Option<Action> {
         Key::G => Action::Suggest,
         Key::A => Action::ApplySuggestion,
         Key::M => Action::ToggleMel,
+        Key::N if shift => Action::FrontendPrev,
+        Key::N => Action::FrontendNext,
         Key::Tab => Action::ToggleCompare,
         Key::Key1 => Action::Focus(0),
         Key::Key2 => Action::Focus(1),
@@ -181,7 +189,7 @@ pub fn action_for(key: Key, shift: bool) -> Option<Action> {
 }
 
 /// The key table: (keys, what they do). The help overlay and the README show exactly this.
-pub const KEY_HELP: [(&str, &str); 25] = [
+pub const KEY_HELP: [(&str, &str); 26] = [
     ("Up / Down", "n_fft x2 / /2 (win_length follows unless set)"),
     ("Left / Right", "hop /2 / x2"),
     ("W / Shift+W", "next / previous window"),
@@ -190,6 +198,10 @@ pub const KEY_HELP: [(&str, &str); 25] = [
         "frequency scale: linear, log, mel, mel-slaney (mel view: formula)",
     ),
     ("M", "mel view: N bands (--mel N), or back to the spectrum"),
+    (
+        "N / Shift+N",
+        "next / previous model front-end (whisper, yamnet, ...; off)",
+    ),
     ("C", "colormap"),
     ("[ / ]", "floor -5 / +5 dB"),
     ("- / =", "ceiling -5 / +5 dB"),
@@ -205,7 +217,10 @@ pub const KEY_HELP: [(&str, &str); 25] = [
     ("L", "latency panel: model, measured p50/p95 (10 s), dt, df"),
     ("R", "re-render the history on changes: on / off"),
     ("P", "snapshot: last seconds as WAV + rows .npy + JSON"),
-    ("E", "export: JSON + librosa/torch/tf/keras snippets"),
+    (
+        "E",
+        "export: JSON + librosa/torch/tf/keras snippets (front-end: its JSON)",
+    ),
     ("G", "suggest n_fft from the last seconds (Renyi entropy)"),
     ("A", "apply the suggested n_fft and hop"),
     (

@@ -14,6 +14,9 @@ pub struct ScaleLabel<'a>(pub &'a PaneSettings);
 
 impl fmt::Display for ScaleLabel<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(fe) = self.0.frontend {
+            return write!(f, "front-end {} ({} bands)", fe.name, fe.bands());
+        }
         match self.0.mel {
             Some(mel) => write!(f, "mel {} {}", mel.n_mels, mel.scale),
             None => write!(f, "{}", self.0.axis.scale),
@@ -74,6 +77,20 @@ pub fn write_title(out: &mut String, state: &ViewState, source_label: &str, inde
             "{source_label}   {} Hz   {}{paused}",
             state.sample_rate_hz,
             ScaleLabel(&s)
+        )
+    } else if let Some(fe) = s.frontend {
+        write!(
+            out,
+            "{}{}  front-end {}  {} Hz  n_fft {}  win {}  hop {} ({:.2} ms)  {} bands{paused}",
+            if index == state.focus { "> " } else { "  " },
+            index + 1,
+            fe.name,
+            fe.sample_rate_hz,
+            fe.n_fft,
+            fe.win_length,
+            fe.hop,
+            fe.hop as f64 * 1e3 / f64::from(fe.sample_rate_hz),
+            fe.bands(),
         )
     } else {
         let p = s.params;

@@ -454,12 +454,14 @@ pub fn place_readout(
     let _ = if value.is_nan() {
         write!(text, "gap: no input")
     } else {
-        let unit = if settings.mel.is_some() {
-            "dB mel"
-        } else {
-            "dBFS"
+        let unit = match settings.frontend {
+            Some(f) => crate::analysis::frontend::display_unit(f),
+            None if settings.mel.is_some() => "dB mel",
+            None => "dBFS",
         };
-        write!(text, "{value:.1} {unit}")
+        // A front-end's own units are small numbers (Whisper's -1..1.5).
+        let decimals = if settings.frontend.is_some() { 3 } else { 1 };
+        write!(text, "{value:.decimals$} {unit}")
     };
     let tw = text_width(text, 1);
     let tx = if x + 14 + tw < plot.x + plot.w {

@@ -6,7 +6,7 @@ use crate::config::pane::PaneSettings;
 use crate::dsp::stft::StftParams;
 use crate::render::chrome::{Layout, BACKGROUND};
 use crate::render::colormap::{Colormap, ColormapKind, DbRange};
-use crate::render::freqmap::{mel_axis, FreqAxis};
+use crate::render::freqmap::{frontend_axis, mel_axis, FreqAxis};
 use crate::render::timeaxis::{column_end_s, column_s, ColumnSpec, TimeGrid};
 use crate::render::waterfall::Waterfall;
 use crate::ui::labels;
@@ -18,6 +18,9 @@ pub const HISTORY_SCREENS: usize = 3;
 /// The frequency axis pane settings `s` are drawn on: the mel bands' own axis in the mel
 /// view (band i's centre in the middle of stripe i).
 pub fn display_axis(s: &PaneSettings) -> FreqAxis {
+    if let Some(f) = s.frontend {
+        return frontend_axis(f);
+    }
     match s.mel {
         Some(mel) => mel_axis(&mel.spec(&s.axis)),
         None => s.axis,
@@ -32,6 +35,7 @@ pub fn column_spec(
     span_ms: u32,
 ) -> ColumnSpec {
     ColumnSpec {
+        bands: s.frontend.map(|f| f.bands()),
         axis: s.axis,
         mel: s.mel.map(|m| m.spec(&s.axis)),
         height_px,
@@ -75,6 +79,8 @@ pub struct RowLook<'a> {
     pub cmap: &'a Colormap,
     /// dB range.
     pub range: DbRange,
+    /// The pane shows a model front-end.
+    pub frontend: bool,
 }
 
 /// One pane: a full-width band of the frame with its own layout (label line, frequency
@@ -175,7 +181,12 @@ impl Pane {
     ) -> Option<RerenderWant> {
         let run = row.columns.filter(|r| r.grid_id == self.grid_id)?;
         let new_params = self.last_params != Some(row.params);
-        if let Some(old) = self.last_params.filter(|old| *old != row.params) {
+        // A front-end pane's parameters are its geometry in stream samples: its axis
+        // marker (N) names the change instead.
+        if let Some(old) = self
+            .last_params
+            .filter(|old| *old != row.params && !look.frontend)
+        {
             self.waterfall
                 .add_marker_at(run.first, labels::change_label(&old, &row.params));
         }

@@ -1,6 +1,7 @@
 //! The window's view state and what each action does to it (pure, testable).
 
 use crate::config::pane::{MelView, PaneSettings, PaneSpec, DEFAULT_COMPARE};
+use crate::dsp::frontend::FrontendSpec;
 use crate::dsp::mel::MelScale;
 use crate::dsp::stft::{StftParams, MAX_FFT_SIZE, MIN_FFT_SIZE};
 use crate::render::colormap::{ColormapKind, DbRange};
@@ -37,8 +38,11 @@ pub enum Effect {
     Screenshot,
     /// Save a snapshot folder.
     Snapshot,
-    /// Export the parameters.
+    /// Export the parameters (a front-end pane: the front-end's JSON).
     Export,
+    /// The focused pane's front-end changed (N): send it to the analysis and ask for
+    /// the pane's columns on its band axis.
+    Frontend,
     /// Start a suggestion.
     Suggest,
     /// Quit.
@@ -86,6 +90,8 @@ pub struct ViewState {
     pub before_split: Option<(PaneSettings, PaneSettings)>,
     /// Stream sample rate.
     pub sample_rate_hz: u32,
+    /// What N cycles after `off` (the built-ins, then `--frontend`'s own JSON).
+    pub frontends: Vec<&'static FrontendSpec>,
 }
 
 impl ViewState {
@@ -109,6 +115,7 @@ impl ViewState {
             suggestion: None,
             before_split: None,
             sample_rate_hz,
+            frontends: crate::config::frontend::builtins().iter().collect(),
         }
     }
 
@@ -152,6 +159,8 @@ impl ViewState {
             }),
             Action::FreqScaleNext => self.next_freq_scale(),
             Action::ToggleMel => self.toggle_mel(),
+            Action::FrontendNext => self.cycle_frontend(true),
+            Action::FrontendPrev => self.cycle_frontend(false),
             Action::ToggleCompare => self.toggle_compare(),
             Action::Focus(n) => self.focus_pane(n),
             Action::ColormapNext => {
@@ -177,6 +186,45 @@ impl ViewState {
             Action::ToggleLatency => self.toggle_latency_panel(),
             Action::ToggleRerender => toggle(&mut self.rerender),
             Action::Quit => Effect::Quit,
+        }
+    }
+
+    /// N / Shift+N: the focused pane's next / previous front-end in
+    /// `off, frontends[0], …, frontends[n − 1]` (wraps).
+    fn cycle_frontend(&mut self, forward: bool) -> Effect {
+        let n = self.frontends.len();
+        if n == 0 {
+            return Effect::None;
+        }
+        let now = self.focused().frontend.and_then(|f| {
+            self.frontends
+                .iter()
+                .position(|g| std::ptr::eq(*g, f) || *g == f)
+        });
+        // 0 is off, i + 1 is frontends[i].
+        let at = now.map_or(0, |i| i + 1);
+        let next = if forward {
+            (at + 1) % (n + 1)
+        } else {
+            (at + n) % (n + 1)
+        };
+        let spec = next.checked_sub(1).map(|i| self.frontends[i]);
+        self.focused_mut().frontend = spec;
+        Effect::Frontend
+    }
+
+    /// The colour range of pane `i`: a front-end pane's own (its units), else the shared
+    /// dB range.
+    pub fn pane_range(&self, i: usize) -> DbRange {
+        match self.panes.get(i).and_then(|p| p.frontend) {
+            Some(f) => {
+                let (floor_db, ceiling_db) = crate::analysis::frontend::display_range(f);
+                DbRange {
+                    floor_db,
+                    ceiling_db,
+                }
+            }
+            None => self.range,
         }
     }
 
@@ -381,7 +429,7 @@ impl ViewState {
         let focused = self.focused();
         let (p, axis) = (focused.params, focused.axis);
         format!(
-            "n_fft={} win_length={} hop={} window={} scale={} fmin={:.0} fmax={:.0} colormap={} floor={:.0} ceiling={:.0} span_s={} paused={} rerender={} mel={} pane={}/{}",
+            "n_fft={} win_length={} hop={} window={} scale={} fmin={:.0} fmax={:.0} colormap={} floor={:.0} ceiling={:.0} span_s={} paused={} rerender={} mel={} frontend={} pane={}/{}",
             p.fft_size,
             p.win_length,
             p.hop_size,
@@ -398,6 +446,7 @@ impl ViewState {
             focused
                 .mel
                 .map_or("off".to_string(), |m| m.label().replace(' ', "-")),
+            focused.frontend.map_or("off", |f| f.name.as_str()),
             self.focus + 1,
             self.pane_count()
         )

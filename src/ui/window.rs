@@ -267,12 +267,18 @@ impl<'a> Live<'a> {
             }
             Effect::Recolor => {
                 self.cmap = Colormap::new(self.state.colormap);
-                for pane in self.scene.panes_mut() {
-                    pane.waterfall.recolor(&self.cmap, self.state.range);
+                for (i, pane) in self.scene.panes_mut().iter_mut().enumerate() {
+                    pane.waterfall.recolor(&self.cmap, self.state.pane_range(i));
                 }
                 return Handled::Changed;
             }
             Effect::Remap => {
+                self.remap_focused();
+                return Handled::Changed;
+            }
+            Effect::Frontend => {
+                let spec = self.state.focused().frontend;
+                self.link.control.send(Control::SetFrontend(focus, spec));
                 self.remap_focused();
                 return Handled::Changed;
             }
@@ -311,6 +317,10 @@ impl<'a> Live<'a> {
             count,
             params,
         });
+        for i in 0..count {
+            let spec = self.state.pane(i).frontend;
+            self.link.control.send(Control::SetFrontend(i, spec));
+        }
         let (width, height) = self.scene.size();
         self.fresh_scene(width, height);
     }

@@ -1436,3 +1436,71 @@ fn hop_1_drops_no_row_and_no_sample_in_the_window_and_headless() {
         "{last}"
     );
 }
+
+/// `--frontend whisper` on the demo: the pane shows Whisper's 80 log-mel bands (the
+/// 1 kHz tone's band stripe bright, a band between the 1 and 3 kHz tones dark), N and
+/// Shift+N cycle the front-ends through `off`, and E writes the front-end's JSON, which
+/// `--frontend PATH.json` accepts.
+#[test]
+fn frontend_whisper_pane_shows_the_tone_in_its_band_and_n_cycles() {
+    const N: usize = 80;
+    let dir = TempDir::new("e2e-frontend");
+    let x = Xvfb::start(SCREEN.0, SCREEN.1);
+    let (mut app, wid) = start_window(&x, dir.path(), &["--demo", "--frontend", "whisper"], &[]);
+    let first = app.expect_line("initial status line", PATIENCE, is_status_line);
+    assert_eq!(field(&first, "frontend"), "whisper", "{first}");
+    std::thread::sleep(Duration::from_secs_f64(3.0).saturating_sub(app.elapsed()));
+    let path = dir.join("whisper.png");
+    let shot = x.screenshot(&wid, &path);
+    keep_shot(&path, "frontend-whisper.png");
+    // Whisper's bands: Slaney mel 0..8 kHz, band i's centre at mel edge i + 1 of N + 2;
+    // stripe i (0 = bottom) around (i + ½)·H/N.
+    let spec = hopscope::config::frontend::resolve_static("whisper", "test").expect("built in");
+    let band_of = |hz: f64| {
+        (0..N)
+            .min_by(|&a, &b| {
+                (spec.band_hz(a) - hz)
+                    .abs()
+                    .total_cmp(&(spec.band_hz(b) - hz).abs())
+            })
+            .expect("bands")
+    };
+    let stripe_luma = |i: usize| -> f64 {
+        let y = PLOT_Y + PLOT_H - 1 - ((i as f64 + 0.5) * PLOT_H as f64 / N as f64) as usize;
+        let mut v: Vec<f64> = SAMPLE_COLUMNS.map(|x| shot.luma(x, y)).collect();
+        median(&mut v)
+    };
+    let (tone, quiet) = (band_of(1000.0), band_of(1750.0));
+    let lumas: Vec<f64> = (0..N).map(stripe_luma).collect();
+    assert!(
+        lumas[tone] > lumas[quiet] + 40.0 && lumas[tone] > 120.0,
+        "1 kHz band {tone}: luma {:.0}, band {quiet} (1.75 kHz): {:.0}; all {lumas:.0?}",
+        lumas[tone],
+        lumas[quiet]
+    );
+    x.key(&wid, "n");
+    app.expect_line("N → whisper-128", PATIENCE, |l| {
+        is_status_line(l) && field(l, "frontend") == "whisper-128"
+    });
+    x.key(&wid, "shift+n");
+    x.key(&wid, "shift+n");
+    app.expect_line("Shift+N twice → off", PATIENCE, |l| {
+        is_status_line(l) && field(l, "frontend") == "off"
+    });
+    x.key(&wid, "n");
+    app.expect_line("N → whisper", PATIENCE, |l| {
+        is_status_line(l) && field(l, "frontend") == "whisper"
+    });
+    x.key(&wid, "e");
+    let line = app.expect_line("E → the front-end's JSON", PATIENCE, |l| {
+        l.starts_with("export: ") && l.contains("hopscope-frontend-whisper-")
+    });
+    quit(&x, &wid, &mut app);
+    let json = line
+        .strip_prefix("export: ")
+        .and_then(|l| l.split(" (").next())
+        .expect("a path");
+    let back = hopscope::config::frontend::resolve(json, "--frontend").expect("loads back");
+    assert_eq!(back.n_fft, 400);
+    assert_eq!(back.bands(), 80);
+}

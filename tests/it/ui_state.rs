@@ -23,7 +23,7 @@ const SR: u32 = 48_000;
 const NYQ: f64 = 24_000.0;
 
 /// Every key, its label in the help table, and its action without / with Shift.
-const KEY_TABLE: [(Key, &str, Action, Action); 33] = [
+const KEY_TABLE: [(Key, &str, Action, Action); 34] = [
     (Key::Up, "Up", Action::FftUp, Action::FftUp),
     (Key::Down, "Down", Action::FftDown, Action::FftDown),
     (Key::Left, "Left", Action::HopDown, Action::HopDown),
@@ -60,6 +60,7 @@ const KEY_TABLE: [(Key, &str, Action, Action); 33] = [
         Action::ApplySuggestion,
     ),
     (Key::M, "M", Action::ToggleMel, Action::ToggleMel),
+    (Key::N, "N", Action::FrontendNext, Action::FrontendPrev),
     (
         Key::Tab,
         "Tab",
@@ -127,6 +128,7 @@ fn state_with(p: StftParams, win_follows: bool) -> ViewState {
         fmax_hz: NYQ,
     };
     let pane = PaneSettings {
+        frontend: None,
         params: p,
         win_follows,
         axis,
@@ -188,6 +190,7 @@ fn key_help_lists_exactly_the_keys() {
     labels.sort_unstable();
     let mut expected: Vec<&str> = KEY_TABLE.iter().map(|(_, l, ..)| *l).collect();
     expected.push("Shift+W");
+    expected.push("Shift+N");
     expected.sort_unstable();
     // "1 - 4" is one line for four keys.
     expected.dedup();
@@ -262,6 +265,7 @@ fn kind(e: &Effect) -> Kind {
         Effect::Export => Kind::Export,
         Effect::Suggest => Kind::Suggest,
         Effect::Panes => panic!("the walk has no pane actions"),
+        Effect::Frontend => panic!("the walk has no front-end actions"),
         Effect::Quit => Kind::Quit,
     }
 }
@@ -424,7 +428,11 @@ impl Model {
             Action::ApplySuggestion => Kind::None,
             Action::Quit => Kind::Quit,
             // Panes and the mel view have their own tests below.
-            Action::ToggleMel | Action::ToggleCompare | Action::Focus(_) => {
+            Action::ToggleMel
+            | Action::ToggleCompare
+            | Action::Focus(_)
+            | Action::FrontendNext
+            | Action::FrontendPrev => {
                 panic!("not in the walk: {action:?}")
             }
         }
@@ -1291,4 +1299,53 @@ fn a_new_sample_rate_moves_axes_that_ended_at_nyquist_and_cuts_those_above_it() 
         (s.panes[1].axis.fmin_hz, s.panes[1].axis.fmax_hz),
         (7999.0, 8000.0)
     );
+}
+
+/// N / Shift+N: the focused pane cycles off → every built-in front-end in
+/// `presets::NAMES` order → off, and back; the other panes keep theirs; each step asks
+/// for the pane's columns again (`Effect::Frontend`) and the pane's colour range becomes
+/// the front-end's own.
+#[test]
+fn n_cycles_the_focused_panes_front_end_through_off_and_back() {
+    use hopscope::dsp::frontend::presets::NAMES;
+    let mut s = default_state();
+    s.panes.push(s.panes[0]);
+    s.focus = 1;
+    let name = |s: &ViewState| s.focused().frontend.map(|f| f.name.clone());
+    assert_eq!(name(&s), None);
+    for want in NAMES {
+        assert_eq!(s.apply(Action::FrontendNext), Effect::Frontend);
+        assert_eq!(name(&s).as_deref(), Some(want));
+        assert_eq!(s.panes[0].frontend, None, "pane 1 untouched");
+    }
+    assert_eq!(s.apply(Action::FrontendNext), Effect::Frontend);
+    assert_eq!(name(&s), None, "off after the last");
+    assert_eq!(s.apply(Action::FrontendPrev), Effect::Frontend);
+    assert_eq!(name(&s).as_deref(), Some(NAMES[NAMES.len() - 1]));
+    assert_eq!(s.apply(Action::FrontendPrev), Effect::Frontend);
+    assert_eq!(name(&s).as_deref(), Some(NAMES[NAMES.len() - 2]));
+    // Whisper's colour range is its own units, the STFT pane keeps the dB range.
+    while name(&s).as_deref() != Some("whisper") {
+        s.apply(Action::FrontendNext);
+    }
+    let r = s.pane_range(1);
+    assert_eq!((r.floor_db, r.ceiling_db), (-1.0, 1.5));
+    assert_eq!(s.pane_range(0), s.range);
+}
+
+/// `--compare "frontend=whisper;n_fft=2048"`: pane 1 is Whisper's front-end, pane 2 an
+/// STFT; an unknown front-end is refused with the built-ins listed.
+#[test]
+fn compare_specs_take_front_ends() {
+    let specs = PaneSpec::parse_list("frontend=whisper;n_fft=2048").expect("valid");
+    let base = default_state().focused();
+    let panes: Vec<PaneSettings> = specs
+        .iter()
+        .map(|p| p.resolve(&base, MelView::DEFAULT).expect("resolves"))
+        .collect();
+    assert_eq!(panes[0].frontend.map(|f| f.name.as_str()), Some("whisper"));
+    assert_eq!(panes[1].frontend, None);
+    assert_eq!(panes[1].params.fft_size, 2048);
+    let e = PaneSpec::parse_list("frontend=wisper;n_fft=2048").expect_err("unknown");
+    assert!(e.contains("kaldi-fbank"), "{e}");
 }

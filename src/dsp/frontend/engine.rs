@@ -166,12 +166,7 @@ impl FrontendEngine {
 
     /// Frame `m`'s first sample, in signal indices (negative: in the start's padding).
     fn start(&self, m: u64) -> i64 {
-        let s = &self.spec;
-        let shift = match s.framing {
-            Framing::Center { .. } => (s.n_fft / 2) as i64 - ((s.n_fft - s.win_length) / 2) as i64,
-            Framing::Valid | Framing::PadEnd => 0,
-        };
-        (m * s.hop as u64) as i64 - shift
+        self.spec.frame_start(m)
     }
 
     /// Whether frame `m` can be computed from the samples so far (without the end).

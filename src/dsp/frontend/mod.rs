@@ -264,6 +264,17 @@ impl FrontendSpec {
         }
     }
 
+    /// Frame `m`'s first sample, in signal indices (negative: in the start's padding).
+    pub fn frame_start(&self, m: u64) -> i64 {
+        let shift = match self.framing {
+            Framing::Center { .. } => {
+                (self.n_fft / 2) as i64 - ((self.n_fft - self.win_length) / 2) as i64
+            }
+            Framing::Valid | Framing::PadEnd => 0,
+        };
+        (m * self.hop as u64) as i64 - shift
+    }
+
     /// Rows an input of `n` samples gives (after dropping the last frame if asked).
     pub fn rows_for(&self, n: u64) -> u64 {
         let (win, hop) = (self.win_length as u64, self.hop as u64);
