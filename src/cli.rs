@@ -301,6 +301,14 @@ pub struct RenderArgs {
     /// the live E key); flags given beside it override it.
     #[arg(long, value_name = "PATH.json")]
     pub params: Option<PathBuf>,
+    /// Draw a model front-end's features instead of the STFT: a built-in name (see
+    /// `hopscope frontends`) or a front-end JSON; the input is resampled to its rate.
+    #[arg(
+        long,
+        value_name = "NAME|PATH.json",
+        conflicts_with_all = ["params", "n_fft", "win_length", "hop", "window", "freq_scale", "floor", "ceiling", "fmin", "fmax"]
+    )]
+    pub frontend: Option<String>,
     /// STFT options.
     #[command(flatten)]
     pub analysis: AnalysisArgs,

@@ -410,6 +410,8 @@ pub struct RenderConfig {
     pub crop: crate::stream::CropSeconds,
     /// `--params`: the file and the flags given beside it (recorded in the export).
     pub params_from: Option<ParamsFrom>,
+    /// `--frontend`: a model front-end's features instead of the STFT.
+    pub frontend: Option<crate::dsp::frontend::FrontendSpec>,
 }
 
 /// Validated `render`: the settings of every file, and the files.
@@ -505,6 +507,11 @@ impl RenderJob {
             nan: args.nan.into(),
             crop: crop_seconds(&args.crop)?,
             params_from,
+            frontend: args
+                .frontend
+                .as_deref()
+                .map(|f| frontend::resolve(f, "--frontend"))
+                .transpose()?,
         };
         Ok(RenderJob { cfg, batch })
     }

@@ -16,43 +16,7 @@ use crate::dsp::resample::{ResampleError, Resampler};
 use crate::dsp::stft::{StftParams, MAX_FFT_SIZE};
 use crate::dsp::window::WindowKind;
 
-/// The smallest linear value shown on a log colour scale.
-const LINEAR_FLOOR: f32 = 1e-30;
-
-/// The colour range of a front-end's values as shown: its `display_range`, in
-/// `10·log10` for a front-end without a log (see the module documentation).
-pub fn display_range(spec: &FrontendSpec) -> (f32, f32) {
-    let (lo, hi) = spec.display_range;
-    if spec.log.is_none() {
-        (
-            10.0 * lo.max(LINEAR_FLOOR).log10(),
-            10.0 * hi.max(LINEAR_FLOOR).log10(),
-        )
-    } else {
-        (lo, hi)
-    }
-}
-
-/// The unit under the colour bar (at most 8 characters; the HUD spells out the
-/// spec's `units`): `log10/4` Whisper's scaled log10, `ln mel` YAMNet's natural-log mel,
-/// `ln sc` a scaled ln (AST), `dB mel` keras, `dB lin` a linear front-end shown in
-/// `10·log10`.
-pub fn display_unit(spec: &FrontendSpec) -> &'static str {
-    use crate::dsp::frontend::LogFunc;
-    match (
-        spec.log.map(|l| l.func),
-        spec.affine.is_some(),
-        spec.mel.is_some(),
-    ) {
-        (None, _, _) => "dB lin",
-        (Some(LogFunc::Log10), true, _) => "log10 sc",
-        (Some(LogFunc::Log10), false, _) => "log10",
-        (Some(LogFunc::Ln), true, _) => "ln sc",
-        (Some(LogFunc::Ln), false, true) => "ln mel",
-        (Some(LogFunc::Ln), false, false) => "ln",
-        (Some(LogFunc::Db10), _, _) => "dB mel",
-    }
-}
+pub use crate::render::frontend::{display_range, display_unit, LINEAR_FLOOR};
 
 /// `text` in the window's ASCII font: `×` → `x`, `−` → `-`, `·` → `.`, `²` → `^2`,
 /// anything else outside ASCII → `?`.

@@ -100,13 +100,16 @@ pub(super) fn run_render(args: &RenderArgs) -> Result<ExitCode> {
 /// The `wrote` line (and the `exported` lines) of one `render` output.
 fn rendered(cfg: &RenderConfig, r: &offline::render::RenderReport) -> String {
     let mut text = format!(
-        "wrote {}: {} x {} px ({} rows x {} bins, {} scale) from {} in {:.3} s\n",
+        "wrote {}: {} x {} px ({} rows x {} bins, {}) from {} in {:.3} s\n",
         cfg.output.display(),
         r.width,
         r.height,
         r.rows,
         r.bins,
-        cfg.freq_scale,
+        cfg.frontend.as_ref().map_or_else(
+            || format!("{} scale", cfg.freq_scale),
+            |f| format!("front-end {}", f.name)
+        ),
         cfg.input.display(),
         r.elapsed.as_secs_f64()
     );

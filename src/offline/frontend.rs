@@ -50,11 +50,7 @@ fn staged(cfg: &AnalyzeConfig, spec: &FrontendSpec) -> Result<AnalyzeReport> {
     let mut source = MonoSource::open(&cfg.input, cfg.channel, cfg.nan, cfg.crop)?;
     let info = source.info().clone();
     // The input at the front-end's rate (a pass-through when they are equal).
-    let mut resampler =
-        Resampler::new(info.sample_rate_hz, spec.sample_rate_hz).map_err(|e| Error::Input {
-            path: cfg.input.clone(),
-            message: e.to_string(),
-        })?;
+    let mut resampler = input_resampler(&cfg.input, info.sample_rate_hz, spec)?;
     let bands = spec.bands();
     let expected = source
         .expected_frames()
@@ -164,6 +160,21 @@ fn apply_in_place(npy: &mut Staged, target: &std::path::Path, post: Post, max: f
     file.flush().map_err(fail)
 }
 
+/// The resampler from the input's rate to the front-end's (a pass-through when equal).
+///
+/// # Errors
+/// A ratio the resampler refuses, naming the input.
+pub(super) fn input_resampler(
+    input: &std::path::Path,
+    rate_hz: u32,
+    spec: &FrontendSpec,
+) -> Result<Resampler> {
+    Resampler::new(rate_hz, spec.sample_rate_hz).map_err(|e| Error::Input {
+        path: input.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
 /// Reads until `buf` is full or the file ends; the bytes read.
 fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
@@ -181,7 +192,7 @@ fn check_json_name(path: &std::path::Path) -> Result<()> {
 }
 
 /// The front-end's JSON (`--export` with `--frontend`), staged.
-fn stage_json(path: &std::path::Path, spec: &FrontendSpec) -> Result<Staged> {
+pub(super) fn stage_json(path: &std::path::Path, spec: &FrontendSpec) -> Result<Staged> {
     let mut staged = Staged::create(path)?;
     let text = FrontendFile::of(spec).to_json_pretty();
     staged

@@ -10,6 +10,7 @@ pub mod analyze;
 pub mod batch;
 pub mod export;
 pub mod frontend;
+pub mod frontend_render;
 pub mod latency;
 pub mod params;
 pub mod plot;

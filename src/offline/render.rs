@@ -495,6 +495,9 @@ fn check_plot_size(rows: usize, plot_h: usize) -> Result<()> {
 /// # Errors
 /// Unreadable WAV, a bad channel or frequency range, a file too short, an unwritable output.
 pub fn run(cfg: &RenderConfig) -> Result<RenderReport> {
+    if let Some(spec) = &cfg.frontend {
+        return super::frontend_render::run(cfg, spec);
+    }
     unless_interrupted(render_staged(cfg))
 }
 

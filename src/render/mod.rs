@@ -5,6 +5,7 @@
 pub mod chrome;
 pub mod colormap;
 pub mod freqmap;
+pub mod frontend;
 pub mod text;
 pub mod timeaxis;
 pub mod waterfall;

@@ -162,3 +162,63 @@ fn front_end_mistakes_are_one_line_errors_and_write_nothing() {
         o.stderr
     );
 }
+
+/// `render --frontend whisper --width 200` of a 1 kHz tone that stops halfway: the image
+/// has the plot size asked (200 columns, 4 px per band), and in the tone's half the band
+/// holding 1 kHz is drawn far brighter than a band two octaves below it; in the silent
+/// half both sit at Whisper's clamp floor, the same colour.
+#[test]
+fn render_draws_the_front_end_with_the_tone_in_its_band() {
+    use hopscope::dsp::frontend::presets;
+    use hopscope::render::chrome::Layout;
+
+    let dir = TempDir::new("frontend-render");
+    tone_wav(&dir.path().join("t.wav"), 48_000, 4.0);
+    let o = run(
+        dir.path(),
+        &[
+            "render",
+            "--frontend",
+            "whisper",
+            "--width",
+            "200",
+            "t.wav",
+            "-o",
+            "t.png",
+        ],
+    );
+    assert_eq!(o.code(), Some(0), "{}", o.stderr);
+    assert!(o.stdout.contains("front-end whisper"), "{}", o.stdout);
+    let img = crate::support::image::decode_png(&dir.path().join("t.png"));
+    let spec = presets::by_name("whisper").expect("built in");
+    let bands = spec.bands();
+    let layout = Layout::for_plot(200, bands * 4);
+    assert_eq!((img.width, img.height), (layout.width, layout.height));
+    let band_of = |hz: f64| {
+        (0..bands)
+            .min_by(|&a, &b| {
+                (spec.band_hz(a) - hz)
+                    .abs()
+                    .total_cmp(&(spec.band_hz(b) - hz).abs())
+            })
+            .expect("bands")
+    };
+    let p = layout.plot;
+    let y_of = |band: usize| p.y + (bands - 1 - band) * 4 + 2;
+    let brightness = |x: usize, y: usize| {
+        let c = img.at(x, y);
+        ((c >> 16) & 0xff) + ((c >> 8) & 0xff) + (c & 0xff)
+    };
+    let (tone, low) = (band_of(1000.0), band_of(250.0));
+    let x_tone = p.x + p.w / 4;
+    let x_silent = p.x + 3 * p.w / 4;
+    assert!(
+        brightness(x_tone, y_of(tone)) > brightness(x_tone, y_of(low)) + 200,
+        "the tone's band is bright"
+    );
+    assert_eq!(
+        img.at(x_silent, y_of(tone)),
+        img.at(x_silent, y_of(low)),
+        "silence: both at the clamp floor"
+    );
+}

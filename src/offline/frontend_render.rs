@@ -1,0 +1,358 @@
+//! `hopscope render --frontend NAME`: a model front-end's features of a file as a PNG,
+//! drawn as the window draws a front-end pane (one stripe per band on the front-end's
+//! band axis, its own units on the colour bar, linear front-ends in `10·log10`).
+//!
+//! Rows are folded into plot columns as they come (each pixel the maximum of its rows,
+//! as `render --width` does for the STFT), before the clamp and the scaling: both are
+//! non-decreasing, so clamping the folded maximum equals folding the clamped rows, and
+//! the clamp's reference (the whole input's maximum, as in `analyze --frontend`) is known
+//! only at the end. Memory: the plot's columns × bands floats.
+//!
+//! Thread: main (offline commands). Allocates: yes.
+
+use std::io::Write as _;
+use std::time::Instant;
+
+use super::frontend::{input_resampler, stage_json};
+use super::render::{
+    pixel_levels, plot_row, time_ticks, IndexTile, IndexTiles, RenderPalette, RenderReport,
+    STRIP_COLUMNS,
+};
+use super::source::MonoSource;
+use super::{prepare_outputs, unless_interrupted};
+use crate::config::{PlotWidth, RenderConfig};
+use crate::dsp::frontend::engine::FrontendEngine;
+use crate::dsp::frontend::{row_max, FrontendSpec};
+use crate::error::{Error, Result};
+use crate::io::atomic::{commit_all, Staged};
+use crate::io::interrupt;
+use crate::io::png::encode_indexed;
+use crate::render::chrome::{Chrome, Layout};
+use crate::render::colormap::{Colormap, DbRange};
+use crate::render::freqmap::{frontend_axis, ColumnMap};
+use crate::render::frontend::{display_range, display_unit, display_value};
+use crate::render::text::Canvas;
+
+/// Most plot pixels (columns × height) a front-end render holds.
+const MAX_PIXELS: usize = 1 << 28;
+
+/// Runs `render --frontend`.
+///
+/// # Errors
+/// An unreadable input, one too short for a row, a plot too large, an unwritable output,
+/// or a signal (nothing is written then).
+pub fn run(cfg: &RenderConfig, spec: &FrontendSpec) -> Result<RenderReport> {
+    unless_interrupted(staged(cfg, spec))
+}
+
+/// The plot's columns of raw (unclamped) band values, folded as rows arrive.
+struct Folder {
+    bands: usize,
+    /// `(rows, width)` of a fixed width; `None`: one column per row.
+    fold: Option<(u64, u64)>,
+    values: Vec<f32>,
+    /// The first column a later row can still reach.
+    current: u64,
+    rows: u64,
+    max: f32,
+}
+
+impl Folder {
+    fn new(bands: usize, fold: Option<(u64, u64)>) -> Folder {
+        let values = match fold {
+            Some((_, w)) => vec![f32::NEG_INFINITY; w as usize * bands],
+            None => Vec::new(),
+        };
+        Folder {
+            bands,
+            fold,
+            values,
+            current: 0,
+            rows: 0,
+            max: f32::NEG_INFINITY,
+        }
+    }
+
+    /// Rows `a(x) .. max(a(x) + 1, a(x + 1))` of column `x`, `a(x) = ⌊x·rows/width⌋`.
+    fn span(rows: u64, width: u64, x: u64) -> (u64, u64) {
+        let a = x * rows / width;
+        (a, ((x + 1) * rows / width).max(a + 1))
+    }
+
+    fn push(&mut self, row: &[f32]) {
+        self.max = self.max.max(row_max(row));
+        let r = self.rows;
+        self.rows += 1;
+        let Some((rows, width)) = self.fold else {
+            self.values.extend_from_slice(row);
+            return;
+        };
+        while self.current < width && Self::span(rows, width, self.current).1 <= r {
+            self.current += 1;
+        }
+        let mut x = self.current;
+        while x < width && Self::span(rows, width, x).0 <= r {
+            let at = x as usize * self.bands;
+            for (v, &b) in self.values[at..at + self.bands].iter_mut().zip(row) {
+                *v = v.max(b);
+            }
+            x += 1;
+        }
+    }
+
+    fn columns(&self) -> usize {
+        self.values.len() / self.bands
+    }
+}
+
+fn staged(cfg: &RenderConfig, spec: &FrontendSpec) -> Result<RenderReport> {
+    let started = Instant::now();
+    prepare_outputs(&cfg.output, None)?;
+    if let Some(export) = &cfg.export {
+        crate::offline::export::json_name(export)?;
+        crate::io::atomic::remove_stale(export);
+    }
+    let mut source = MonoSource::open(&cfg.input, cfg.channel, cfg.nan, cfg.crop)?;
+    let info = source.info().clone();
+    let mut resampler = input_resampler(cfg.input.as_path(), info.sample_rate_hz, spec)?;
+    let bands = spec.bands();
+    let plot_h = cfg.height.unwrap_or((bands * 4).max(256));
+    let fold = fold_for(cfg, &source, &resampler, spec)?;
+    let mut png = Staged::create(&cfg.output)?;
+    let mut engine = FrontendEngine::new(spec);
+    let mut folder = Folder::new(bands, fold);
+    let mut samples = Vec::new();
+    loop {
+        interrupt::check()?;
+        samples.clear();
+        if source.read(&mut samples, 1 << 16)? == 0 {
+            break;
+        }
+        resampler.push(&samples, |x| engine.push(x, |row| folder.push(row)));
+        if folder.columns() * plot_h > MAX_PIXELS {
+            return Err(too_large(folder.columns(), plot_h));
+        }
+    }
+    resampler.finish(|x| engine.push(x, |row| folder.push(row)));
+    engine.finish(|row| folder.push(row));
+    let summary = source.finish()?;
+    if folder.rows == 0 {
+        return Err(Error::Input {
+            path: cfg.input.clone(),
+            message: format!(
+                "too short: {} samples, the front-end '{}' needs at least {} at {} Hz",
+                summary.frames,
+                spec.name,
+                spec.min_samples().max(1),
+                spec.sample_rate_hz
+            ),
+        });
+    }
+    let tiles = plot_tiles(spec, &mut folder, plot_h);
+    let plot_w = folder.columns();
+    let layout = Layout::for_plot(plot_w, plot_h);
+    let seconds = summary.frames as f64 / f64::from(info.sample_rate_hz);
+    let write_error = |source| Error::Write {
+        path: cfg.output.clone(),
+        source,
+    };
+    let cmap = Colormap::new(cfg.look.colormap);
+    let mut palette = RenderPalette::new(cmap.lut());
+    let start_s = cfg.crop.start_s.unwrap_or(0.0);
+    let frame = chrome_frame(cfg, spec, &layout, &cmap, folder.rows, seconds, start_s);
+    let chrome = palette
+        .chrome_indices(&frame, &layout, cmap.lut())
+        .map_err(write_error)?;
+    interrupt::check()?;
+    let row = |y: usize, out: &mut [u8]| plot_row(&layout, &chrome, &tiles, y, out);
+    {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut png);
+        encode_indexed(
+            &mut out,
+            layout.width,
+            layout.height,
+            &palette.colours,
+            &row,
+        )
+        .and_then(|()| out.flush())
+        .map_err(write_error)?;
+    }
+    let mut staged = vec![png];
+    let mut exported = Vec::new();
+    if let Some(path) = &cfg.export {
+        staged.push(stage_json(path, spec)?);
+        exported.push(path.clone());
+    }
+    interrupt::check()?;
+    commit_all(staged)?;
+    Ok(RenderReport {
+        width: layout.width,
+        height: layout.height,
+        rows: folder.rows as usize,
+        bins: bands,
+        elapsed: started.elapsed(),
+        exported,
+    })
+}
+
+/// `(rows, columns)` of a fixed width (`--width`, `--px-per-second`), or `None`.
+///
+/// # Errors
+/// A fixed width for an input without a declared length.
+fn fold_for(
+    cfg: &RenderConfig,
+    source: &MonoSource,
+    resampler: &crate::dsp::resample::Resampler,
+    spec: &FrontendSpec,
+) -> Result<Option<(u64, u64)>> {
+    let Some(width) = cfg.width else {
+        return Ok(None);
+    };
+    let frames = source
+        .expected_frames()
+        .ok_or_else(|| Error::InvalidArgument {
+            flag: "--width",
+            message: format!(
+                "'{}' gives no length, and a fixed width with --frontend needs one: leave out --width and --px-per-second",
+                cfg.input.display()
+            ),
+        })?;
+    let rows = spec.rows_for(resampler.output_len_for(frames));
+    let px = match width {
+        PlotWidth::Px(px) => px as u64,
+        PlotWidth::PxPerSecond(pps) => {
+            let seconds = frames as f64 / f64::from(source.sample_rate_hz());
+            ((seconds * pps).round() as u64).max(1)
+        }
+    };
+    Ok(Some((rows.max(1), px)))
+}
+
+fn too_large(columns: usize, plot_h: usize) -> Error {
+    Error::InvalidArgument {
+        flag: "--frontend",
+        message: format!(
+            "the plot would be {columns} x {plot_h} px or more: use --width (or --px-per-second) or a smaller --height"
+        ),
+    }
+}
+
+/// The clamp and scaling on the folded maxima, the display conversion, the band stripes
+/// and the palette levels, as strips of image rows.
+fn plot_tiles(spec: &FrontendSpec, folder: &mut Folder, plot_h: usize) -> IndexTiles {
+    let post = spec.post();
+    let (lo, hi) = display_range(spec);
+    let range = DbRange {
+        floor_db: lo,
+        ceiling_db: hi,
+    };
+    let map = ColumnMap::stripes(folder.bands, plot_h);
+    let (bands, max) = (folder.bands, folder.max);
+    let columns = folder.columns();
+    let mut pixels = vec![0f32; plot_h];
+    let mut levels = vec![0u8; plot_h];
+    let mut tiles = Vec::new();
+    for first in (0..columns).step_by(STRIP_COLUMNS) {
+        let n = STRIP_COLUMNS.min(columns - first);
+        let mut index = vec![0u8; n * plot_h];
+        for m in 0..n {
+            let col = &mut folder.values[(first + m) * bands..(first + m + 1) * bands];
+            post.apply(max, col);
+            col.iter_mut().for_each(|v| *v = display_value(spec, *v));
+            map.apply(col, &mut pixels);
+            pixel_levels(&pixels, range, &mut levels);
+            for (r, &l) in levels.iter().enumerate() {
+                index[r * n + m] = l;
+            }
+        }
+        tiles.push(IndexTile { columns: n, index });
+    }
+    IndexTiles {
+        height: plot_h,
+        tiles,
+    }
+}
+
+/// The chrome: the front-end's band axis, its units on the colour bar, a title with its
+/// parameters.
+fn chrome_frame(
+    cfg: &RenderConfig,
+    spec: &FrontendSpec,
+    layout: &Layout,
+    cmap: &Colormap,
+    rows: u64,
+    seconds: f64,
+    start_s: f64,
+) -> Vec<u32> {
+    let axis = frontend_axis(spec);
+    let (lo, hi) = display_range(spec);
+    let range = DbRange {
+        floor_db: lo,
+        ceiling_db: hi,
+    };
+    let sr = f64::from(spec.sample_rate_hz);
+    let ticks = time_ticks(
+        layout.plot.w,
+        rows as f64 * spec.hop as f64 / sr / layout.plot.w as f64,
+        start_s + spec.win_length as f64 / sr,
+    );
+    let name = cfg
+        .input
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let title = format!(
+        "{name}  front-end {}  {} Hz  n_fft {}  win {}  hop {}  {} bands  {}..{} {}  {}",
+        spec.name,
+        spec.sample_rate_hz,
+        spec.n_fft,
+        spec.win_length,
+        spec.hop,
+        spec.bands(),
+        lo,
+        hi,
+        display_unit(spec),
+        super::render::duration_label(seconds),
+    );
+    let (width, height) = (layout.width, layout.height);
+    let mut frame = vec![0u32; width * height];
+    let mut canvas = Canvas {
+        pixels: &mut frame,
+        width,
+        height,
+    };
+    let chrome = Chrome {
+        axis: &axis,
+        cmap,
+        range,
+        time_ticks: &ticks,
+        title: &title,
+        unit: display_unit(spec),
+    };
+    crate::render::chrome::draw(&mut canvas, layout, &chrome);
+    frame
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_takes_each_columns_rows_maximum() {
+        // 10 rows into 4 columns and 3 rows into 5 columns, against the definition.
+        for (rows, width) in [(10u64, 4u64), (3, 5), (7, 7)] {
+            let mut f = Folder::new(1, Some((rows, width)));
+            for r in 0..rows {
+                f.push(&[r as f32]);
+            }
+            for x in 0..width {
+                let (a, b) = Folder::span(rows, width, x);
+                assert_eq!(
+                    f.values[x as usize],
+                    (b - 1) as f32,
+                    "{rows}/{width} col {x}"
+                );
+                assert!(a < b);
+            }
+        }
+    }
+}
