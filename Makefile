@@ -3,10 +3,11 @@
 #   make run ARGS="--demo"        build release and start the live monitor (ARGS go to hopscope)
 #   make test                     fmt check, clippy -D warnings, every test (debug build);
 #                                 Python: numpy/scipy/librosa + light front-end references, no
-#                                 torch/TF/jax (tests/python/requirements.txt, requirements-nodeps.txt),
-#                                 and the newest librosa in .venv-librosa-new (requirements-librosa-new.txt)
+#                                 torch/TF/jax (tests/python/requirements.txt, requirements-nodeps.txt)
 #   make test-ml                  the ML tier: the #[ignore]d tests of tests/e2e (the exported
-#                                 torch and TensorFlow snippets, the Keras one on tensorflow),
+#                                 torch and TensorFlow snippets, the Keras one on jax and tensorflow,
+#                                 the librosa one with the newest librosa in .venv-librosa-new,
+#                                 the torch/TF/keras front-end references),
 #                                 after adding torch and tensorflow-cpu to the venv
 #                                 (tests/python/requirements-ml.txt)
 #   make bench                    criterion benches (figures in the README)

@@ -7,9 +7,6 @@
 #         references (transformers, kaldi-native-fbank, python_speech_features,
 #         torchvggish --no-deps) in .venv (tests/python/requirements.txt,
 #         requirements-nodeps.txt; no torch, no TensorFlow, no jax)
-#         + a second venv, .venv-librosa-new, with the newest librosa
-#           (tests/python/requirements-librosa-new.txt), made with a Python >= 3.12
-#           (python3.12+ on PATH, a pyenv one, or one uv installs), which librosa 1.0 requires
 #         + headless X for tests/e2e/window_e2e.rs: Xvfb, xauth, xdotool, ImageMagick import,
 #           xdpyinfo
 #         + a real audio server for tests/e2e/pulse_live.rs and scripts/soak.sh: PulseAudio
@@ -18,7 +15,9 @@
 #         + the same for tests/e2e/pipewire_live.rs: PipeWire, WirePlumber, pw-cli/pw-cat/
 #           pw-metadata and dbus-daemon (a private session bus per test)
 #   ml    (make test-ml) everything of test, + torch, tensorflow-cpu, torchaudio,
-#         openai-whisper, keras and jax in .venv (tests/python/requirements-ml.txt) for the exported
+#         openai-whisper, keras and jax in .venv, and a second venv, .venv-librosa-new,
+#         with the newest librosa (tests/python/requirements-librosa-new.txt), made with a
+#         Python >= 3.12 (python3.12+ on PATH, a pyenv one, or one uv installs) (tests/python/requirements-ml.txt) for the exported
 #         torch/tf snippets and the ML-tier front-end references
 set -euo pipefail
 mode=${1:-run}
@@ -133,6 +132,17 @@ if [ "$mode" != run ]; then
     if ! .venv/bin/python -c 'import importlib.util as u; assert u.find_spec("torchvggish")' >/dev/null 2>&1; then
         .venv/bin/pip install -q --disable-pip-version-check --no-deps -r tests/python/requirements-nodeps.txt
     fi
+fi
+# torch and TensorFlow, to run the exported snippets and the ML-tier front-end
+# references: only for make test-ml (measured: 70 s + 22 s, 6.8 GB).
+if [ "$mode" = ml ] && ! .venv/bin/python -c 'import torch, tensorflow, torchaudio, whisper, jax' >/dev/null 2>&1; then
+    say "adding torch, tensorflow-cpu, torchaudio, openai-whisper and jax to .venv (tests/python/requirements-ml.txt)"
+    .venv/bin/pip install -q --disable-pip-version-check -r tests/python/requirements-ml.txt
+fi
+# The newest librosa (1.0.x needs Python >= 3.12), for the librosa snippet's second
+# check: only for make test-ml, so that make test's Python stays under 1 GB (measured:
+# .venv 0.74 GB, .venv-librosa-new 0.5 GB).
+if [ "$mode" = ml ]; then
     want=$(sed -n 's/^librosa==//p' tests/python/requirements-librosa-new.txt)
     have=$(.venv-librosa-new/bin/python -c 'import numpy, scipy, librosa; print(librosa.__version__)' 2>/dev/null || true)
     if [ "$have" != "$want" ]; then
@@ -149,10 +159,4 @@ if [ "$mode" != run ]; then
         "$py" -m venv .venv-librosa-new
         .venv-librosa-new/bin/pip install -q --disable-pip-version-check -r tests/python/requirements-librosa-new.txt
     fi
-fi
-# torch and TensorFlow, to run the exported snippets and the ML-tier front-end
-# references: only for make test-ml (measured: 70 s + 22 s, 6.8 GB).
-if [ "$mode" = ml ] && ! .venv/bin/python -c 'import torch, tensorflow, torchaudio, whisper, jax' >/dev/null 2>&1; then
-    say "adding torch, tensorflow-cpu, torchaudio, openai-whisper and jax to .venv (tests/python/requirements-ml.txt)"
-    .venv/bin/pip install -q --disable-pip-version-check -r tests/python/requirements-ml.txt
 fi
