@@ -497,7 +497,11 @@ pub fn write(path: &Path, spec: &ExportSpec<'_>) -> Result<Vec<PathBuf>> {
     Ok(written)
 }
 
-fn stage_text(path: &Path, text: &str) -> Result<Staged> {
+/// `text` written to a staged `path`, flushed.
+///
+/// # Errors
+/// The file cannot be created or written.
+pub(crate) fn stage_text(path: &Path, text: &str) -> Result<Staged> {
     let mut staged = Staged::create(path)?;
     staged
         .write_all(text.as_bytes())

@@ -42,11 +42,7 @@ pub fn run(cfg: &AnalyzeConfig, spec: &FrontendSpec) -> Result<AnalyzeReport> {
 
 fn staged(cfg: &AnalyzeConfig, spec: &FrontendSpec) -> Result<AnalyzeReport> {
     let started = Instant::now();
-    prepare_outputs(&cfg.output, None)?;
-    if let Some(export) = &cfg.export {
-        check_json_name(export)?;
-        crate::io::atomic::remove_stale(export);
-    }
+    prepare_frontend_outputs(&cfg.output, cfg.export.as_deref())?;
     let mut source = MonoSource::open(&cfg.input, cfg.channel, cfg.nan, cfg.crop)?;
     let info = source.info().clone();
     // The input at the front-end's rate (a pass-through when they are equal).
@@ -106,14 +102,7 @@ fn staged(cfg: &AnalyzeConfig, spec: &FrontendSpec) -> Result<AnalyzeReport> {
     if !inline {
         apply_in_place(&mut npy, &cfg.output, post, max)?;
     }
-    let mut staged = vec![npy];
-    let mut exported = Vec::new();
-    if let Some(path) = &cfg.export {
-        staged.push(stage_json(path, spec)?);
-        exported.push(path.clone());
-    }
-    interrupt::check()?;
-    commit_all(staged)?;
+    let exported = commit_with_json(npy, cfg.export.as_deref(), spec)?;
     Ok(AnalyzeReport {
         rows: n,
         bins: bands,
@@ -187,20 +176,45 @@ fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize>
     Ok(n)
 }
 
-fn check_json_name(path: &std::path::Path) -> Result<()> {
-    crate::offline::export::json_name(path).map(|_| ())
+/// Checks a front-end run's outputs (`--export` must end in `.json`) and removes the
+/// temporaries killed runs left for them.
+///
+/// # Errors
+/// A bad export name, or an output path that is a directory.
+pub(super) fn prepare_frontend_outputs(
+    output: &std::path::Path,
+    export: Option<&std::path::Path>,
+) -> Result<()> {
+    prepare_outputs(output, None)?;
+    if let Some(export) = export {
+        crate::offline::export::json_name(export)?;
+        crate::io::atomic::remove_stale(export);
+    }
+    Ok(())
+}
+
+/// Renames `main` (and the front-end's JSON, for `--export`) into place together; the
+/// exported paths.
+///
+/// # Errors
+/// A write failure, or a signal (nothing is committed then).
+pub(super) fn commit_with_json(
+    main: Staged,
+    export: Option<&std::path::Path>,
+    spec: &FrontendSpec,
+) -> Result<Vec<std::path::PathBuf>> {
+    let mut staged = vec![main];
+    let mut exported = Vec::new();
+    if let Some(path) = export {
+        staged.push(stage_json(path, spec)?);
+        exported.push(path.to_path_buf());
+    }
+    interrupt::check()?;
+    commit_all(staged)?;
+    Ok(exported)
 }
 
 /// The front-end's JSON (`--export` with `--frontend`), staged.
-pub(super) fn stage_json(path: &std::path::Path, spec: &FrontendSpec) -> Result<Staged> {
-    let mut staged = Staged::create(path)?;
-    let text = FrontendFile::of(spec).to_json_pretty();
-    staged
-        .write_all(text.as_bytes())
-        .and_then(|()| staged.flush())
-        .map_err(|source| Error::Write {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    Ok(staged)
+fn stage_json(path: &std::path::Path, spec: &FrontendSpec) -> Result<Staged> {
+    crate::offline::export::stage_text(path, &FrontendFile::of(spec).to_json_pretty())
 }

@@ -13,18 +13,18 @@
 use std::io::Write as _;
 use std::time::Instant;
 
-use super::frontend::{input_resampler, stage_json};
+use super::frontend::{commit_with_json, input_resampler, prepare_frontend_outputs};
 use super::render::{
     pixel_levels, plot_row, time_ticks, IndexTile, IndexTiles, RenderPalette, RenderReport,
     STRIP_COLUMNS,
 };
 use super::source::MonoSource;
-use super::{prepare_outputs, unless_interrupted};
+use super::unless_interrupted;
 use crate::config::{PlotWidth, RenderConfig};
 use crate::dsp::frontend::engine::FrontendEngine;
 use crate::dsp::frontend::{row_max, FrontendSpec};
 use crate::error::{Error, Result};
-use crate::io::atomic::{commit_all, Staged};
+use crate::io::atomic::Staged;
 use crate::io::interrupt;
 use crate::io::png::encode_indexed;
 use crate::render::chrome::{Chrome, Layout};
@@ -107,11 +107,7 @@ impl Folder {
 
 fn staged(cfg: &RenderConfig, spec: &FrontendSpec) -> Result<RenderReport> {
     let started = Instant::now();
-    prepare_outputs(&cfg.output, None)?;
-    if let Some(export) = &cfg.export {
-        crate::offline::export::json_name(export)?;
-        crate::io::atomic::remove_stale(export);
-    }
+    prepare_frontend_outputs(&cfg.output, cfg.export.as_deref())?;
     let mut source = MonoSource::open(&cfg.input, cfg.channel, cfg.nan, cfg.crop)?;
     let info = source.info().clone();
     let mut resampler = input_resampler(cfg.input.as_path(), info.sample_rate_hz, spec)?;
@@ -177,14 +173,7 @@ fn staged(cfg: &RenderConfig, spec: &FrontendSpec) -> Result<RenderReport> {
         .and_then(|()| out.flush())
         .map_err(write_error)?;
     }
-    let mut staged = vec![png];
-    let mut exported = Vec::new();
-    if let Some(path) = &cfg.export {
-        staged.push(stage_json(path, spec)?);
-        exported.push(path.clone());
-    }
-    interrupt::check()?;
-    commit_all(staged)?;
+    let exported = commit_with_json(png, cfg.export.as_deref(), spec)?;
     Ok(RenderReport {
         width: layout.width,
         height: layout.height,
