@@ -27,10 +27,23 @@ pub fn half_peak_positions(w: &[f64]) -> impl DoubleEndedIterator<Item = usize> 
 
 /// The model for `params` at `sample_rate_hz` with audio blocks of `buffer_frames`.
 pub fn model(params: &StftParams, sample_rate_hz: u32, buffer_frames: usize) -> LatencyModel {
-    let n = params.win_length;
-    let w = params.window.coefficients_f64(n);
+    let w = params.window.coefficients_f64(params.win_length);
+    model_of_window(&w, params.hop_size, sample_rate_hz, buffer_frames)
+}
+
+/// The model for frames windowed by the coefficients `w` (the frame's newest sample
+/// last), one every `hop` samples at `sample_rate_hz`, with audio blocks of
+/// `buffer_frames` at that rate: a model front-end's own window (povey, a symmetric or
+/// rectangular one) as much as an STFT's.
+pub fn model_of_window(
+    w: &[f64],
+    hop: usize,
+    sample_rate_hz: u32,
+    buffer_frames: usize,
+) -> LatencyModel {
+    let n = w.len();
     // The last half-peak position p: the click is delayed N − p samples in that frame.
-    let p_click = half_peak_positions(&w).next_back().unwrap_or(n - 1);
+    let p_click = half_peak_positions(w).next_back().unwrap_or(n - 1);
     // Last p whose tail Σ_{m≥p} w[m] reaches ½·S1.
     let s1: f64 = w.iter().sum();
     let mut tail = 0.0;
@@ -42,7 +55,7 @@ pub fn model(params: &StftParams, sample_rate_hz: u32, buffer_frames: usize) -> 
             break;
         }
     }
-    let hop_term = (params.hop_size.max(buffer_frames.max(1)) as f64 - 1.0) / 2.0;
+    let hop_term = (hop.max(buffer_frames.max(1)) as f64 - 1.0) / 2.0;
     let ms = |samples: f64| samples * 1000.0 / sample_rate_hz as f64;
     LatencyModel {
         click_ms: ms((n - p_click) as f64 + hop_term),

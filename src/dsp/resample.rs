@@ -259,6 +259,18 @@ impl Inner {
     }
 }
 
+/// The mean time a sample spends in a [`Resampler`] from `from_hz` to `to_hz` before it
+/// leaves: the sinc's half length ([`SINC_LEN`]`/2` input samples: its group delay,
+/// [`Resampler::delay_samples`]) plus half a chunk of [`CHUNK_IN`] input samples waiting
+/// to fill, in seconds; 0 when passing through. For the latency model of a live
+/// front-end pane, without building a resampler.
+pub fn latency_s(from_hz: u32, to_hz: u32) -> f64 {
+    if from_hz == to_hz || from_hz == 0 {
+        return 0.0;
+    }
+    (SINC_LEN / 2) as f64 / f64::from(from_hz) + (CHUNK_IN - 1) as f64 / 2.0 / f64::from(from_hz)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,5 +426,20 @@ mod tests {
         r.push(&x, |o| again.extend_from_slice(o));
         assert_eq!(first, again);
         assert!(Resampler::new(0, 16_000).is_err());
+    }
+
+    #[test]
+    fn latency_s_holds_the_filter_delay_rubato_reports() {
+        for (from, to) in [(48_000u32, 16_000u32), (44_100, 16_000), (8_000, 16_000)] {
+            let r = Resampler::new(from, to).expect("resampler");
+            let rubato_s = r.delay_samples() as f64 / f64::from(to);
+            let ours_s = latency_s(from, to) - (CHUNK_IN - 1) as f64 / 2.0 / f64::from(from);
+            // Within one output sample (rubato counts its delay in whole samples).
+            assert!(
+                (rubato_s - ours_s).abs() <= 1.0 / f64::from(to),
+                "{from}->{to}: rubato {rubato_s} s, ours {ours_s} s"
+            );
+        }
+        assert_eq!(latency_s(16_000, 16_000), 0.0);
     }
 }

@@ -253,7 +253,6 @@ impl Hud {
         let rows_per_s = meters.rows_per_s(now);
         let measured = meters.latency_ms(now);
         self.track_latency(measured, now);
-        self.model_tone_ms = model.tone_ms;
         for line in &mut self.lines {
             line.clear();
         }
@@ -286,12 +285,15 @@ impl Hud {
             l1.clear();
             l1.push_str(&second);
         }
-        let _ = write!(
-            l3,
-            "LATENCY (L)  hop {} = dt {:.2} ms  df {resolution_hz:.2} Hz (ENBW)",
-            p.hop_size,
-            p.hop_size as f64 * 1e3 / sr,
-        );
+        let model = match state.focused().frontend {
+            Some(fe) => {
+                let (m, line) = frontend_latency(fe, state.sample_rate_hz, buffer_frames);
+                l3.push_str(&line);
+                m
+            }
+            None => write_stft_latency(l3, &p, sr, resolution_hz, model),
+        };
+        self.model_tone_ms = model.tone_ms;
         let _ = write!(
             l5,
             "model: click {:.1} ms, tone onset {:.1} ms (-6 dB), buffer {:.1} ms",
@@ -472,6 +474,52 @@ pub fn bars_top_ms(history: &[Option<(f64, f64)>], model_tone_ms: f64) -> f64 {
         .unwrap_or(10.0 * decade)
 }
 
+/// The STFT's latency line into `l3` (no allocation); `model` back.
+fn write_stft_latency(
+    l3: &mut String,
+    p: &crate::dsp::stft::StftParams,
+    sr: f64,
+    resolution_hz: f64,
+    model: crate::dsp::latency::LatencyModel,
+) -> crate::dsp::latency::LatencyModel {
+    let _ = write!(
+        l3,
+        "LATENCY (L)  hop {} = dt {:.2} ms  df {resolution_hz:.2} Hz (ENBW)",
+        p.hop_size,
+        p.hop_size as f64 * 1e3 / sr,
+    );
+    model
+}
+
+/// A front-end pane's latency line and model: its own hop and window at its own rate,
+/// plus the resampler's delay ([`crate::dsp::resample::latency_s`]) when the stream is at
+/// another rate.
+fn frontend_latency(
+    fe: &crate::dsp::frontend::FrontendSpec,
+    stream_rate_hz: u32,
+    buffer_frames: usize,
+) -> (crate::dsp::latency::LatencyModel, String) {
+    let rate = f64::from(fe.sample_rate_hz);
+    let buffer_at_rate = (buffer_frames as f64 * rate / f64::from(stream_rate_hz)).round() as usize;
+    let mut m =
+        crate::dsp::latency::model_of_window(&fe.window, fe.hop, fe.sample_rate_hz, buffer_at_rate);
+    let resampler_ms = 1e3 * crate::dsp::resample::latency_s(stream_rate_hz, fe.sample_rate_hz);
+    m.click_ms += resampler_ms;
+    m.tone_ms += resampler_ms;
+    let (s1, s2) = fe
+        .window
+        .iter()
+        .fold((0.0, 0.0), |(a, b), w| (a + w, b + w * w));
+    let enbw_hz = rate * s2 / (s1 * s1);
+    let line = format!(
+        "LATENCY (L)  hop {} = dt {:.2} ms at {} Hz  df {enbw_hz:.2} Hz (ENBW)  resampler {resampler_ms:.1} ms",
+        fe.hop,
+        fe.hop as f64 * 1e3 / rate,
+        fe.sample_rate_hz,
+    );
+    (m, line)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -597,5 +645,24 @@ mod tests {
         hud.track_drops((56_000, 4_000), 0.8, at(1_751));
         let d = hud.dropping.expect("behind");
         assert!(d.dropped == 0.0 && (d.made - 28_000.0).abs() < 1e-6 && d.behind_s == 0.8);
+    }
+
+    #[test]
+    fn a_front_end_pane_has_its_own_latency_line_and_model() {
+        let fe = crate::dsp::frontend::presets::by_name("whisper").expect("built in");
+        let (m16, line) = frontend_latency(&fe, 16_000, 160);
+        // Periodic Hann 400 at 16 kHz: ENBW 1.5 bins of 40 Hz; no resampler.
+        assert!(
+            line.starts_with("LATENCY (L)  hop 160 = dt 10.00 ms at 16000 Hz  df 60.00 Hz"),
+            "{line}"
+        );
+        assert!(line.ends_with("resampler 0.0 ms"), "{line}");
+        let direct = crate::dsp::latency::model_of_window(&fe.window, 160, 16_000, 160);
+        assert_eq!(m16, direct);
+        // From 48 kHz the resampler's delay is added to both events.
+        let (m48, line) = frontend_latency(&fe, 48_000, 480);
+        let extra = 1e3 * crate::dsp::resample::latency_s(48_000, 16_000);
+        assert!((m48.tone_ms - m16.tone_ms - extra).abs() < 1e-9, "{line}");
+        assert!((m48.click_ms - m16.click_ms - extra).abs() < 1e-9);
     }
 }
