@@ -203,8 +203,8 @@ pub const KEY_HELP: [(&str, &str); 26] = [
         "next / previous model front-end (whisper, yamnet, ...; off)",
     ),
     ("C", "colormap"),
-    ("[ / ]", "floor -5 / +5 dB"),
-    ("- / =", "ceiling -5 / +5 dB"),
+    ("[ / ]", "floor -5 / +5 dB (front-end: 10% of its range)"),
+    ("- / =", "ceiling -5 / +5 dB (front-end: 10%)"),
     ("Z / X", "narrow / widen the frequency range"),
     (
         ", / .",

@@ -11,6 +11,9 @@ use super::keys::Action;
 
 /// dB step of the floor and ceiling keys.
 pub const DB_STEP: f32 = 5.0;
+
+/// A front-end pane's colour-range step, as a fraction of its `display_range` span.
+pub const FRONTEND_RANGE_STEP: f32 = 0.1;
 /// The spans `,` and `.` step through: the time one screen shows, ms.
 pub const SPANS_MS: [u32; 7] = [1000, 2000, 5000, 10_000, 20_000, 30_000, 60_000];
 /// The span a window starts with unless `--span` says otherwise, ms.
@@ -92,6 +95,9 @@ pub struct ViewState {
     pub sample_rate_hz: u32,
     /// What N cycles after `off` (the built-ins, then `--frontend`'s own JSON).
     pub frontends: Vec<&'static FrontendSpec>,
+    /// `[ ] - =` on a front-end pane: its colour range's floor and ceiling moved by
+    /// these fractions of its `display_range` span (in [`FRONTEND_RANGE_STEP`] steps).
+    pub frontend_shift: (f32, f32),
 }
 
 impl ViewState {
@@ -116,6 +122,7 @@ impl ViewState {
             before_split: None,
             sample_rate_hz,
             frontends: crate::config::frontend::builtins().iter().collect(),
+            frontend_shift: (0.0, 0.0),
         }
     }
 
@@ -218,10 +225,11 @@ impl ViewState {
     pub fn pane_range(&self, i: usize) -> DbRange {
         match self.panes.get(i).and_then(|p| p.frontend) {
             Some(f) => {
-                let (floor_db, ceiling_db) = crate::analysis::frontend::display_range(f);
+                let (lo, hi) = crate::analysis::frontend::display_range(f);
+                let (a, b) = self.frontend_shift;
                 DbRange {
-                    floor_db,
-                    ceiling_db,
+                    floor_db: lo + a * (hi - lo),
+                    ceiling_db: hi + b * (hi - lo),
                 }
             }
             None => self.range,
@@ -412,6 +420,19 @@ impl ViewState {
     }
 
     fn shift_range(&mut self, floor_step_db: f32, ceiling_step_db: f32) -> Effect {
+        if self.focused().frontend.is_some() {
+            // A front-end's units: steps of a tenth of its own range, at least a tenth left.
+            let step = FRONTEND_RANGE_STEP / DB_STEP;
+            let (a, b) = (
+                self.frontend_shift.0 + floor_step_db * step,
+                self.frontend_shift.1 + ceiling_step_db * step,
+            );
+            if 1.0 + b - a < FRONTEND_RANGE_STEP - 1e-4 || a.abs() > 3.0 || b.abs() > 3.0 {
+                return Effect::None;
+            }
+            self.frontend_shift = (a, b);
+            return Effect::Recolor;
+        }
         let floor_db = self.range.floor_db + floor_step_db;
         let ceiling_db = self.range.ceiling_db + ceiling_step_db;
         if ceiling_db - floor_db < DB_STEP || floor_db < -200.0 || ceiling_db > 60.0 {
@@ -428,8 +449,11 @@ impl ViewState {
     pub fn status_line(&self) -> String {
         let focused = self.focused();
         let (p, axis) = (focused.params, focused.axis);
+        // The focused pane's colour range: dB, or a front-end's own units (2 decimals).
+        let r = self.pane_range(self.focus);
+        let decimals = if focused.frontend.is_some() { 2 } else { 0 };
         format!(
-            "n_fft={} win_length={} hop={} window={} scale={} fmin={:.0} fmax={:.0} colormap={} floor={:.0} ceiling={:.0} span_s={} paused={} rerender={} mel={} frontend={} pane={}/{}",
+            "n_fft={} win_length={} hop={} window={} scale={} fmin={:.0} fmax={:.0} colormap={} floor={:.decimals$} ceiling={:.decimals$} span_s={} paused={} rerender={} mel={} frontend={} pane={}/{}",
             p.fft_size,
             p.win_length,
             p.hop_size,
@@ -438,8 +462,8 @@ impl ViewState {
             axis.lo_hz(),
             axis.fmax_hz,
             self.colormap,
-            self.range.floor_db,
-            self.range.ceiling_db,
+            r.floor_db,
+            r.ceiling_db,
             f64::from(self.span_ms) / 1000.0,
             self.paused,
             if self.rerender { "on" } else { "off" },

@@ -1333,6 +1333,38 @@ fn n_cycles_the_focused_panes_front_end_through_off_and_back() {
     assert_eq!(s.pane_range(0), s.range);
 }
 
+/// `[ ] - =` on a front-end pane move its colour range by tenths of its own span (Whisper:
+/// 2.5 → 0.25 a step), leave the STFT panes' dB range alone, and stop with a tenth left;
+/// on an STFT pane they move the dB range as before.
+#[test]
+fn range_keys_on_a_front_end_pane_step_a_tenth_of_its_range() {
+    let mut s = default_state();
+    s.panes.push(s.panes[0]);
+    s.focus = 1;
+    while s.focused().frontend.map(|f| f.name.as_str()) != Some("whisper") {
+        s.apply(Action::FrontendNext);
+    }
+    let db = s.range;
+    assert_eq!(s.apply(Action::FloorUp), Effect::Recolor);
+    assert_eq!(s.apply(Action::CeilingDown), Effect::Recolor);
+    let r = s.pane_range(1);
+    assert!((r.floor_db - -0.75).abs() < 1e-6, "{r:?}");
+    assert!((r.ceiling_db - 1.25).abs() < 1e-6, "{r:?}");
+    assert_eq!(s.range, db, "the dB range is the STFT panes'");
+    // Narrow until a tenth of the span is left: then the keys stop.
+    let mut steps = 0;
+    while s.apply(Action::FloorUp) == Effect::Recolor {
+        steps += 1;
+        assert!(steps < 100);
+    }
+    let r = s.pane_range(1);
+    assert!((r.ceiling_db - r.floor_db - 0.25).abs() < 1e-4, "{r:?}");
+    // The STFT pane: 5 dB steps of the shared range.
+    s.focus = 0;
+    assert_eq!(s.apply(Action::FloorUp), Effect::Recolor);
+    assert_eq!(s.range.floor_db, db.floor_db + 5.0);
+}
+
 /// `--compare "frontend=whisper;n_fft=2048"`: pane 1 is Whisper's front-end, pane 2 an
 /// STFT; an unknown front-end is refused with the built-ins listed.
 #[test]
