@@ -542,6 +542,13 @@ impl LiveConfig {
         check_stream_flags(live, &source)?;
         let duration = duration(live.duration)?;
         check_history_flags(live, &source)?;
+        if live.headless && live.frontend.is_some() {
+            // Headless status lines describe the STFT; a front-end pane is the window's.
+            return Err(invalid(
+                "--frontend",
+                "a front-end is drawn in the window; --headless prints the STFT's status lines (for a file's features: hopscope analyze --frontend)",
+            ));
+        }
         let frontend = live
             .frontend
             .as_deref()

@@ -102,7 +102,18 @@ fn front_end_mistakes_are_one_line_errors_and_write_nothing() {
         "{\"schema\": \"spectrogram-export/1\"}",
     )
     .expect("write");
-    let cases: [(&str, &[&str]); 5] = [
+    let cases: [(&str, &[&str]); 6] = [
+        (
+            "headless",
+            &[
+                "--headless",
+                "--demo",
+                "--duration",
+                "1",
+                "--frontend",
+                "whisper",
+            ],
+        ),
         (
             "unknown name",
             &["analyze", "--frontend", "wisper", "t.wav", "-o", "o.npy"],
