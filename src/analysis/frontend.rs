@@ -6,7 +6,7 @@
 //!
 //! Values are the front-end's own units; a front-end without a log (linear |X| or mel
 //! power) is shown as `10·log10(v)` so that it is coloured on a log scale
-//! ([`display_range`] gives the matching colour range).
+//! ([`crate::render::frontend::display_range`] gives the matching colour range).
 //!
 //! Thread: analysis. Allocates: in `new` only.
 
@@ -15,8 +15,6 @@ use crate::dsp::frontend::{row_max, FrontendSpec, Post, SpanMax};
 use crate::dsp::resample::{ResampleError, Resampler};
 use crate::dsp::stft::{StftParams, MAX_FFT_SIZE};
 use crate::dsp::window::WindowKind;
-
-pub use crate::render::frontend::{display_range, display_unit, LINEAR_FLOOR};
 
 /// `text` in the window's ASCII font: `×` → `x`, `−` → `-`, `·` → `.`, `²` → `^2`,
 /// anything else outside ASCII → `?`.
@@ -210,9 +208,8 @@ impl FrontendPane {
                 let span_max = span.push(row_max(row));
                 post.apply(span_max, row);
                 if *log_colour {
-                    for v in row.iter_mut() {
-                        *v = 10.0 * v.max(LINEAR_FLOOR).log10();
-                    }
+                    row.iter_mut()
+                        .for_each(|v| *v = crate::render::frontend::log_colour(*v));
                 }
                 on_row(FrontendRow {
                     values: row,
@@ -230,6 +227,7 @@ mod tests {
     use super::*;
     use crate::dsp::frontend::engine::FrontendEngine;
     use crate::dsp::frontend::presets;
+    use crate::render::frontend::{display_range, display_unit};
 
     fn sine(hz: f64, rate_hz: u32, n: usize, amp: f64) -> Vec<f32> {
         (0..n)

@@ -14,9 +14,10 @@ use std::io::Write as _;
 use std::time::Instant;
 
 use super::frontend::{commit_with_json, input_resampler, prepare_frontend_outputs};
+use super::plot::PlotColumns;
 use super::render::{
-    pixel_levels, plot_row, time_ticks, IndexTile, IndexTiles, RenderPalette, RenderReport,
-    STRIP_COLUMNS,
+    pixel_levels, plot_row, time_ticks, transpose_block, IndexTile, IndexTiles, RenderPalette,
+    RenderReport, STRIP_COLUMNS,
 };
 use super::source::MonoSource;
 use super::unless_interrupted;
@@ -45,58 +46,44 @@ pub fn run(cfg: &RenderConfig, spec: &FrontendSpec) -> Result<RenderReport> {
     unless_interrupted(staged(cfg, spec))
 }
 
-/// The plot's columns of raw (unclamped) band values, folded as rows arrive.
+/// The plot's columns of raw (unclamped) band values, folded as rows arrive: each
+/// column the maximum of its rows ([`PlotColumns::columns_of`], as the STFT render).
 struct Folder {
     bands: usize,
-    /// `(rows, width)` of a fixed width; `None`: one column per row.
-    fold: Option<(u64, u64)>,
+    columns: PlotColumns,
     values: Vec<f32>,
-    /// The first column a later row can still reach.
-    current: u64,
     rows: u64,
     max: f32,
 }
 
 impl Folder {
-    fn new(bands: usize, fold: Option<(u64, u64)>) -> Folder {
-        let values = match fold {
-            Some((_, w)) => vec![f32::NEG_INFINITY; w as usize * bands],
-            None => Vec::new(),
+    fn new(bands: usize, columns: PlotColumns) -> Folder {
+        let values = match columns {
+            PlotColumns::Fold { width, .. } => vec![f32::NEG_INFINITY; width as usize * bands],
+            PlotColumns::PerRow => Vec::new(),
         };
         Folder {
             bands,
-            fold,
+            columns,
             values,
-            current: 0,
             rows: 0,
             max: f32::NEG_INFINITY,
         }
-    }
-
-    /// Rows `a(x) .. max(a(x) + 1, a(x + 1))` of column `x`, `a(x) = ⌊x·rows/width⌋`.
-    fn span(rows: u64, width: u64, x: u64) -> (u64, u64) {
-        let a = x * rows / width;
-        (a, ((x + 1) * rows / width).max(a + 1))
     }
 
     fn push(&mut self, row: &[f32]) {
         self.max = self.max.max(row_max(row));
         let r = self.rows;
         self.rows += 1;
-        let Some((rows, width)) = self.fold else {
-            self.values.extend_from_slice(row);
-            return;
-        };
-        while self.current < width && Self::span(rows, width, self.current).1 <= r {
-            self.current += 1;
+        if self.columns == PlotColumns::PerRow {
+            return self.values.extend_from_slice(row);
         }
-        let mut x = self.current;
-        while x < width && Self::span(rows, width, x).0 <= r {
-            let at = x as usize * self.bands;
-            for (v, &b) in self.values[at..at + self.bands].iter_mut().zip(row) {
+        let (first, last) = self.columns.columns_of(r);
+        for x in first as usize..=last as usize {
+            let column = &mut self.values[x * self.bands..(x + 1) * self.bands];
+            for (v, &b) in column.iter_mut().zip(row) {
                 *v = v.max(b);
             }
-            x += 1;
         }
     }
 
@@ -184,7 +171,8 @@ fn staged(cfg: &RenderConfig, spec: &FrontendSpec) -> Result<RenderReport> {
     })
 }
 
-/// `(rows, columns)` of a fixed width (`--width`, `--px-per-second`), or `None`.
+/// How rows become columns: folded into a fixed width (`--width`, `--px-per-second`),
+/// or one column per row.
 ///
 /// # Errors
 /// A fixed width for an input without a declared length.
@@ -193,9 +181,9 @@ fn fold_for(
     source: &MonoSource,
     resampler: &crate::dsp::resample::Resampler,
     spec: &FrontendSpec,
-) -> Result<Option<(u64, u64)>> {
+) -> Result<PlotColumns> {
     let Some(width) = cfg.width else {
-        return Ok(None);
+        return Ok(PlotColumns::PerRow);
     };
     let frames = source
         .expected_frames()
@@ -214,7 +202,10 @@ fn fold_for(
             ((seconds * pps).round() as u64).max(1)
         }
     };
-    Ok(Some((rows.max(1), px)))
+    Ok(PlotColumns::Fold {
+        rows: rows.max(1),
+        width: px,
+    })
 }
 
 fn too_large(columns: usize, plot_h: usize) -> Error {
@@ -239,21 +230,20 @@ fn plot_tiles(spec: &FrontendSpec, folder: &mut Folder, plot_h: usize) -> IndexT
     let (bands, max) = (folder.bands, folder.max);
     let columns = folder.columns();
     let mut pixels = vec![0f32; plot_h];
-    let mut levels = vec![0u8; plot_h];
+    // A strip's levels column after column, then laid out as image rows.
+    let mut block = vec![0u8; STRIP_COLUMNS * plot_h];
     let mut tiles = Vec::new();
     for first in (0..columns).step_by(STRIP_COLUMNS) {
         let n = STRIP_COLUMNS.min(columns - first);
-        let mut index = vec![0u8; n * plot_h];
-        for m in 0..n {
+        for (m, levels) in block.chunks_exact_mut(plot_h).take(n).enumerate() {
             let col = &mut folder.values[(first + m) * bands..(first + m + 1) * bands];
             post.apply(max, col);
             col.iter_mut().for_each(|v| *v = display_value(spec, *v));
             map.apply(col, &mut pixels);
-            pixel_levels(&pixels, range, &mut levels);
-            for (r, &l) in levels.iter().enumerate() {
-                index[r * n + m] = l;
-            }
+            pixel_levels(&pixels, range, levels);
         }
+        let mut index = vec![0u8; n * plot_h];
+        transpose_block(&block, plot_h, n, &mut index, n, 0);
         tiles.push(IndexTile { columns: n, index });
     }
     IndexTiles {
@@ -327,14 +317,16 @@ mod tests {
 
     #[test]
     fn folding_takes_each_columns_rows_maximum() {
-        // 10 rows into 4 columns and 3 rows into 5 columns, against the definition.
+        // 10 rows into 4 columns and 3 rows into 5 columns, against the definition:
+        // column x holds rows a(x) .. max(a(x) + 1, a(x + 1)), a(x) = ⌊x·rows/width⌋.
         for (rows, width) in [(10u64, 4u64), (3, 5), (7, 7)] {
-            let mut f = Folder::new(1, Some((rows, width)));
+            let mut f = Folder::new(1, PlotColumns::Fold { rows, width });
             for r in 0..rows {
                 f.push(&[r as f32]);
             }
             for x in 0..width {
-                let (a, b) = Folder::span(rows, width, x);
+                let a = x * rows / width;
+                let b = ((x + 1) * rows / width).max(a + 1);
                 assert_eq!(
                     f.values[x as usize],
                     (b - 1) as f32,

@@ -14,10 +14,7 @@ pub const LINEAR_FLOOR: f32 = 1e-30;
 pub fn display_range(spec: &FrontendSpec) -> (f32, f32) {
     let (lo, hi) = spec.display_range;
     if spec.log.is_none() {
-        (
-            10.0 * lo.max(LINEAR_FLOOR).log10(),
-            10.0 * hi.max(LINEAR_FLOOR).log10(),
-        )
+        (log_colour(lo), log_colour(hi))
     } else {
         (lo, hi)
     }
@@ -44,11 +41,16 @@ pub fn display_unit(spec: &FrontendSpec) -> &'static str {
     }
 }
 
-/// A value as shown: itself, or `10·log10` for a front-end without a log.
+/// A value as shown: itself, or [`log_colour`] of it for a front-end without a log.
 pub fn display_value(spec: &FrontendSpec, v: f32) -> f32 {
     if spec.log.is_none() {
-        10.0 * v.max(LINEAR_FLOOR).log10()
+        log_colour(v)
     } else {
         v
     }
+}
+
+/// A linear value on the log colour scale: `10·log10(max(v, LINEAR_FLOOR))`.
+pub fn log_colour(v: f32) -> f32 {
+    10.0 * v.max(LINEAR_FLOOR).log10()
 }

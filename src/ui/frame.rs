@@ -513,7 +513,7 @@ fn refresh_chrome(pane: &mut Pane, index: usize, input: &FrameInput<'_>) -> bool
         height: layout.height,
     };
     let unit = match settings.frontend {
-        Some(f) => crate::analysis::frontend::display_unit(f),
+        Some(f) => crate::render::frontend::display_unit(f),
         None if settings.mel.is_some() => "dB mel",
         None => "dBFS",
     };

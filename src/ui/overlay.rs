@@ -455,7 +455,7 @@ pub fn place_readout(
         write!(text, "gap: no input")
     } else {
         let unit = match settings.frontend {
-            Some(f) => crate::analysis::frontend::display_unit(f),
+            Some(f) => crate::render::frontend::display_unit(f),
             None if settings.mel.is_some() => "dB mel",
             None => "dBFS",
         };

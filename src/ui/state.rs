@@ -225,7 +225,7 @@ impl ViewState {
     pub fn pane_range(&self, i: usize) -> DbRange {
         match self.panes.get(i).and_then(|p| p.frontend) {
             Some(f) => {
-                let (lo, hi) = crate::analysis::frontend::display_range(f);
+                let (lo, hi) = crate::render::frontend::display_range(f);
                 let (a, b) = self.frontend_shift;
                 DbRange {
                     floor_db: lo + a * (hi - lo),
