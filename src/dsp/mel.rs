@@ -187,7 +187,10 @@ pub struct MelFilterbank {
 impl MelFilterbank {
     /// The filterbank for `n_fft` at `sample_rate_hz` (`spec` validated by the caller).
     pub fn new(spec: MelSpec, sample_rate_hz: u32, n_fft: usize) -> MelFilterbank {
-        let dense = dense_weights(&spec, sample_rate_hz, n_fft);
+        let dense: Vec<f32> = weights_f64(&spec, sample_rate_hz, n_fft)
+            .into_iter()
+            .map(|w| w as f32)
+            .collect();
         let bins = n_fft / 2 + 1;
         let mut first = Vec::with_capacity(spec.n_mels);
         let mut offset = Vec::with_capacity(spec.n_mels + 1);
@@ -288,11 +291,13 @@ impl MelFilterbank {
     }
 }
 
-/// The dense `[n_mels][bins]` weights, computed as the library of `spec.scale` does.
-fn dense_weights(spec: &MelSpec, sample_rate_hz: u32, n_fft: usize) -> Vec<f32> {
+/// The dense `[n_mels][bins]` weights (row-major), computed as the library of
+/// `spec.scale` does, before the filterbank stores them as f32: TF's in f64; librosa's
+/// as its float32 triangle times the f64 norm.
+pub fn weights_f64(spec: &MelSpec, sample_rate_hz: u32, n_fft: usize) -> Vec<f64> {
     let bins = n_fft / 2 + 1;
     let n = spec.n_mels;
-    let mut out = vec![0.0f32; n * bins];
+    let mut out = vec![0.0f64; n * bins];
     let sr = f64::from(sample_rate_hz);
     match spec.scale {
         MelScale::Slaney | MelScale::Htk => {
@@ -319,7 +324,7 @@ fn dense_weights(spec: &MelSpec, sample_rate_hz: u32, n_fft: usize) -> Vec<f32> 
                     // librosa stores the triangle in float32, then multiplies by the
                     // float64 enorm (numpy promotes) and stores float32 again.
                     let w = lower.min(upper).max(0.0) as f32;
-                    out[i * bins + k] = (f64::from(w) * enorm) as f32;
+                    out[i * bins + k] = f64::from(w) * enorm;
                 }
             }
         }
@@ -339,7 +344,7 @@ fn dense_weights(spec: &MelSpec, sample_rate_hz: u32, n_fft: usize) -> Vec<f32> 
                     let (lo, c, hi) = (band[i], band[i + 1], band[i + 2]);
                     let lower = (m - lo) / (c - lo);
                     let upper = (hi - m) / (hi - c);
-                    out[i * bins + k] = lower.min(upper).max(0.0) as f32;
+                    out[i * bins + k] = lower.min(upper).max(0.0);
                 }
             }
         }

@@ -10,7 +10,7 @@ use super::{
     Affine, ClampSpec, Framing, FrontendSpec, LogFunc, LogSpec, MelMatrix, ModelInput, Pad,
     Preemphasis, Spectrum, Triangles,
 };
-use crate::dsp::mel::{hz_to_mel, mel_to_hz, MelFilterbank, MelNorm, MelScale, MelSpec};
+use crate::dsp::mel::{hz_to_mel, mel_to_hz, weights_f64, MelNorm, MelScale, MelSpec};
 use crate::dsp::window::WindowKind;
 
 /// Every built-in name, in the order `hopscope frontends` lists them and the live key
@@ -147,11 +147,7 @@ fn whisper(n_mels: usize) -> FrontendSpec {
         ),
         framing: Framing::Center { pad: Pad::Reflect },
         drop_last_frame: true,
-        mel: Some(librosa_mel(
-            MelSpec::librosa(n_mels, 16_000),
-            400,
-            Triangles::Hz,
-        )),
+        mel: Some(mel_matrix(MelSpec::librosa(n_mels, 16_000), 400)),
         log: Some(LogSpec {
             func: LogFunc::Log10,
             offset: 0.0,
@@ -197,7 +193,7 @@ fn audioset(name: &str, log_offset: f64) -> FrontendSpec {
     FrontendSpec {
         description: description.into(),
         spectrum: Spectrum::Magnitude,
-        mel: Some(mel_linear_triangles(64, 125.0, 7500.0, 16_000, 512, true)),
+        mel: Some(mel_matrix(tf_mel(64, 125.0, 7500.0), 512)),
         log: Some(LogSpec {
             func: LogFunc::Ln,
             offset: log_offset,
@@ -219,9 +215,7 @@ fn kaldi_base(name: &str, n_mels: usize) -> FrontendSpec {
         window_name: "povey (symmetric hann ^ 0.85)".into(),
         preemphasis: Some(Preemphasis::Frame(0.97)),
         remove_dc: true,
-        mel: Some(mel_linear_triangles(
-            n_mels, 20.0, 8000.0, 16_000, 512, false,
-        )),
+        mel: Some(mel_matrix(tf_mel(n_mels, 20.0, 8000.0), 512)),
         log: Some(LogSpec {
             func: LogFunc::Ln,
             offset: 0.0,
@@ -341,7 +335,7 @@ fn torchaudio_mel() -> FrontendSpec {
     FrontendSpec {
         description: "torchaudio transforms.MelSpectrogram() defaults".into(),
         framing: Framing::Center { pad: Pad::Reflect },
-        mel: Some(librosa_mel(spec, 400, Triangles::Hz)),
+        mel: Some(mel_matrix(spec, 400)),
         units: "mel power |X|² (linear; log colour)".into(),
         display_range: (1e-6, 1e3),
         ..base("torchaudio-mel", 400, 400, 200)
@@ -366,69 +360,46 @@ fn povey(len: usize) -> Vec<f64> {
         .collect()
 }
 
-/// A librosa-convention filterbank (f32 weights, as librosa stores them).
-fn librosa_mel(spec: MelSpec, n_fft: usize, triangles: Triangles) -> MelMatrix {
-    let fb = MelFilterbank::new(spec, 16_000, n_fft);
-    MelMatrix {
-        weights: fb
-            .dense()
-            .chunks_exact(fb.bins())
-            .map(|r| r.iter().map(|&w| f64::from(w)).collect())
-            .collect(),
-        scale: spec.scale,
-        fmin_hz: spec.fmin_hz,
-        fmax_hz: spec.fmax_hz,
-        slaney_norm: spec.norm == MelNorm::Slaney,
-        triangles,
-    }
-}
-
-/// Triangles straight on the `1127·ln(1 + f/700)` mel scale between `n + 2` equally
-/// spaced edges, evaluated at each bin's frequency `k·sr/n_fft`, peak 1, in f64: TF's
-/// `linear_to_mel_weight_matrix` and VGGish's `mel_features.py` (`drop_dc`: the DC row
-/// is zero), Kaldi's `get_mel_banks` (its Nyquist bin is zero: the last edge is there).
-fn mel_linear_triangles(
-    n: usize,
-    fmin_hz: f64,
-    fmax_hz: f64,
-    sample_rate_hz: u32,
-    n_fft: usize,
-    drop_dc: bool,
-) -> MelMatrix {
+/// The mel stage of `spec` at 16 kHz for `n_fft`, with the weights `dsp::mel` computes
+/// (its filterbank's own construction before the f32 storage): TF's triangles straight
+/// in mel, in f64 (`linear_to_mel_weight_matrix`, VGGish's `mel_features.py`, and
+/// Kaldi's `get_mel_banks`: with fmin > 0 its DC weights are zero as TF's, and its
+/// Nyquist bin is the last edge); librosa's and torchaudio's straight in Hz, rounded to
+/// f32 as librosa stores them.
+fn mel_matrix(spec: MelSpec, n_fft: usize) -> MelMatrix {
     let bins = n_fft / 2 + 1;
-    let (m0, m1) = (
-        hz_to_mel(MelScale::Tf, fmin_hz),
-        hz_to_mel(MelScale::Tf, fmax_hz),
-    );
-    let edge = |i: usize| m0 + (m1 - m0) * i as f64 / (n + 1) as f64;
-    let nyquist = f64::from(sample_rate_hz) / 2.0;
-    let weights = (0..n)
-        .map(|i| {
-            let (lo, c, hi) = (edge(i), edge(i + 1), edge(i + 2));
-            (0..bins)
-                .map(|k| {
-                    if drop_dc && k == 0 {
-                        return 0.0;
-                    }
-                    let f = nyquist * k as f64 / (bins - 1) as f64;
-                    let m = hz_to_mel(MelScale::Tf, f);
-                    ((m - lo) / (c - lo)).min((hi - m) / (hi - c)).max(0.0)
-                })
+    let tf = spec.scale == MelScale::Tf;
+    let weights = weights_f64(&spec, 16_000, n_fft)
+        .chunks_exact(bins)
+        .map(|row| {
+            row.iter()
+                .map(|&w| if tf { w } else { f64::from(w as f32) })
                 .collect()
         })
         .collect();
     MelMatrix {
         weights,
-        scale: MelScale::Tf,
+        scale: spec.scale,
+        fmin_hz: spec.fmin_hz,
+        fmax_hz: spec.fmax_hz,
+        slaney_norm: spec.norm == MelNorm::Slaney,
+        triangles: if tf { Triangles::Mel } else { Triangles::Hz },
+    }
+}
+
+/// TF's mel convention (`1127·ln`, no norm) over `fmin_hz..fmax_hz`.
+fn tf_mel(n_mels: usize, fmin_hz: f64, fmax_hz: f64) -> MelSpec {
+    MelSpec {
+        n_mels,
         fmin_hz,
         fmax_hz,
-        slaney_norm: false,
-        triangles: Triangles::Mel,
+        scale: MelScale::Tf,
+        norm: MelNorm::None,
     }
 }
 
 /// keras 3's `MelSpectrogram._linear_to_mel_weight_matrix`: TF's construction (see
-/// [`mel_linear_triangles`]) evaluated in float32, as keras builds it whatever the
+/// [`mel_matrix`]) evaluated in float32, as keras builds it whatever the
 /// layer's dtype; its weights differ from the f64 ones by up to 3e-5, which moves the
 /// output by up to 5e-4 dB: the preset takes keras's own.
 fn keras_mel_matrix(
