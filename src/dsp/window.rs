@@ -263,6 +263,16 @@ impl WindowSums {
         WindowSums { s1, s2, len }
     }
 
+    /// Sums of explicit coefficients `w` (a model front-end's povey or symmetric window).
+    pub fn of_coefficients(w: &[f64]) -> Self {
+        let (s1, s2) = w.iter().fold((0.0, 0.0), |(a, b), v| (a + v, b + v * v));
+        WindowSums {
+            s1,
+            s2,
+            len: w.len(),
+        }
+    }
+
     /// Equivalent noise bandwidth in bins: `N·S2/S1²`.
     pub fn enbw_bins(&self) -> f64 {
         self.len as f64 * self.s2 / (self.s1 * self.s1)

@@ -506,11 +506,7 @@ fn frontend_latency(
     let resampler_ms = 1e3 * crate::dsp::resample::latency_s(stream_rate_hz, fe.sample_rate_hz);
     m.click_ms += resampler_ms;
     m.tone_ms += resampler_ms;
-    let (s1, s2) = fe
-        .window
-        .iter()
-        .fold((0.0, 0.0), |(a, b), w| (a + w, b + w * w));
-    let enbw_hz = rate * s2 / (s1 * s1);
+    let enbw_hz = WindowSums::of_coefficients(&fe.window).resolution_hz(fe.sample_rate_hz);
     let line = format!(
         "LATENCY (L)  hop {} = dt {:.2} ms at {} Hz  df {enbw_hz:.2} Hz (ENBW)  resampler {resampler_ms:.1} ms",
         fe.hop,
