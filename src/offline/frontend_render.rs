@@ -10,14 +10,13 @@
 //!
 //! Thread: main (offline commands). Allocates: yes.
 
-use std::io::Write as _;
 use std::time::Instant;
 
 use super::frontend::{commit_with_json, input_resampler, prepare_frontend_outputs};
 use super::plot::PlotColumns;
 use super::render::{
-    pixel_levels, plot_row, time_ticks, transpose_block, IndexTile, IndexTiles, RenderPalette,
-    RenderReport, STRIP_COLUMNS,
+    duration_label, file_name, indexed_chrome, pixel_levels, plot_row, time_ticks, transpose_block,
+    write_png, IndexTile, IndexTiles, RenderPalette, RenderReport, STRIP_COLUMNS,
 };
 use super::source::MonoSource;
 use super::unless_interrupted;
@@ -27,12 +26,10 @@ use crate::dsp::frontend::{row_max, FrontendSpec};
 use crate::error::{Error, Result};
 use crate::io::atomic::Staged;
 use crate::io::interrupt;
-use crate::io::png::encode_indexed;
 use crate::render::chrome::{Chrome, Layout};
 use crate::render::colormap::{Colormap, DbRange};
 use crate::render::freqmap::{frontend_axis, ColumnMap};
 use crate::render::frontend::{display_range, display_unit, display_value};
-use crate::render::text::Canvas;
 
 /// Most plot pixels (columns × height) a front-end render holds.
 const MAX_PIXELS: usize = 1 << 28;
@@ -139,27 +136,12 @@ fn staged(cfg: &RenderConfig, spec: &FrontendSpec) -> Result<RenderReport> {
         path: cfg.output.clone(),
         source,
     };
-    let cmap = Colormap::new(cfg.look.colormap);
-    let mut palette = RenderPalette::new(cmap.lut());
     let start_s = cfg.crop.start_s.unwrap_or(0.0);
-    let frame = chrome_frame(cfg, spec, &layout, &cmap, folder.rows, seconds, start_s);
-    let chrome = palette
-        .chrome_indices(&frame, &layout, cmap.lut())
-        .map_err(write_error)?;
+    let (chrome, palette) =
+        chrome_image(cfg, spec, &layout, folder.rows, seconds, start_s).map_err(write_error)?;
     interrupt::check()?;
     let row = |y: usize, out: &mut [u8]| plot_row(&layout, &chrome, &tiles, y, out);
-    {
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut png);
-        encode_indexed(
-            &mut out,
-            layout.width,
-            layout.height,
-            &palette.colours,
-            &row,
-        )
-        .and_then(|()| out.flush())
-        .map_err(write_error)?;
-    }
+    write_png(&mut png, &layout, &palette.colours, &row).map_err(write_error)?;
     let exported = commit_with_json(png, cfg.export.as_deref(), spec)?;
     Ok(RenderReport {
         width: layout.width,
@@ -221,11 +203,7 @@ fn too_large(columns: usize, plot_h: usize) -> Error {
 /// and the palette levels, as strips of image rows.
 fn plot_tiles(spec: &FrontendSpec, folder: &mut Folder, plot_h: usize) -> IndexTiles {
     let post = spec.post();
-    let (lo, hi) = display_range(spec);
-    let range = DbRange {
-        floor_db: lo,
-        ceiling_db: hi,
-    };
+    let range = colour_range(spec);
     let map = ColumnMap::stripes(folder.bands, plot_h);
     let (bands, max) = (folder.bands, folder.max);
     let columns = folder.columns();
@@ -252,63 +230,60 @@ fn plot_tiles(spec: &FrontendSpec, folder: &mut Folder, plot_h: usize) -> IndexT
     }
 }
 
-/// The chrome: the front-end's band axis, its units on the colour bar, a title with its
-/// parameters.
-fn chrome_frame(
+/// The chrome as palette entries, and the palette: the front-end's band axis, its units
+/// on the colour bar, a title with its parameters.
+///
+/// # Errors
+/// More chrome colours than the palette has room for (a bug).
+fn chrome_image(
     cfg: &RenderConfig,
     spec: &FrontendSpec,
     layout: &Layout,
-    cmap: &Colormap,
     rows: u64,
     seconds: f64,
     start_s: f64,
-) -> Vec<u32> {
+) -> std::io::Result<(Vec<u8>, RenderPalette)> {
     let axis = frontend_axis(spec);
-    let (lo, hi) = display_range(spec);
-    let range = DbRange {
-        floor_db: lo,
-        ceiling_db: hi,
-    };
+    let range = colour_range(spec);
     let sr = f64::from(spec.sample_rate_hz);
     let ticks = time_ticks(
         layout.plot.w,
         rows as f64 * spec.hop as f64 / sr / layout.plot.w as f64,
         start_s + spec.win_length as f64 / sr,
     );
-    let name = cfg
-        .input
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let title = format!(
-        "{name}  front-end {}  {} Hz  n_fft {}  win {}  hop {}  {} bands  {}..{} {}  {}",
+        "{}  front-end {}  {} Hz  n_fft {}  win {}  hop {}  {} bands  {}..{} {}  {}",
+        file_name(&cfg.input),
         spec.name,
         spec.sample_rate_hz,
         spec.n_fft,
         spec.win_length,
         spec.hop,
         spec.bands(),
-        lo,
-        hi,
+        range.floor_db,
+        range.ceiling_db,
         display_unit(spec),
-        super::render::duration_label(seconds),
+        duration_label(seconds),
     );
-    let (width, height) = (layout.width, layout.height);
-    let mut frame = vec![0u32; width * height];
-    let mut canvas = Canvas {
-        pixels: &mut frame,
-        width,
-        height,
-    };
+    let cmap = Colormap::new(cfg.look.colormap);
     let chrome = Chrome {
         axis: &axis,
-        cmap,
+        cmap: &cmap,
         range,
         time_ticks: &ticks,
         title: &title,
         unit: display_unit(spec),
     };
-    crate::render::chrome::draw(&mut canvas, layout, &chrome);
-    frame
+    indexed_chrome(layout, &chrome)
+}
+
+/// The colour bar's range: the front-end's `display_range`, as shown.
+fn colour_range(spec: &FrontendSpec) -> DbRange {
+    let (floor_db, ceiling_db) = display_range(spec);
+    DbRange {
+        floor_db,
+        ceiling_db,
+    }
 }
 
 #[cfg(test)]

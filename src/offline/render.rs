@@ -24,7 +24,7 @@ use crate::io::atomic::{commit_all, Staged};
 use crate::io::interrupt;
 use crate::io::png::{encode_indexed, IndexRows};
 use crate::io::wav::NanPolicy;
-use crate::render::chrome::Layout;
+use crate::render::chrome::{Chrome, Layout};
 use crate::render::colormap::{Colormap, DbRange};
 use crate::render::freqmap::{ColumnMap, FreqAxis, Span};
 
@@ -664,36 +664,6 @@ fn chrome_image(
     rows: usize,
     seconds: f64,
 ) -> std::io::Result<(Vec<u8>, RenderPalette)> {
-    let cmap = Colormap::new(cfg.look.colormap);
-    let mut palette = RenderPalette::new(cmap.lut());
-    let frame = chrome_frame(cfg, layout, input, &cmap, rows, seconds);
-    let chrome = palette.chrome_indices(&frame, layout, cmap.lut())?;
-    Ok((chrome, palette))
-}
-
-/// Encodes the `layout`-sized image whose rows `row` gives into `png`, flushed.
-fn write_png(
-    png: &mut Staged,
-    layout: &Layout,
-    palette: &[u32],
-    row: &IndexRows<'_>,
-) -> std::io::Result<()> {
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, png);
-    encode_indexed(&mut out, layout.width, layout.height, palette, row)?;
-    out.flush()
-}
-
-/// The image with everything but the plot painted by `chrome::draw`: the window's axes,
-/// ticks, colour bar and a title with the parameters. A zeroed allocation is mapped
-/// lazily, so only the margins' pages are ever touched; the plot comes from the tiles.
-fn chrome_frame(
-    cfg: &RenderConfig,
-    layout: &Layout,
-    input: &RenderInput,
-    cmap: &Colormap,
-    rows: usize,
-    seconds: f64,
-) -> Vec<u32> {
     let (params, range, axis) = (cfg.params, cfg.look.range, &input.axis);
     let sample_rate_hz = input.sample_rate_hz;
     let sr = f64::from(sample_rate_hz);
@@ -703,12 +673,9 @@ fn chrome_frame(
         rows as f64 * params.hop_size as f64 / sr / layout.plot.w as f64,
         input.start_s + params.win_length as f64 / sr,
     );
-    let name = cfg
-        .input
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let title = format!(
-        "{name}  {sample_rate_hz} Hz  n_fft {}  win {}  hop {}  {}  {} {:.0}-{:.0} Hz  {:.0}..{:.0} dBFS  {}",
+        "{}  {sample_rate_hz} Hz  n_fft {}  win {}  hop {}  {}  {} {:.0}-{:.0} Hz  {:.0}..{:.0} dBFS  {}",
+        file_name(&cfg.input),
         params.fft_size,
         params.win_length,
         params.hop_size,
@@ -720,6 +687,35 @@ fn chrome_frame(
         range.ceiling_db,
         duration_label(seconds),
     );
+    let cmap = Colormap::new(cfg.look.colormap);
+    let chrome = Chrome {
+        axis,
+        cmap: &cmap,
+        range,
+        time_ticks: &ticks,
+        title: &title,
+        unit: "dBFS",
+    };
+    indexed_chrome(layout, &chrome)
+}
+
+/// `path`'s file name, for a title (empty when it has none).
+pub(crate) fn file_name(path: &std::path::Path) -> String {
+    path.file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+}
+
+/// The image with everything but the plot painted by `chrome::draw` (the window's axes,
+/// ticks, colour bar and title), as palette entries (0 in the plot), and the palette:
+/// `chrome.cmap`'s levels, then the chrome's colours. A zeroed allocation is mapped
+/// lazily, so only the margins' pages are ever touched; the plot comes from the tiles.
+///
+/// # Errors
+/// More chrome colours than the palette has room for (a bug).
+pub(crate) fn indexed_chrome(
+    layout: &Layout,
+    chrome: &Chrome<'_>,
+) -> std::io::Result<(Vec<u8>, RenderPalette)> {
     let (width, height) = (layout.width, layout.height);
     let mut frame = vec![0u32; width * height];
     let mut canvas = crate::render::text::Canvas {
@@ -727,16 +723,22 @@ fn chrome_frame(
         width,
         height,
     };
-    let chrome = crate::render::chrome::Chrome {
-        axis,
-        cmap,
-        range,
-        time_ticks: &ticks,
-        title: &title,
-        unit: "dBFS",
-    };
-    crate::render::chrome::draw(&mut canvas, layout, &chrome);
-    frame
+    crate::render::chrome::draw(&mut canvas, layout, chrome);
+    let mut palette = RenderPalette::new(chrome.cmap.lut());
+    let indices = palette.chrome_indices(&frame, layout, chrome.cmap.lut())?;
+    Ok((indices, palette))
+}
+
+/// Encodes the `layout`-sized image whose rows `row` gives into `png`, flushed.
+pub(crate) fn write_png(
+    png: &mut Staged,
+    layout: &Layout,
+    palette: &[u32],
+    row: &IndexRows<'_>,
+) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, png);
+    encode_indexed(&mut out, layout.width, layout.height, palette, row)?;
+    out.flush()
 }
 
 #[cfg(test)]
