@@ -18,7 +18,7 @@ use crate::dsp::frontend::{
     Preemphasis, Spectrum, Triangles,
 };
 use crate::dsp::mel::MelScale;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The `schema` of every export, front-ends included.
 pub const SCHEMA: &str = "spectrogram-export/1";
@@ -513,26 +513,9 @@ fn framing_text(spec: &FrontendSpec) -> String {
 /// # Errors
 /// Unreadable, not JSON, a missing key, or values hopscope cannot run.
 pub fn read(path: &Path, flag: &'static str) -> Result<FrontendSpec> {
-    let fail = |key: &str, message: String| Error::InvalidArgument {
-        flag,
-        message: if key.is_empty() || key == "." {
-            format!("'{}': {message}", path.display())
-        } else {
-            format!("'{}': {key}: {message}", path.display())
-        },
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| fail("", format!("cannot read: {e}")))?;
-    let de = &mut serde_json::Deserializer::from_str(&text);
-    let file: FrontendFile = serde_path_to_error::deserialize(de).map_err(|e| {
-        let key = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            fail("", format!("not JSON: {inner}"))
-        } else {
-            fail(&key, inner.to_string())
-        }
-    })?;
-    file.spec().map_err(|(key, message)| fail(key, message))
+    let file: FrontendFile = super::json::read(path, flag, "not JSON")?;
+    file.spec()
+        .map_err(|(key, message)| super::json::key_error(flag, path, key, message))
 }
 
 #[cfg(test)]

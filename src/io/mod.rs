@@ -7,6 +7,7 @@ pub mod audio;
 pub mod frontend_json;
 pub mod guard;
 pub mod interrupt;
+pub mod json;
 pub mod mp4;
 pub mod npy;
 pub mod opus;

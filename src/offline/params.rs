@@ -27,7 +27,8 @@ use crate::dsp::mel::{MelFilterbank, MelNorm, MelScale};
 use crate::dsp::scale::{ValueScale, FLOOR_POWER};
 use crate::dsp::stft::StftParams;
 use crate::dsp::window::WindowKind;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::io::json;
 
 /// How far a recorded window coefficient or mel weight may be from hopscope's own,
 /// relative to the largest of them.
@@ -130,29 +131,9 @@ where
 /// The file cannot be read, is not JSON, lacks a key, or holds a value hopscope cannot
 /// run (out of range, inconsistent, custom window coefficients or mel weights).
 pub fn read(path: &Path) -> Result<FileParams> {
-    let fail = |key: &str, message: String| Error::InvalidArgument {
-        flag: "--params",
-        message: if key.is_empty() {
-            format!("'{}': {message}", path.display())
-        } else {
-            format!("'{}': {key}: {message}", path.display())
-        },
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| fail("", format!("cannot read: {e}")))?;
-    let de = &mut serde_json::Deserializer::from_str(&text);
-    let view: ParamsView = serde_path_to_error::deserialize(de).map_err(|e| {
-        let key = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            fail("", format!("not a JSON export: {inner}"))
-        } else if key == "." {
-            fail("", inner.to_string())
-        } else {
-            fail(&key, inner.to_string())
-        }
-    })?;
+    let view: ParamsView = json::read(path, "--params", "not a JSON export")?;
     view.check(path)
-        .map_err(|(key, message)| fail(key, message))
+        .map_err(|(key, message)| json::key_error("--params", path, key, message))
 }
 
 /// A key and what is wrong with its value.
