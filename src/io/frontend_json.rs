@@ -49,8 +49,9 @@ pub struct FrontendFile {
     pub pad_mode: String,
     /// `|X|` (1.0) or `|X|²` (2.0) into the mel matrix.
     pub power: f64,
-    /// The mel stage.
-    pub mel: FileMel,
+    /// The mel stage (`{"enabled": false}` without).
+    #[serde(with = "super::json::enabled")]
+    pub mel: Option<FileMel>,
     /// Everything else.
     pub frontend: FileFrontend,
     /// How frames are cut, in words (written, not read).
@@ -70,32 +71,24 @@ pub struct FileWindow {
     pub coefficients_f64: Vec<f64>,
 }
 
-/// `mel`: `{"enabled": false}` or the matrix.
+/// `mel` when enabled (`{"enabled": false}` without a mel stage).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FileMel {
-    /// Whether there is a mel stage.
-    pub enabled: bool,
     /// Bands.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub n_mels: Option<usize>,
+    pub n_mels: usize,
     /// Lower edge, Hz.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fmin: Option<f64>,
+    pub fmin: f64,
     /// Upper edge, Hz.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fmax: Option<f64>,
+    pub fmax: f64,
     /// `slaney`, `htk` or `tf_htk_1127_ln` (for band centres).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scale: Option<String>,
+    pub scale: String,
     /// `slaney` or null.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub norm: Option<String>,
     /// `hz`, `mel` or `fft_bins`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub triangles: Option<String>,
+    pub triangles: String,
     /// `n_mels` rows of `n_fft/2 + 1` weights.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weights_f64: Option<Vec<Vec<f64>>>,
+    pub weights_f64: Vec<Vec<f64>>,
 }
 
 /// `frontend`.
@@ -377,15 +370,13 @@ impl FrontendFile {
     }
 
     fn mel_matrix(&self) -> std::result::Result<Option<MelMatrix>, (&'static str, String)> {
-        let m = &self.mel;
-        if !m.enabled {
+        let Some(m) = &self.mel else {
             return Ok(None);
-        }
-        let need = |v: Option<f64>, key| v.ok_or((key, "missing".to_string()));
-        let scale = match m.scale.as_deref() {
-            Some("slaney") => MelScale::Slaney,
-            Some("htk") => MelScale::Htk,
-            Some("tf_htk_1127_ln") => MelScale::Tf,
+        };
+        let scale = match m.scale.as_str() {
+            "slaney" => MelScale::Slaney,
+            "htk" => MelScale::Htk,
+            "tf_htk_1127_ln" => MelScale::Tf,
             other => {
                 return Err((
                     "mel.scale",
@@ -393,10 +384,10 @@ impl FrontendFile {
                 ))
             }
         };
-        let triangles = match m.triangles.as_deref() {
-            Some("hz") => Triangles::Hz,
-            Some("mel") => Triangles::Mel,
-            Some("fft_bins") => Triangles::FftBins,
+        let triangles = match m.triangles.as_str() {
+            "hz" => Triangles::Hz,
+            "mel" => Triangles::Mel,
+            "fft_bins" => Triangles::FftBins,
             other => {
                 return Err((
                     "mel.triangles",
@@ -404,21 +395,21 @@ impl FrontendFile {
                 ))
             }
         };
-        let weights = m
-            .weights_f64
-            .clone()
-            .ok_or(("mel.weights_f64", "missing".to_string()))?;
-        if m.n_mels.is_some_and(|n| n != weights.len()) {
+        if m.n_mels != m.weights_f64.len() {
             return Err((
                 "mel.n_mels",
-                format!("{:?} bands but {} rows of weights", m.n_mels, weights.len()),
+                format!(
+                    "{} bands but {} rows of weights",
+                    m.n_mels,
+                    m.weights_f64.len()
+                ),
             ));
         }
         Ok(Some(MelMatrix {
-            weights,
+            weights: m.weights_f64.clone(),
             scale,
-            fmin_hz: need(m.fmin, "mel.fmin")?,
-            fmax_hz: need(m.fmax, "mel.fmax")?,
+            fmin_hz: m.fmin,
+            fmax_hz: m.fmax,
             slaney_norm: m.norm.as_deref() == Some("slaney"),
             triangles,
         }))
@@ -426,37 +417,23 @@ impl FrontendFile {
 }
 
 /// The `mel` section of `spec`.
-fn file_mel(spec: &FrontendSpec) -> FileMel {
-    spec.mel.as_ref().map_or(
-        FileMel {
-            enabled: false,
-            n_mels: None,
-            fmin: None,
-            fmax: None,
-            scale: None,
-            norm: None,
-            triangles: None,
-            weights_f64: None,
-        },
-        |m| FileMel {
-            enabled: true,
-            n_mels: Some(m.weights.len()),
-            fmin: Some(m.fmin_hz),
-            fmax: Some(m.fmax_hz),
-            scale: Some(scale_name(m.scale).into()),
-            norm: m.slaney_norm.then(|| "slaney".into()),
-            triangles: Some(
-                match m.triangles {
-                    Triangles::Hz => "hz",
-                    Triangles::Mel => "mel",
-                    Triangles::FftBins => "fft_bins",
-                }
-                .into(),
-            ),
-            weights_f64: Some(m.weights.clone()),
-        },
-    )
+fn file_mel(spec: &FrontendSpec) -> Option<FileMel> {
+    spec.mel.as_ref().map(|m| FileMel {
+        n_mels: m.weights.len(),
+        fmin: m.fmin_hz,
+        fmax: m.fmax_hz,
+        scale: scale_name(m.scale).into(),
+        norm: m.slaney_norm.then(|| "slaney".into()),
+        triangles: match m.triangles {
+            Triangles::Hz => "hz",
+            Triangles::Mel => "mel",
+            Triangles::FftBins => "fft_bins",
+        }
+        .into(),
+        weights_f64: m.weights.clone(),
+    })
 }
+
 /// `frontend.log` as a [`LogSpec`].
 fn parse_log(l: &FileLog) -> std::result::Result<LogSpec, (&'static str, String)> {
     let func = match l.func.as_str() {
@@ -545,7 +522,7 @@ mod tests {
         file.window.coefficients_f64.pop();
         assert_eq!(file.spec().expect_err("short window").0, "frontend");
         let mut file = FrontendFile::of(&spec);
-        file.mel.n_mels = Some(3);
+        file.mel.as_mut().expect("whisper has mel bands").n_mels = 3;
         assert_eq!(file.spec().expect_err("bands").0, "mel.n_mels");
     }
 }

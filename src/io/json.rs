@@ -40,3 +40,46 @@ pub fn read<T: DeserializeOwned>(path: &Path, flag: &'static str, not_json: &str
         }
     })
 }
+
+/// `"section": {"enabled": false}` for `None`, `{"enabled": true, …fields}` for `Some`:
+/// `#[serde(with = "crate::io::json::enabled")]` on an `Option` field.
+pub mod enabled {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Switch<T> {
+        enabled: bool,
+        #[serde(flatten)]
+        body: Option<T>,
+    }
+
+    /// `{"enabled": false}`, or `{"enabled": true, …}` with the value's fields.
+    pub fn serialize<S: Serializer, T: Serialize>(v: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+        Switch {
+            enabled: v.is_some(),
+            body: v.as_ref(),
+        }
+        .serialize(s)
+    }
+
+    /// The inverse of [`serialize`].
+    ///
+    /// # Errors
+    /// `"enabled": true` without the section's fields, or a field of the wrong type.
+    pub fn deserialize<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        match Switch::<T>::deserialize(d)? {
+            Switch { enabled: false, .. } => Ok(None),
+            Switch {
+                body: Some(body), ..
+            } => Ok(Some(body)),
+            Switch { body: None, .. } => Err(D::Error::custom(
+                "\"enabled\": true without the section's fields",
+            )),
+        }
+    }
+}

@@ -103,10 +103,10 @@ pub struct Export {
     /// The level calibration.
     pub scaling: Scaling,
     /// Mel bands (`{"enabled": false}` without).
-    #[serde(with = "enabled")]
+    #[serde(with = "crate::io::json::enabled")]
     pub mel: Option<MelExport>,
     /// dBFS conversion (`{"enabled": false}` for magnitude and power rows).
-    #[serde(with = "enabled")]
+    #[serde(with = "crate::io::json::enabled")]
     pub db: Option<DbExport>,
     /// Channel analysed (`null`: the mean of all channels).
     pub channel: Option<usize>,
@@ -265,43 +265,6 @@ pub struct Snippets {
     /// `STEM.keras.py` (empty in exports written before it existed).
     #[serde(default)]
     pub keras: String,
-}
-
-/// `"section": {"enabled": false}` for `None`, `{"enabled": true, …fields}` for `Some`.
-mod enabled {
-    use serde::de::Error as _;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    #[derive(Serialize, Deserialize)]
-    struct Switch<T> {
-        enabled: bool,
-        #[serde(flatten)]
-        body: Option<T>,
-    }
-
-    pub fn serialize<S: Serializer, T: Serialize>(v: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
-        Switch {
-            enabled: v.is_some(),
-            body: v.as_ref(),
-        }
-        .serialize(s)
-    }
-
-    pub fn deserialize<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-    where
-        D: Deserializer<'de>,
-        T: Deserialize<'de>,
-    {
-        match Switch::<T>::deserialize(d)? {
-            Switch { enabled: false, .. } => Ok(None),
-            Switch {
-                body: Some(body), ..
-            } => Ok(Some(body)),
-            Switch { body: None, .. } => Err(D::Error::custom(
-                "\"enabled\": true without the section's fields",
-            )),
-        }
-    }
 }
 
 /// Each f32 as the f64 it equals: `0.1760600060224533`, not `0.17606`, so Python's f64
