@@ -157,11 +157,6 @@ impl FrontendPane {
         self.params
     }
 
-    /// The resampler's delay, output samples (latency; the rows are aligned).
-    pub fn resampler_delay_samples(&self) -> usize {
-        self.resampler.delay_samples()
-    }
-
     /// Starts the signal over at stream sample `origin` (after a gap in the input): the
     /// resampler and the frames restart, the clamp's reference span keeps its rows.
     ///

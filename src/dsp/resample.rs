@@ -156,16 +156,6 @@ impl Resampler {
         self.inner.as_ref().map_or(0, |i| i.rs.output_delay())
     }
 
-    /// Input samples pushed since `new` or `reset`.
-    pub fn samples_pushed(&self) -> u64 {
-        self.pushed
-    }
-
-    /// Output samples handed out since `new` or `reset`.
-    pub fn samples_emitted(&self) -> u64 {
-        self.emitted
-    }
-
     /// Starts over, as if new (the next sample pushed is time 0 again).
     ///
     /// Allocates: no.

@@ -97,16 +97,6 @@ impl FrontendEngine {
         &self.spec
     }
 
-    /// Samples pushed so far.
-    pub fn samples_pushed(&self) -> u64 {
-        self.total
-    }
-
-    /// Rows emitted so far.
-    pub fn rows_emitted(&self) -> u64 {
-        self.next
-    }
-
     /// Starts over, as if new.
     pub fn reset(&mut self) {
         self.len = 0;
